@@ -1,0 +1,314 @@
+//! The signature base string (RFC 5849 §3.4.1): the method, the base string
+//! URI (§3.4.1.2) and the normalized parameters (§3.4.1.3.2), each
+//! percent-encoded and joined by `&`.
+//!
+//! The base string is written into a [`Sink`]: a `String` when a caller wants
+//! to see it, or the MAC itself when verifying, so the hot path never builds
+//! the string.
+
+use crate::encoding::is_unreserved;
+use crate::error::{Problem, ProtocolError};
+use crate::parameters::SignedRequest;
+
+/// Receives the bytes of a base string as they are produced.
+pub(crate) trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+/// Writes the OAuth encoding of `bytes`, each byte first mapped by `map`
+/// (used to lower-case a host or upper-case a method).
+fn put_encoded(sink: &mut impl Sink, bytes: &[u8], map: fn(u8) -> u8) {
+    let mut run_start = 0;
+    for (i, &raw) in bytes.iter().enumerate() {
+        let b = map(raw);
+        if is_unreserved(b) {
+            if b == raw {
+                continue;
+            }
+            // A byte the map changed: flush the untouched run, emit the mapped byte.
+            sink.put(&bytes[run_start..i]);
+            sink.put(&[b]);
+        } else {
+            sink.put(&bytes[run_start..i]);
+            sink.put(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        }
+        run_start = i + 1;
+    }
+    sink.put(&bytes[run_start..]);
+}
+
+fn identity(b: u8) -> u8 {
+    b
+}
+
+/// Writes the encoding of an already canonically encoded string: only `%`
+/// needs escaping (as `%25`), since everything else is unreserved.
+fn put_reencoded(sink: &mut impl Sink, canonical: &str) {
+    let bytes = canonical.as_bytes();
+    let mut run_start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'%' {
+            sink.put(&bytes[run_start..i]);
+            sink.put(b"%25");
+            run_start = i + 1;
+        }
+    }
+    sink.put(&bytes[run_start..]);
+}
+
+/// The parts of the base string URI (§3.4.1.2): lower-case scheme and host,
+/// the port only when it is not the scheme's default, and the raw path
+/// (`/` when empty).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BaseUri<'a> {
+    scheme: &'a str,
+    host: &'a str,
+    port: Option<u16>,
+    path: &'a str,
+}
+
+impl<'a> BaseUri<'a> {
+    /// Splits `authority` (`host`, `host:port`, `[v6]:port`) and drops a
+    /// default port. A malformed authority (bad port, unbalanced bracket,
+    /// userinfo, empty host) is refused.
+    pub(crate) fn new(
+        scheme: &'a str,
+        authority: &'a str,
+        path: &'a str,
+    ) -> Result<Self, ProtocolError> {
+        let bad = || {
+            ProtocolError::new(Problem::ParameterRejected)
+                .with_advice("the request's host is malformed")
+        };
+        if authority.contains(['@', '/', '?', '#', ' ']) {
+            return Err(bad());
+        }
+        let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+            let end = rest.find(']').ok_or_else(bad)?;
+            let after = &rest[end + 1..];
+            let port = match after.strip_prefix(':') {
+                Some(p) => Some(p),
+                None if after.is_empty() => None,
+                None => return Err(bad()),
+            };
+            (&authority[..end + 2], port)
+        } else {
+            match authority.rsplit_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (authority, None),
+            }
+        };
+        if host.is_empty() {
+            return Err(bad());
+        }
+        let port = match port {
+            None | Some("") => None,
+            Some(p) if p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(p.parse::<u16>().map_err(|_| bad())?)
+            }
+            Some(_) => return Err(bad()),
+        };
+        let default_port = if scheme.eq_ignore_ascii_case("http") {
+            Some(80)
+        } else if scheme.eq_ignore_ascii_case("https") {
+            Some(443)
+        } else {
+            None
+        };
+        let port = port.filter(|p| Some(*p) != default_port);
+        Ok(Self {
+            scheme,
+            host,
+            port,
+            path,
+        })
+    }
+
+    /// Writes the URI, percent-encoded, into `sink`.
+    fn put_encoded(&self, sink: &mut impl Sink) {
+        put_encoded(sink, self.scheme.as_bytes(), |b| b.to_ascii_lowercase());
+        sink.put(b"%3A%2F%2F");
+        put_encoded(sink, self.host.as_bytes(), |b| b.to_ascii_lowercase());
+        if let Some(port) = self.port {
+            sink.put(b"%3A");
+            let mut digits = [0u8; 5];
+            let mut n = port;
+            let mut i = digits.len();
+            loop {
+                i -= 1;
+                digits[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            sink.put(&digits[i..]);
+        }
+        if self.path.is_empty() {
+            sink.put(b"%2F");
+        } else {
+            put_encoded(sink, self.path.as_bytes(), identity);
+        }
+    }
+
+    /// The URI itself, not encoded: `http://example.com/r%20v/X`.
+    pub(crate) fn to_uri_string(self) -> String {
+        let mut out =
+            String::with_capacity(self.scheme.len() + self.host.len() + self.path.len() + 10);
+        out.push_str(&self.scheme.to_ascii_lowercase());
+        out.push_str("://");
+        out.push_str(&self.host.to_ascii_lowercase());
+        if let Some(port) = self.port {
+            out.push(':');
+            out.push_str(&port.to_string());
+        }
+        out.push_str(if self.path.is_empty() { "/" } else { self.path });
+        out
+    }
+}
+
+/// The base string URI (§3.4.1.2) of a URL as the client requested it, e.g.
+/// `HTTP://Example.com:80/a?b` → `http://example.com/a`.
+///
+/// ```
+/// use oauth1_provider::base_string_uri;
+/// assert_eq!(base_string_uri("https", "Photos.Example.net:443", "/photos").unwrap(),
+///            "https://photos.example.net/photos");
+/// assert_eq!(base_string_uri("http", "[::1]:8080", "").unwrap(), "http://[::1]:8080/");
+/// ```
+pub fn base_string_uri(scheme: &str, authority: &str, path: &str) -> Result<String, ProtocolError> {
+    Ok(BaseUri::new(scheme, authority, path)?.to_uri_string())
+}
+
+impl SignedRequest<'_> {
+    pub(crate) fn base_uri(&self) -> Result<BaseUri<'_>, ProtocolError> {
+        BaseUri::new(self.scheme, self.authority, self.path)
+    }
+
+    /// Streams the signature base string (§3.4.1.1) into `sink`.
+    pub(crate) fn write_base_string(&self, sink: &mut impl Sink) -> Result<(), ProtocolError> {
+        let uri = self.base_uri()?;
+        put_encoded(sink, self.method.as_bytes(), |b| b.to_ascii_uppercase());
+        sink.put(b"&");
+        uri.put_encoded(sink);
+        sink.put(b"&");
+        for (i, param) in self.params.iter().enumerate() {
+            if i > 0 {
+                sink.put(b"%26");
+            }
+            put_reencoded(sink, &param.name);
+            sink.put(b"%3D");
+            put_reencoded(sink, &param.value);
+        }
+        Ok(())
+    }
+
+    /// The signature base string (§3.4.1.1).
+    ///
+    /// Refused (400 `parameter_rejected`) only when the authority is malformed.
+    pub fn base_string(&self) -> Result<String, ProtocolError> {
+        let mut out = Vec::with_capacity(256 + self.params.len() * 24);
+        self.write_base_string(&mut out)?;
+        Ok(ascii_string(out))
+    }
+
+    /// The base string URI (§3.4.1.2), not encoded.
+    pub fn base_string_uri(&self) -> Result<String, ProtocolError> {
+        Ok(self.base_uri()?.to_uri_string())
+    }
+
+    /// The normalized request parameters (§3.4.1.3.2): `name=value` pairs,
+    /// encoded and sorted, joined by `&`.
+    pub fn normalized_parameters(&self) -> String {
+        let mut out = String::with_capacity(self.params.len() * 24);
+        for (i, param) in self.params.iter().enumerate() {
+            if i > 0 {
+                out.push('&');
+            }
+            out.push_str(&param.name);
+            out.push('=');
+            out.push_str(&param.value);
+        }
+        out
+    }
+}
+
+/// The base string is ASCII by construction: every byte outside the
+/// unreserved set is written as `%XX`.
+fn ascii_string(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_string_uri_normalizes_scheme_host_and_port() {
+        let cases = [
+            (
+                "http",
+                "EXAMPLE.COM:80",
+                "/r%20v/X",
+                "http://example.com/r%20v/X",
+            ),
+            (
+                "https",
+                "www.example.net:8080",
+                "/",
+                "https://www.example.net:8080/",
+            ),
+            (
+                "HTTP",
+                "www.example.com:443",
+                "/",
+                "http://www.example.com:443/",
+            ),
+            (
+                "https",
+                "www.example.com:0443",
+                "/",
+                "https://www.example.com/",
+            ),
+            (
+                "https",
+                "[123:db8:fd00:1000::5]:13000",
+                "",
+                "https://[123:db8:fd00:1000::5]:13000/",
+            ),
+            ("http", "[::1]", "/x", "http://[::1]/x"),
+            ("http", "h:", "/", "http://h/"),
+        ];
+        for (scheme, authority, path, expected) in cases {
+            assert_eq!(base_string_uri(scheme, authority, path).unwrap(), expected);
+        }
+        for bad in [
+            "", "h:x", "h:999999", "u@h", "[::1", "[::1]x", ":80", "h:65536",
+        ] {
+            let e = base_string_uri("http", bad, "/").unwrap_err();
+            assert_eq!(
+                (e.status(), e.problem()),
+                (400, Problem::ParameterRejected),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn put_encoded_maps_and_escapes() {
+        let mut out = Vec::new();
+        put_encoded(&mut out, b"pOsT /x", |b| b.to_ascii_uppercase());
+        assert_eq!(out, b"POST%20%2FX");
+        let mut out = Vec::new();
+        put_reencoded(&mut out, "a%20b%2Fc");
+        assert_eq!(out, b"a%2520b%252Fc");
+    }
+}

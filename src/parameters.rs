@@ -1,0 +1,550 @@
+//! Request parameters (RFC 5849 §3.4.1.3): collected from the Authorization
+//! header, the query and a form body, checked, and kept in their canonical
+//! encoding ready for the base string.
+
+use std::borrow::Cow;
+
+use crate::authorization_header::{self, HeaderError};
+use crate::encoding::{canonicalize, percent_decode_str};
+use crate::error::{Problem, ProtocolError};
+use crate::request::Request;
+use crate::signature::SignatureMethod;
+
+/// Size limits on what the server reads from a request. Every limit answers
+/// 400 `parameter_rejected` when exceeded, before anything proportional to the
+/// input is allocated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Longest accepted `Authorization` header, in bytes. Defaults to 8 KiB.
+    pub max_authorization_header_bytes: usize,
+    /// Longest accepted form body that is parsed for parameters, in bytes.
+    /// Defaults to 1 MiB.
+    pub max_form_body_bytes: usize,
+    /// Most parameters (header + query + body) in one request. Defaults to 512.
+    pub max_parameters: usize,
+    /// Longest value of any `oauth_*` parameter, decoded, in bytes (callback
+    /// URLs are the longest real ones). Defaults to 2048.
+    pub max_protocol_value_bytes: usize,
+    /// Longest `oauth_nonce`, decoded, in bytes. Real clients send 8–64.
+    /// Defaults to 128.
+    pub max_nonce_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_authorization_header_bytes: 8 * 1024,
+            max_form_body_bytes: 1024 * 1024,
+            max_parameters: 512,
+            max_protocol_value_bytes: 2048,
+            max_nonce_bytes: 128,
+        }
+    }
+}
+
+/// Where a request's OAuth protocol parameters were sent (RFC 5849 §3.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ParameterSource {
+    /// The `Authorization` header (§3.5.1).
+    Header,
+    /// A form-encoded body (§3.5.2).
+    Body,
+    /// The query string (§3.5.3).
+    Query,
+}
+
+/// One parameter in its canonical encoding (§3.4.1.3.2 step 1): borrowed from
+/// the request when the client already sent it that way.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Param<'a> {
+    pub(crate) name: Cow<'a, str>,
+    pub(crate) value: Cow<'a, str>,
+}
+
+/// The OAuth protocol parameters this crate knows, decoded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Protocol<'a> {
+    consumer_key: Option<Cow<'a, str>>,
+    token: Option<Cow<'a, str>>,
+    signature_method: Option<Cow<'a, str>>,
+    signature: Option<Cow<'a, str>>,
+    timestamp: Option<Cow<'a, str>>,
+    nonce: Option<Cow<'a, str>>,
+    version: Option<Cow<'a, str>>,
+    callback: Option<Cow<'a, str>>,
+    verifier: Option<Cow<'a, str>>,
+}
+
+impl<'a> Protocol<'a> {
+    fn slot(&mut self, name: &str) -> Option<&mut Option<Cow<'a, str>>> {
+        Some(match name {
+            "oauth_consumer_key" => &mut self.consumer_key,
+            "oauth_token" => &mut self.token,
+            "oauth_signature_method" => &mut self.signature_method,
+            "oauth_signature" => &mut self.signature,
+            "oauth_timestamp" => &mut self.timestamp,
+            "oauth_nonce" => &mut self.nonce,
+            "oauth_version" => &mut self.version,
+            "oauth_callback" => &mut self.callback,
+            "oauth_verifier" => &mut self.verifier,
+            _ => return None,
+        })
+    }
+}
+
+/// A request with its OAuth parameters collected and checked: everything the
+/// signature covers, in the form the base string needs (RFC 5849 §3.4.1).
+///
+/// Built by [`SignedRequest::collect`], which rejects what no valid request
+/// can contain. What an endpoint further needs is checked by
+/// [`SignedRequest::require`]; the signature by
+/// [`SignedRequest::verify_signature`].
+#[derive(Debug, Clone)]
+pub struct SignedRequest<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) scheme: &'a str,
+    pub(crate) authority: &'a str,
+    pub(crate) path: &'a str,
+    /// Every parameter but `oauth_signature` (and the header's `realm`),
+    /// canonically encoded, sorted by name then value.
+    pub(crate) params: Vec<Param<'a>>,
+    protocol: Protocol<'a>,
+    method_parsed: Option<SignatureMethod>,
+    source: Option<ParameterSource>,
+    realm: Option<&'a str>,
+}
+
+fn rejected(advice: &'static str) -> ProtocolError {
+    ProtocolError::new(Problem::ParameterRejected).with_advice(advice)
+}
+
+impl<'a> SignedRequest<'a> {
+    /// Collects the parameters of `request` (§3.4.1.3.1) and checks them:
+    ///
+    /// - the header, query and (form) body are each within `limits`;
+    /// - names and values are well-formed percent-encoding (query and body
+    ///   with `+` as a space, the header without);
+    /// - protocol (`oauth_*`) parameters come from one place only and none is
+    ///   repeated — else 400 `parameter_rejected`;
+    /// - `oauth_version`, when present, is `1.0` — else 400 `version_rejected`;
+    /// - `oauth_signature_method`, when present, is one this crate knows —
+    ///   else 400 `signature_method_rejected`.
+    ///
+    /// An `Authorization` header with another scheme (`Basic`, `Bearer`) is
+    /// not OAuth and is ignored.
+    pub fn collect(request: &Request<'a>, limits: &Limits) -> Result<Self, ProtocolError> {
+        let mut collector = Collector {
+            params: Vec::new(),
+            protocol: Protocol::default(),
+            source: None,
+            realm: None,
+            limits,
+        };
+        let query = request.query();
+        let body = if request.body_is_form() && !request.body.is_empty() {
+            if request.body.len() > limits.max_form_body_bytes {
+                return Err(rejected("the form body is too large"));
+            }
+            Some(std::str::from_utf8(request.body).map_err(|_| {
+                rejected("the form body is not UTF-8 (percent-encode non-ASCII bytes)")
+            })?)
+        } else {
+            None
+        };
+        let header = match request.authorization {
+            Some(h) if h.len() > limits.max_authorization_header_bytes => {
+                return Err(rejected("the Authorization header is too large"));
+            }
+            Some(h) => match authorization_header::raw_pairs(h) {
+                Ok(pairs) => Some(pairs),
+                Err(HeaderError::NotOAuth) => None,
+                Err(_) => return Err(rejected("malformed Authorization header")),
+            },
+            None => None,
+        };
+        // One allocation for the parameter list, sized from a cheap estimate.
+        let estimate = 12
+            + query.map_or(0, |q| q.bytes().filter(|&b| b == b'&').count() + 1)
+            + body.map_or(0, |b| b.bytes().filter(|&b| b == b'&').count() + 1);
+        collector
+            .params
+            .reserve(estimate.min(limits.max_parameters + 1));
+
+        if let Some(pairs) = header {
+            for pair in pairs {
+                let (name, value) = pair.map_err(|_| rejected("malformed Authorization header"))?;
+                if name == "realm" {
+                    collector.realm = Some(value);
+                    continue;
+                }
+                collector.add(name, value, false, ParameterSource::Header)?;
+            }
+        }
+        if let Some(query) = query {
+            collector.add_form(query, ParameterSource::Query)?;
+        }
+        if let Some(body) = body {
+            collector.add_form(body, ParameterSource::Body)?;
+        }
+        collector.finish(request)
+    }
+
+    /// Checks that the parameters every signed request needs are present —
+    /// `oauth_consumer_key`, `oauth_signature_method`, `oauth_signature`, and
+    /// `oauth_timestamp` and `oauth_nonce` unless the method is `PLAINTEXT`
+    /// (§3.1) — plus `extra` (e.g. `oauth_token`, `oauth_verifier`).
+    /// Missing ones → 400 `parameter_absent` naming them all.
+    pub fn require(&self, extra: &[&'static str]) -> Result<(), ProtocolError> {
+        let p = &self.protocol;
+        let plaintext = self.method_parsed == Some(SignatureMethod::Plaintext);
+        let mut missing = Vec::new();
+        let mut need = |name: &'static str, present: bool| {
+            if !present {
+                missing.push(name);
+            }
+        };
+        need("oauth_consumer_key", p.consumer_key.is_some());
+        need("oauth_signature_method", p.signature_method.is_some());
+        need("oauth_signature", p.signature.is_some());
+        need("oauth_timestamp", plaintext || p.timestamp.is_some());
+        need("oauth_nonce", plaintext || p.nonce.is_some());
+        for &name in extra {
+            let present = match name {
+                "oauth_token" => p.token.is_some(),
+                "oauth_callback" => p.callback.is_some(),
+                "oauth_verifier" => p.verifier.is_some(),
+                other => self.params.iter().any(|param| param.name == other),
+            };
+            need(name, present);
+        }
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(ProtocolError::parameters_absent(missing))
+        }
+    }
+
+    /// The HTTP method as received.
+    pub fn method(&self) -> &'a str {
+        self.method
+    }
+
+    /// Where the protocol parameters were sent; `None` when there were none.
+    pub fn parameter_source(&self) -> Option<ParameterSource> {
+        self.source
+    }
+
+    /// The `realm` of the Authorization header (not signed), raw.
+    pub fn realm(&self) -> Option<&'a str> {
+        self.realm
+    }
+
+    /// `oauth_consumer_key`, decoded.
+    pub fn consumer_key(&self) -> Option<&str> {
+        self.protocol.consumer_key.as_deref()
+    }
+
+    /// `oauth_token`, decoded. An empty value counts as absent (some clients
+    /// send `oauth_token=""` on the temporary-credentials request).
+    pub fn token(&self) -> Option<&str> {
+        self.protocol.token.as_deref().filter(|t| !t.is_empty())
+    }
+
+    /// `oauth_signature_method`, when it is one this crate knows.
+    pub fn signature_method(&self) -> Option<SignatureMethod> {
+        self.method_parsed
+    }
+
+    /// `oauth_signature_method` as sent, decoded.
+    pub fn signature_method_name(&self) -> Option<&str> {
+        self.protocol.signature_method.as_deref()
+    }
+
+    /// `oauth_signature`, decoded (the base64 text, not its bytes).
+    pub fn signature(&self) -> Option<&str> {
+        self.protocol.signature.as_deref()
+    }
+
+    /// `oauth_timestamp`, decoded, as sent.
+    pub fn timestamp(&self) -> Option<&str> {
+        self.protocol.timestamp.as_deref()
+    }
+
+    /// `oauth_nonce`, decoded.
+    pub fn nonce(&self) -> Option<&str> {
+        self.protocol.nonce.as_deref()
+    }
+
+    /// `oauth_version`, decoded (always `1.0` when present: others are rejected).
+    pub fn version(&self) -> Option<&str> {
+        self.protocol.version.as_deref()
+    }
+
+    /// `oauth_callback`, decoded.
+    pub fn callback(&self) -> Option<&str> {
+        self.protocol.callback.as_deref()
+    }
+
+    /// `oauth_verifier`, decoded.
+    pub fn verifier(&self) -> Option<&str> {
+        self.protocol.verifier.as_deref()
+    }
+
+    /// The first value of a parameter by its decoded name, decoded; `None` when
+    /// absent or not UTF-8. Covers every signed parameter (not `oauth_signature`).
+    pub fn param(&self, name: &str) -> Option<Cow<'_, str>> {
+        self.params
+            .iter()
+            .find(|p| percent_decode_str(&p.name, false).is_some_and(|n| n == name))
+            .and_then(|p| percent_decode_str(&p.value, false))
+    }
+
+    /// Every signed parameter as `(name, value)`, each in its OAuth encoding,
+    /// in normalized order (§3.4.1.3.2).
+    pub fn encoded_params(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.params
+            .iter()
+            .map(|p| (p.name.as_ref(), p.value.as_ref()))
+    }
+}
+
+struct Collector<'a, 'l> {
+    params: Vec<Param<'a>>,
+    protocol: Protocol<'a>,
+    source: Option<ParameterSource>,
+    realm: Option<&'a str>,
+    limits: &'l Limits,
+}
+
+impl<'a> Collector<'a, '_> {
+    fn add_form(&mut self, form: &'a str, source: ParameterSource) -> Result<(), ProtocolError> {
+        for pair in form.split('&') {
+            if pair.is_empty() {
+                continue;
+            }
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            self.add(name, value, true, source)?;
+        }
+        Ok(())
+    }
+
+    fn add(
+        &mut self,
+        raw_name: &'a str,
+        raw_value: &'a str,
+        plus_as_space: bool,
+        source: ParameterSource,
+    ) -> Result<(), ProtocolError> {
+        if self.params.len() >= self.limits.max_parameters {
+            return Err(rejected("too many parameters"));
+        }
+        let malformed = |_| rejected("malformed percent-encoding in a parameter");
+        let name = canonicalize(raw_name, plus_as_space).map_err(malformed)?;
+        let value = canonicalize(raw_value, plus_as_space).map_err(malformed)?;
+        if name.starts_with("oauth_") {
+            match self.source {
+                None => self.source = Some(source),
+                Some(first) if first != source => {
+                    return Err(rejected(
+                        "OAuth protocol parameters must be sent in one place only",
+                    ));
+                }
+                Some(_) => {}
+            }
+            if value.len() > self.limits.max_protocol_value_bytes {
+                return Err(rejected("an OAuth protocol parameter is too long"));
+            }
+            if let Some(slot) = self.protocol.slot(&name) {
+                if slot.is_some() {
+                    return Err(rejected("an OAuth protocol parameter is repeated"));
+                }
+                let decoded = percent_decode_str(&value, false)
+                    .ok_or_else(|| rejected("an OAuth protocol parameter is not UTF-8"))?;
+                // The decoded form borrows from the request when the value had
+                // nothing to decode, which is the common case.
+                *slot = Some(match (decoded, &value) {
+                    (Cow::Borrowed(_), Cow::Borrowed(v)) => Cow::Borrowed(*v),
+                    (d, _) => Cow::Owned(d.into_owned()),
+                });
+                if name == "oauth_signature" {
+                    // Signed over everything but the signature itself (§3.4.1.3.1).
+                    return Ok(());
+                }
+            }
+        }
+        self.params.push(Param { name, value });
+        Ok(())
+    }
+
+    fn finish(mut self, request: &Request<'a>) -> Result<SignedRequest<'a>, ProtocolError> {
+        if let Some(version) = &self.protocol.version {
+            if version != "1.0" {
+                return Err(ProtocolError::new(Problem::VersionRejected));
+            }
+        }
+        if self
+            .protocol
+            .nonce
+            .as_ref()
+            .is_some_and(|n| n.len() > self.limits.max_nonce_bytes)
+        {
+            return Err(rejected("oauth_nonce is too long"));
+        }
+        let method_parsed = match &self.protocol.signature_method {
+            Some(name) => Some(
+                SignatureMethod::from_name(name)
+                    .ok_or_else(|| ProtocolError::new(Problem::SignatureMethodRejected))?,
+            ),
+            None => None,
+        };
+        // Sort by encoded name, then encoded value (§3.4.1.3.2 step 2). Equal
+        // entries are identical, so an unstable sort is exact.
+        self.params.sort_unstable();
+        // A repeated `oauth_*` parameter this crate does not track by name
+        // (e.g. `oauth_body_hash`) is adjacent after sorting.
+        if self
+            .params
+            .windows(2)
+            .any(|w| w[0].name == w[1].name && w[0].name.starts_with("oauth_"))
+        {
+            return Err(rejected("an OAuth protocol parameter is repeated"));
+        }
+        Ok(SignedRequest {
+            method: request.method,
+            scheme: request.scheme,
+            authority: request.authority,
+            path: request.path(),
+            params: self.params,
+            protocol: self.protocol,
+            method_parsed,
+            source: self.source,
+            realm: self.realm,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(req: Request<'_>) -> Result<SignedRequest<'_>, ProtocolError> {
+        SignedRequest::collect(&req, &Limits::default())
+    }
+
+    const FORM: &str = "application/x-www-form-urlencoded";
+
+    #[test]
+    fn rejects_protocol_parameters_in_two_places() {
+        let r = Request::new("GET", "http", "h", "/?oauth_nonce=1")
+            .authorization(Some("OAuth oauth_consumer_key=\"k\""));
+        let e = collect(r).unwrap_err();
+        assert_eq!((e.status(), e.problem()), (400, Problem::ParameterRejected));
+    }
+
+    #[test]
+    fn rejects_repeated_protocol_parameters() {
+        for target in [
+            "/?oauth_nonce=1&oauth_nonce=2",
+            "/?oauth_body_hash=a&oauth_body_hash=b",
+            "/?oauth_signature=a&oauth_signature=b",
+        ] {
+            let e = collect(Request::new("GET", "http", "h", target)).unwrap_err();
+            assert_eq!(e.problem(), Problem::ParameterRejected, "{target}");
+        }
+        // Non-protocol names may repeat.
+        assert!(collect(Request::new("GET", "http", "h", "/?a=1&a=2")).is_ok());
+    }
+
+    #[test]
+    fn version_and_method_are_checked() {
+        let e = collect(Request::new("GET", "http", "h", "/?oauth_version=2.0")).unwrap_err();
+        assert_eq!((e.status(), e.problem()), (400, Problem::VersionRejected));
+        let e = collect(Request::new(
+            "GET",
+            "http",
+            "h",
+            "/?oauth_signature_method=MD5",
+        ))
+        .unwrap_err();
+        assert_eq!(
+            (e.status(), e.problem()),
+            (400, Problem::SignatureMethodRejected)
+        );
+    }
+
+    #[test]
+    fn require_lists_every_missing_parameter() {
+        let r = collect(Request::new("GET", "http", "h", "/?oauth_consumer_key=k")).unwrap();
+        let e = r.require(&["oauth_token"]).unwrap_err();
+        assert_eq!(e.status(), 400);
+        assert_eq!(
+            e.missing_parameters(),
+            [
+                "oauth_signature_method",
+                "oauth_signature",
+                "oauth_timestamp",
+                "oauth_nonce",
+                "oauth_token"
+            ]
+        );
+    }
+
+    #[test]
+    fn plaintext_may_omit_timestamp_and_nonce() {
+        let r = collect(Request::new(
+            "GET",
+            "https",
+            "h",
+            "/?oauth_consumer_key=k&oauth_signature_method=PLAINTEXT&oauth_signature=a%26",
+        ))
+        .unwrap();
+        assert!(r.require(&[]).is_ok());
+    }
+
+    #[test]
+    fn limits_are_enforced() {
+        let limits = Limits {
+            max_parameters: 3,
+            max_form_body_bytes: 10,
+            max_authorization_header_bytes: 20,
+            max_nonce_bytes: 4,
+            ..Limits::default()
+        };
+        let many = Request::new("GET", "http", "h", "/?a&b&c&d");
+        let long_body =
+            Request::new("POST", "http", "h", "/").form_body(Some(FORM), b"a=12345678901");
+        let long_header = Request::new("GET", "http", "h", "/")
+            .authorization(Some("OAuth oauth_nonce=\"123456789012\""));
+        let long_nonce = Request::new("GET", "http", "h", "/?oauth_nonce=12345");
+        for r in [many, long_body, long_header, long_nonce] {
+            let e = SignedRequest::collect(&r, &limits).unwrap_err();
+            assert_eq!((e.status(), e.problem()), (400, Problem::ParameterRejected));
+        }
+    }
+
+    #[test]
+    fn non_form_bodies_and_other_schemes_are_ignored() {
+        let r = Request::new("POST", "http", "h", "/")
+            .authorization(Some("Basic dXNlcjpwYXNz"))
+            .form_body(Some("application/json"), b"{\"oauth_nonce\":1}");
+        let r = collect(r).unwrap();
+        assert!(r.params.is_empty());
+        assert_eq!(r.parameter_source(), None);
+    }
+
+    #[test]
+    fn malformed_input_is_a_400() {
+        for r in [
+            Request::new("GET", "http", "h", "/?a=%zz"),
+            Request::new("GET", "http", "h", "/").authorization(Some("OAuth a=\"1")),
+            Request::new("GET", "http", "h", "/?oauth_token=%FF"),
+            Request::new("POST", "http", "h", "/").form_body(Some(FORM), b"a=\xff"),
+        ] {
+            let e = collect(r).unwrap_err();
+            assert_eq!((e.status(), e.problem()), (400, Problem::ParameterRejected));
+        }
+        // A non-UTF-8 byte in an ordinary parameter is signed as the byte it is.
+        assert!(collect(Request::new("GET", "http", "h", "/?a=%FF")).is_ok());
+    }
+}

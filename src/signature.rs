@@ -1,0 +1,365 @@
+//! Signature methods (RFC 5849 §3.4): HMAC-SHA1, HMAC-SHA256, HMAC-SHA512
+//! and PLAINTEXT, signing and verifying.
+//!
+//! Verification computes the expected signature, base64-encodes it, and
+//! compares the *encoded* text with the received one in constant time —
+//! never decoding the received signature first.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
+use subtle::ConstantTimeEq;
+
+use crate::base_string::Sink;
+use crate::encoding::{is_unreserved, percent_encode};
+use crate::error::{Problem, ProtocolError};
+use crate::parameters::SignedRequest;
+
+/// An OAuth signature method (RFC 5849 §3.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SignatureMethod {
+    /// `HMAC-SHA1` (§3.4.2), the method nearly every client uses.
+    HmacSha1,
+    /// `HMAC-SHA256`, as §3.4.2 with SHA-256.
+    HmacSha256,
+    /// `HMAC-SHA512`, as §3.4.2 with SHA-512.
+    HmacSha512,
+    /// `PLAINTEXT` (§3.4.4): the signing key itself. Only safe over TLS.
+    Plaintext,
+}
+
+impl SignatureMethod {
+    /// Every method this crate implements.
+    pub const ALL: [Self; 4] = [
+        Self::HmacSha1,
+        Self::HmacSha256,
+        Self::HmacSha512,
+        Self::Plaintext,
+    ];
+
+    /// The `oauth_signature_method` value.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::HmacSha1 => "HMAC-SHA1",
+            Self::HmacSha256 => "HMAC-SHA256",
+            Self::HmacSha512 => "HMAC-SHA512",
+            Self::Plaintext => "PLAINTEXT",
+        }
+    }
+
+    /// Parses an `oauth_signature_method` value (exact, case-sensitive, as
+    /// RFC 5849 names them).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// Signs `base_string` with the client credentials secret and the token
+    /// secret (empty when there is no token), returning the
+    /// `oauth_signature` value (before the percent-encoding of transport).
+    ///
+    /// ```
+    /// use oauth1_provider::SignatureMethod;
+    /// assert_eq!(SignatureMethod::HmacSha1.sign("bs", "cs", ""), "egQqG5AJep5sJ7anhXju1unge2I=");
+    /// assert_eq!(SignatureMethod::Plaintext.sign("ignored", "c s", "t&s"), "c%20s&t%26s");
+    /// ```
+    pub fn sign(self, base_string: &str, consumer_secret: &str, token_secret: &str) -> String {
+        let mut out = SignatureBuf::new();
+        self.compute(
+            consumer_secret,
+            token_secret,
+            |sink| sink.put(base_string.as_bytes()),
+            &mut out,
+        );
+        out.as_str().to_owned()
+    }
+
+    /// Whether `signature` (the decoded `oauth_signature` value) is right for
+    /// `base_string`, compared in constant time on the encoded signature.
+    pub fn verify(
+        self,
+        base_string: &str,
+        consumer_secret: &str,
+        token_secret: &str,
+        signature: &str,
+    ) -> bool {
+        let mut expected = SignatureBuf::new();
+        self.compute(
+            consumer_secret,
+            token_secret,
+            |sink| sink.put(base_string.as_bytes()),
+            &mut expected,
+        );
+        expected.matches(signature)
+    }
+
+    /// Computes the signature of the base string `write` produces.
+    fn compute(
+        self,
+        consumer_secret: &str,
+        token_secret: &str,
+        write: impl FnOnce(&mut dyn Sink),
+        out: &mut SignatureBuf,
+    ) {
+        let key = SigningKey::new(consumer_secret, token_secret);
+        match self {
+            Self::HmacSha1 => hmac_into::<Hmac<sha1::Sha1>>(key.as_bytes(), write, out),
+            Self::HmacSha256 => hmac_into::<Hmac<sha2::Sha256>>(key.as_bytes(), write, out),
+            Self::HmacSha512 => hmac_into::<Hmac<sha2::Sha512>>(key.as_bytes(), write, out),
+            Self::Plaintext => out.set(key.as_bytes()),
+        }
+    }
+}
+
+impl std::fmt::Display for SignatureMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Sink for &mut dyn Sink {
+    fn put(&mut self, bytes: &[u8]) {
+        (**self).put(bytes);
+    }
+}
+
+/// The signing key `encode(consumer_secret) & encode(token_secret)`
+/// (§3.4.2), on the stack for secrets of ordinary length, wiped on drop.
+struct SigningKey {
+    inline: [u8; 192],
+    len: usize,
+    spilled: Option<zeroize::Zeroizing<Vec<u8>>>,
+}
+
+impl SigningKey {
+    fn new(consumer_secret: &str, token_secret: &str) -> Self {
+        let plain = |s: &str| s.bytes().all(is_unreserved);
+        let total = consumer_secret.len() + 1 + token_secret.len();
+        if total <= 192 && plain(consumer_secret) && plain(token_secret) {
+            let mut inline = [0u8; 192];
+            inline[..consumer_secret.len()].copy_from_slice(consumer_secret.as_bytes());
+            inline[consumer_secret.len()] = b'&';
+            inline[consumer_secret.len() + 1..total].copy_from_slice(token_secret.as_bytes());
+            return Self {
+                inline,
+                len: total,
+                spilled: None,
+            };
+        }
+        let mut key = zeroize::Zeroizing::new(Vec::new());
+        key.extend_from_slice(percent_encode(consumer_secret).as_bytes());
+        key.push(b'&');
+        key.extend_from_slice(percent_encode(token_secret).as_bytes());
+        Self {
+            inline: [0; 192],
+            len: 0,
+            spilled: Some(key),
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match &self.spilled {
+            Some(key) => key,
+            None => &self.inline[..self.len],
+        }
+    }
+}
+
+impl Drop for SigningKey {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.inline);
+    }
+}
+
+/// Buffers small writes into the MAC, which is faster than many tiny updates.
+struct MacSink<M: Mac> {
+    mac: M,
+    buf: [u8; 256],
+    len: usize,
+}
+
+impl<M: Mac> Sink for MacSink<M> {
+    fn put(&mut self, bytes: &[u8]) {
+        if self.len + bytes.len() > self.buf.len() {
+            self.mac.update(&self.buf[..self.len]);
+            self.len = 0;
+            if bytes.len() > self.buf.len() {
+                self.mac.update(bytes);
+                return;
+            }
+        }
+        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+    }
+}
+
+fn hmac_into<M: Mac + hmac::digest::KeyInit>(
+    key: &[u8],
+    write: impl FnOnce(&mut dyn Sink),
+    out: &mut SignatureBuf,
+) {
+    // HMAC accepts keys of any length, so this cannot fail.
+    let Ok(mac) = <M as hmac::digest::KeyInit>::new_from_slice(key) else {
+        return;
+    };
+    let mut sink = MacSink {
+        mac,
+        buf: [0; 256],
+        len: 0,
+    };
+    write(&mut sink);
+    let MacSink { mut mac, buf, len } = sink;
+    mac.update(&buf[..len]);
+    let digest = mac.finalize().into_bytes();
+    let n = STANDARD
+        .encode_slice(digest.as_slice(), &mut out.bytes)
+        .unwrap_or(0);
+    out.len = n;
+    out.spilled = None;
+}
+
+/// An encoded signature, on the stack for the HMAC methods (≤ 88 bytes).
+struct SignatureBuf {
+    bytes: [u8; 128],
+    len: usize,
+    spilled: Option<zeroize::Zeroizing<Vec<u8>>>,
+}
+
+impl SignatureBuf {
+    fn new() -> Self {
+        Self {
+            bytes: [0; 128],
+            len: 0,
+            spilled: None,
+        }
+    }
+
+    fn set(&mut self, value: &[u8]) {
+        if value.len() <= self.bytes.len() {
+            self.bytes[..value.len()].copy_from_slice(value);
+            self.len = value.len();
+            self.spilled = None;
+        } else {
+            self.spilled = Some(zeroize::Zeroizing::new(value.to_vec()));
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match &self.spilled {
+            Some(v) => v,
+            None => &self.bytes[..self.len],
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        // Base64 or a percent-encoded key: ASCII either way.
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+
+    /// Constant-time comparison with the received, decoded signature. The
+    /// lengths are public (the method fixes them), the contents are not.
+    fn matches(&self, received: &str) -> bool {
+        let expected = self.as_bytes();
+        !expected.is_empty() && bool::from(expected.ct_eq(received.as_bytes()))
+    }
+}
+
+impl Drop for SignatureBuf {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.bytes);
+    }
+}
+
+impl SignedRequest<'_> {
+    /// Verifies `oauth_signature` against this request with the given secrets
+    /// (`token_secret` empty when there is no token), streaming the base
+    /// string into the MAC and comparing in constant time.
+    ///
+    /// A missing signature or method → 400 `parameter_absent`; a wrong one →
+    /// 401 `signature_invalid`.
+    pub fn verify_signature(
+        &self,
+        consumer_secret: &str,
+        token_secret: &str,
+    ) -> Result<(), ProtocolError> {
+        let (Some(method), Some(received)) = (self.signature_method(), self.signature()) else {
+            return Err(ProtocolError::parameters_absent(
+                [
+                    ("oauth_signature_method", self.signature_method().is_none()),
+                    ("oauth_signature", self.signature().is_none()),
+                ]
+                .into_iter()
+                .filter_map(|(n, missing)| missing.then_some(n))
+                .collect(),
+            ));
+        };
+        // Validates the authority, so writing the base string below cannot fail.
+        self.base_uri()?;
+        let mut expected = SignatureBuf::new();
+        method.compute(
+            consumer_secret,
+            token_secret,
+            |mut sink| {
+                let _ = self.write_base_string(&mut sink);
+            },
+            &mut expected,
+        );
+        if expected.matches(received) {
+            Ok(())
+        } else {
+            Err(ProtocolError::new(Problem::SignatureInvalid))
+        }
+    }
+
+    /// The signature this request should carry with these secrets — for
+    /// diagnostics (the explain tool) and signers. Never send it to a client
+    /// or log it: it is as good as a valid signature.
+    pub fn expected_signature(
+        &self,
+        method: SignatureMethod,
+        consumer_secret: &str,
+        token_secret: &str,
+    ) -> Result<String, ProtocolError> {
+        self.base_uri()?;
+        let mut out = SignatureBuf::new();
+        method.compute(
+            consumer_secret,
+            token_secret,
+            |mut sink| {
+                let _ = self.write_base_string(&mut sink);
+            },
+            &mut out,
+        );
+        Ok(out.as_str().to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_case_sensitive() {
+        for m in SignatureMethod::ALL {
+            assert_eq!(SignatureMethod::from_name(m.name()), Some(m));
+        }
+        assert_eq!(SignatureMethod::from_name("hmac-sha1"), None);
+        assert_eq!(SignatureMethod::from_name("RSA-SHA1"), None);
+    }
+
+    #[test]
+    fn verify_is_exact() {
+        let sig = SignatureMethod::HmacSha1.sign("bs", "cs", "ts");
+        assert_eq!(sig, "VZVjXceV7JgPq/dOTnNmEfO0Fv8=");
+        assert!(SignatureMethod::HmacSha1.verify("bs", "cs", "ts", &sig));
+        assert!(!SignatureMethod::HmacSha1.verify("bs", "cs", "ts", &sig[..sig.len() - 1]));
+        assert!(!SignatureMethod::HmacSha1.verify("bs", "cs", "tz", &sig));
+        assert!(!SignatureMethod::HmacSha1.verify("bs", "cs", "ts", ""));
+        // Signing keys with characters that need encoding take the slow path.
+        let long = "x".repeat(300);
+        let s = SignatureMethod::HmacSha256.sign("bs", &long, "a b");
+        assert!(SignatureMethod::HmacSha256.verify("bs", &long, "a b", &s));
+        assert!(SignatureMethod::Plaintext.verify("", "", "", "&"));
+        assert!(!SignatureMethod::Plaintext.verify("", "", "", ""));
+    }
+}

@@ -1,0 +1,90 @@
+//! `oauth_timestamp` checks (RFC 5849 §3.3): seconds since the epoch, within
+//! a window around the server's clock.
+
+use crate::error::{Problem, ProtocolError};
+use crate::parameters::SignedRequest;
+
+/// How far a request's `oauth_timestamp` may be from the server's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimestampWindow {
+    /// Seconds a timestamp may lag behind the server's clock. Defaults to 300.
+    pub past_secs: u64,
+    /// Seconds a timestamp may run ahead of the server's clock. Defaults to 300.
+    pub future_secs: u64,
+}
+
+impl Default for TimestampWindow {
+    fn default() -> Self {
+        Self {
+            past_secs: 300,
+            future_secs: 300,
+        }
+    }
+}
+
+impl TimestampWindow {
+    /// Checks a decoded `oauth_timestamp` against `now` (Unix seconds).
+    ///
+    /// Any number of digits is accepted (leading zeros included); anything
+    /// but ASCII digits → 400 `parameter_rejected`; outside the window → 401
+    /// `timestamp_refused` with `oauth_acceptable_timestamps`. Returns the
+    /// timestamp.
+    pub fn check(&self, timestamp: &str, now: u64) -> Result<u64, ProtocolError> {
+        if timestamp.is_empty() || !timestamp.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ProtocolError::new(Problem::ParameterRejected)
+                .with_advice("oauth_timestamp must be a number of seconds"));
+        }
+        let earliest = now.saturating_sub(self.past_secs);
+        let latest = now.saturating_add(self.future_secs);
+        // Too many digits for a u64 is certainly in the future.
+        let ts = timestamp.trim_start_matches('0').parse::<u64>().unwrap_or(
+            if timestamp.bytes().all(|b| b == b'0') {
+                0
+            } else {
+                u64::MAX
+            },
+        );
+        if ts < earliest || ts > latest {
+            return Err(ProtocolError::timestamp_refused(earliest, latest));
+        }
+        Ok(ts)
+    }
+}
+
+impl SignedRequest<'_> {
+    /// Checks `oauth_timestamp` against `now` (Unix seconds) — see
+    /// [`TimestampWindow::check`]. A missing timestamp → 400 `parameter_absent`.
+    pub fn check_timestamp(
+        &self,
+        now: u64,
+        window: &TimestampWindow,
+    ) -> Result<u64, ProtocolError> {
+        match self.timestamp() {
+            Some(ts) => window.check(ts, now),
+            None => Err(ProtocolError::parameters_absent(vec!["oauth_timestamp"])),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_is_inclusive_and_reports_the_range() {
+        let w = TimestampWindow::default();
+        assert_eq!(w.check("1000", 1000), Ok(1000));
+        assert_eq!(w.check("0000700", 1000), Ok(700));
+        assert_eq!(w.check("1300", 1000), Ok(1300));
+        let e = w.check("699", 1000).unwrap_err();
+        assert_eq!((e.status(), e.problem()), (401, Problem::TimestampRefused));
+        assert_eq!(e.acceptable_timestamps(), Some((700, 1300)));
+        let e = w.check("99999999999999999999999", 1000).unwrap_err();
+        assert_eq!(e.problem(), Problem::TimestampRefused);
+        assert_eq!(w.check("0", 100), Ok(0));
+        for bad in ["", "abc", "-5", "1.5", " 1"] {
+            let e = w.check(bad, 1000).unwrap_err();
+            assert_eq!((e.status(), e.problem()), (400, Problem::ParameterRejected));
+        }
+    }
+}
