@@ -169,7 +169,7 @@ impl<'a> SignedRequest<'a> {
             + body.map_or(0, |b| b.bytes().filter(|&b| b == b'&').count() + 1);
         collector
             .params
-            .reserve(estimate.min(limits.max_parameters + 1));
+            .reserve(estimate.min(limits.max_parameters.saturating_add(1)));
 
         if let Some(pairs) = header {
             for pair in pairs {
@@ -194,7 +194,10 @@ impl<'a> SignedRequest<'a> {
     /// `oauth_consumer_key`, `oauth_signature_method`, `oauth_signature`, and
     /// `oauth_timestamp` and `oauth_nonce` unless the method is `PLAINTEXT`
     /// (§3.1) — plus `extra` (e.g. `oauth_token`, `oauth_verifier`).
-    /// Missing ones → 400 `parameter_absent` naming them all.
+    /// Missing ones → 400 `parameter_absent` naming them all; a signature
+    /// method this crate does not implement → 400 `signature_method_rejected`
+    /// (collection itself accepts any name, so that a base string can still
+    /// be shown for it).
     pub fn require(&self, extra: &[&'static str]) -> Result<(), ProtocolError> {
         let p = &self.protocol;
         let plaintext = self.method_parsed == Some(SignatureMethod::Plaintext);
@@ -218,11 +221,13 @@ impl<'a> SignedRequest<'a> {
             };
             need(name, present);
         }
-        if missing.is_empty() {
-            Ok(())
-        } else {
-            Err(ProtocolError::parameters_absent(missing))
+        if !missing.is_empty() {
+            return Err(ProtocolError::parameters_absent(missing));
         }
+        if self.method_parsed.is_none() {
+            return Err(ProtocolError::new(Problem::SignatureMethodRejected));
+        }
+        Ok(())
     }
 
     /// The HTTP method as received.
@@ -391,13 +396,11 @@ impl<'a> Collector<'a, '_> {
         {
             return Err(rejected("oauth_nonce is too long"));
         }
-        let method_parsed = match &self.protocol.signature_method {
-            Some(name) => Some(
-                SignatureMethod::from_name(name)
-                    .ok_or_else(|| ProtocolError::new(Problem::SignatureMethodRejected))?,
-            ),
-            None => None,
-        };
+        let method_parsed = self
+            .protocol
+            .signature_method
+            .as_deref()
+            .and_then(SignatureMethod::from_name);
         // Sort by encoded name, then encoded value (§3.4.1.3.2 step 2). Equal
         // entries are identical, so an unstable sort is exact.
         self.params.sort_unstable();
@@ -460,13 +463,16 @@ mod tests {
     fn version_and_method_are_checked() {
         let e = collect(Request::new("GET", "http", "h", "/?oauth_version=2.0")).unwrap_err();
         assert_eq!((e.status(), e.problem()), (400, Problem::VersionRejected));
-        let e = collect(Request::new(
+        let r = collect(Request::new(
             "GET",
             "http",
             "h",
-            "/?oauth_signature_method=MD5",
+            "/?oauth_signature_method=MD5&oauth_consumer_key=k&oauth_signature=s&oauth_nonce=n&oauth_timestamp=1",
         ))
-        .unwrap_err();
+        .unwrap();
+        assert_eq!(r.signature_method_name(), Some("MD5"));
+        assert_eq!(r.signature_method(), None);
+        let e = r.require(&[]).unwrap_err();
         assert_eq!(
             (e.status(), e.problem()),
             (400, Problem::SignatureMethodRejected)
