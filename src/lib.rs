@@ -35,24 +35,56 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod access_token_endpoint;
 mod authorization_header;
+mod authorize;
 mod base_string;
+mod clock;
+mod config;
+mod consumer;
 mod encoding;
 mod error;
+mod host_api;
 mod parameters;
+mod protected_resource;
+mod provider;
 mod random;
 mod request;
+mod request_token_endpoint;
+mod response;
+mod secret;
 pub mod signature;
 mod signer;
+pub mod store;
+#[cfg(feature = "test-util")]
+pub mod testing;
 mod timestamp;
+mod token;
+mod user;
 
 pub use authorization_header::{AuthorizationHeader, HeaderError, format_authorization_header};
+pub use authorize::{Approval, AuthorizeError, Denial, PendingAuthorization};
 pub use base_string::base_string_uri;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{DangerousConfig, ProviderConfig};
+pub use consumer::{ANONYMOUS_CONSUMER_KEY, Consumer, ConsumerRegistry};
 pub use encoding::percent_encode;
 pub use error::{Problem, ProtocolError};
+pub use host_api::{
+    OAuthContext, OAuthError, OAuthRequestError, OAuthRequestErrorKind, OAuthServiceFailure, Reason,
+};
 pub use parameters::{Limits, ParameterSource, SignedRequest};
+pub use provider::{Authorization, Provider, normalized_host};
 pub use random::RandomError;
 pub use request::{Request, is_form_urlencoded};
+pub use response::{FORM_CONTENT_TYPE, Response, parse_form};
+pub use secret::{ConsumerSecret, TokenSecret, Verifier};
 pub use signature::SignatureMethod;
 pub use signer::{SignError, Signer};
+pub use store::{MemoryStore, StoreError};
 pub use timestamp::TimestampWindow;
+pub use token::{
+    AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState, StateTag,
+    TransitionError,
+};
+pub use user::User;

@@ -1,8 +1,11 @@
 //! Integration tests, one module per concern.
 
+#[cfg(feature = "test-util")]
+mod conformance;
 mod explain;
 mod interop;
 mod proptests;
+mod provider_flow;
 mod rejections;
 mod support;
 mod vectors;

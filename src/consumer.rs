@@ -1,0 +1,235 @@
+//! Consumers (RFC 5849 "clients"): the third-party apps the host has
+//! registered, and App Engine's unregistered `anonymous` consumer.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use crate::secret::ConsumerSecret;
+use crate::signature::SignatureMethod;
+
+/// The key of App Engine's unregistered consumer.
+pub const ANONYMOUS_CONSUMER_KEY: &str = "anonymous";
+
+/// A registered consumer: its credentials and what it may do.
+#[derive(Debug, Clone)]
+pub struct Consumer {
+    /// The consumer key (`oauth_consumer_key`).
+    pub key: String,
+    /// The shared secret.
+    pub secret: ConsumerSecret,
+    /// The name shown to users on the consent page.
+    pub display_name: String,
+    /// Callback URLs this consumer may use: an `oauth_callback` must start
+    /// with one of these, at a boundary (`https://app.example/cb` allows
+    /// `https://app.example/cb?x=1` and `https://app.example/cb/done`, not
+    /// `https://app.example/cbx`). `oob` is always allowed. Empty means `oob`
+    /// only.
+    pub callback_prefixes: Vec<String>,
+    /// Signature methods this consumer may use. Defaults to HMAC-SHA1,
+    /// HMAC-SHA256 and HMAC-SHA512; PLAINTEXT must be added explicitly (and
+    /// is only accepted over TLS unless configured otherwise).
+    pub signature_methods: Vec<SignatureMethod>,
+    /// Whether this consumer may make two-legged requests (signed with its
+    /// own credentials only, no token). Defaults to false.
+    pub two_legged: bool,
+    /// Whether the consumer is enabled. A disabled consumer is refused with
+    /// 401 `consumer_key_refused`. Defaults to true.
+    pub enabled: bool,
+    /// Whether this is the unregistered `anonymous` consumer, whose consent
+    /// page warns that the app is unverified.
+    pub unverified: bool,
+}
+
+impl Consumer {
+    /// A consumer with the defaults above.
+    pub fn new(
+        key: impl Into<String>,
+        secret: impl Into<String>,
+        display_name: impl Into<String>,
+    ) -> Self {
+        Self {
+            key: key.into(),
+            secret: ConsumerSecret::new(secret),
+            display_name: display_name.into(),
+            callback_prefixes: Vec::new(),
+            signature_methods: vec![
+                SignatureMethod::HmacSha1,
+                SignatureMethod::HmacSha256,
+                SignatureMethod::HmacSha512,
+            ],
+            two_legged: false,
+            enabled: true,
+            unverified: false,
+        }
+    }
+
+    /// App Engine's unregistered consumer: key and secret `anonymous`, any
+    /// `http(s)` callback, shown as unverified with the
+    /// `xoauth_displayname` the client sends.
+    pub fn anonymous() -> Self {
+        Self {
+            callback_prefixes: vec!["http://".into(), "https://".into()],
+            unverified: true,
+            ..Self::new(
+                ANONYMOUS_CONSUMER_KEY,
+                ANONYMOUS_CONSUMER_KEY,
+                "Unverified application",
+            )
+        }
+    }
+
+    /// Allows callbacks starting with `prefix`.
+    pub fn callback_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.callback_prefixes.push(prefix.into());
+        self
+    }
+
+    /// Replaces the allowed signature methods.
+    pub fn signature_methods(mut self, methods: impl IntoIterator<Item = SignatureMethod>) -> Self {
+        self.signature_methods = methods.into_iter().collect();
+        self
+    }
+
+    /// Allows or forbids two-legged requests.
+    pub fn two_legged(mut self, allowed: bool) -> Self {
+        self.two_legged = allowed;
+        self
+    }
+
+    /// Enables or disables the consumer.
+    pub fn enabled(mut self, enabled: bool) -> Self {
+        self.enabled = enabled;
+        self
+    }
+
+    /// Whether `callback` is acceptable for this consumer: `oob` (any case),
+    /// or an absolute `http`/`https` URL under a registered prefix.
+    pub fn allows_callback(&self, callback: &str) -> bool {
+        if callback.eq_ignore_ascii_case("oob") {
+            return true;
+        }
+        if !is_http_url(callback) {
+            return false;
+        }
+        self.callback_prefixes.iter().any(|prefix| {
+            callback.starts_with(prefix.as_str())
+                && (prefix.ends_with('/')
+                    || prefix.ends_with("://")
+                    || matches!(
+                        callback.as_bytes().get(prefix.len()),
+                        None | Some(b'/' | b'?' | b'#')
+                    ))
+        })
+    }
+}
+
+/// An absolute `http`/`https` URL with a host and no whitespace or control
+/// characters (so never `javascript:` or `data:`).
+fn is_http_url(url: &str) -> bool {
+    let lower_scheme_end = url.find("://");
+    let Some(end) = lower_scheme_end else {
+        return false;
+    };
+    let scheme = &url[..end];
+    let rest = &url[end + 3..];
+    (scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https"))
+        && !rest.is_empty()
+        && !rest.starts_with(['/', '?', '#'])
+        && !url.bytes().any(|b| b.is_ascii_control() || b == b' ')
+}
+
+/// The consumers the provider knows: filled by the host, shareable and
+/// changeable while the provider runs (clones share the registry).
+#[derive(Debug, Clone, Default)]
+pub struct ConsumerRegistry {
+    inner: Arc<RwLock<HashMap<String, Arc<Consumer>>>>,
+}
+
+impl ConsumerRegistry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds or replaces a consumer.
+    pub fn register(&self, consumer: Consumer) {
+        self.write()
+            .insert(consumer.key.clone(), Arc::new(consumer));
+    }
+
+    /// Enables App Engine's unregistered `anonymous` consumer.
+    pub fn allow_anonymous(&self) {
+        self.register(Consumer::anonymous());
+    }
+
+    /// Enables or disables a consumer; false when it is not registered.
+    pub fn set_enabled(&self, key: &str, enabled: bool) -> bool {
+        let mut map = self.write();
+        match map.get(key) {
+            Some(existing) => {
+                let mut updated = Consumer::clone(existing);
+                updated.enabled = enabled;
+                map.insert(key.to_owned(), Arc::new(updated));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes a consumer; its tokens stop working (unknown consumer).
+    pub fn remove(&self, key: &str) -> bool {
+        self.write().remove(key).is_some()
+    }
+
+    /// Looks a consumer up by key.
+    pub fn get(&self, key: &str) -> Option<Arc<Consumer>> {
+        self.inner
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(key)
+            .cloned()
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Arc<Consumer>>> {
+        self.inner
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callbacks_match_prefixes_at_a_boundary() {
+        let c = Consumer::new("k", "s", "App").callback_prefix("https://app.example.com/cb");
+        assert!(c.allows_callback("oob"));
+        assert!(c.allows_callback("OOB"));
+        assert!(c.allows_callback("https://app.example.com/cb"));
+        assert!(c.allows_callback("https://app.example.com/cb?x=1"));
+        assert!(c.allows_callback("https://app.example.com/cb/done"));
+        assert!(!c.allows_callback("https://app.example.com/cbx"));
+        assert!(!c.allows_callback("https://app.example.com.evil.com/cb"));
+        assert!(!c.allows_callback("http://app.example.com/cb"));
+        assert!(!c.allows_callback("javascript:alert(1)//https://app.example.com/cb"));
+        let a = Consumer::anonymous();
+        assert!(a.allows_callback("http://localhost:9/cb"));
+        assert!(!a.allows_callback("data:text/html,x"));
+        assert!(!a.allows_callback("javascript://%0Aalert(1)"));
+        assert!(!a.allows_callback("https:///nohost"));
+        assert!(!Consumer::new("k", "s", "n").allows_callback("https://x.example/"));
+    }
+
+    #[test]
+    fn registry_enables_and_disables() {
+        let r = ConsumerRegistry::new();
+        r.register(Consumer::new("k", "s", "App"));
+        assert!(r.get("k").unwrap().enabled);
+        assert!(r.set_enabled("k", false));
+        assert!(!r.get("k").unwrap().enabled);
+        assert!(!r.set_enabled("missing", false));
+        assert!(r.remove("k"));
+        assert!(r.get("k").is_none());
+    }
+}

@@ -1,0 +1,258 @@
+//! What the host's handlers see: App Engine's `get_current_user`,
+//! `is_current_user_admin` and `get_oauth_consumer_key`, and its error
+//! taxonomy (`OAuthRequestError`, `OAuthServiceFailure`).
+
+use std::sync::Arc;
+
+use crate::error::{Problem, ProtocolError};
+use crate::response::{FORM_CONTENT_TYPE, Response};
+use crate::store::StoreError;
+use crate::user::User;
+
+/// App Engine's kinds of `OAuthRequestError`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OAuthRequestErrorKind {
+    /// The request is valid OAuth but not allowed: a disabled consumer, a
+    /// two-legged request from a consumer not allowed them, no user behind a
+    /// two-legged request.
+    NotAllowed,
+    /// The OAuth parameters are missing, malformed, or do not verify.
+    InvalidOAuthParameters,
+    /// The token is unknown to the client's eyes, expired, used, revoked, or
+    /// from another host.
+    InvalidOAuthToken,
+}
+
+/// The precise reason a request was refused, for the host's logs and
+/// diagnostics. Clients get the coarser [`ProtocolError`]: an unknown
+/// consumer, an unknown token and a bad signature all look like
+/// `signature_invalid` to them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Reason {
+    /// The request broke the protocol (see the [`ProtocolError`]).
+    Protocol,
+    /// The consumer key is not registered.
+    UnknownConsumer,
+    /// The token is not known.
+    UnknownToken,
+    /// The token belongs to another consumer.
+    TokenOfAnotherConsumer,
+    /// The signature does not verify.
+    BadSignature,
+    /// The consumer is disabled.
+    ConsumerDisabled,
+    /// The consumer may not use this signature method.
+    MethodNotAllowedForConsumer,
+    /// PLAINTEXT over plain `http`.
+    PlaintextWithoutTls,
+    /// The nonce was already used.
+    Replay,
+    /// The token was obtained on another host.
+    WrongHost,
+    /// The request token expired.
+    Expired,
+    /// The request token was already exchanged.
+    Used,
+    /// The request token was denied by the user.
+    Denied,
+    /// The request token was burned by wrong verifiers.
+    Burned,
+    /// The request token was not approved yet.
+    NotAuthorized,
+    /// The verifier is wrong.
+    WrongVerifier,
+    /// The access token was revoked.
+    Revoked,
+    /// The callback is not registered for the consumer.
+    CallbackNotAllowed,
+    /// A two-legged request from a consumer not allowed them.
+    TwoLeggedNotAllowed,
+    /// A two-legged request has no user behind it.
+    NoUser,
+}
+
+/// A request the provider refuses (App Engine's `OAuthRequestError`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind:?}: {error}")]
+pub struct OAuthRequestError {
+    kind: OAuthRequestErrorKind,
+    error: ProtocolError,
+    reason: Reason,
+}
+
+impl OAuthRequestError {
+    pub(crate) fn new(error: ProtocolError, reason: Reason) -> Self {
+        let kind = match (reason, error.problem()) {
+            (
+                Reason::ConsumerDisabled
+                | Reason::TwoLeggedNotAllowed
+                | Reason::NoUser
+                | Reason::MethodNotAllowedForConsumer,
+                _,
+            ) => OAuthRequestErrorKind::NotAllowed,
+            (
+                _,
+                Problem::TokenExpired
+                | Problem::TokenRejected
+                | Problem::TokenRevoked
+                | Problem::TokenUsed
+                | Problem::VerifierInvalid
+                | Problem::UserRefused,
+            ) => OAuthRequestErrorKind::InvalidOAuthToken,
+            _ => OAuthRequestErrorKind::InvalidOAuthParameters,
+        };
+        Self {
+            kind,
+            error,
+            reason,
+        }
+    }
+
+    /// App Engine's kind of error.
+    pub fn kind(&self) -> OAuthRequestErrorKind {
+        self.kind
+    }
+
+    /// What the client is told: status and `oauth_problem`.
+    pub fn protocol_error(&self) -> &ProtocolError {
+        &self.error
+    }
+
+    /// The precise reason, for the host only (never send it to the client).
+    pub fn reason(&self) -> Reason {
+        self.reason
+    }
+}
+
+/// The provider's infrastructure failed (App Engine's `OAuthServiceFailure`):
+/// the store, or the OS random source. Answered with 503.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the OAuth service failed")]
+pub struct OAuthServiceFailure(#[source] Arc<dyn std::error::Error + Send + Sync + 'static>);
+
+impl OAuthServiceFailure {
+    pub(crate) fn new(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(Arc::new(source))
+    }
+}
+
+/// Why a request did not authenticate.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum OAuthError {
+    /// The request was refused (400/401).
+    #[error(transparent)]
+    Request(#[from] OAuthRequestError),
+    /// The service failed (503).
+    #[error(transparent)]
+    ServiceFailure(#[from] OAuthServiceFailure),
+}
+
+impl From<StoreError> for OAuthError {
+    fn from(e: StoreError) -> Self {
+        Self::ServiceFailure(OAuthServiceFailure::new(e))
+    }
+}
+
+impl From<crate::random::RandomError> for OAuthError {
+    fn from(e: crate::random::RandomError) -> Self {
+        Self::ServiceFailure(OAuthServiceFailure::new(e))
+    }
+}
+
+impl OAuthError {
+    pub(crate) fn refused(problem: impl Into<ProtocolError>, reason: Reason) -> Self {
+        Self::Request(OAuthRequestError::new(problem.into(), reason))
+    }
+
+    /// The HTTP status to answer with: 400, 401 or 503.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Request(e) => e.error.status(),
+            Self::ServiceFailure(_) => 503,
+        }
+    }
+
+    /// The `oauth_problem`, for refusals.
+    pub fn problem(&self) -> Option<Problem> {
+        match self {
+            Self::Request(e) => Some(e.error.problem()),
+            Self::ServiceFailure(_) => None,
+        }
+    }
+
+    /// The precise reason, for the host's diagnostics; `None` for a service
+    /// failure.
+    pub fn reason(&self) -> Option<Reason> {
+        match self {
+            Self::Request(e) => Some(e.reason),
+            Self::ServiceFailure(_) => None,
+        }
+    }
+
+    /// The response to send: the Problem Reporting form body with
+    /// `WWW-Authenticate: OAuth realm="…", oauth_problem="…"`, or a 503.
+    pub fn to_response(&self, realm: &str) -> Response {
+        match self {
+            Self::Request(e) => Response {
+                status: e.error.status(),
+                headers: vec![
+                    ("www-authenticate", e.error.www_authenticate(realm)),
+                    ("content-type", FORM_CONTENT_TYPE.to_owned()),
+                    ("cache-control", "no-store".to_owned()),
+                ],
+                body: e.error.form_body(),
+            },
+            Self::ServiceFailure(_) => Response {
+                status: 503,
+                headers: vec![
+                    ("content-type", "text/plain; charset=utf-8".to_owned()),
+                    ("retry-after", "1".to_owned()),
+                    ("cache-control", "no-store".to_owned()),
+                ],
+                body: "The OAuth service is temporarily unavailable.".to_owned(),
+            },
+        }
+    }
+}
+
+/// Who is behind a request that authenticated: the verdict for one request,
+/// computed once by [`Provider::authenticate`](crate::Provider::authenticate)
+/// and reused by every later question about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthContext {
+    pub(crate) user: Option<User>,
+    pub(crate) consumer_key: String,
+    pub(crate) token: Option<String>,
+}
+
+impl OAuthContext {
+    /// The user who authorized the token (App Engine's `get_current_user`).
+    /// A two-legged request has none: `NotAllowed`.
+    pub fn get_current_user(&self) -> Result<&User, OAuthError> {
+        self.user.as_ref().ok_or_else(|| {
+            OAuthError::refused(
+                ProtocolError::new(Problem::PermissionDenied)
+                    .with_advice("this request carries no user authorization"),
+                Reason::NoUser,
+            )
+        })
+    }
+
+    /// Whether the user is an admin of the host app (`is_current_user_admin`).
+    pub fn is_current_user_admin(&self) -> Result<bool, OAuthError> {
+        Ok(self.get_current_user()?.admin)
+    }
+
+    /// The consumer key of the signed request (`get_oauth_consumer_key`).
+    pub fn get_oauth_consumer_key(&self) -> &str {
+        &self.consumer_key
+    }
+
+    /// The access token used, if any (none for a two-legged request).
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+}

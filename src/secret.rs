@@ -1,0 +1,71 @@
+//! Secret values as newtypes: redacted in `Debug`, no `Display`, read only
+//! through an explicit `.secret()`, wiped from memory on drop.
+
+use subtle::ConstantTimeEq;
+use zeroize::Zeroize;
+
+macro_rules! secret_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Wraps a secret value.
+            pub fn new(secret: impl Into<String>) -> Self {
+                Self(secret.into())
+            }
+
+            /// The secret itself. Every call site is a place a secret leaves
+            /// its wrapper: never log or display what it returns.
+            pub fn secret(&self) -> &str {
+                &self.0
+            }
+
+            /// Compares with `other` in constant time (for equal lengths).
+            pub fn ct_eq(&self, other: &str) -> bool {
+                bool::from(self.0.as_bytes().ct_eq(other.as_bytes()))
+            }
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(concat!(stringify!($name), "([redacted])"))
+            }
+        }
+
+        impl Drop for $name {
+            fn drop(&mut self) {
+                self.0.zeroize();
+            }
+        }
+    };
+}
+
+secret_type!(
+    /// A consumer's shared secret (the client credentials secret, RFC 5849 §1.1).
+    ConsumerSecret
+);
+secret_type!(
+    /// A token's shared secret (temporary or token credentials, RFC 5849 §2).
+    TokenSecret
+);
+secret_type!(
+    /// The verifier given to the user on approval (RFC 5849 §2.2).
+    Verifier
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_is_redacted_and_comparison_exact() {
+        let s = ConsumerSecret::new("hunter2");
+        assert_eq!(format!("{s:?}"), "ConsumerSecret([redacted])");
+        assert!(s.ct_eq("hunter2"));
+        assert!(!s.ct_eq("hunter3"));
+        assert!(!s.ct_eq("hunter"));
+        assert_eq!(s.secret(), "hunter2");
+    }
+}

@@ -1,0 +1,561 @@
+//! The store conformance suite (feature `test-util`): any [`TokenStore`] /
+//! [`NonceStore`] implementation can prove it keeps the guarantees the
+//! provider relies on — lifecycle, compare-and-set, atomic exchange under
+//! real concurrency, revocation, expiry and purging.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! use oauth1_provider::{MemoryStore, testing};
+//! testing::run_conformance_suite(MemoryStore::new()).await;
+//! # }
+//! ```
+//!
+//! Run it inside a multi-threaded Tokio runtime: the concurrency cases spawn
+//! tasks. Each check panics with a message naming the broken guarantee. Every
+//! token and nonce it creates is random, so it can run repeatedly against a
+//! shared database.
+
+use std::sync::Arc;
+
+use time::{Duration, OffsetDateTime};
+
+use crate::random::random_token;
+use crate::secret::{TokenSecret, Verifier};
+use crate::store::{NonceKey, NonceOutcome, NonceStore, TokenStore};
+use crate::token::{
+    AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState, StateTag,
+};
+use crate::user::User;
+
+/// How many tasks race in the concurrency cases.
+pub const RACERS: usize = 1000;
+
+fn unique(prefix: &str) -> String {
+    let suffix = random_token(12).unwrap_or_else(|_| panic!("OS random source failed"));
+    format!("{prefix}-{suffix}")
+}
+
+/// A time to run the suite at: a fixed, whole second (stores may keep
+/// seconds only).
+fn base_time() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// A fresh request token in state `Issued`, created at `now`.
+pub fn sample_request_token(now: OffsetDateTime) -> RequestToken {
+    RequestToken {
+        token: unique("rt"),
+        secret: TokenSecret::new(unique("rts")),
+        consumer_key: unique("consumer"),
+        host: "example.com:8080".to_owned(),
+        callback: Callback::Url("https://client.example/cb?x=1".to_owned()),
+        scope: Some("https://example.com/feeds/ ü".to_owned()),
+        display_name: Some("Sample app".to_owned()),
+        created_at: now,
+        expires_at: now + Duration::minutes(10),
+        state: RequestTokenState::Issued,
+    }
+}
+
+/// A fresh active access token for `user`.
+pub fn sample_access_token(
+    request: &RequestToken,
+    user: &User,
+    now: OffsetDateTime,
+) -> AccessToken {
+    AccessToken {
+        token: unique("at"),
+        secret: TokenSecret::new(unique("ats")),
+        consumer_key: request.consumer_key.clone(),
+        host: request.host.clone(),
+        user: user.clone(),
+        scope: request.scope.clone(),
+        created_at: now,
+        state: AccessTokenState::Active,
+    }
+}
+
+fn sample_user() -> User {
+    User::new(format!("{}@example.com", unique("user")), unique("uid")).admin(true)
+}
+
+/// Runs every case against a store that holds both tokens and nonces.
+pub async fn run_conformance_suite<S>(store: S)
+where
+    S: TokenStore + NonceStore + 'static,
+{
+    let store = Arc::new(store);
+    run_token_store_suite(store.clone()).await;
+    run_nonce_store_suite(store).await;
+}
+
+/// Every [`TokenStore`] case.
+pub async fn run_token_store_suite<S: TokenStore + 'static>(store: Arc<S>) {
+    request_token_lifecycle(&*store).await;
+    exchange_is_all_or_nothing(&*store).await;
+    concurrent_exchanges_have_one_winner(store.clone()).await;
+    concurrent_approvals_have_one_winner(store.clone()).await;
+    revocation(&*store).await;
+    purge_removes_only_expired_request_tokens(&*store).await;
+}
+
+/// Every [`NonceStore`] case.
+pub async fn run_nonce_store_suite<N: NonceStore + 'static>(store: Arc<N>) {
+    nonces_are_single_use(&*store).await;
+    concurrent_nonce_inserts_have_one_winner(store.clone()).await;
+    nonces_expire(&*store).await;
+}
+
+/// Insert, read back exactly, compare-and-set refuses a stale tag.
+pub async fn request_token_lifecycle<S: TokenStore>(store: &S) {
+    let now = base_time();
+    let issued = sample_request_token(now);
+    store
+        .insert_request_token(&issued)
+        .await
+        .expect("insert request token");
+    let read = store
+        .get_request_token(&issued.token)
+        .await
+        .expect("get request token");
+    assert_eq!(
+        read.as_ref(),
+        Some(&issued),
+        "a request token reads back exactly as stored"
+    );
+    assert!(
+        store
+            .get_request_token(&unique("missing"))
+            .await
+            .expect("get")
+            .is_none(),
+        "an unknown request token is None"
+    );
+
+    let user = sample_user();
+    let approved = issued
+        .approve(user.clone(), Verifier::new("verifier-1"), now)
+        .expect("approve");
+    assert!(
+        !store
+            .update_request_token(StateTag::Denied, &approved)
+            .await
+            .expect("cas"),
+        "compare-and-set must refuse a stale state tag"
+    );
+    assert_eq!(
+        store.get_request_token(&issued.token).await.expect("get"),
+        Some(issued.clone()),
+        "a refused compare-and-set writes nothing"
+    );
+    assert!(
+        store
+            .update_request_token(StateTag::Issued, &approved)
+            .await
+            .expect("cas"),
+        "compare-and-set with the current tag succeeds"
+    );
+    let read = store.get_request_token(&issued.token).await.expect("get");
+    assert_eq!(
+        read.as_ref(),
+        Some(&approved),
+        "the approved state, user and verifier persist"
+    );
+
+    // A wrong verifier is counted with compare-and-set too.
+    let counted = approved
+        .exchange("wrong", 3, now)
+        .expect("exchangeable")
+        .expect_err("wrong verifier");
+    assert!(
+        store
+            .update_request_token(StateTag::Authorized { failed_attempts: 0 }, &counted)
+            .await
+            .expect("cas")
+    );
+    assert!(
+        !store
+            .update_request_token(StateTag::Authorized { failed_attempts: 0 }, &counted)
+            .await
+            .expect("cas"),
+        "the failed-attempt count is part of the compared state"
+    );
+}
+
+/// A refused exchange writes neither the request token nor the access token.
+pub async fn exchange_is_all_or_nothing<S: TokenStore>(store: &S) {
+    let now = base_time();
+    let user = sample_user();
+    let issued = sample_request_token(now);
+    store.insert_request_token(&issued).await.expect("insert");
+    let approved = issued
+        .approve(user.clone(), Verifier::new("v"), now)
+        .expect("approve");
+    assert!(
+        store
+            .update_request_token(StateTag::Issued, &approved)
+            .await
+            .expect("cas")
+    );
+    let (exchanged, who) = approved
+        .exchange("v", 3, now)
+        .expect("live")
+        .expect("right verifier");
+    assert_eq!(who, user);
+    let access = sample_access_token(&approved, &user, now);
+
+    assert!(
+        !store
+            .exchange_request_token(StateTag::Issued, &exchanged, &access)
+            .await
+            .expect("exchange"),
+        "an exchange from a stale state is refused"
+    );
+    assert!(
+        store
+            .get_access_token(&access.token)
+            .await
+            .expect("get")
+            .is_none(),
+        "a refused exchange stores no access token"
+    );
+    assert_eq!(
+        store.get_request_token(&issued.token).await.expect("get"),
+        Some(approved.clone())
+    );
+
+    let tag = approved.state.tag();
+    assert!(
+        store
+            .exchange_request_token(tag, &exchanged, &access)
+            .await
+            .expect("exchange")
+    );
+    assert_eq!(
+        store.get_access_token(&access.token).await.expect("get"),
+        Some(access.clone())
+    );
+    assert_eq!(
+        store
+            .get_request_token(&issued.token)
+            .await
+            .expect("get")
+            .map(|t| t.state),
+        Some(RequestTokenState::Exchanged)
+    );
+    let again = sample_access_token(&approved, &user, now);
+    assert!(
+        !store
+            .exchange_request_token(tag, &exchanged, &again)
+            .await
+            .expect("exchange"),
+        "a request token is exchanged once"
+    );
+    assert!(
+        store
+            .get_access_token(&again.token)
+            .await
+            .expect("get")
+            .is_none()
+    );
+}
+
+/// [`RACERS`] concurrent exchanges of one request token: exactly one wins,
+/// exactly one access token exists.
+pub async fn concurrent_exchanges_have_one_winner<S: TokenStore + 'static>(store: Arc<S>) {
+    let now = base_time();
+    let user = sample_user();
+    let issued = sample_request_token(now);
+    store.insert_request_token(&issued).await.expect("insert");
+    let approved = issued
+        .approve(user.clone(), Verifier::new("v"), now)
+        .expect("approve");
+    assert!(
+        store
+            .update_request_token(StateTag::Issued, &approved)
+            .await
+            .expect("cas")
+    );
+    let (exchanged, _) = approved
+        .exchange("v", 3, now)
+        .expect("live")
+        .expect("right");
+    let tag = approved.state.tag();
+
+    let mut tasks = Vec::with_capacity(RACERS);
+    for _ in 0..RACERS {
+        let store = store.clone();
+        let exchanged = exchanged.clone();
+        let access = sample_access_token(&approved, &user, now);
+        tasks.push(tokio::spawn(async move {
+            store.exchange_request_token(tag, &exchanged, &access).await
+        }));
+    }
+    let mut winners = 0;
+    for task in tasks {
+        if task.await.expect("task").expect("exchange") {
+            winners += 1;
+        }
+    }
+    assert_eq!(
+        winners, 1,
+        "exactly one of {RACERS} concurrent exchanges wins"
+    );
+    let tokens = store.list_user_tokens(&user.user_id).await.expect("list");
+    assert_eq!(
+        tokens.len(),
+        1,
+        "exactly one access token exists after the race"
+    );
+}
+
+/// Concurrent compare-and-set approvals of one request token: one wins.
+pub async fn concurrent_approvals_have_one_winner<S: TokenStore + 'static>(store: Arc<S>) {
+    let now = base_time();
+    let issued = sample_request_token(now);
+    store.insert_request_token(&issued).await.expect("insert");
+    let mut tasks = Vec::new();
+    for i in 0..100 {
+        let store = store.clone();
+        let next = issued
+            .approve(sample_user(), Verifier::new(format!("v{i}")), now)
+            .expect("approve");
+        tasks.push(tokio::spawn(async move {
+            store.update_request_token(StateTag::Issued, &next).await
+        }));
+    }
+    let mut winners = 0;
+    for task in tasks {
+        if task.await.expect("task").expect("cas") {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1, "exactly one of 100 concurrent approvals wins");
+}
+
+/// Revoke one token, a user's tokens for a consumer, and listing.
+pub async fn revocation<S: TokenStore>(store: &S) {
+    let now = base_time();
+    let user = sample_user();
+    let mut granted = Vec::new();
+    for i in 0..3 {
+        let issued = sample_request_token(now);
+        store.insert_request_token(&issued).await.expect("insert");
+        let approved = issued
+            .approve(user.clone(), Verifier::new("v"), now)
+            .expect("approve");
+        assert!(
+            store
+                .update_request_token(StateTag::Issued, &approved)
+                .await
+                .expect("cas")
+        );
+        let (exchanged, _) = approved
+            .exchange("v", 3, now)
+            .expect("live")
+            .expect("right");
+        let access = sample_access_token(&approved, &user, now + Duration::seconds(i));
+        assert!(
+            store
+                .exchange_request_token(approved.state.tag(), &exchanged, &access)
+                .await
+                .expect("exchange")
+        );
+        granted.push(access);
+    }
+    let listed = store.list_user_tokens(&user.user_id).await.expect("list");
+    assert_eq!(
+        listed.iter().map(|t| &t.token).collect::<Vec<_>>(),
+        granted.iter().map(|t| &t.token).collect::<Vec<_>>(),
+        "a user's active tokens are listed oldest first"
+    );
+    let later = now + Duration::minutes(1);
+    assert!(
+        store
+            .revoke_access_token(&granted[0].token, later)
+            .await
+            .expect("revoke")
+    );
+    assert!(
+        !store
+            .revoke_access_token(&granted[0].token, later)
+            .await
+            .expect("revoke"),
+        "revoking twice reports the second as a no-op"
+    );
+    assert!(
+        !store
+            .revoke_access_token(&unique("missing"), later)
+            .await
+            .expect("revoke")
+    );
+    let revoked = store
+        .get_access_token(&granted[0].token)
+        .await
+        .expect("get")
+        .expect("kept");
+    assert_eq!(
+        revoked.state,
+        AccessTokenState::Revoked { at: later },
+        "revocation is recorded with its time"
+    );
+    assert_eq!(
+        store
+            .list_user_tokens(&user.user_id)
+            .await
+            .expect("list")
+            .len(),
+        2
+    );
+
+    assert_eq!(
+        store
+            .revoke_user_tokens(&user.user_id, &unique("other"), later)
+            .await
+            .expect("revoke"),
+        0,
+        "revoking for another consumer touches nothing"
+    );
+    // Each sample token has its own consumer: revoke the second one's.
+    assert_eq!(
+        store
+            .revoke_user_tokens(&user.user_id, &granted[1].consumer_key, later)
+            .await
+            .expect("revoke"),
+        1
+    );
+    let left = store.list_user_tokens(&user.user_id).await.expect("list");
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].token, granted[2].token);
+}
+
+/// Purging removes request tokens past their TTL and nothing else.
+pub async fn purge_removes_only_expired_request_tokens<S: TokenStore>(store: &S) {
+    let now = base_time();
+    let old = sample_request_token(now - Duration::minutes(30));
+    let live = sample_request_token(now);
+    store.insert_request_token(&old).await.expect("insert");
+    store.insert_request_token(&live).await.expect("insert");
+    let purged = store.purge_expired(now).await.expect("purge");
+    assert!(purged >= 1, "the expired request token is purged");
+    assert!(
+        store
+            .get_request_token(&old.token)
+            .await
+            .expect("get")
+            .is_none()
+    );
+    assert!(
+        store
+            .get_request_token(&live.token)
+            .await
+            .expect("get")
+            .is_some(),
+        "a live token survives a purge"
+    );
+}
+
+fn sample_nonce() -> NonceKey {
+    NonceKey {
+        consumer_key: unique("consumer"),
+        token: unique("token"),
+        timestamp: 1_700_000_000,
+        nonce: unique("nonce ü"),
+    }
+}
+
+/// Fresh once, then replayed; any other key component makes it fresh.
+pub async fn nonces_are_single_use<N: NonceStore>(store: &N) {
+    let now = base_time();
+    let expires = now + Duration::minutes(5);
+    let key = sample_nonce();
+    assert_eq!(
+        store.insert_nonce(&key, now, expires).await.expect("nonce"),
+        NonceOutcome::Fresh
+    );
+    assert_eq!(
+        store.insert_nonce(&key, now, expires).await.expect("nonce"),
+        NonceOutcome::Replayed
+    );
+    for other in [
+        NonceKey {
+            consumer_key: unique("c2"),
+            ..key.clone()
+        },
+        NonceKey {
+            token: String::new(),
+            ..key.clone()
+        },
+        NonceKey {
+            timestamp: key.timestamp + 1,
+            ..key.clone()
+        },
+        NonceKey {
+            nonce: unique("n2"),
+            ..key.clone()
+        },
+    ] {
+        assert_eq!(
+            store
+                .insert_nonce(&other, now, expires)
+                .await
+                .expect("nonce"),
+            NonceOutcome::Fresh,
+            "a nonce is keyed on consumer, token, timestamp and nonce"
+        );
+    }
+}
+
+/// [`RACERS`] concurrent inserts of one nonce: exactly one is fresh.
+pub async fn concurrent_nonce_inserts_have_one_winner<N: NonceStore + 'static>(store: Arc<N>) {
+    let now = base_time();
+    let key = sample_nonce();
+    let mut tasks = Vec::with_capacity(RACERS);
+    for _ in 0..RACERS {
+        let store = store.clone();
+        let key = key.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .insert_nonce(&key, now, now + Duration::minutes(5))
+                .await
+        }));
+    }
+    let mut fresh = 0;
+    for task in tasks {
+        if task.await.expect("task").expect("nonce") == NonceOutcome::Fresh {
+            fresh += 1;
+        }
+    }
+    assert_eq!(
+        fresh, 1,
+        "exactly one of {RACERS} concurrent inserts of a nonce is fresh"
+    );
+}
+
+/// A nonce is forgotten once it expires (by purge or by its TTL).
+pub async fn nonces_expire<N: NonceStore>(store: &N) {
+    let now = base_time();
+    let key = sample_nonce();
+    let expires = now + Duration::minutes(5);
+    assert_eq!(
+        store.insert_nonce(&key, now, expires).await.expect("nonce"),
+        NonceOutcome::Fresh
+    );
+    let after = expires + Duration::seconds(1);
+    store.purge_nonces(after).await.expect("purge");
+    assert_eq!(
+        store
+            .insert_nonce(&key, after, after + Duration::minutes(5))
+            .await
+            .expect("nonce"),
+        NonceOutcome::Fresh,
+        "an expired nonce is forgotten"
+    );
+    assert_eq!(
+        store
+            .insert_nonce(&key, after, after + Duration::minutes(5))
+            .await
+            .expect("nonce"),
+        NonceOutcome::Replayed
+    );
+}
