@@ -45,6 +45,7 @@ mod consumer;
 mod encoding;
 mod error;
 mod host_api;
+mod origin;
 mod parameters;
 mod protected_resource;
 mod provider;
@@ -73,6 +74,7 @@ pub use error::{Problem, ProtocolError};
 pub use host_api::{
     OAuthContext, OAuthError, OAuthRequestError, OAuthRequestErrorKind, OAuthServiceFailure, Reason,
 };
+pub use origin::{OriginError, OriginHeaders, OriginPolicy, ResolvedOrigin};
 pub use parameters::{Limits, ParameterSource, SignedRequest};
 pub use provider::{Authorization, Provider, normalized_host};
 pub use random::RandomError;
