@@ -211,8 +211,8 @@ impl ProtocolError {
     }
 
     /// The form-encoded body: `oauth_problem=…&oauth_problem_advice=…`, plus
-    /// `oauth_parameters_absent` or `oauth_acceptable_timestamps` where they
-    /// apply.
+    /// `oauth_parameters_absent`, `oauth_acceptable_versions` or
+    /// `oauth_acceptable_timestamps` where they apply.
     pub fn form_body(&self) -> String {
         let mut out = format!(
             "oauth_problem={}&oauth_problem_advice={}",
@@ -225,6 +225,9 @@ impl ProtocolError {
                 "&oauth_parameters_absent={}",
                 Encoded(&self.parameters_absent.join("&"))
             );
+        }
+        if self.problem == Problem::VersionRejected {
+            out.push_str("&oauth_acceptable_versions=1.0-1.0");
         }
         if let Some((earliest, latest)) = self.acceptable_timestamps {
             let _ = write!(out, "&oauth_acceptable_timestamps={earliest}-{latest}");

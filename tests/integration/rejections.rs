@@ -1234,7 +1234,6 @@ fn refusals_render_as_problem_reporting() {
 /// SHOULD also contain an oauth_acceptable_versions parameter", the range of
 /// versions accepted, here `1.0-1.0`.
 #[test]
-#[ignore = "gap in src/error.rs: version_rejected has no oauth_acceptable_versions=1.0-1.0 (a SHOULD of Problem Reporting)"]
 fn version_rejected_names_the_acceptable_versions() {
     let e = refused(
         collect(&Request::new("GET", "https", "h", "/?oauth_version=2.0")),
