@@ -124,8 +124,11 @@
 #![deny(missing_docs)]
 
 mod access_token_endpoint;
+pub mod adapter;
 mod authorization_header;
 mod authorize;
+#[cfg(feature = "axum")]
+pub mod axum;
 mod base_string;
 mod clock;
 mod config;

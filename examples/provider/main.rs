@@ -1,0 +1,177 @@
+//! A complete OAuth 1.0a provider to try clients against:
+//!
+//! ```text
+//! cargo run --example provider [-- OPTIONS]
+//!
+//!   --bind ADDR                  listen here (default 127.0.0.1:8080)
+//!   --public-origin URL          an origin the site is served under; repeatable
+//!                                (default http://127.0.0.1:PORT and http://localhost:PORT)
+//!   --consumer KEY:SECRET[:NAME] register a consumer; repeatable
+//!                                (the unregistered anonymous/anonymous is always on)
+//!   --callback-prefix URL        a callback prefix registered consumers may use
+//!                                besides `oob`; repeatable (default: oob only)
+//!   --user EMAIL:PASSWORD[:admin] a user; repeatable (default test@example.com:password
+//!                                and admin@example.com:password:admin)
+//!   --store memory               where tokens live (default memory)
+//! ```
+//!
+//! Then run `cargo run --example consumer` in another terminal, or point any
+//! OAuth 1.0a client at the endpoints the home page lists.
+
+mod app;
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use app::{ConsumerSpec, DemoConfig, DemoStore, UserSpec};
+use oauth1_provider::MemoryStore;
+
+/// Where tokens and nonces live. Adding a store is one variant here and one
+/// arm in `main`.
+enum StoreChoice {
+    Memory,
+}
+
+impl StoreChoice {
+    fn parse(value: &str) -> Result<Self, String> {
+        match value {
+            "memory" => Ok(Self::Memory),
+            other => Err(format!(
+                "--store {other:?} is not available; this build offers `memory`"
+            )),
+        }
+    }
+}
+
+struct Args {
+    bind: SocketAddr,
+    origins: Vec<String>,
+    consumers: Vec<ConsumerSpec>,
+    callback_prefixes: Vec<String>,
+    users: Vec<UserSpec>,
+    store: StoreChoice,
+}
+
+const USAGE: &str = "usage: provider [--bind ADDR] [--public-origin URL]... \
+    [--consumer KEY:SECRET[:NAME]]... [--callback-prefix URL]... \
+    [--user EMAIL:PASSWORD[:admin]]... [--store memory]";
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
+    let mut parsed = Args {
+        bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        origins: Vec::new(),
+        consumers: Vec::new(),
+        callback_prefixes: Vec::new(),
+        users: Vec::new(),
+        store: StoreChoice::Memory,
+    };
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_owned(), Some(value.to_owned()))
+            }
+            _ => (arg, None),
+        };
+        if flag == "--help" || flag == "-h" {
+            return Err(USAGE.to_owned());
+        }
+        let value = inline
+            .or_else(|| args.next())
+            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+        match flag.as_str() {
+            "--bind" => {
+                parsed.bind = value
+                    .parse()
+                    .map_err(|_| "--bind takes an address like 127.0.0.1:8080".to_owned())?;
+            }
+            "--public-origin" => parsed.origins.push(value.trim_end_matches('/').to_owned()),
+            "--consumer" => parsed.consumers.push(ConsumerSpec::parse(&value)?),
+            "--callback-prefix" => parsed.callback_prefixes.push(value),
+            "--user" => parsed.users.push(UserSpec::parse(&value)?),
+            "--store" => parsed.store = StoreChoice::parse(&value)?,
+            other => return Err(format!("unknown option {other}\n{USAGE}")),
+        }
+    }
+    Ok(parsed)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_target(false)
+        .init();
+    let args = match parse_args(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(args.bind).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("cannot listen on {}: {e}", args.bind);
+            return ExitCode::FAILURE;
+        }
+    };
+    let port = listener.local_addr().map_or(args.bind.port(), |a| a.port());
+    let mut config = DemoConfig::new(port);
+    if !args.origins.is_empty() {
+        config.public_origins = args.origins;
+    }
+    if !args.users.is_empty() {
+        config.users = args.users;
+    }
+    config.consumers = args.consumers;
+    config.callback_prefixes = args.callback_prefixes;
+    let served = match args.store {
+        StoreChoice::Memory => serve(listener, &config, MemoryStore::new()).await,
+    };
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve<S: DemoStore>(
+    listener: tokio::net::TcpListener,
+    config: &DemoConfig,
+    store: S,
+) -> Result<(), String> {
+    let demo = app::build(config, store)?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("OAuth 1.0a demo provider listening on {local}");
+    for origin in &config.public_origins {
+        println!("  open {origin}/");
+    }
+    println!("  consumers: anonymous (unverified)");
+    for consumer in &config.consumers {
+        println!("             {} ({})", consumer.key, consumer.name);
+    }
+    for user in &config.users {
+        let role = if user.admin { " (admin)" } else { "" };
+        println!("  user: {}{role}", user.email);
+    }
+    let provider = demo.provider.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            if let Err(e) = provider.purge_expired().await {
+                tracing::warn!(error = %e, "purging expired tokens failed");
+            }
+        }
+    });
+    axum::serve(
+        listener,
+        demo.router
+            .into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
+    .map_err(|e| format!("server failed: {e}"))
+}
