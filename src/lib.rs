@@ -138,15 +138,21 @@ mod error;
 mod host_api;
 mod origin;
 mod parameters;
+#[cfg(feature = "postgres")]
+mod postgres_store;
 mod protected_resource;
 mod provider;
 mod random;
+#[cfg(feature = "redis")]
+mod redis_store;
 mod request;
 mod request_token_endpoint;
 mod response;
 mod secret;
 pub mod signature;
 mod signer;
+#[cfg(feature = "sqlite")]
+mod sqlite_store;
 pub mod store;
 #[cfg(feature = "test-util")]
 pub mod testing;
@@ -167,13 +173,19 @@ pub use host_api::{
 };
 pub use origin::{OriginError, OriginHeaders, OriginPolicy, ResolvedOrigin};
 pub use parameters::{Limits, ParameterSource, SignedRequest};
+#[cfg(feature = "postgres")]
+pub use postgres_store::PostgresStore;
 pub use provider::{Authorization, Provider, normalized_host};
 pub use random::RandomError;
+#[cfg(feature = "redis")]
+pub use redis_store::RedisNonceStore;
 pub use request::{Request, is_form_urlencoded};
 pub use response::{FORM_CONTENT_TYPE, Response, parse_form};
 pub use secret::{ConsumerSecret, TokenSecret, Verifier};
 pub use signature::SignatureMethod;
 pub use signer::{SignError, Signer};
+#[cfg(feature = "sqlite")]
+pub use sqlite_store::SqliteStore;
 pub use store::{MemoryStore, StoreError};
 pub use timestamp::TimestampWindow;
 pub use token::{

@@ -8,5 +8,12 @@ mod interop;
 mod proptests;
 mod provider_flow;
 mod rejections;
+#[cfg(all(
+    feature = "sqlite",
+    feature = "postgres",
+    feature = "redis",
+    feature = "test-util"
+))]
+mod stores;
 mod support;
 mod vectors;
