@@ -124,6 +124,8 @@
 #![deny(missing_docs)]
 
 mod access_token_endpoint;
+#[cfg(feature = "actix")]
+pub mod actix;
 pub mod adapter;
 mod authorization_header;
 mod authorize;

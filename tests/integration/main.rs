@@ -1,5 +1,6 @@
 //! Integration tests, one module per concern.
 
+mod actix_flow;
 mod axum_flow;
 #[cfg(feature = "test-util")]
 mod conformance;
