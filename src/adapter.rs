@@ -127,8 +127,8 @@ p{margin:.75rem 0}.muted{color:var(--muted);font-size:.9rem}\
 .warn{background:var(--warn-bg);border:1px solid var(--warn-line);border-radius:8px;padding:.75rem 1rem}\
 .scope{border:1px solid var(--line);border-radius:8px;padding:.25rem 1rem}\
 .scope ul{padding-left:1.2rem;margin:.5rem 0}\
-code.verifier{display:block;margin:1rem 0;padding:.75rem;text-align:center;font-size:1.2rem;\
-letter-spacing:.04em;word-break:break-all;background:#f6f8fa;border:1px solid var(--line);border-radius:8px}\
+code.verifier{display:block;margin:1rem 0;padding:.75rem;text-align:center;font-size:1.1rem;\
+letter-spacing:.02em;word-break:break-all;background:#f6f8fa;border:1px solid var(--line);border-radius:8px}\
 form{margin:0}.actions{display:flex;gap:.75rem;justify-content:flex-end;margin-top:1.5rem}\
 button,.button{font:inherit;padding:.5rem 1.1rem;border-radius:8px;border:1px solid var(--line);\
 background:#f6f8fa;color:var(--ink);cursor:pointer;text-decoration:none}\
@@ -138,7 +138,7 @@ input[type=email],input[type=password]{width:100%;font:inherit;padding:.5rem .6r
 border:1px solid var(--line);border-radius:8px}\
 table{width:100%;border-collapse:collapse;margin:1rem 0}\
 td,th{text-align:left;padding:.5rem .25rem;border-bottom:1px solid var(--line);vertical-align:middle}\
-th{font-size:.8rem;color:var(--muted);font-weight:600}\
+th{font-size:.8rem;color:var(--muted);font-weight:600}.nowrap{white-space:nowrap}\
 .error{color:#d1242f}a{color:var(--accent)}";
 
 /// Whether a request carries OAuth credentials at all: an `Authorization`

@@ -76,53 +76,19 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use tower::{Layer, Service};
 
-use crate::adapter::{
-    self, AuthorizePage, CSRF_FIELD, ConsentPage, DECISION_FIELD, Decision, PageError, TOKEN_FIELD,
-};
-use crate::authorize::{Approval, Denial};
-use crate::encoding::Encoded;
+use crate::adapter::{self, AuthorizePage, AuthorizeRequest};
 use crate::host_api::{OAuthContext, OAuthError};
 use crate::origin::{OriginError, OriginHeaders, OriginPolicy, ResolvedOrigin};
 use crate::provider::Provider;
 use crate::request::{Request, is_form_urlencoded};
-use crate::response::{Response, parse_form};
+use crate::response::Response;
 use crate::store::{NonceStore, TokenStore};
 use crate::user::User;
 
 /// An axum response.
 type AxumResponse = ::axum::response::Response;
 
-/// Where the three endpoints are mounted. Defaults to App Engine's paths.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EndpointPaths {
-    /// Temporary credentials (§2.1). Defaults to `/_ah/OAuthGetRequestToken`.
-    pub request_token: String,
-    /// Resource owner authorization (§2.2). Defaults to `/_ah/OAuthAuthorizeToken`.
-    pub authorize: String,
-    /// Token credentials (§2.3). Defaults to `/_ah/OAuthGetAccessToken`.
-    pub access_token: String,
-}
-
-impl Default for EndpointPaths {
-    fn default() -> Self {
-        Self {
-            request_token: "/_ah/OAuthGetRequestToken".to_owned(),
-            authorize: "/_ah/OAuthAuthorizeToken".to_owned(),
-            access_token: "/_ah/OAuthGetAccessToken".to_owned(),
-        }
-    }
-}
-
-/// Who is signed in on the consent page, as the host's login knows her.
-#[derive(Debug, Clone)]
-pub struct SignedIn {
-    /// The signed-in user: the one who approves.
-    pub user: User,
-    /// A secret bound to the user's session (random, unguessable, not the
-    /// session id). The consent form carries it; an answer without it is
-    /// refused with 403. An empty token refuses every answer.
-    pub csrf_token: String,
-}
+pub use crate::adapter::{EndpointPaths, SignedIn};
 
 /// The host's part of the authorize step: who is signed in, and optionally
 /// how the pages look. The adapter does the rest (token lookup, CSRF check,
@@ -269,7 +235,13 @@ impl<S: TokenStore + 'static, N: NonceStore + 'static> OAuth<S, N> {
     /// `Option<OAuthUser>` and [`OAuthConsumer`]: it refuses requests to
     /// origins not served here (400), buffers form-encoded bodies up to the
     /// provider's `limits.max_form_body_bytes` (413 past it) and passes them
-    /// on untouched, and verifies on demand.
+    /// on untouched, and verifies on demand. Handlers also find the
+    /// request's [`ResolvedOrigin`] in its extensions
+    /// (`Extension<ResolvedOrigin>`).
+    ///
+    /// Apply it to the whole app if you like: it touches the provider only
+    /// when an extractor asks, so it never uses up the nonce of a request to
+    /// the token endpoints.
     pub fn layer(&self) -> OAuthLayer {
         OAuthLayer {
             shared: Arc::new(LayerShared {
@@ -458,7 +430,8 @@ async fn token_endpoint<S: TokenStore + 'static, N: NonceStore + 'static>(
     .into_response()
 }
 
-/// The authorize endpoint (§2.2): consent page on GET, the answer on POST.
+/// The authorize endpoint (§2.2): consent page on GET, the answer on POST,
+/// by [`adapter::authorize_step`].
 async fn authorize<S, N, U>(
     endpoints: Arc<Endpoints<S, N>>,
     ui: Arc<U>,
@@ -469,9 +442,6 @@ where
     N: NonceStore + 'static,
     U: ConsentUi,
 {
-    let page = |page: &AuthorizePage<'_>| {
-        adapter::with_page_security_headers(ui.render(page)).into_response()
-    };
     let (parts, body) = request.into_parts();
     let origin = match endpoints.site.resolve(&parts) {
         Ok(origin) => origin,
@@ -479,106 +449,31 @@ where
     };
     let form = if parts.method == Method::POST {
         match read_form_body(&parts.headers, body, adapter::MAX_CONSENT_FORM_BYTES).await {
-            Ok(BodyOutcome::Form(bytes)) => {
-                std::str::from_utf8(&bytes).map_or_else(|_| Vec::new(), parse_form)
-            }
-            Ok(BodyOutcome::Other(_)) => Vec::new(),
+            Ok(BodyOutcome::Form(bytes)) => bytes,
+            Ok(BodyOutcome::Other(_)) => Bytes::new(),
             Err(response) => return response,
         }
     } else {
-        Vec::new()
+        Bytes::new()
     };
-    let target = raw_target(&parts);
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let query = parse_form(query);
-    let form_field = |name: &str| {
-        form.iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+    let request = AuthorizeRequest {
+        method: parts.method.as_str(),
+        origin: &origin,
+        target: raw_target(&parts),
+        form: &form,
     };
-    let token = form_field(TOKEN_FIELD)
-        .or_else(|| {
-            query
-                .iter()
-                .find(|(n, _)| n == TOKEN_FIELD)
-                .map(|(_, v)| v.as_str())
-        })
-        .filter(|token| !token.is_empty());
-    let Some(token) = token else {
-        return page(&AuthorizePage::Error(PageError::MissingToken));
-    };
-    let view = Request::new(
-        parts.method.as_str(),
-        &origin.scheme,
-        &origin.authority,
-        target,
-    );
-    let site = crate::provider::normalized_host(&origin.scheme, &origin.authority)
-        .unwrap_or_else(|_| origin.authority.clone());
-    let pending = match endpoints.provider.pending_authorization(&view, token).await {
-        Ok(pending) => pending,
-        Err(e) => {
-            tracing::info!(error = %e, "authorize page refused");
-            return page(&AuthorizePage::Error(PageError::Authorize(&e)));
-        }
-    };
-    let return_to = format!("{path}?{TOKEN_FIELD}={}", Encoded(token));
-    let signed_in = match ui.signed_in(&parts, &return_to).await {
-        Ok(signed_in) => signed_in,
-        Err(response) => return with_security_headers(response),
-    };
-    // Only a posted form decides; a link never does.
-    let Some(decision) = form_field(DECISION_FIELD) else {
-        return page(&AuthorizePage::Consent(ConsentPage {
-            pending: &pending,
-            user: &signed_in.user,
-            csrf_token: &signed_in.csrf_token,
-            action: path,
-            site: &site,
-        }));
-    };
-    if !adapter::csrf_matches(&signed_in.csrf_token, form_field(CSRF_FIELD)) {
-        tracing::warn!(consumer = %pending.consumer_key, "consent answer without the session's CSRF token refused");
-        return page(&AuthorizePage::Error(PageError::Forged));
-    }
-    let app_name = pending.app_name();
-    match Decision::parse(decision) {
-        None => page(&AuthorizePage::Error(PageError::UnknownDecision)),
-        Some(Decision::Allow) => match endpoints
-            .provider
-            .approve(&view, token, signed_in.user)
-            .await
-        {
-            Ok(Approval::Redirect(url)) => redirect(&url),
-            Ok(Approval::Oob { verifier }) => page(&AuthorizePage::Verifier {
-                app_name,
-                verifier: verifier.secret(),
-                site: &site,
-            }),
-            Err(e) => page(&AuthorizePage::Error(PageError::Authorize(&e))),
-        },
-        Some(Decision::Deny) => match endpoints.provider.deny(&view, token).await {
-            Ok(Denial::Redirect(url)) => redirect(&url),
-            Ok(Denial::Oob) => page(&AuthorizePage::Denied {
-                app_name,
-                site: &site,
-            }),
-            Err(e) => page(&AuthorizePage::Error(PageError::Authorize(&e))),
-        },
-    }
-}
-
-/// A 303 to the consumer's callback, which carries the token and verifier:
-/// not cached, no referrer.
-fn redirect(url: &str) -> AxumResponse {
-    match HeaderValue::from_bytes(url.as_bytes()) {
-        Ok(location) => with_security_headers(
-            (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response(),
-        ),
-        Err(_) => plain(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "The application's callback address cannot be used.",
-        ),
+    let (parts, ui) = (&parts, &*ui);
+    let step = adapter::authorize_step(
+        &endpoints.provider,
+        request,
+        |return_to| async move { ui.signed_in(parts, &return_to).await },
+        |page| ui.render(page),
+    )
+    .await;
+    match step {
+        Ok(response) => response.into_response(),
+        // The host's answer for a visitor who is not signed in.
+        Err(response) => with_security_headers(response),
     }
 }
 

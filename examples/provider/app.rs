@@ -5,6 +5,7 @@
 //! drive [`build`]'s router in process.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -36,6 +37,9 @@ pub struct DemoConfig {
     /// The origins the site is served under; a token is bound to the one it
     /// was obtained on, and a request for any other origin is refused.
     pub public_origins: Vec<String>,
+    /// Proxies whose `Forwarded` / `X-Forwarded-*` headers are believed
+    /// (behind a load balancer). None by default.
+    pub trusted_proxies: Vec<IpAddr>,
     /// Registered consumers (the unregistered `anonymous` one is always on).
     pub consumers: Vec<ConsumerSpec>,
     /// Callback URL prefixes the registered consumers may use besides `oob`.
@@ -56,6 +60,7 @@ impl DemoConfig {
                 format!("http://127.0.0.1:{port}"),
                 format!("http://localhost:{port}"),
             ],
+            trusted_proxies: Vec::new(),
             consumers: Vec::new(),
             callback_prefixes: Vec::new(),
             users: vec![
@@ -173,9 +178,11 @@ pub fn build<S: DemoStore>(config: &DemoConfig, store: S) -> Result<DemoApp<S>, 
         consumers,
         ProviderConfig::default(),
     ));
-    let oauth = OAuth::new(provider.clone()).origins(OriginPolicy::public_origins(
-        config.public_origins.iter().cloned(),
-    ));
+    let origins = config.trusted_proxies.iter().fold(
+        OriginPolicy::public_origins(config.public_origins.iter().cloned()),
+        |policy, proxy| policy.trust_proxy(*proxy),
+    );
+    let oauth = OAuth::new(provider.clone()).origins(origins);
     let demo = Arc::new(Demo {
         provider: provider.clone(),
         users: Users::new(&config.users, config.password_hashing.clone())?,
@@ -648,17 +655,18 @@ async fn account<S: DemoStore>(
     if apps.is_empty() {
         body.push_str("<p class=\"muted\">No app has access to your account.</p>");
     } else {
-        body.push_str("<table><tr><th>App</th><th>Allowed</th><th>On</th><th></th></tr>");
+        body.push_str("<table><tr><th>App</th><th>Allowed</th><th></th></tr>");
         for (key, name, granted_at, hosts) in &apps {
             body.push_str(&format!(
-                "<tr><td><strong>{}</strong></td><td>{}</td><td>{}</td><td>\
+                "<tr><td><strong>{}</strong><br><span class=\"muted\">on {}</span></td>\
+                 <td class=\"nowrap\">{}</td><td>\
                  <form method=\"post\" action=\"/account/revoke\">\
                  <input type=\"hidden\" name=\"consumer_key\" value=\"{}\">\
                  <input type=\"hidden\" name=\"csrf_token\" value=\"{}\">\
                  <button type=\"submit\">Revoke</button></form></td></tr>",
                 escape_html(name),
-                escape_html(&when(*granted_at)),
                 escape_html(&hosts.join(", ")),
+                escape_html(&when(*granted_at)),
                 escape_html(key),
                 escape_html(&session.csrf),
             ));

@@ -6,13 +6,15 @@
 //!   --bind ADDR                  listen here (default 127.0.0.1:8080)
 //!   --public-origin URL          an origin the site is served under; repeatable
 //!                                (default http://127.0.0.1:PORT and http://localhost:PORT)
+//!   --trusted-proxy IP           believe this peer's Forwarded / X-Forwarded-*; repeatable
 //!   --consumer KEY:SECRET[:NAME] register a consumer; repeatable
 //!                                (the unregistered anonymous/anonymous is always on)
 //!   --callback-prefix URL        a callback prefix registered consumers may use
 //!                                besides `oob`; repeatable (default: oob only)
 //!   --user EMAIL:PASSWORD[:admin] a user; repeatable (default test@example.com:password
 //!                                and admin@example.com:password:admin)
-//!   --store memory               where tokens live (default memory)
+//!   --store memory|sqlite:PATH   where tokens and nonces live (default memory;
+//!                                sqlite keeps access tokens across restarts)
 //! ```
 //!
 //! Then run `cargo run --example consumer` in another terminal, or point any
@@ -25,21 +27,25 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use app::{ConsumerSpec, DemoConfig, DemoStore, UserSpec};
-use oauth1_provider::MemoryStore;
+use oauth1_provider::{MemoryStore, SqliteStore};
 
 /// Where tokens and nonces live. Adding a store is one variant here and one
 /// arm in `main`.
 enum StoreChoice {
     Memory,
+    Sqlite(std::path::PathBuf),
 }
 
 impl StoreChoice {
     fn parse(value: &str) -> Result<Self, String> {
         match value {
             "memory" => Ok(Self::Memory),
-            other => Err(format!(
-                "--store {other:?} is not available; this build offers `memory`"
-            )),
+            _ => match value.strip_prefix("sqlite:") {
+                Some(path) if !path.is_empty() => Ok(Self::Sqlite(path.into())),
+                _ => Err(format!(
+                    "--store {value:?} is not available: use `memory` or `sqlite:PATH`"
+                )),
+            },
         }
     }
 }
@@ -47,20 +53,22 @@ impl StoreChoice {
 struct Args {
     bind: SocketAddr,
     origins: Vec<String>,
+    trusted_proxies: Vec<std::net::IpAddr>,
     consumers: Vec<ConsumerSpec>,
     callback_prefixes: Vec<String>,
     users: Vec<UserSpec>,
     store: StoreChoice,
 }
 
-const USAGE: &str = "usage: provider [--bind ADDR] [--public-origin URL]... \
+const USAGE: &str = "usage: provider [--bind ADDR] [--public-origin URL]... [--trusted-proxy IP]... \
     [--consumer KEY:SECRET[:NAME]]... [--callback-prefix URL]... \
-    [--user EMAIL:PASSWORD[:admin]]... [--store memory]";
+    [--user EMAIL:PASSWORD[:admin]]... [--store memory|sqlite:PATH]";
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut parsed = Args {
         bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
         origins: Vec::new(),
+        trusted_proxies: Vec::new(),
         consumers: Vec::new(),
         callback_prefixes: Vec::new(),
         users: Vec::new(),
@@ -86,6 +94,11 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                     .map_err(|_| "--bind takes an address like 127.0.0.1:8080".to_owned())?;
             }
             "--public-origin" => parsed.origins.push(value.trim_end_matches('/').to_owned()),
+            "--trusted-proxy" => parsed.trusted_proxies.push(
+                value
+                    .parse()
+                    .map_err(|_| "--trusted-proxy takes an IP address".to_owned())?,
+            ),
             "--consumer" => parsed.consumers.push(ConsumerSpec::parse(&value)?),
             "--callback-prefix" => parsed.callback_prefixes.push(value),
             "--user" => parsed.users.push(UserSpec::parse(&value)?),
@@ -124,10 +137,15 @@ async fn main() -> ExitCode {
     if !args.users.is_empty() {
         config.users = args.users;
     }
+    config.trusted_proxies = args.trusted_proxies;
     config.consumers = args.consumers;
     config.callback_prefixes = args.callback_prefixes;
     let served = match args.store {
         StoreChoice::Memory => serve(listener, &config, MemoryStore::new()).await,
+        StoreChoice::Sqlite(path) => match SqliteStore::open(&path).await {
+            Ok(store) => serve(listener, &config, store).await,
+            Err(e) => Err(format!("cannot open {}: {e}", path.display())),
+        },
     };
     match served {
         Ok(()) => ExitCode::SUCCESS,

@@ -942,3 +942,13 @@ async fn an_expired_request_token_gets_an_error_page() {
     let reply = browser.answer(&token, "alice-csrf", "allow").await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
 }
+
+#[test]
+fn adapter_types_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<OAuth<MemoryStore>>();
+    assert_send_sync::<oauth1_provider::axum::OAuthLayer>();
+    assert_send_sync::<OAuthUser>();
+    assert_send_sync::<OAuthConsumer>();
+    assert_send_sync::<oauth1_provider::axum::OAuthRejection>();
+}
