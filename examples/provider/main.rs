@@ -13,8 +13,9 @@
 //!                                besides `oob`; repeatable (default: oob only)
 //!   --user EMAIL:PASSWORD[:admin] a user; repeatable (default test@example.com:password
 //!                                and admin@example.com:password:admin)
-//!   --store memory|sqlite:PATH   where tokens and nonces live (default memory;
-//!                                sqlite keeps access tokens across restarts)
+//!   --store memory|sqlite:PATH   where tokens and nonces live (default
+//!                                sqlite:data/provider.sqlite3, which keeps
+//!                                tokens across restarts)
 //! ```
 //!
 //! Then run `cargo run --example consumer` in another terminal, or point any
@@ -50,6 +51,9 @@ impl StoreChoice {
     }
 }
 
+/// The embedded default store: survives restarts, needs no set-up.
+const DEFAULT_SQLITE_PATH: &str = "data/provider.sqlite3";
+
 struct Args {
     bind: SocketAddr,
     origins: Vec<String>,
@@ -72,7 +76,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         consumers: Vec::new(),
         callback_prefixes: Vec::new(),
         users: Vec::new(),
-        store: StoreChoice::Memory,
+        store: StoreChoice::Sqlite(DEFAULT_SQLITE_PATH.into()),
     };
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
