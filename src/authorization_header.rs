@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use crate::encoding::{Encoded, percent_decode_str};
+use crate::encoding::{Encoded, RawComponent, percent_decode_str, split_component};
 
 /// Why an `Authorization` header could not be parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -47,6 +47,7 @@ impl<'a> AuthorizationHeader<'a> {
         let mut params = Vec::new();
         for pair in raw_pairs(value)? {
             let (name, raw_value) = pair?;
+            let (name, raw_value) = (name.raw, raw_value.raw);
             if name == "realm" {
                 realm = Some(raw_value);
                 continue;
@@ -113,14 +114,17 @@ pub fn format_authorization_header<'p>(
 }
 
 /// Splits a header value into raw (still percent-encoded) `(name, value)`
-/// pairs, `realm` included, without allocating.
+/// pairs, `realm` included, without allocating, noting which names and
+/// values are already canonically encoded.
 ///
 /// Returns [`HeaderError::NotOAuth`] when the scheme is something else.
-pub(crate) fn raw_pairs(
-    value: &str,
-) -> Result<impl Iterator<Item = Result<(&str, &str), HeaderError>>, HeaderError> {
-    let value = value.trim_start_matches([' ', '\t']);
-    let scheme_end = value.find([' ', '\t']).unwrap_or(value.len());
+pub(crate) fn raw_pairs(value: &str) -> Result<RawPairs<'_>, HeaderError> {
+    let start = value
+        .bytes()
+        .position(|b| !is_ows(b))
+        .unwrap_or(value.len());
+    let value = &value[start..];
+    let scheme_end = value.bytes().position(is_ows).unwrap_or(value.len());
     if !value[..scheme_end].eq_ignore_ascii_case("OAuth") {
         return Err(HeaderError::NotOAuth);
     }
@@ -130,39 +134,65 @@ pub(crate) fn raw_pairs(
     })
 }
 
-struct RawPairs<'a> {
+/// The iterator [`raw_pairs`] returns.
+pub(crate) struct RawPairs<'a> {
     rest: &'a str,
     failed: bool,
 }
 
-const fn is_token_char(b: u8) -> bool {
-    // RFC 7230 tchar.
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'!' | b'#'
-                | b'$'
-                | b'%'
-                | b'&'
-                | b'\''
-                | b'*'
-                | b'+'
-                | b'-'
-                | b'.'
-                | b'^'
-                | b'_'
-                | b'`'
-                | b'|'
-                | b'~'
-        )
+/// Whether `b` is an RFC 7230 `tchar` (one table lookup per byte).
+#[inline]
+fn is_token_char(b: u8) -> bool {
+    TOKEN_CHARS[usize::from(b)]
 }
+
+const TOKEN_CHARS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        i += 1;
+    }
+    table
+};
+
+/// The bytes a quoted value ends at: its closing quote, or a backslash or a
+/// control character that makes the header malformed.
+const ENDS_QUOTED_VALUE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = b == b'"' || b == b'\\' || b.is_ascii_control();
+        i += 1;
+    }
+    table
+};
 
 fn is_ows(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
 
 impl<'a> RawPairs<'a> {
-    fn next_pair(&mut self) -> Option<Result<(&'a str, &'a str), HeaderError>> {
+    fn next_pair(&mut self) -> Option<Result<RawPair<'a>, HeaderError>> {
         let bytes = self.rest.as_bytes();
         let mut i = 0;
         // Skip whitespace and empty list elements (`a="1", , b="2"`, a trailing comma).
@@ -172,15 +202,12 @@ impl<'a> RawPairs<'a> {
         if i == bytes.len() {
             return None;
         }
-        let name_start = i;
-        while i < bytes.len() && is_token_char(bytes[i]) {
-            i += 1;
-        }
-        let name = &self.rest[name_start..i];
+        let (name, _) = split_component(&self.rest[i..], |b| !is_token_char(b));
+        i += name.raw.len();
         while i < bytes.len() && is_ows(bytes[i]) {
             i += 1;
         }
-        if name.is_empty() || bytes.get(i) != Some(&b'=') {
+        if name.raw.is_empty() || bytes.get(i) != Some(&b'=') {
             return Some(Err(HeaderError::Malformed));
         }
         i += 1;
@@ -188,25 +215,22 @@ impl<'a> RawPairs<'a> {
             i += 1;
         }
         let value = if bytes.get(i) == Some(&b'"') {
-            let start = i + 1;
-            let Some(len) = bytes[start..].iter().position(|&b| b == b'"') else {
-                return Some(Err(HeaderError::Malformed));
-            };
-            let value = &self.rest[start..start + len];
             // Values are percent-encoded (§3.5.1), so a backslash escape or a
-            // control character can only be a malformed header.
-            if value.bytes().any(|b| b == b'\\' || b.is_ascii_control()) {
+            // control character before the closing quote can only be a
+            // malformed header.
+            let (value, _) =
+                split_component(&self.rest[i + 1..], |b| ENDS_QUOTED_VALUE[usize::from(b)]);
+            i += 1 + value.raw.len();
+            if bytes.get(i) != Some(&b'"') {
                 return Some(Err(HeaderError::Malformed));
             }
-            i = start + len + 1;
+            i += 1;
             value
         } else {
             // A bare token value (RFC 7235 allows it; some clients send it).
-            let start = i;
-            while i < bytes.len() && is_token_char(bytes[i]) {
-                i += 1;
-            }
-            &self.rest[start..i]
+            let (value, _) = split_component(&self.rest[i..], |b| !is_token_char(b));
+            i += value.raw.len();
+            value
         };
         while i < bytes.len() && is_ows(bytes[i]) {
             i += 1;
@@ -221,8 +245,11 @@ impl<'a> RawPairs<'a> {
     }
 }
 
+/// A raw `(name, value)` pair of the header.
+type RawPair<'a> = (RawComponent<'a>, RawComponent<'a>);
+
 impl<'a> Iterator for RawPairs<'a> {
-    type Item = Result<(&'a str, &'a str), HeaderError>;
+    type Item = Result<RawPair<'a>, HeaderError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.failed {

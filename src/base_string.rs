@@ -6,7 +6,7 @@
 //! to see it, or the MAC itself when verifying, so the hot path never builds
 //! the string.
 
-use crate::encoding::is_unreserved;
+use crate::encoding::{HEX, is_unreserved};
 use crate::error::{Problem, ProtocolError};
 use crate::parameters::SignedRequest;
 
@@ -16,16 +16,15 @@ pub(crate) trait Sink {
 }
 
 impl Sink for Vec<u8> {
+    #[inline]
     fn put(&mut self, bytes: &[u8]) {
         self.extend_from_slice(bytes);
     }
 }
 
-const HEX: &[u8; 16] = b"0123456789ABCDEF";
-
 /// Writes the OAuth encoding of `bytes`, each byte first mapped by `map`
 /// (used to lower-case a host or upper-case a method).
-fn put_encoded(sink: &mut impl Sink, bytes: &[u8], map: fn(u8) -> u8) {
+fn put_encoded(sink: &mut impl Sink, bytes: &[u8], map: impl Fn(u8) -> u8) {
     let mut run_start = 0;
     for (i, &raw) in bytes.iter().enumerate() {
         let b = map(raw);
@@ -52,16 +51,13 @@ fn identity(b: u8) -> u8 {
 /// Writes the encoding of an already canonically encoded string: only `%`
 /// needs escaping (as `%25`), since everything else is unreserved.
 fn put_reencoded(sink: &mut impl Sink, canonical: &str) {
-    let bytes = canonical.as_bytes();
-    let mut run_start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == b'%' {
-            sink.put(&bytes[run_start..i]);
-            sink.put(b"%25");
-            run_start = i + 1;
-        }
+    let mut rest = canonical.as_bytes();
+    while let Some(i) = rest.iter().position(|&b| b == b'%') {
+        sink.put(&rest[..i]);
+        sink.put(b"%25");
+        rest = &rest[i + 1..];
     }
-    sink.put(&bytes[run_start..]);
+    sink.put(rest);
 }
 
 /// The parts of the base string URI (§3.4.1.2): lower-case scheme and host,
@@ -88,7 +84,10 @@ impl<'a> BaseUri<'a> {
             ProtocolError::new(Problem::ParameterRejected)
                 .with_advice("the request's host is malformed")
         };
-        if authority.contains(['@', '/', '?', '#', ' ']) {
+        if authority
+            .bytes()
+            .any(|b| matches!(b, b'@' | b'/' | b'?' | b'#' | b' '))
+        {
             return Err(bad());
         }
         let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
@@ -196,19 +195,32 @@ impl SignedRequest<'_> {
     /// Streams the signature base string (§3.4.1.1) into `sink`.
     pub(crate) fn write_base_string(&self, sink: &mut impl Sink) -> Result<(), ProtocolError> {
         let uri = self.base_uri()?;
+        self.write_base_string_with(&uri, sink);
+        Ok(())
+    }
+
+    /// Streams the signature base string into `sink`, given this request's
+    /// base string URI (already validated by [`SignedRequest::base_uri`]).
+    pub(crate) fn write_base_string_with(&self, uri: &BaseUri<'_>, sink: &mut impl Sink) {
         put_encoded(sink, self.method.as_bytes(), |b| b.to_ascii_uppercase());
         sink.put(b"&");
         uri.put_encoded(sink);
         sink.put(b"&");
-        for (i, param) in self.params.iter().enumerate() {
+        for (i, (name, value, escaped)) in self.canonical_params().enumerate() {
             if i > 0 {
                 sink.put(b"%26");
             }
-            put_reencoded(sink, &param.name);
-            sink.put(b"%3D");
-            put_reencoded(sink, &param.value);
+            if escaped {
+                put_reencoded(sink, name);
+                sink.put(b"%3D");
+                put_reencoded(sink, value);
+            } else {
+                // Plain unreserved text is its own encoding.
+                sink.put(name.as_bytes());
+                sink.put(b"%3D");
+                sink.put(value.as_bytes());
+            }
         }
-        Ok(())
     }
 
     /// The signature base string (§3.4.1.1).
@@ -229,13 +241,13 @@ impl SignedRequest<'_> {
     /// encoded and sorted, joined by `&`.
     pub fn normalized_parameters(&self) -> String {
         let mut out = String::with_capacity(self.params.len() * 24);
-        for (i, param) in self.params.iter().enumerate() {
+        for (i, (name, value, _)) in self.canonical_params().enumerate() {
             if i > 0 {
                 out.push('&');
             }
-            out.push_str(&param.name);
+            out.push_str(name);
             out.push('=');
-            out.push_str(&param.value);
+            out.push_str(value);
         }
         out
     }

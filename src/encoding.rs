@@ -19,10 +19,23 @@ const OAUTH_ENCODE_SET: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// Whether `b` is an RFC 3986 unreserved character, which OAuth never encodes.
+///
+/// One table lookup: this is asked of nearly every byte of a request.
 #[inline]
 pub(crate) const fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+    UNRESERVED[b as usize]
 }
+
+const UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+        i += 1;
+    }
+    table
+};
 
 /// Percent-encodes `input` as RFC 5849 §3.6 requires: UTF-8 bytes, every byte
 /// outside the unreserved set as `%XX` with upper-case hex.
@@ -84,29 +97,33 @@ pub(crate) fn percent_decode(
         return Ok(Cow::Borrowed(bytes));
     }
     let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hi = bytes.get(i + 1).copied().and_then(hex_value);
-                let lo = bytes.get(i + 2).copied().and_then(hex_value);
-                match (hi, lo) {
-                    (Some(hi), Some(lo)) => out.push(hi << 4 | lo),
-                    _ => return Err(MalformedEncoding),
-                }
-                i += 3;
-            }
-            b'+' if plus_as_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
+    for_each_decoded(bytes, plus_as_space, |b| out.push(b))?;
     Ok(Cow::Owned(out))
+}
+
+/// Calls `emit` with each byte that `input` percent-decodes to, in order
+/// (see [`percent_decode`] for `plus_as_space`).
+#[inline]
+fn for_each_decoded(
+    input: &[u8],
+    plus_as_space: bool,
+    mut emit: impl FnMut(u8),
+) -> Result<(), MalformedEncoding> {
+    let mut rest = input;
+    while let [first, tail @ ..] = rest {
+        let (decoded, tail) = match (first, tail) {
+            (b'%', [hi, lo, tail @ ..]) => match (hex_value(*hi), hex_value(*lo)) {
+                (Some(hi), Some(lo)) => (hi << 4 | lo, tail),
+                _ => return Err(MalformedEncoding),
+            },
+            (b'%', _) => return Err(MalformedEncoding),
+            (b'+', _) if plus_as_space => (b' ', tail),
+            (&b, _) => (b, tail),
+        };
+        emit(decoded);
+        rest = tail;
+    }
+    Ok(())
 }
 
 /// Percent-decodes `input` into a UTF-8 string (see [`percent_decode`]).
@@ -118,51 +135,151 @@ pub(crate) fn percent_decode_str(input: &str, plus_as_space: bool) -> Option<Cow
     }
 }
 
+/// Appends the percent-decoding of `input` (without `+` as space) to `out`.
+/// `None` when the encoding is malformed or the bytes are not UTF-8; `out` is
+/// then as it was.
+pub(crate) fn percent_decode_into(input: &str, out: &mut String) -> Option<()> {
+    let start = out.len();
+    out.reserve(input.len());
+    let mut ascii = true;
+    let decoded = for_each_decoded(input.as_bytes(), false, |b| {
+        if b.is_ascii() {
+            out.push(char::from(b));
+        } else {
+            ascii = false;
+        }
+    });
+    if decoded.is_ok() && ascii {
+        return Some(());
+    }
+    // Not ASCII (rare in protocol values): decode again, then check the bytes.
+    out.truncate(start);
+    out.push_str(&percent_decode_str(input, false)?);
+    Some(())
+}
+
 /// Re-encodes a raw (as sent) parameter name or value into its canonical OAuth
-/// encoding: decode (with `+` as space when `plus_as_space`), then encode.
-///
-/// This is the value that is sorted and signed (§3.4.1.3.2). It borrows the
-/// input when the input already is canonical — only unreserved characters and
-/// upper-case `%XX` escapes of bytes that must be escaped — which is what real
-/// clients send for nearly every parameter, so the hot path does not allocate.
+/// encoding, borrowing input that already is canonical.
+#[cfg(test)]
 pub(crate) fn canonicalize(
     raw: &str,
     plus_as_space: bool,
 ) -> Result<Cow<'_, str>, MalformedEncoding> {
-    if is_canonical(raw.as_bytes()) {
+    if split_component(raw, |_| false).0.canonical.is_some() {
         return Ok(Cow::Borrowed(raw));
     }
-    let decoded = percent_decode(raw, plus_as_space)?;
-    Ok(Cow::Owned(percent_encode_bytes(&decoded).into_owned()))
+    let mut out = String::new();
+    reencode_into(raw.as_bytes(), plus_as_space, &mut out)?;
+    Ok(Cow::Owned(out))
 }
 
-/// Whether `bytes` is already exactly the OAuth encoding of its own decoding.
-fn is_canonical(bytes: &[u8]) -> bool {
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
+/// Appends the canonical OAuth encoding of a raw (as sent) parameter name or
+/// value to `out` — decoded (with `+` as space when `plus_as_space`), then
+/// encoded — and returns whether it has any `%XX` escape. This is the text
+/// that is sorted and signed (§3.4.1.3.2).
+///
+/// Only for input that is not canonical already (see [`RawComponent`]): real
+/// clients send nearly every parameter canonically, and those are signed as
+/// sent, borrowed from the request.
+pub(crate) fn reencode_into(
+    raw: &[u8],
+    plus_as_space: bool,
+    out: &mut String,
+) -> Result<bool, MalformedEncoding> {
+    let start = out.len();
+    // Decoding never lengthens the text, encoding at most triples it.
+    out.reserve(3 * raw.len());
+    let mut escaped = false;
+    let decoded = for_each_decoded(raw, plus_as_space, |b| {
         if is_unreserved(b) {
-            i += 1;
-        } else if b == b'%' {
-            let (Some(&hi), Some(&lo)) = (bytes.get(i + 1), bytes.get(i + 2)) else {
-                return false;
-            };
-            let upper_hex = |c: u8| c.is_ascii_digit() || (b'A'..=b'F').contains(&c);
-            if !upper_hex(hi) || !upper_hex(lo) {
-                return false;
-            }
-            // An escaped unreserved byte (`%41` for `A`) is not canonical.
-            let decoded = (hi as char).to_digit(16).unwrap_or(0) << 4
-                | (lo as char).to_digit(16).unwrap_or(0);
-            if is_unreserved(decoded as u8) {
-                return false;
-            }
-            i += 3;
+            out.push(char::from(b));
         } else {
-            return false;
+            escaped = true;
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        }
+    });
+    if decoded.is_err() {
+        out.truncate(start);
+    }
+    decoded.map(|()| escaped)
+}
+
+/// Upper-case hex digits, for `%XX`.
+pub(crate) const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+/// The length of the longest prefix of `bytes` that is canonically encoded —
+/// unreserved bytes, and `%XX` in upper-case hex for every other byte — and
+/// whether that prefix has any such escape.
+///
+/// A canonical name or value is followed by its delimiter (`=`, `&`, `"`) or
+/// the end of the input, none of them unreserved, so one pass finds where it
+/// ends and checks its encoding.
+#[inline]
+fn canonical_prefix(bytes: &[u8]) -> (usize, bool) {
+    let mut escaped = false;
+    let mut len = 0;
+    loop {
+        len += bytes[len..]
+            .iter()
+            .position(|&b| !is_unreserved(b))
+            .unwrap_or(bytes.len() - len);
+        match bytes[len..] {
+            [b'%', hi, lo, ..] => match (upper_hex_value(hi), upper_hex_value(lo)) {
+                // An escaped unreserved byte (`%41` for `A`) is not canonical.
+                (Some(hi), Some(lo)) if !is_unreserved(hi << 4 | lo) => {
+                    escaped = true;
+                    len += 3;
+                }
+                _ => return (len, escaped),
+            },
+            _ => return (len, escaped),
         }
     }
-    true
+}
+
+/// A parameter name or value as sent, and whether it is canonical.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RawComponent<'a> {
+    pub(crate) raw: &'a str,
+    /// When `raw` already is exactly the OAuth encoding of its own decoding
+    /// (unreserved bytes, and `%XX` in upper-case hex for every other byte),
+    /// whether it has any such escape; `None` when it must be re-encoded.
+    ///
+    /// Canonical text without an escape is plain unreserved text: its own
+    /// decoding, and written to the base string as it is.
+    pub(crate) canonical: Option<bool>,
+}
+
+/// Splits the raw name or value at the start of `input` — up to the first
+/// byte `is_end` accepts, or all of it — from the rest, which starts with
+/// that byte, and checks whether it is canonical in the same pass.
+#[inline]
+pub(crate) fn split_component(
+    input: &str,
+    is_end: impl Fn(u8) -> bool,
+) -> (RawComponent<'_>, &str) {
+    let bytes = input.as_bytes();
+    let (len, escaped) = canonical_prefix(bytes);
+    let (end, canonical) = match bytes.get(len) {
+        Some(&b) if !is_end(b) => {
+            let end = bytes[len..].iter().position(|&b| is_end(b));
+            (end.map_or(bytes.len(), |i| len + i), None)
+        }
+        _ => (len, Some(escaped)),
+    };
+    let (raw, rest) = input.split_at(end);
+    (RawComponent { raw, canonical }, rest)
+}
+
+#[inline]
+const fn upper_hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

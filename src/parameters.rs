@@ -3,9 +3,13 @@
 //! encoding ready for the base string.
 
 use std::borrow::Cow;
+use std::cmp::Ordering;
 
 use crate::authorization_header::{self, HeaderError};
-use crate::encoding::{canonicalize, percent_decode_str};
+use crate::encoding::{
+    MalformedEncoding, RawComponent, percent_decode_into, percent_decode_str, reencode_into,
+    split_component,
+};
 use crate::error::{Problem, ProtocolError};
 use crate::request::Request;
 use crate::signature::SignatureMethod;
@@ -54,30 +58,93 @@ pub enum ParameterSource {
     Query,
 }
 
-/// One parameter in its canonical encoding (§3.4.1.3.2 step 1): borrowed from
-/// the request when the client already sent it that way.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+/// One parameter in its canonical encoding (§3.4.1.3.2 step 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Param<'a> {
-    pub(crate) name: Cow<'a, str>,
-    pub(crate) value: Cow<'a, str>,
+    pub(crate) name: Text<'a>,
+    pub(crate) value: Text<'a>,
+    /// Whether `name` or `value` has a `%XX` escape; if neither has, both are
+    /// written to the base string as they are.
+    pub(crate) escaped: bool,
+    /// The first 8 bytes of `name`, for sorting (see [`Param::cmp`]).
+    name_prefix: u64,
+}
+
+impl Param<'_> {
+    /// Orders parameters by encoded name, then encoded value (§3.4.1.3.2
+    /// step 2). Most names differ in their first 8 bytes, so comparing those
+    /// as one integer settles most comparisons without a string comparison.
+    #[inline]
+    fn cmp(&self, other: &Self, buffer: &str) -> Ordering {
+        self.name_prefix.cmp(&other.name_prefix).then_with(|| {
+            let text = |p: &Self| (p.name.get(buffer), p.value.get(buffer));
+            text(self).cmp(&text(other))
+        })
+    }
+}
+
+/// Where a canonical name or value, or a decoded protocol value, is: in the
+/// request, when the client sent it so (nearly always), or else in the buffer
+/// that [`SignedRequest`] keeps for all rewritten text — one allocation for
+/// them all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Text<'a> {
+    Request(&'a str),
+    Buffer { start: usize, end: usize },
+}
+
+impl<'a> Text<'a> {
+    /// The text, given the request's buffer of rewritten text.
+    fn get<'s>(self, buffer: &'s str) -> &'s str
+    where
+        'a: 's,
+    {
+        match self {
+            Self::Request(text) => text,
+            Self::Buffer { start, end } => &buffer[start..end],
+        }
+    }
+}
+
+/// A canonical name or value, and whether it has any `%XX` escape.
+#[derive(Debug, Clone, Copy)]
+struct Canonical<'a> {
+    text: Text<'a>,
+    escaped: bool,
+}
+
+impl Canonical<'_> {
+    const EMPTY: Canonical<'static> = Canonical {
+        text: Text::Request(""),
+        escaped: false,
+    };
+}
+
+/// The first 8 bytes of `name`, big-endian, zero-padded: ordered as the names
+/// are, since a canonical name has no zero byte (that would be `%00`).
+fn name_prefix(name: &str) -> u64 {
+    let mut prefix = [0; 8];
+    let len = name.len().min(8);
+    prefix[..len].copy_from_slice(&name.as_bytes()[..len]);
+    u64::from_be_bytes(prefix)
 }
 
 /// The OAuth protocol parameters this crate knows, decoded.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Protocol<'a> {
-    consumer_key: Option<Cow<'a, str>>,
-    token: Option<Cow<'a, str>>,
-    signature_method: Option<Cow<'a, str>>,
-    signature: Option<Cow<'a, str>>,
-    timestamp: Option<Cow<'a, str>>,
-    nonce: Option<Cow<'a, str>>,
-    version: Option<Cow<'a, str>>,
-    callback: Option<Cow<'a, str>>,
-    verifier: Option<Cow<'a, str>>,
+    consumer_key: Option<Text<'a>>,
+    token: Option<Text<'a>>,
+    signature_method: Option<Text<'a>>,
+    signature: Option<Text<'a>>,
+    timestamp: Option<Text<'a>>,
+    nonce: Option<Text<'a>>,
+    version: Option<Text<'a>>,
+    callback: Option<Text<'a>>,
+    verifier: Option<Text<'a>>,
 }
 
 impl<'a> Protocol<'a> {
-    fn slot(&mut self, name: &str) -> Option<&mut Option<Cow<'a, str>>> {
+    fn slot(&mut self, name: &str) -> Option<&mut Option<Text<'a>>> {
         Some(match name {
             "oauth_consumer_key" => &mut self.consumer_key,
             "oauth_token" => &mut self.token,
@@ -109,6 +176,9 @@ pub struct SignedRequest<'a> {
     /// Every parameter but `oauth_signature` (and the header's `realm`),
     /// canonically encoded, sorted by name then value.
     pub(crate) params: Vec<Param<'a>>,
+    /// Rewritten text: names and values that were not sent canonically,
+    /// re-encoded, and protocol values that needed decoding.
+    buffer: String,
     protocol: Protocol<'a>,
     method_parsed: Option<SignatureMethod>,
     source: Option<ParameterSource>,
@@ -117,6 +187,10 @@ pub struct SignedRequest<'a> {
 
 fn rejected(advice: &'static str) -> ProtocolError {
     ProtocolError::new(Problem::ParameterRejected).with_advice(advice)
+}
+
+fn malformed(_: MalformedEncoding) -> ProtocolError {
+    rejected("malformed percent-encoding in a parameter")
 }
 
 impl<'a> SignedRequest<'a> {
@@ -136,6 +210,7 @@ impl<'a> SignedRequest<'a> {
     pub fn collect(request: &Request<'a>, limits: &Limits) -> Result<Self, ProtocolError> {
         let mut collector = Collector {
             params: Vec::new(),
+            buffer: String::new(),
             protocol: Protocol::default(),
             source: None,
             realm: None,
@@ -174,11 +249,11 @@ impl<'a> SignedRequest<'a> {
         if let Some(pairs) = header {
             for pair in pairs {
                 let (name, value) = pair.map_err(|_| rejected("malformed Authorization header"))?;
-                if name == "realm" {
-                    collector.realm = Some(value);
+                if name.raw == "realm" {
+                    collector.realm = Some(value.raw);
                     continue;
                 }
-                collector.add(name, value, false, ParameterSource::Header)?;
+                collector.add_header_param(name, value)?;
             }
         }
         if let Some(query) = query {
@@ -217,7 +292,7 @@ impl<'a> SignedRequest<'a> {
                 "oauth_token" => p.token.is_some(),
                 "oauth_callback" => p.callback.is_some(),
                 "oauth_verifier" => p.verifier.is_some(),
-                other => self.params.iter().any(|param| param.name == other),
+                other => self.canonical_params().any(|(n, _, _)| n == other),
             };
             need(name, present);
         }
@@ -247,13 +322,14 @@ impl<'a> SignedRequest<'a> {
 
     /// `oauth_consumer_key`, decoded.
     pub fn consumer_key(&self) -> Option<&str> {
-        self.protocol.consumer_key.as_deref()
+        self.protocol_text(self.protocol.consumer_key)
     }
 
     /// `oauth_token`, decoded. An empty value counts as absent (some clients
     /// send `oauth_token=""` on the temporary-credentials request).
     pub fn token(&self) -> Option<&str> {
-        self.protocol.token.as_deref().filter(|t| !t.is_empty())
+        self.protocol_text(self.protocol.token)
+            .filter(|t| !t.is_empty())
     }
 
     /// `oauth_signature_method`, when it is one this crate knows.
@@ -263,59 +339,71 @@ impl<'a> SignedRequest<'a> {
 
     /// `oauth_signature_method` as sent, decoded.
     pub fn signature_method_name(&self) -> Option<&str> {
-        self.protocol.signature_method.as_deref()
+        self.protocol_text(self.protocol.signature_method)
     }
 
     /// `oauth_signature`, decoded (the base64 text, not its bytes).
     pub fn signature(&self) -> Option<&str> {
-        self.protocol.signature.as_deref()
+        self.protocol_text(self.protocol.signature)
     }
 
     /// `oauth_timestamp`, decoded, as sent.
     pub fn timestamp(&self) -> Option<&str> {
-        self.protocol.timestamp.as_deref()
+        self.protocol_text(self.protocol.timestamp)
     }
 
     /// `oauth_nonce`, decoded.
     pub fn nonce(&self) -> Option<&str> {
-        self.protocol.nonce.as_deref()
+        self.protocol_text(self.protocol.nonce)
     }
 
     /// `oauth_version`, decoded (always `1.0` when present: others are rejected).
     pub fn version(&self) -> Option<&str> {
-        self.protocol.version.as_deref()
+        self.protocol_text(self.protocol.version)
     }
 
     /// `oauth_callback`, decoded.
     pub fn callback(&self) -> Option<&str> {
-        self.protocol.callback.as_deref()
+        self.protocol_text(self.protocol.callback)
     }
 
     /// `oauth_verifier`, decoded.
     pub fn verifier(&self) -> Option<&str> {
-        self.protocol.verifier.as_deref()
+        self.protocol_text(self.protocol.verifier)
     }
 
     /// The first value of a parameter by its decoded name, decoded; `None` when
     /// absent or not UTF-8. Covers every signed parameter (not `oauth_signature`).
     pub fn param(&self, name: &str) -> Option<Cow<'_, str>> {
-        self.params
-            .iter()
-            .find(|p| percent_decode_str(&p.name, false).is_some_and(|n| n == name))
-            .and_then(|p| percent_decode_str(&p.value, false))
+        self.canonical_params()
+            .find(|(n, _, _)| percent_decode_str(n, false).is_some_and(|n| n == name))
+            .and_then(|(_, value, _)| percent_decode_str(value, false))
     }
 
     /// Every signed parameter as `(name, value)`, each in its OAuth encoding,
     /// in normalized order (§3.4.1.3.2).
     pub fn encoded_params(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.params
-            .iter()
-            .map(|p| (p.name.as_ref(), p.value.as_ref()))
+        self.canonical_params()
+            .map(|(name, value, _)| (name, value))
+    }
+
+    fn protocol_text(&self, value: Option<Text<'a>>) -> Option<&str> {
+        value.map(|text| text.get(&self.buffer))
+    }
+
+    /// Every signed parameter as `(name, value, escaped)`: in its OAuth
+    /// encoding, in normalized order, and whether either has a `%XX` escape.
+    pub(crate) fn canonical_params(&self) -> impl Iterator<Item = (&str, &str, bool)> {
+        self.params.iter().map(|p| {
+            let (name, value) = (p.name.get(&self.buffer), p.value.get(&self.buffer));
+            (name, value, p.escaped)
+        })
     }
 }
 
 struct Collector<'a, 'l> {
     params: Vec<Param<'a>>,
+    buffer: String,
     protocol: Protocol<'a>,
     source: Option<ParameterSource>,
     realm: Option<&'a str>,
@@ -324,30 +412,78 @@ struct Collector<'a, 'l> {
 
 impl<'a> Collector<'a, '_> {
     fn add_form(&mut self, form: &'a str, source: ParameterSource) -> Result<(), ProtocolError> {
-        for pair in form.split('&') {
-            if pair.is_empty() {
+        let mut rest = form;
+        while !rest.is_empty() {
+            // An empty pair (`a=1&&b=2`) is no parameter.
+            if let Some(after) = rest.strip_prefix('&') {
+                rest = after;
                 continue;
             }
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            self.add(name, value, true, source)?;
+            self.make_room()?;
+            let (name, after) = split_component(rest, |b| b == b'=' || b == b'&');
+            let name = self.canonical(name, true)?;
+            let (value, after) = match after.strip_prefix('=') {
+                Some(after) => {
+                    let (value, after) = split_component(after, |b| b == b'&');
+                    (self.canonical(value, true)?, after)
+                }
+                None => (Canonical::EMPTY, after),
+            };
+            rest = after.strip_prefix('&').unwrap_or(after);
+            self.add(name, value, source)?;
+        }
+        Ok(())
+    }
+
+    fn add_header_param(
+        &mut self,
+        name: RawComponent<'a>,
+        value: RawComponent<'a>,
+    ) -> Result<(), ProtocolError> {
+        self.make_room()?;
+        // No `+`-as-space in the header (§3.5.1).
+        let name = self.canonical(name, false)?;
+        let value = self.canonical(value, false)?;
+        self.add(name, value, ParameterSource::Header)
+    }
+
+    /// A name or value as canonical text: as sent when it already is, else
+    /// re-encoded.
+    fn canonical(
+        &mut self,
+        component: RawComponent<'a>,
+        plus_as_space: bool,
+    ) -> Result<Canonical<'a>, ProtocolError> {
+        if let Some(escaped) = component.canonical {
+            let text = Text::Request(component.raw);
+            return Ok(Canonical { text, escaped });
+        }
+        let start = self.buffer.len();
+        let escaped = reencode_into(component.raw.as_bytes(), plus_as_space, &mut self.buffer)
+            .map_err(malformed)?;
+        let end = self.buffer.len();
+        let text = Text::Buffer { start, end };
+        Ok(Canonical { text, escaped })
+    }
+
+    /// Refuses one parameter more than `limits.max_parameters`, before it is
+    /// decoded.
+    fn make_room(&self) -> Result<(), ProtocolError> {
+        if self.params.len() >= self.limits.max_parameters {
+            return Err(rejected("too many parameters"));
         }
         Ok(())
     }
 
     fn add(
         &mut self,
-        raw_name: &'a str,
-        raw_value: &'a str,
-        plus_as_space: bool,
+        name: Canonical<'a>,
+        value: Canonical<'a>,
         source: ParameterSource,
     ) -> Result<(), ProtocolError> {
-        if self.params.len() >= self.limits.max_parameters {
-            return Err(rejected("too many parameters"));
-        }
-        let malformed = |_| rejected("malformed percent-encoding in a parameter");
-        let name = canonicalize(raw_name, plus_as_space).map_err(malformed)?;
-        let value = canonicalize(raw_value, plus_as_space).map_err(malformed)?;
-        if name.starts_with("oauth_") {
+        let name_text = name.text.get(&self.buffer);
+        let name_prefix = name_prefix(name_text);
+        if name_text.starts_with("oauth_") {
             match self.source {
                 None => self.source = Some(source),
                 Some(first) if first != source => {
@@ -357,60 +493,54 @@ impl<'a> Collector<'a, '_> {
                 }
                 Some(_) => {}
             }
-            if value.len() > self.limits.max_protocol_value_bytes {
+            if value.text.get(&self.buffer).len() > self.limits.max_protocol_value_bytes {
                 return Err(rejected("an OAuth protocol parameter is too long"));
             }
-            if let Some(slot) = self.protocol.slot(&name) {
+            let is_signature = name_text == "oauth_signature";
+            if let Some(slot) = self.protocol.slot(name_text) {
                 if slot.is_some() {
                     return Err(rejected("an OAuth protocol parameter is repeated"));
                 }
-                let decoded = percent_decode_str(&value, false)
-                    .ok_or_else(|| rejected("an OAuth protocol parameter is not UTF-8"))?;
-                // The decoded form borrows from the request when the value had
-                // nothing to decode, which is the common case.
-                *slot = Some(match (decoded, &value) {
-                    (Cow::Borrowed(_), Cow::Borrowed(v)) => Cow::Borrowed(*v),
-                    (d, _) => Cow::Owned(d.into_owned()),
-                });
-                if name == "oauth_signature" {
+                *slot = Some(decode_protocol_value(value, &mut self.buffer)?);
+                if is_signature {
                     // Signed over everything but the signature itself (§3.4.1.3.1).
                     return Ok(());
                 }
             }
         }
-        self.params.push(Param { name, value });
+        self.params.push(Param {
+            name: name.text,
+            value: value.text,
+            escaped: name.escaped || value.escaped,
+            name_prefix,
+        });
         Ok(())
     }
 
     fn finish(mut self, request: &Request<'a>) -> Result<SignedRequest<'a>, ProtocolError> {
-        if let Some(version) = &self.protocol.version {
-            if version != "1.0" {
-                return Err(ProtocolError::new(Problem::VersionRejected));
-            }
+        let buffer = &self.buffer;
+        let protocol = &self.protocol;
+        if protocol.version.is_some_and(|v| v.get(buffer) != "1.0") {
+            return Err(ProtocolError::new(Problem::VersionRejected));
         }
-        if self
-            .protocol
+        if protocol
             .nonce
-            .as_ref()
-            .is_some_and(|n| n.len() > self.limits.max_nonce_bytes)
+            .is_some_and(|n| n.get(buffer).len() > self.limits.max_nonce_bytes)
         {
             return Err(rejected("oauth_nonce is too long"));
         }
-        let method_parsed = self
-            .protocol
+        let method_parsed = protocol
             .signature_method
-            .as_deref()
-            .and_then(SignatureMethod::from_name);
+            .and_then(|m| SignatureMethod::from_name(m.get(buffer)));
         // Sort by encoded name, then encoded value (§3.4.1.3.2 step 2). Equal
         // entries are identical, so an unstable sort is exact.
-        self.params.sort_unstable();
+        self.params.sort_unstable_by(|a, b| a.cmp(b, buffer));
         // A repeated `oauth_*` parameter this crate does not track by name
         // (e.g. `oauth_body_hash`) is adjacent after sorting.
-        if self
-            .params
-            .windows(2)
-            .any(|w| w[0].name == w[1].name && w[0].name.starts_with("oauth_"))
-        {
+        if self.params.windows(2).any(|w| {
+            let (a, b) = (w[0].name.get(buffer), w[1].name.get(buffer));
+            a == b && a.starts_with("oauth_")
+        }) {
             return Err(rejected("an OAuth protocol parameter is repeated"));
         }
         Ok(SignedRequest {
@@ -419,12 +549,34 @@ impl<'a> Collector<'a, '_> {
             authority: request.authority,
             path: request.path(),
             params: self.params,
+            buffer: self.buffer,
             protocol: self.protocol,
             method_parsed,
             source: self.source,
             realm: self.realm,
         })
     }
+}
+
+/// The decoded form of a canonical protocol value: as it is when it has no
+/// escape, which is the common case; else decoded into `buffer`.
+fn decode_protocol_value<'a>(
+    value: Canonical<'a>,
+    buffer: &mut String,
+) -> Result<Text<'a>, ProtocolError> {
+    if !value.escaped {
+        return Ok(value.text);
+    }
+    // A re-encoded value is itself in `buffer`: copy it out first (rare).
+    let encoded = match value.text {
+        Text::Request(text) => Cow::Borrowed(text),
+        text => Cow::Owned(text.get(buffer).to_owned()),
+    };
+    let start = buffer.len();
+    percent_decode_into(&encoded, buffer)
+        .ok_or_else(|| rejected("an OAuth protocol parameter is not UTF-8"))?;
+    let end = buffer.len();
+    Ok(Text::Buffer { start, end })
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use subtle::ConstantTimeEq;
 
-use crate::base_string::Sink;
+use crate::base_string::{BaseUri, Sink};
 use crate::encoding::{is_unreserved, percent_encode};
 use crate::error::{Problem, ProtocolError};
 use crate::parameters::SignedRequest;
@@ -65,12 +65,7 @@ impl SignatureMethod {
     /// ```
     pub fn sign(self, base_string: &str, consumer_secret: &str, token_secret: &str) -> String {
         let mut out = SignatureBuf::new();
-        self.compute(
-            consumer_secret,
-            token_secret,
-            |sink| sink.put(base_string.as_bytes()),
-            &mut out,
-        );
+        self.compute(consumer_secret, token_secret, base_string, &mut out);
         out.as_str().to_owned()
     }
 
@@ -84,28 +79,23 @@ impl SignatureMethod {
         signature: &str,
     ) -> bool {
         let mut expected = SignatureBuf::new();
-        self.compute(
-            consumer_secret,
-            token_secret,
-            |sink| sink.put(base_string.as_bytes()),
-            &mut expected,
-        );
+        self.compute(consumer_secret, token_secret, base_string, &mut expected);
         expected.matches(signature)
     }
 
-    /// Computes the signature of the base string `write` produces.
+    /// Computes the signature of `base_string`.
     fn compute(
         self,
         consumer_secret: &str,
         token_secret: &str,
-        write: impl FnOnce(&mut dyn Sink),
+        base_string: &(impl BaseString + ?Sized),
         out: &mut SignatureBuf,
     ) {
         let key = SigningKey::new(consumer_secret, token_secret);
         match self {
-            Self::HmacSha1 => hmac_into::<Hmac<sha1::Sha1>>(key.as_bytes(), write, out),
-            Self::HmacSha256 => hmac_into::<Hmac<sha2::Sha256>>(key.as_bytes(), write, out),
-            Self::HmacSha512 => hmac_into::<Hmac<sha2::Sha512>>(key.as_bytes(), write, out),
+            Self::HmacSha1 => hmac_into::<Hmac<sha1::Sha1>>(key.as_bytes(), base_string, out),
+            Self::HmacSha256 => hmac_into::<Hmac<sha2::Sha256>>(key.as_bytes(), base_string, out),
+            Self::HmacSha512 => hmac_into::<Hmac<sha2::Sha512>>(key.as_bytes(), base_string, out),
             Self::Plaintext => out.set(key.as_bytes()),
         }
     }
@@ -117,9 +107,28 @@ impl std::fmt::Display for SignatureMethod {
     }
 }
 
-impl Sink for &mut dyn Sink {
-    fn put(&mut self, bytes: &[u8]) {
-        (**self).put(bytes);
+/// What a signature covers: a base string already built, or a request that
+/// streams its base string straight into the MAC.
+trait BaseString {
+    fn write_to(&self, sink: &mut impl Sink);
+}
+
+impl BaseString for str {
+    fn write_to(&self, sink: &mut impl Sink) {
+        sink.put(self.as_bytes());
+    }
+}
+
+/// A request with its base string URI, validated before signing starts, so
+/// that writing the base string cannot fail.
+struct RequestBaseString<'r, 'a> {
+    request: &'r SignedRequest<'a>,
+    uri: BaseUri<'r>,
+}
+
+impl BaseString for RequestBaseString<'_, '_> {
+    fn write_to(&self, sink: &mut impl Sink) {
+        self.request.write_base_string_with(&self.uri, sink);
     }
 }
 
@@ -167,7 +176,8 @@ impl SigningKey {
 
 impl Drop for SigningKey {
     fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.inline);
+        // Only the first `len` bytes were ever written.
+        zeroize::Zeroize::zeroize(&mut self.inline[..self.len]);
     }
 }
 
@@ -178,39 +188,60 @@ struct MacSink<M: Mac> {
     len: usize,
 }
 
-impl<M: Mac> Sink for MacSink<M> {
-    fn put(&mut self, bytes: &[u8]) {
-        if self.len + bytes.len() > self.buf.len() {
-            self.mac.update(&self.buf[..self.len]);
-            self.len = 0;
-            if bytes.len() > self.buf.len() {
-                self.mac.update(bytes);
-                return;
-            }
+impl<M: Mac> MacSink<M> {
+    fn new(mac: M) -> Self {
+        Self {
+            mac,
+            buf: [0; 256],
+            len: 0,
         }
-        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
-        self.len += bytes.len();
+    }
+
+    /// Hashes what is buffered, then `bytes`. Kept out of line so that `put`,
+    /// which runs for every piece of the base string, stays small.
+    #[inline(never)]
+    fn flush_then_put(&mut self, bytes: &[u8]) {
+        self.mac.update(&self.buf[..self.len]);
+        self.len = 0;
+        if bytes.len() > self.buf.len() {
+            self.mac.update(bytes);
+        } else {
+            self.put(bytes);
+        }
+    }
+
+    fn finalize(mut self) -> hmac::digest::Output<M> {
+        self.mac.update(&self.buf[..self.len]);
+        self.mac.finalize().into_bytes()
+    }
+}
+
+impl<M: Mac> Sink for MacSink<M> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        let end = self.len + bytes.len();
+        match self.buf.get_mut(self.len..end) {
+            Some(space) => {
+                space.copy_from_slice(bytes);
+                self.len = end;
+            }
+            None => self.flush_then_put(bytes),
+        }
     }
 }
 
 fn hmac_into<M: Mac + hmac::digest::KeyInit>(
     key: &[u8],
-    write: impl FnOnce(&mut dyn Sink),
+    base_string: &(impl BaseString + ?Sized),
     out: &mut SignatureBuf,
 ) {
     // HMAC accepts keys of any length, so this cannot fail.
     let Ok(mac) = <M as hmac::digest::KeyInit>::new_from_slice(key) else {
         return;
     };
-    let mut sink = MacSink {
-        mac,
-        buf: [0; 256],
-        len: 0,
-    };
-    write(&mut sink);
-    let MacSink { mut mac, buf, len } = sink;
-    mac.update(&buf[..len]);
-    let digest = mac.finalize().into_bytes();
+    let mut sink = MacSink::new(mac);
+    base_string.write_to(&mut sink);
+    let digest = sink.finalize();
     let n = STANDARD
         .encode_slice(digest.as_slice(), &mut out.bytes)
         .unwrap_or(0);
@@ -221,6 +252,7 @@ fn hmac_into<M: Mac + hmac::digest::KeyInit>(
 /// An encoded signature, on the stack for the HMAC methods (≤ 88 bytes).
 struct SignatureBuf {
     bytes: [u8; 128],
+    /// How much of `bytes` holds the signature; nothing past it is written.
     len: usize,
     spilled: Option<zeroize::Zeroizing<Vec<u8>>>,
 }
@@ -259,14 +291,24 @@ impl SignatureBuf {
     /// Constant-time comparison with the received, decoded signature. The
     /// lengths are public (the method fixes them), the contents are not.
     fn matches(&self, received: &str) -> bool {
-        let expected = self.as_bytes();
-        !expected.is_empty() && bool::from(expected.ct_eq(received.as_bytes()))
+        let (expected, received) = (self.as_bytes(), received.as_bytes());
+        if expected.is_empty() || expected.len() != received.len() {
+            return false;
+        }
+        // OR together the differences of every byte, then compare once:
+        // no branch on the contents, and one optimization barrier rather
+        // than one per byte.
+        let difference = expected
+            .iter()
+            .zip(received)
+            .fold(0u8, |acc, (e, r)| acc | (e ^ r));
+        bool::from(difference.ct_eq(&0))
     }
 }
 
 impl Drop for SignatureBuf {
     fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.bytes);
+        zeroize::Zeroize::zeroize(&mut self.bytes[..self.len]);
     }
 }
 
@@ -293,17 +335,12 @@ impl SignedRequest<'_> {
                 .collect(),
             ));
         };
-        // Validates the authority, so writing the base string below cannot fail.
-        self.base_uri()?;
+        let base_string = RequestBaseString {
+            request: self,
+            uri: self.base_uri()?,
+        };
         let mut expected = SignatureBuf::new();
-        method.compute(
-            consumer_secret,
-            token_secret,
-            |mut sink| {
-                let _ = self.write_base_string(&mut sink);
-            },
-            &mut expected,
-        );
+        method.compute(consumer_secret, token_secret, &base_string, &mut expected);
         if expected.matches(received) {
             Ok(())
         } else {
@@ -320,16 +357,12 @@ impl SignedRequest<'_> {
         consumer_secret: &str,
         token_secret: &str,
     ) -> Result<String, ProtocolError> {
-        self.base_uri()?;
+        let base_string = RequestBaseString {
+            request: self,
+            uri: self.base_uri()?,
+        };
         let mut out = SignatureBuf::new();
-        method.compute(
-            consumer_secret,
-            token_secret,
-            |mut sink| {
-                let _ = self.write_base_string(&mut sink);
-            },
-            &mut out,
-        );
+        method.compute(consumer_secret, token_secret, &base_string, &mut out);
         Ok(out.as_str().to_owned())
     }
 }
