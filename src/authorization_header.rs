@@ -97,7 +97,10 @@ pub fn format_authorization_header<'p>(
     let mut first = true;
     if let Some(realm) = realm {
         out.push_str("realm=\"");
-        for c in realm.chars().filter(|c| *c != '"' && *c != '\\') {
+        for c in realm
+            .chars()
+            .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
+        {
             out.push(c);
         }
         out.push('"');

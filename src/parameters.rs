@@ -228,10 +228,11 @@ impl<'a> SignedRequest<'a> {
             None
         };
         let header = match request.authorization {
-            Some(h) if h.len() > limits.max_authorization_header_bytes => {
-                return Err(rejected("the Authorization header is too large"));
-            }
+            // Another scheme (`Basic`, `Negotiate`) is ignored, whatever its size.
             Some(h) => match authorization_header::raw_pairs(h) {
+                Ok(_) if h.len() > limits.max_authorization_header_bytes => {
+                    return Err(rejected("the Authorization header is too large"));
+                }
                 Ok(pairs) => Some(pairs),
                 Err(HeaderError::NotOAuth) => None,
                 Err(_) => return Err(rejected("malformed Authorization header")),
@@ -289,7 +290,7 @@ impl<'a> SignedRequest<'a> {
         need("oauth_nonce", plaintext || p.nonce.is_some());
         for &name in extra {
             let present = match name {
-                "oauth_token" => p.token.is_some(),
+                "oauth_token" => self.token().is_some(),
                 "oauth_callback" => p.callback.is_some(),
                 "oauth_verifier" => p.verifier.is_some(),
                 other => self.canonical_params().any(|(n, _, _)| n == other),
@@ -493,7 +494,10 @@ impl<'a> Collector<'a, '_> {
                 }
                 Some(_) => {}
             }
-            if value.text.get(&self.buffer).len() > self.limits.max_protocol_value_bytes {
+            // Decoded length: canonical text decodes each `%XX` to one byte.
+            let encoded = value.text.get(&self.buffer);
+            let escapes = encoded.bytes().filter(|&b| b == b'%').count();
+            if encoded.len() - 2 * escapes > self.limits.max_protocol_value_bytes {
                 return Err(rejected("an OAuth protocol parameter is too long"));
             }
             let is_signature = name_text == "oauth_signature";

@@ -317,13 +317,17 @@ impl SignedRequest<'_> {
     /// (`token_secret` empty when there is no token), streaming the base
     /// string into the MAC and comparing in constant time.
     ///
-    /// A missing signature or method → 400 `parameter_absent`; a wrong one →
-    /// 401 `signature_invalid`.
+    /// A missing signature or method → 400 `parameter_absent`; a method this
+    /// crate does not implement → 400 `signature_method_rejected`; a wrong
+    /// signature → 401 `signature_invalid`.
     pub fn verify_signature(
         &self,
         consumer_secret: &str,
         token_secret: &str,
     ) -> Result<(), ProtocolError> {
+        if self.signature_method().is_none() && self.signature_method_name().is_some() {
+            return Err(ProtocolError::new(Problem::SignatureMethodRejected));
+        }
         let (Some(method), Some(received)) = (self.signature_method(), self.signature()) else {
             return Err(ProtocolError::parameters_absent(
                 [

@@ -407,7 +407,6 @@ proptest! {
 /// (header injection through `Signer::realm`), and one with any control
 /// character gives a header that `AuthorizationHeader::parse` refuses.
 #[test]
-#[ignore = "bug in src/authorization_header.rs: format_authorization_header passes control characters of the realm through"]
 fn a_realm_with_control_characters_still_round_trips() {
     for realm in ["Photos\r\nX-Injected: 1", "a\0b", "a\x7fb"] {
         let header = format_authorization_header(Some(realm), [("oauth_nonce", "n")]);
