@@ -8,7 +8,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
@@ -20,13 +20,11 @@ use actix_web::{App, HttpRequest, HttpResponse, web};
 use oauth1_provider::actix::{
     ConsentUi, EndpointPaths, MaybeOAuthUser, OAuth, OAuthConsumer, OAuthUser, SignedIn,
 };
-use oauth1_provider::store::{NonceKey, NonceOutcome, NonceStore, StoreError, TokenStore};
+use oauth1_provider::store::TokenStore;
 use oauth1_provider::{
-    AccessToken, Consumer, ConsumerRegistry, ManualClock, MemoryStore, OriginPolicy, Provider,
-    ProviderConfig, RequestToken, RequestTokenState, ResolvedOrigin, SignatureMethod, Signer,
-    StateTag, User, parse_form, percent_encode,
+    Consumer, ConsumerRegistry, ManualClock, MemoryStore, OriginPolicy, Provider, ProviderConfig,
+    RequestTokenState, ResolvedOrigin, SignatureMethod, Signer, User, parse_form, percent_encode,
 };
-use time::OffsetDateTime;
 
 const API: &str = "http://api.test";
 const OTHER: &str = "http://other.test";
@@ -38,110 +36,8 @@ const START: i64 = 1_700_000_000;
 /// browser.
 const SIGNED_IN_AS: &str = "x-signed-in-as";
 
-// ------------------------------------------------------------ a store that fails
-
-/// The memory store, failing every call while `failing` is set.
-#[derive(Clone, Default)]
-struct FlakyStore {
-    inner: MemoryStore,
-    failing: Arc<AtomicBool>,
-}
-
-impl FlakyStore {
-    fn check(&self) -> Result<(), StoreError> {
-        if self.failing.load(Ordering::SeqCst) {
-            Err(StoreError::new(std::io::Error::other("database is down")))
-        } else {
-            Ok(())
-        }
-    }
-}
-
-impl TokenStore for FlakyStore {
-    async fn insert_request_token(&self, token: &RequestToken) -> Result<(), StoreError> {
-        self.check()?;
-        self.inner.insert_request_token(token).await
-    }
-
-    async fn get_request_token(&self, token: &str) -> Result<Option<RequestToken>, StoreError> {
-        self.check()?;
-        self.inner.get_request_token(token).await
-    }
-
-    async fn update_request_token(
-        &self,
-        expected: StateTag,
-        next: &RequestToken,
-    ) -> Result<bool, StoreError> {
-        self.check()?;
-        self.inner.update_request_token(expected, next).await
-    }
-
-    async fn exchange_request_token(
-        &self,
-        expected: StateTag,
-        exchanged: &RequestToken,
-        access: &AccessToken,
-    ) -> Result<bool, StoreError> {
-        self.check()?;
-        self.inner
-            .exchange_request_token(expected, exchanged, access)
-            .await
-    }
-
-    async fn get_access_token(&self, token: &str) -> Result<Option<AccessToken>, StoreError> {
-        self.check()?;
-        self.inner.get_access_token(token).await
-    }
-
-    async fn revoke_access_token(
-        &self,
-        token: &str,
-        at: OffsetDateTime,
-    ) -> Result<bool, StoreError> {
-        self.check()?;
-        self.inner.revoke_access_token(token, at).await
-    }
-
-    async fn revoke_user_tokens(
-        &self,
-        user_id: &str,
-        consumer_key: &str,
-        at: OffsetDateTime,
-    ) -> Result<usize, StoreError> {
-        self.check()?;
-        self.inner
-            .revoke_user_tokens(user_id, consumer_key, at)
-            .await
-    }
-
-    async fn list_user_tokens(&self, user_id: &str) -> Result<Vec<AccessToken>, StoreError> {
-        self.check()?;
-        self.inner.list_user_tokens(user_id).await
-    }
-
-    async fn purge_expired(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
-        self.check()?;
-        self.inner.purge_expired(now).await
-    }
-}
-
-impl NonceStore for FlakyStore {
-    async fn insert_nonce(
-        &self,
-        key: &NonceKey,
-        now: OffsetDateTime,
-        expires_at: OffsetDateTime,
-    ) -> Result<NonceOutcome, StoreError> {
-        self.check()?;
-        self.inner.insert_nonce(key, now, expires_at).await
-    }
-
-    async fn purge_nonces(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
-        self.check()?;
-        self.inner.purge_nonces(now).await
-    }
-}
+// A store that fails every call while `failing` is set: the one the core tests use.
+use crate::provider_flow::FlakyStore;
 
 // ------------------------------------------------------------ the host app
 
