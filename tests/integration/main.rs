@@ -4,6 +4,7 @@ mod actix_flow;
 mod axum_flow;
 #[cfg(feature = "test-util")]
 mod conformance;
+mod demo_flow;
 mod demo_process;
 mod explain;
 mod interop;

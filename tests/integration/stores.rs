@@ -26,31 +26,12 @@ use time::{Duration, OffsetDateTime};
 // ---------------------------------------------------------------------------
 // Helpers
 
-/// The URL in `var`, or `None` after saying the test is skipped. Under CI a
-/// missing URL is a failure: the store tests must run for real there.
-fn service_url(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => panic!(
-            "{var} is not set but CI is: CI must run the store tests against a real server \
-             (`source .ci/services.sh && start_services` sets it)"
-        ),
-        _ => {
-            eprintln!(
-                "skipping: set {var} to run this test against a real server \
-                 (`source .ci/services.sh && start_services` starts one)"
-            );
-            None
-        }
-    }
-}
-
 fn postgres_url() -> Option<String> {
-    service_url("OAUTH1_TEST_POSTGRES_URL")
+    crate::support::service_env("OAUTH1_TEST_POSTGRES_URL")
 }
 
 fn redis_url() -> Option<String> {
-    service_url("OAUTH1_TEST_REDIS_URL")
+    crate::support::service_env("OAUTH1_TEST_REDIS_URL")
 }
 
 /// A fresh path under the system temp dir (no file created yet).

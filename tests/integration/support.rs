@@ -40,3 +40,24 @@ impl OwnedRequest {
             .form_body(self.content_type.as_deref(), &self.body)
     }
 }
+
+/// The value of environment variable `var` — the URL of a test server, the
+/// path of a client program — or `None` after printing that the test is
+/// skipped. Under CI (`CI` set) a missing value is a failure: CI must run
+/// these tests for real (`.ci/run` sets every such variable).
+pub fn service_env(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(value) if !value.trim().is_empty() => Some(value),
+        _ if std::env::var_os("CI").is_some() => panic!(
+            "{var} is not set but CI is: CI must run this test for real \
+             (`.ci/run` sets it; see .ci/services.sh and .ci/python-venv.sh)"
+        ),
+        _ => {
+            eprintln!(
+                "skipping: set {var} to run this test for real \
+                 (`.ci/run` shows how: .ci/services.sh, .ci/python-venv.sh)"
+            );
+            None
+        }
+    }
+}
