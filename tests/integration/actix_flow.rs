@@ -11,9 +11,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use crate::support::{hidden, param};
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
-use actix_web::http::header::{self, HeaderMap};
+use actix_web::http::header;
 use actix_web::http::{Method, StatusCode};
 use actix_web::test::{TestRequest, call_service, init_service, read_body};
 use actix_web::{App, HttpRequest, HttpResponse, web};
@@ -21,9 +22,12 @@ use oauth1_provider::actix::{
     ConsentUi, EndpointPaths, MaybeOAuthUser, OAuth, OAuthConsumer, OAuthUser, SignedIn,
 };
 use oauth1_provider::store::TokenStore;
+
+type Reply = crate::support::Reply<StatusCode>;
+
 use oauth1_provider::{
     Consumer, ConsumerRegistry, ManualClock, MemoryStore, OriginPolicy, Provider, ProviderConfig,
-    RequestTokenState, ResolvedOrigin, SignatureMethod, Signer, User, parse_form, percent_encode,
+    RequestTokenState, ResolvedOrigin, SignatureMethod, Signer, User, percent_encode,
 };
 
 const API: &str = "http://api.test";
@@ -137,7 +141,7 @@ macro_rules! serve {
         let send: Sender = Rc::new(move |request: TestRequest| {
             let service = service.clone();
             Box::pin(async move {
-                Reply::read(call_service(&*service, request.to_request()).await).await
+                read_reply(call_service(&*service, request.to_request()).await).await
             })
         });
         send
@@ -201,83 +205,15 @@ async fn test_app() -> TestApp {
 
 // ------------------------------------------------------------ harness
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    async fn read<B: MessageBody>(response: ServiceResponse<B>) -> Self {
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = read_body(response).await;
-        Self {
-            status,
-            headers,
-            body: String::from_utf8(body.to_vec()).unwrap(),
-        }
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    fn location(&self) -> &str {
-        self.header("location").expect("a Location header")
-    }
-
-    fn field(&self, name: &str) -> String {
-        param(&self.body, name).unwrap_or_else(|| panic!("no {name} in {}", self.body))
-    }
-
-    #[track_caller]
-    fn assert_status(&self, status: u16) {
-        assert_eq!(self.status.as_u16(), status, "{}", self.body);
-    }
-
-    #[track_caller]
-    fn assert_problem(&self, status: u16, problem: &str) {
-        self.assert_status(status);
-        assert_eq!(
-            param(&self.body, "oauth_problem").as_deref(),
-            Some(problem),
-            "{}",
-            self.body
-        );
-        let challenge = self.header("www-authenticate").expect("WWW-Authenticate");
-        assert!(
-            challenge.starts_with("OAuth realm=\"")
-                && challenge.contains(&format!("oauth_problem=\"{problem}\"")),
-            "{challenge}"
-        );
-    }
-
-    #[track_caller]
-    fn assert_page_headers(&self) {
-        assert_eq!(self.header("x-frame-options"), Some("DENY"));
-        let csp = self.header("content-security-policy").expect("CSP");
-        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
-        assert_eq!(self.header("cache-control"), Some("no-store"));
-    }
-}
-
-fn param(form: &str, name: &str) -> Option<String> {
-    let query = form.split_once('?').map_or(form, |(_, q)| q);
-    parse_form(query)
-        .into_iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v)
-}
-
-/// The value of a hidden form field on a page.
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no field {name} in {html}"))
-        + marker.len();
-    html[start..start + html[start..].find('"').unwrap()].to_owned()
+async fn read_reply<B: MessageBody>(response: ServiceResponse<B>) -> Reply {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = read_body(response).await;
+    Reply::new(
+        status,
+        headers.iter().map(|(n, v)| (n.as_str(), v.to_str().ok())),
+        &body,
+    )
 }
 
 fn host_of(origin: &str) -> &str {

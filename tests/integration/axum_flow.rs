@@ -10,16 +10,20 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use axum::response::Response as AxumResponse;
 use axum::routing::{get, post};
 use oauth1_provider::axum::{ConsentUi, OAuth, OAuthConsumer, OAuthUser, SignedIn};
 use oauth1_provider::store::TokenStore;
 use oauth1_provider::{
     Consumer, ConsumerRegistry, ManualClock, MemoryStore, OriginPolicy, Provider, ProviderConfig,
-    RequestTokenState, SignatureMethod, Signer, User, parse_form,
+    RequestTokenState, SignatureMethod, Signer, User,
 };
 use tower::ServiceExt as _;
+
+use crate::support::{hidden, param};
+
+type Reply = crate::support::Reply<StatusCode>;
 
 #[allow(dead_code)]
 #[path = "../../examples/provider/app.rs"]
@@ -33,71 +37,6 @@ const FORM: &str = "application/x-www-form-urlencoded";
 
 // ------------------------------------------------------------ harness
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    fn location(&self) -> &str {
-        self.header("location").expect("a Location header")
-    }
-
-    /// A decoded field of a form-encoded body.
-    fn field(&self, name: &str) -> String {
-        param(&self.body, name).unwrap_or_else(|| panic!("no {name} in {}", self.body))
-    }
-
-    #[track_caller]
-    fn assert_problem(&self, status: u16, problem: &str) {
-        assert_eq!(self.status.as_u16(), status, "{}", self.body);
-        assert_eq!(
-            param(&self.body, "oauth_problem").as_deref(),
-            Some(problem),
-            "{}",
-            self.body
-        );
-        let challenge = self.header("www-authenticate").expect("WWW-Authenticate");
-        assert!(
-            challenge.starts_with("OAuth realm=\"")
-                && challenge.contains(&format!("oauth_problem=\"{problem}\"")),
-            "{challenge}"
-        );
-    }
-
-    #[track_caller]
-    fn assert_page_headers(&self) {
-        assert_eq!(self.header("x-frame-options"), Some("DENY"));
-        let csp = self.header("content-security-policy").expect("CSP");
-        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
-        assert!(csp.contains("default-src 'none'"), "{csp}");
-        assert_eq!(self.header("cache-control"), Some("no-store"));
-    }
-}
-
-fn param(form: &str, name: &str) -> Option<String> {
-    let query = form.split_once('?').map_or(form, |(_, q)| q);
-    parse_form(query)
-        .into_iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v)
-}
-
-/// The value of a hidden form field on a page (our values need no unescaping).
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no field {name} in {html}"))
-        + marker.len();
-    html[start..start + html[start..].find('"').unwrap()].to_owned()
-}
-
 async fn send(router: &Router, request: axum::http::Request<Body>) -> Reply {
     let response: AxumResponse = router.clone().oneshot(request).await.unwrap();
     let status = response.status();
@@ -105,11 +44,11 @@ async fn send(router: &Router, request: axum::http::Request<Body>) -> Reply {
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
         .unwrap();
-    Reply {
+    Reply::new(
         status,
-        headers,
-        body: String::from_utf8(bytes.to_vec()).unwrap(),
-    }
+        headers.iter().map(|(n, v)| (n.as_str(), v.to_str().ok())),
+        &bytes,
+    )
 }
 
 fn host_of(origin: &str) -> &str {

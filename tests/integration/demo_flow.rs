@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use oauth1_provider::{SignatureMethod, Signer, parse_form};
 
 use crate::demo_process::{HttpResponse, http};
+pub use crate::support::{hidden_field, param as query_param};
 
 /// Credentials: a key and its secret (consumer or token).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -232,22 +233,6 @@ pub fn oauth_problem(reply: &HttpResponse) -> Option<String> {
     let start = header.find("oauth_problem=\"")? + "oauth_problem=\"".len();
     let end = header[start..].find('"')?;
     Some(header[start..start + end].to_owned())
-}
-
-/// The value of `<input type="hidden" name="NAME" value="...">` (our pages'
-/// hidden values are tokens and need no HTML unescaping).
-pub fn hidden_field(html: &str, name: &str) -> Option<String> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker)? + marker.len();
-    let end = html[start..].find('"')?;
-    Some(html[start..start + end].to_owned())
-}
-
-/// A query parameter of a URL, percent-decoded.
-pub fn query_param(url: &str, name: &str) -> Option<String> {
-    let query = url.split_once('?')?.1;
-    let fields = parse_form(query);
-    fields.into_iter().find(|(n, _)| n == name).map(|(_, v)| v)
 }
 
 /// `application/x-www-form-urlencoded` value encoding (RFC 3986 unreserved
