@@ -1,9 +1,8 @@
 //! The demo provider (`examples/provider`) as a real process on loopback, and
 //! a small blocking HTTP/1.1 client to talk to it.
 //!
-//! `cargo test` builds the examples before it runs the tests, so the binary is
-//! at `target/<profile>/examples/provider` beside this test binary's `deps/`.
-//! Each [`DemoProcess`] binds `127.0.0.1:0` (the OS picks a free port), reads
+//! The binary is `target/<profile>/examples/provider`, brought up to date
+//! once per test run by [`crate::support::example_binary`]. Each [`DemoProcess`] binds `127.0.0.1:0` (the OS picks a free port), reads
 //! the address the demo prints, and is killed when dropped.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
@@ -13,23 +12,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// Where `cargo test` put the demo provider binary.
+/// The demo provider binary, built if needed.
 pub fn demo_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    // target/<profile>/deps/integration-<hash> → target/<profile>/examples/provider
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("test binary lives in target/<profile>/deps");
-    let binary = profile_dir
-        .join("examples")
-        .join(format!("provider{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.exists(),
-        "{} is missing: run the tests with `cargo test` (which builds the examples)",
-        binary.display()
-    );
-    binary
+    crate::support::example_binary("provider")
 }
 
 /// A running demo provider; killed (and reaped) on drop.

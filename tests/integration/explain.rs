@@ -4,9 +4,7 @@
 //! differently — without ever printing a secret.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 
 use oauth1_provider::{SignatureMethod, Signer, format_authorization_header, percent_encode};
 use serde_json::{Value, json};
@@ -14,41 +12,6 @@ use serde_json::{Value, json};
 const CONSUMER_SECRET: &str = "cs-Kq3Zr8";
 const TOKEN_SECRET: &str = "ts-Wp5Nx2";
 const TIMESTAMP: u64 = 1_700_000_000;
-
-/// The compiled example, next to this test binary: `target/<profile>/deps/…`
-/// → `target/<profile>/examples/explain`. `cargo test --test integration` does
-/// not build examples, so it is built (or brought up to date) once here.
-fn explain_bin() -> &'static Path {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let exe = std::env::current_exe().expect("test binary path");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("test binary in target/<profile>/deps");
-        let bin = profile_dir
-            .join("examples")
-            .join(format!("explain{}", std::env::consts::EXE_SUFFIX));
-        let mut build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        build
-            .args(["build", "--example", "explain"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"));
-        match profile_dir.file_name().and_then(|n| n.to_str()) {
-            Some("debug") => {}
-            Some("release") => {
-                build.arg("--release");
-            }
-            Some(other) => {
-                build.args(["--profile", other]);
-            }
-            None => {}
-        }
-        let status = build.status().expect("run cargo build --example explain");
-        assert!(status.success(), "cargo build --example explain failed");
-        assert!(bin.exists(), "{} was not built", bin.display());
-        bin
-    })
-}
 
 struct Outcome {
     code: i32,
@@ -80,7 +43,7 @@ impl Outcome {
 }
 
 fn run(stdin: &str) -> Outcome {
-    let mut child = Command::new(explain_bin())
+    let mut child = Command::new(crate::support::example_binary("explain"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
