@@ -99,6 +99,25 @@ fn assert_refused(out: &Outcome, problem: &str) -> Value {
     json
 }
 
+/// Signs `method signed_url` (with `signed_body` as its form body) with
+/// [`signer`], then explains the request as the server received it: `url`,
+/// the `Authorization` header plus `headers`, and `body`.
+fn explain_signed(
+    method: &str,
+    signed_url: &str,
+    signed_body: Option<&str>,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Outcome {
+    let header = signer()
+        .authorization_header(method, signed_url, signed_body.map(str::as_bytes))
+        .expect("sign");
+    let mut all = vec![("Authorization", header.as_str())];
+    all.extend_from_slice(headers);
+    run(&input(method, url, &all, body, Some(TOKEN_SECRET)))
+}
+
 /// A signature mismatch whose explanation names `component` and says `text`.
 fn assert_explained(out: &Outcome, component: &str, text: &str) {
     assert_refused(out, "signature_invalid");
@@ -159,14 +178,7 @@ fn agrees_with_every_published_request_vector() {
 #[test]
 fn a_valid_request_exits_0_and_says_so() {
     let url = "https://api.example.com/v1/events?max=10";
-    let header = signer().authorization_header("GET", url, None).unwrap();
-    let out = run(&input(
-        "GET",
-        url,
-        &[("authorization", &header)],
-        None,
-        Some(TOKEN_SECRET),
-    ));
+    let out = explain_signed("GET", url, None, url, &[], None);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let json = out.json();
     assert_eq!(json["valid"], true);
@@ -179,16 +191,14 @@ fn a_valid_request_exits_0_and_says_so() {
 
 #[test]
 fn a_tampered_query_parameter_is_signature_invalid_and_points_at_the_parameters() {
-    let header = signer()
-        .authorization_header("GET", "https://api.example.com/v1/events?max=10", None)
-        .unwrap();
-    let out = run(&input(
+    let out = explain_signed(
         "GET",
-        "https://api.example.com/v1/events?max=11",
-        &[("Authorization", &header)],
+        "https://api.example.com/v1/events?max=10",
         None,
-        Some(TOKEN_SECRET),
-    ));
+        "https://api.example.com/v1/events?max=11",
+        &[],
+        None,
+    );
     let json = assert_refused(&out, "signature_invalid");
     assert_ne!(json["expected_signature"], json["received_signature"]);
     assert!(
@@ -207,31 +217,27 @@ fn a_tampered_query_parameter_is_signature_invalid_and_points_at_the_parameters(
 
 #[test]
 fn a_parameter_added_after_signing_is_named() {
-    let header = signer()
-        .authorization_header("GET", "https://api.example.com/v1/events?max=10", None)
-        .unwrap();
-    let out = run(&input(
+    let out = explain_signed(
         "GET",
-        "https://api.example.com/v1/events?max=10&_=1699999999",
-        &[("Authorization", &header)],
+        "https://api.example.com/v1/events?max=10",
         None,
-        Some(TOKEN_SECRET),
-    ));
+        "https://api.example.com/v1/events?max=10&_=1699999999",
+        &[],
+        None,
+    );
     assert_explained(&out, "parameter", "did not sign the parameter `_`");
 }
 
 #[test]
 fn a_request_signed_for_https_but_received_over_http_names_the_scheme() {
-    let header = signer()
-        .authorization_header("POST", "https://api.example.com/v1/update", None)
-        .unwrap();
-    let out = run(&input(
+    let out = explain_signed(
         "POST",
-        "http://api.example.com/v1/update",
-        &[("Host", "api.example.com"), ("Authorization", &header)],
+        "https://api.example.com/v1/update",
         None,
-        Some(TOKEN_SECRET),
-    ));
+        "http://api.example.com/v1/update",
+        &[("Host", "api.example.com")],
+        None,
+    );
     assert_explained(
         &out,
         "scheme",
@@ -241,16 +247,14 @@ fn a_request_signed_for_https_but_received_over_http_names_the_scheme() {
 
 #[test]
 fn a_request_received_on_an_internal_http_port_names_scheme_and_port() {
-    let header = signer()
-        .authorization_header("GET", "https://api.example.com/v1/me", None)
-        .unwrap();
-    let out = run(&input(
+    let out = explain_signed(
         "GET",
-        "http://api.example.com:8080/v1/me",
-        &[("Authorization", &header)],
+        "https://api.example.com/v1/me",
         None,
-        Some(TOKEN_SECRET),
-    ));
+        "http://api.example.com:8080/v1/me",
+        &[],
+        None,
+    );
     // Both the scheme and the port differ; one recomputation finds both.
     assert_explained(&out, "scheme", "the port differs");
 }
@@ -258,17 +262,14 @@ fn a_request_received_on_an_internal_http_port_names_scheme_and_port() {
 #[test]
 fn a_rewritten_host_header_names_the_host() {
     let url = "https://api.example.com/v1/me";
-    let header = signer().authorization_header("GET", url, None).unwrap();
-    let out = run(&input(
+    let out = explain_signed(
         "GET",
         url,
-        &[
-            ("HOST", "backend.internal:8443"),
-            ("Authorization", &header),
-        ],
         None,
-        Some(TOKEN_SECRET),
-    ));
+        url,
+        &[("HOST", "backend.internal:8443")],
+        None,
+    );
     assert_explained(
         &out,
         "host",
@@ -316,39 +317,28 @@ fn a_default_port_kept_in_the_base_string_names_the_port() {
 
 #[test]
 fn a_path_signed_decoded_names_the_path() {
-    let header = signer()
-        .authorization_header("GET", "https://api.example.com/files/my report.txt", None)
-        .unwrap();
-    let out = run(&input(
+    let out = explain_signed(
         "GET",
-        "https://api.example.com/files/my%20report.txt",
-        &[("Authorization", &header)],
+        "https://api.example.com/files/my report.txt",
         None,
-        Some(TOKEN_SECRET),
-    ));
+        "https://api.example.com/files/my%20report.txt",
+        &[],
+        None,
+    );
     assert_explained(&out, "path", "the percent-decoded path");
 }
 
 #[test]
 fn a_form_body_sent_with_another_content_type_names_the_body() {
     let body = "status=hello";
-    let header = signer()
-        .authorization_header(
-            "POST",
-            "https://api.example.com/v1/update",
-            Some(body.as_bytes()),
-        )
-        .unwrap();
-    let out = run(&input(
+    let out = explain_signed(
         "POST",
         "https://api.example.com/v1/update",
-        &[
-            ("Authorization", &header),
-            ("content-type", "application/json"),
-        ],
         Some(body),
-        Some(TOKEN_SECRET),
-    ));
+        "https://api.example.com/v1/update",
+        &[("content-type", "application/json")],
+        Some(body),
+    );
     assert_explained(
         &out,
         "body",
@@ -359,34 +349,27 @@ fn a_form_body_sent_with_another_content_type_names_the_body() {
 
 #[test]
 fn an_unsigned_form_body_names_the_body() {
-    let header = signer()
-        .authorization_header("POST", "https://api.example.com/v1/update", None)
-        .unwrap();
-    let out = run(&input(
+    let out = explain_signed(
         "POST",
         "https://api.example.com/v1/update",
-        &[
-            ("Authorization", &header),
-            ("Content-Type", "application/x-www-form-urlencoded"),
-        ],
+        None,
+        "https://api.example.com/v1/update",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
         Some("status=hello"),
-        Some(TOKEN_SECRET),
-    ));
+    );
     assert_explained(&out, "body", "your client did not sign the form body");
 }
 
 #[test]
 fn a_plus_signed_as_a_literal_plus_names_the_query() {
-    let header = signer()
-        .authorization_header("GET", "https://api.example.com/search?q=a%2Bb", None)
-        .unwrap();
-    let out = run(&input(
+    let out = explain_signed(
         "GET",
-        "https://api.example.com/search?q=a+b",
-        &[("Authorization", &header)],
+        "https://api.example.com/search?q=a%2Bb",
         None,
-        Some(TOKEN_SECRET),
-    ));
+        "https://api.example.com/search?q=a+b",
+        &[],
+        None,
+    );
     assert_explained(&out, "parameter", "'+' in the query as a literal plus");
 }
 
@@ -529,17 +512,15 @@ fn a_relative_url_exits_2() {
 
 #[test]
 fn a_request_that_cannot_be_collected_exits_2_with_its_problem() {
-    let header = signer()
-        .authorization_header("GET", "https://api.example.com/v1/me", None)
-        .unwrap();
     // Protocol parameters in the header and the query at once.
-    let out = run(&input(
+    let out = explain_signed(
         "GET",
-        "https://api.example.com/v1/me?oauth_nonce=again",
-        &[("Authorization", &header)],
+        "https://api.example.com/v1/me",
         None,
-        Some(TOKEN_SECRET),
-    ));
+        "https://api.example.com/v1/me?oauth_nonce=again",
+        &[],
+        None,
+    );
     assert_eq!(out.code, 2);
     assert!(out.stdout.is_empty());
     assert!(
