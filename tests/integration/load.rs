@@ -441,13 +441,13 @@ fn load_burst_on_sqlite() {
     let db = crate::stores::temp_db_path("load");
     let _cleanup = crate::stores::TempDir::of(&db);
     let store = format!("sqlite:{}", db.display());
-    burst("SQLite", &instance_args(&store, None), 6_000, || None);
+    burst("SQLite", &instance_args(&store, None), 4_000, || None);
 }
 
 #[test]
 fn load_burst_on_postgres() {
     let Some(pg) = PgSchema::create() else { return };
-    burst("PostgreSQL", &instance_args(&pg.url, None), 6_000, || {
+    burst("PostgreSQL", &instance_args(&pg.url, None), 4_000, || {
         Some(pg.count("oauth1_access_tokens"))
     });
 }
@@ -461,7 +461,7 @@ fn load_burst_on_postgres_with_redis_nonces() {
     burst(
         "PostgreSQL + Redis nonces",
         &instance_args(&pg.url, Some(&redis)),
-        6_000,
+        4_000,
         || Some(pg.count("oauth1_access_tokens")),
     );
 }
