@@ -323,3 +323,44 @@ fn two_instances_on_postgres_with_redis_nonces_behave_as_one() {
     };
     two_instances_behave_as_one(&pg, Some(&redis));
 }
+
+/// The store flags refuse what they cannot use, and a connection failure
+/// says what failed without printing the URL's password.
+#[test]
+fn demo_store_flags_refuse_what_they_cannot_use() {
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new(crate::demo_process::demo_binary())
+            .args(["--bind", "127.0.0.1:0"])
+            .args(args)
+            .output()
+            .expect("run the demo");
+        assert!(!output.status.success(), "{args:?} must fail");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    // A port nothing listens on: connecting fails at once.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    let store = format!("postgres://oauth1:sekrit@{closed}/app");
+    let nonces = format!("redis://:sekrit@{closed}/0");
+
+    let unknown = run(&["--store", "mysql://oauth1:sekrit@db/app"]);
+    assert!(unknown.contains("--store takes"), "{unknown}");
+    assert!(!unknown.contains("sekrit"), "{unknown}");
+    let not_redis = run(&["--store", "memory", "--nonces", &store]);
+    assert!(not_redis.contains("--nonces takes"), "{not_redis}");
+    assert!(!not_redis.contains("sekrit"), "{not_redis}");
+
+    let postgres_down = run(&["--store", &store]);
+    assert!(
+        postgres_down.contains("cannot use the PostgreSQL store"),
+        "{postgres_down}"
+    );
+    assert!(!postgres_down.contains("sekrit"), "{postgres_down}");
+    let redis_down = run(&["--store", "memory", "--nonces", &nonces]);
+    assert!(
+        redis_down.contains("cannot use the Redis nonce store"),
+        "{redis_down}"
+    );
+    assert!(!redis_down.contains("sekrit"), "{redis_down}");
+}
