@@ -13,10 +13,20 @@
 //!                                besides `oob`; repeatable (default: oob only)
 //!   --user EMAIL:PASSWORD[:admin] a user; repeatable (default test@example.com:password
 //!                                and admin@example.com:password:admin)
-//!   --store memory|sqlite:PATH   where tokens and nonces live (default
+//!   --store memory|sqlite:PATH|postgres://USER:PASSWORD@HOST:PORT/DB
+//!                                where tokens and nonces live (default
 //!                                sqlite:data/provider.sqlite3, which keeps
-//!                                tokens across restarts)
+//!                                tokens across restarts; PostgreSQL to share
+//!                                them between several instances)
+//!   --nonces redis://HOST:PORT/DB
+//!                                keep used nonces in Redis instead of the
+//!                                --store (for several instances at high rates)
 //! ```
+//!
+//! Several instances behind a load balancer share `--store postgres://…`
+//! (and `--nonces redis://…`) and are given the same `--public-origin`s.
+//! Sign-in sessions stay in each process's memory: a user signs in and
+//! consents on one instance (sticky sessions); tokens work on every one.
 //!
 //! Then run `cargo run --example consumer` in another terminal, or point any
 //! OAuth 1.0a client at the endpoints the home page lists.
@@ -28,26 +38,46 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use app::{ConsumerSpec, DemoConfig, DemoStore, UserSpec};
-use oauth1_provider::{MemoryStore, SqliteStore};
+use oauth1_provider::store::{NonceKey, NonceOutcome, NonceStore, TokenStore};
+use oauth1_provider::{
+    AccessToken, MemoryStore, PostgresStore, RedisNonceStore, RequestToken, SqliteStore, StateTag,
+    StoreError,
+};
+use time::OffsetDateTime;
 
 /// Where tokens and nonces live. Adding a store is one variant here and one
 /// arm in `main`.
 enum StoreChoice {
     Memory,
     Sqlite(std::path::PathBuf),
+    /// A connection URL (it may hold a password: never printed).
+    Postgres(String),
 }
 
 impl StoreChoice {
     fn parse(value: &str) -> Result<Self, String> {
-        match value {
-            "memory" => Ok(Self::Memory),
-            _ => match value.strip_prefix("sqlite:") {
-                Some(path) if !path.is_empty() => Ok(Self::Sqlite(path.into())),
-                _ => Err(format!(
-                    "--store {value:?} is not available: use `memory` or `sqlite:PATH`"
-                )),
-            },
+        if value == "memory" {
+            return Ok(Self::Memory);
         }
+        if value.starts_with("postgres://") || value.starts_with("postgresql://") {
+            return Ok(Self::Postgres(value.to_owned()));
+        }
+        match value.strip_prefix("sqlite:") {
+            Some(path) if !path.is_empty() => Ok(Self::Sqlite(path.into())),
+            _ => Err(
+                "--store takes `memory`, `sqlite:PATH` or `postgres://USER:PASSWORD@HOST:PORT/DB`"
+                    .to_owned(),
+            ),
+        }
+    }
+}
+
+/// `--nonces redis://…`: a Redis URL (it may hold a password: never printed).
+fn parse_nonces(value: &str) -> Result<String, String> {
+    if value.starts_with("redis://") || value.starts_with("rediss://") {
+        Ok(value.to_owned())
+    } else {
+        Err("--nonces takes `redis://HOST:PORT/DB`".to_owned())
     }
 }
 
@@ -62,11 +92,14 @@ struct Args {
     callback_prefixes: Vec<String>,
     users: Vec<UserSpec>,
     store: StoreChoice,
+    /// `--nonces`: a Redis URL, else nonces live in the `--store`.
+    nonces: Option<String>,
 }
 
 const USAGE: &str = "usage: provider [--bind ADDR] [--public-origin URL]... [--trusted-proxy IP]... \
     [--consumer KEY:SECRET[:NAME]]... [--callback-prefix URL]... \
-    [--user EMAIL:PASSWORD[:admin]]... [--store memory|sqlite:PATH]";
+    [--user EMAIL:PASSWORD[:admin]]... [--store memory|sqlite:PATH|postgres://…] \
+    [--nonces redis://…]";
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut parsed = Args {
@@ -77,6 +110,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         callback_prefixes: Vec::new(),
         users: Vec::new(),
         store: StoreChoice::Sqlite(DEFAULT_SQLITE_PATH.into()),
+        nonces: None,
     };
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -107,6 +141,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--callback-prefix" => parsed.callback_prefixes.push(value),
             "--user" => parsed.users.push(UserSpec::parse(&value)?),
             "--store" => parsed.store = StoreChoice::parse(&value)?,
+            "--nonces" => parsed.nonces = Some(parse_nonces(&value)?),
             other => return Err(format!("unknown option {other}\n{USAGE}")),
         }
     }
@@ -144,11 +179,16 @@ async fn main() -> ExitCode {
     config.trusted_proxies = args.trusted_proxies;
     config.consumers = args.consumers;
     config.callback_prefixes = args.callback_prefixes;
+    let nonces = args.nonces;
     let served = match args.store {
-        StoreChoice::Memory => serve(listener, &config, MemoryStore::new()).await,
+        StoreChoice::Memory => serve_with(listener, &config, MemoryStore::new(), nonces).await,
         StoreChoice::Sqlite(path) => match SqliteStore::open(&path).await {
-            Ok(store) => serve(listener, &config, store).await,
+            Ok(store) => serve_with(listener, &config, store, nonces).await,
             Err(e) => Err(format!("cannot open {}: {e}", path.display())),
+        },
+        StoreChoice::Postgres(url) => match PostgresStore::connect(&url).await {
+            Ok(store) => serve_with(listener, &config, store, nonces).await,
+            Err(e) => Err(format!("cannot use the PostgreSQL store: {}", chain(&e))),
         },
     };
     match served {
@@ -157,6 +197,124 @@ async fn main() -> ExitCode {
             eprintln!("{e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// An error and its sources, `: `-separated (a `StoreError` says little
+/// without its source).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
+/// Serves on `tokens`, with nonces in Redis when `nonces` names a server.
+async fn serve_with<S: DemoStore>(
+    listener: tokio::net::TcpListener,
+    config: &DemoConfig,
+    tokens: S,
+    nonces: Option<String>,
+) -> Result<(), String> {
+    let Some(url) = nonces else {
+        return serve(listener, config, tokens).await;
+    };
+    let nonces = RedisNonceStore::connect(&url)
+        .await
+        .map_err(|e| format!("cannot use the Redis nonce store: {}", chain(&e)))?;
+    println!("  nonces: Redis");
+    serve(listener, config, TokensAndNonces { tokens, nonces }).await
+}
+
+/// Tokens in one store and nonces in another (`--nonces`), as the one store
+/// the demo app takes: each call goes to the store that owns it.
+#[derive(Clone)]
+struct TokensAndNonces<T, N> {
+    tokens: T,
+    nonces: N,
+}
+
+impl<T: TokenStore, N: NonceStore> TokenStore for TokensAndNonces<T, N> {
+    fn insert_request_token(
+        &self,
+        token: &RequestToken,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.tokens.insert_request_token(token)
+    }
+    fn get_request_token(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Option<RequestToken>, StoreError>> + Send {
+        self.tokens.get_request_token(token)
+    }
+    fn update_request_token(
+        &self,
+        expected: StateTag,
+        next: &RequestToken,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        self.tokens.update_request_token(expected, next)
+    }
+    fn exchange_request_token(
+        &self,
+        expected: StateTag,
+        exchanged: &RequestToken,
+        access: &AccessToken,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        self.tokens
+            .exchange_request_token(expected, exchanged, access)
+    }
+    fn get_access_token(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Option<AccessToken>, StoreError>> + Send {
+        self.tokens.get_access_token(token)
+    }
+    fn revoke_access_token(
+        &self,
+        token: &str,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        self.tokens.revoke_access_token(token, at)
+    }
+    fn revoke_user_tokens(
+        &self,
+        user_id: &str,
+        consumer_key: &str,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send {
+        self.tokens.revoke_user_tokens(user_id, consumer_key, at)
+    }
+    fn list_user_tokens(
+        &self,
+        user_id: &str,
+    ) -> impl Future<Output = Result<Vec<AccessToken>, StoreError>> + Send {
+        self.tokens.list_user_tokens(user_id)
+    }
+    fn purge_expired(
+        &self,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send {
+        self.tokens.purge_expired(now)
+    }
+}
+
+impl<T: Send + Sync, N: NonceStore> NonceStore for TokensAndNonces<T, N> {
+    fn insert_nonce(
+        &self,
+        key: &NonceKey,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> impl Future<Output = Result<NonceOutcome, StoreError>> + Send {
+        self.nonces.insert_nonce(key, now, expires_at)
+    }
+    fn purge_nonces(
+        &self,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send {
+        self.nonces.purge_nonces(now)
     }
 }
 

@@ -204,7 +204,7 @@ impl Site {
 }
 
 /// The `oauth_token` / `oauth_token_secret` of a 200 form response.
-fn credentials_in(reply: HttpResponse) -> Result<Credentials, HttpResponse> {
+pub fn credentials_in(reply: HttpResponse) -> Result<Credentials, HttpResponse> {
     if reply.status != 200 {
         return Err(reply);
     }

@@ -30,7 +30,18 @@ impl DemoProcess {
     /// Starts the demo with `args` (plus `--bind 127.0.0.1:0` unless `args`
     /// has a `--bind`) and waits until it listens.
     pub fn spawn(args: &[&str]) -> Self {
+        Self::start(Command::new(demo_binary()), args)
+    }
+
+    /// [`spawn`](Self::spawn) in working directory `dir` (where the default
+    /// store, `data/provider.sqlite3`, goes).
+    pub fn spawn_in(dir: &std::path::Path, args: &[&str]) -> Self {
         let mut command = Command::new(demo_binary());
+        command.current_dir(dir);
+        Self::start(command, args)
+    }
+
+    fn start(mut command: Command, args: &[&str]) -> Self {
         if !args.iter().any(|a| a.starts_with("--bind")) {
             command.args(["--bind", "127.0.0.1:0"]);
         }
@@ -141,7 +152,27 @@ pub fn http(
 ) -> std::io::Result<HttpResponse> {
     let mut stream = TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    let head = request_head(method, host, target, headers, body, true);
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body)?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    parse_response(&raw)
+}
+
+/// The request line and headers, with `Connection: close` when `close`.
+fn request_head(
+    method: &str,
+    host: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    close: bool,
+) -> String {
+    let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\n");
+    if close {
+        head.push_str("Connection: close\r\n");
+    }
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -149,11 +180,101 @@ pub fn http(
         head.push_str(&format!("Content-Length: {}\r\n", body.len()));
     }
     head.push_str("\r\n");
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(body)?;
+    head
+}
+
+/// A persistent (keep-alive) HTTP/1.1 connection, one request at a time:
+/// for sending many requests without a new TCP connection each. Reconnects
+/// when the server closed it.
+pub struct Connection {
+    addr: SocketAddr,
+    stream: Option<BufReader<TcpStream>>,
+}
+
+impl Connection {
+    /// A connection to `addr`, opened on first use.
+    pub fn new(addr: SocketAddr) -> Self {
+        Self { addr, stream: None }
+    }
+
+    /// Sends one request and reads its response (which must have a
+    /// `Content-Length` or a chunked body).
+    pub fn send(
+        &mut self,
+        method: &str,
+        host: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> std::io::Result<HttpResponse> {
+        let mut stream = match self.stream.take() {
+            Some(stream) => stream,
+            None => {
+                let stream = TcpStream::connect(self.addr)?;
+                stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+                stream.set_nodelay(true)?;
+                BufReader::new(stream)
+            }
+        };
+        let mut request = request_head(method, host, target, headers, body, false).into_bytes();
+        request.extend_from_slice(body);
+        stream.get_mut().write_all(&request)?;
+        let raw = read_one_response(&mut stream)?;
+        let response = parse_response(&raw)?;
+        if !response
+            .header("connection")
+            .is_some_and(|v| v.eq_ignore_ascii_case("close"))
+        {
+            self.stream = Some(stream);
+        }
+        Ok(response)
+    }
+}
+
+/// The bytes of one response on a kept-alive connection: the head, then a
+/// `Content-Length` body or a chunked one up to its last chunk.
+fn read_one_response(stream: &mut BufReader<TcpStream>) -> std::io::Result<Vec<u8>> {
+    let invalid =
+        |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw)?;
-    parse_response(&raw)
+    let mut content_length = None;
+    let mut chunked = false;
+    loop {
+        let start = raw.len();
+        if stream.read_until(b'\n', &mut raw)? == 0 {
+            return Err(invalid("connection closed before the end of the headers"));
+        }
+        let line = String::from_utf8_lossy(&raw[start..]).to_ascii_lowercase();
+        if line == "\r\n" {
+            break;
+        }
+        if let Some(value) = line.strip_prefix("content-length:") {
+            content_length = value.trim().parse::<usize>().ok();
+        }
+        if line.starts_with("transfer-encoding:") && line.contains("chunked") {
+            chunked = true;
+        }
+    }
+    if chunked {
+        // Size lines and data up to the zero-size chunk and its blank line.
+        loop {
+            let start = raw.len();
+            stream.read_until(b'\n', &mut raw)?;
+            let size_text = String::from_utf8_lossy(&raw[start..]).into_owned();
+            let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+                .map_err(|_| invalid("bad chunk size"))?;
+            let mut data = vec![0; size + 2];
+            stream.read_exact(&mut data)?;
+            raw.extend_from_slice(&data);
+            if size == 0 {
+                return Ok(raw);
+            }
+        }
+    }
+    let mut body = vec![0; content_length.unwrap_or(0)];
+    stream.read_exact(&mut body)?;
+    raw.extend_from_slice(&body);
+    Ok(raw)
 }
 
 fn parse_response(raw: &[u8]) -> std::io::Result<HttpResponse> {

@@ -8,9 +8,30 @@ mod demo_flow;
 mod demo_process;
 mod explain;
 mod interop;
+#[cfg(all(
+    feature = "sqlite",
+    feature = "postgres",
+    feature = "redis",
+    feature = "test-util"
+))]
+mod load;
+#[cfg(all(
+    feature = "sqlite",
+    feature = "postgres",
+    feature = "redis",
+    feature = "test-util"
+))]
+mod multi_instance;
 mod proptests;
 mod provider_flow;
 mod rejections;
+#[cfg(all(
+    feature = "sqlite",
+    feature = "postgres",
+    feature = "redis",
+    feature = "test-util"
+))]
+mod restart;
 #[cfg(all(
     feature = "sqlite",
     feature = "postgres",

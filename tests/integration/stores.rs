@@ -35,7 +35,7 @@ fn redis_url() -> Option<String> {
 }
 
 /// A fresh path under the system temp dir (no file created yet).
-fn temp_db_path(name: &str) -> PathBuf {
+pub(crate) fn temp_db_path(name: &str) -> PathBuf {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -50,10 +50,10 @@ fn temp_db_path(name: &str) -> PathBuf {
 }
 
 /// Removes the temp dir `temp_db_path` made, when dropped.
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(pub(crate) PathBuf);
 
 impl TempDir {
-    fn of(db: &std::path::Path) -> Self {
+    pub(crate) fn of(db: &std::path::Path) -> Self {
         Self(db.parent().expect("parent").to_owned())
     }
 }
@@ -788,13 +788,13 @@ async fn postgres_two_instances_have_one_exchange_winner_and_share_nonces() {
 
 /// A fresh schema in the test database, as `search_path`, for the length
 /// of a test: migrations run on an empty database there.
-struct TempSchema {
-    admin: PostgresStore,
-    name: String,
+pub(crate) struct TempSchema {
+    pub(crate) admin: PostgresStore,
+    pub(crate) name: String,
 }
 
 impl TempSchema {
-    async fn create(url: &str) -> (Self, String) {
+    pub(crate) async fn create(url: &str) -> (Self, String) {
         let admin = PostgresStore::connect(url).await.expect("connect");
         let name = format!(
             "oauth1_test_{}",

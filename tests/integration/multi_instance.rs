@@ -1,0 +1,366 @@
+//! Several instances behind a load balancer: two demo provider processes on
+//! different ports, one PostgreSQL store, the same `--public-origin`. A token
+//! obtained through one works on the other, a nonce used on one is refused
+//! by the other, and 200 concurrent exchanges of one authorized request
+//! token split across both yield exactly one access token. Then the same
+//! with nonces in Redis (`--nonces`).
+//!
+//! Sign-in sessions live in each process's memory, so a user signs in and
+//! consents on one instance (as with sticky sessions); everything OAuth is
+//! shared.
+//!
+//! Reads `OAUTH1_TEST_POSTGRES_URL` / `OAUTH1_TEST_REDIS_URL`; each test runs
+//! in a fresh PostgreSQL schema ([`PgSchema`]) dropped at its end. Redis nonce
+//! keys hash in the random tokens and nonces, so concurrent runs never share
+//! one, and Redis expires them with the timestamp window.
+
+use std::collections::BTreeMap;
+use std::sync::Barrier;
+
+use oauth1_provider::{SignatureMethod, Signer};
+
+use crate::demo_flow::{Credentials, Site, hidden_field, oauth_problem};
+use crate::demo_process::DemoProcess;
+use crate::stores::TempSchema;
+use crate::support::service_env;
+
+/// The one public origin every instance serves, as behind a load balancer.
+pub const ORIGIN: &str = "http://app.test:8080";
+/// The registered consumer the tests use.
+pub const CONSUMER_KEY: &str = "lb-key";
+pub const CONSUMER_SECRET: &str = "lb-secret";
+pub const CALLBACK: &str = "http://client.test/ready";
+const USER: &str = "test@example.com";
+const PASSWORD: &str = "password";
+
+/// How many racing exchanges of one request token.
+const RACING_EXCHANGES: usize = 200;
+
+/// A fresh PostgreSQL schema in the test database, for demo processes
+/// (`--store` [`url`](Self::url)); dropped with everything in it when this
+/// is dropped, so a test leaves nothing behind and sees nothing of others.
+pub struct PgSchema {
+    runtime: tokio::runtime::Runtime,
+    schema: Option<TempSchema>,
+    /// The test database URL with this schema as its `search_path`.
+    pub url: String,
+}
+
+impl PgSchema {
+    /// `None` (after saying why) when `OAUTH1_TEST_POSTGRES_URL` is unset
+    /// outside CI.
+    pub fn create() -> Option<Self> {
+        let base = service_env("OAUTH1_TEST_POSTGRES_URL")?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let (schema, url) = runtime.block_on(TempSchema::create(&base));
+        Some(Self {
+            runtime,
+            schema: Some(schema),
+            url,
+        })
+    }
+
+    /// How many rows `table` of this schema holds.
+    pub fn count(&self, table: &str) -> i64 {
+        let schema = self.schema.as_ref().expect("the schema");
+        self.runtime.block_on(async {
+            let client = schema.admin.pool().get().await.expect("a client");
+            client
+                .query_one(
+                    &format!("SELECT count(*) FROM {}.{table}", schema.name),
+                    &[],
+                )
+                .await
+                .expect("count")
+                .get(0)
+        })
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let Some(schema) = self.schema.take() else {
+            return;
+        };
+        let dropped = self.runtime.block_on(async {
+            let client = schema.admin.pool().get().await.map_err(|e| e.to_string())?;
+            client
+                .batch_execute(&format!("DROP SCHEMA {} CASCADE", schema.name))
+                .await
+                .map_err(|e| e.to_string())
+        });
+        if let Err(e) = dropped {
+            eprintln!("could not drop test schema {}: {e}", schema.name);
+        }
+    }
+}
+
+/// The demo's arguments for one instance behind the balancer.
+pub fn instance_args<'a>(store: &'a str, nonces: Option<&'a str>) -> Vec<&'a str> {
+    let mut args = vec![
+        "--store",
+        store,
+        "--public-origin",
+        ORIGIN,
+        "--consumer",
+        "lb-key:lb-secret:Load Balanced",
+        "--callback-prefix",
+        CALLBACK,
+    ];
+    if let Some(nonces) = nonces {
+        args.extend(["--nonces", nonces]);
+    }
+    args
+}
+
+/// Starts `n` instances at once (their start-up, password hashing included,
+/// overlaps).
+pub fn spawn_instances(n: usize, args: &[&str]) -> Vec<DemoProcess> {
+    std::thread::scope(|scope| {
+        let starting: Vec<_> = (0..n)
+            .map(|_| scope.spawn(|| DemoProcess::spawn(args)))
+            .collect();
+        starting
+            .into_iter()
+            .map(|s| s.join().expect("an instance starts"))
+            .collect()
+    })
+}
+
+pub fn consumer() -> Credentials {
+    Credentials::new(CONSUMER_KEY, CONSUMER_SECRET)
+}
+
+/// A signed `GET /api/whoami`'s `Authorization` header for `site`'s origin,
+/// to send (and resend) as is.
+pub fn signed_whoami(site: &Site, token: &Credentials) -> String {
+    Signer::new(SignatureMethod::HmacSha1, CONSUMER_KEY, CONSUMER_SECRET)
+        .token(&token.key, &token.secret)
+        .authorization_header("GET", &site.url("/api/whoami"), None)
+        .expect("sign")
+}
+
+fn assert_whoami(site: &Site, token: &Credentials, email: &str, which: &str) {
+    let reply = site.whoami(&consumer(), token);
+    assert_eq!(reply.status, 200, "{which}: {}", reply.text());
+    let json: serde_json::Value = serde_json::from_slice(&reply.body).expect("JSON");
+    assert_eq!(json["email"], email, "{which}");
+    assert_eq!(json["consumer_key"], CONSUMER_KEY, "{which}");
+}
+
+/// The outcome of [`RACING_EXCHANGES`] concurrent exchanges of one request
+/// token: the access tokens issued and how the others were answered.
+struct Race {
+    winners: Vec<Credentials>,
+    refusals: BTreeMap<(u16, Option<String>), usize>,
+}
+
+/// Races [`RACING_EXCHANGES`] exchanges of `temporary` (approved, with
+/// `verifier`), alternating between `sites`, all released at once.
+fn race_exchanges(sites: &[Site], temporary: &Credentials, verifier: &str) -> Race {
+    let consumer = consumer();
+    let start = Barrier::new(RACING_EXCHANGES);
+    let outcomes: Vec<_> = std::thread::scope(|scope| {
+        let racers: Vec<_> = (0..RACING_EXCHANGES)
+            .map(|i| {
+                let (site, start, consumer) = (&sites[i % sites.len()], &start, &consumer);
+                scope.spawn(move || {
+                    start.wait();
+                    site.access_token(consumer, temporary, verifier)
+                })
+            })
+            .collect();
+        racers
+            .into_iter()
+            .map(|r| r.join().expect("a racer"))
+            .collect()
+    });
+    let mut race = Race {
+        winners: Vec::new(),
+        refusals: BTreeMap::new(),
+    };
+    for outcome in outcomes {
+        match outcome {
+            Ok(token) => race.winners.push(token),
+            Err(reply) => {
+                *race
+                    .refusals
+                    .entry((reply.status, oauth_problem(&reply)))
+                    .or_default() += 1;
+            }
+        }
+    }
+    race
+}
+
+/// Revokes the signed-in user's grants to [`CONSUMER_KEY`] from `/account`.
+fn revoke_on(site: &Site, cookie: &str) {
+    let account = site.send("GET", "/account", &[("Cookie", cookie)], b"");
+    assert_eq!(account.status, 200, "{}", account.text());
+    let csrf = hidden_field(&account.text(), "csrf_token").expect("the revoke form's CSRF token");
+    let body = format!("consumer_key={CONSUMER_KEY}&csrf_token={csrf}");
+    let revoked = site.send(
+        "POST",
+        "/account/revoke",
+        &[
+            ("Cookie", cookie),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        body.as_bytes(),
+    );
+    assert!(
+        revoked.status == 303 || revoked.status == 200,
+        "revoke: {} {}",
+        revoked.status,
+        revoked.text()
+    );
+}
+
+/// Everything two instances on `store` (and `nonces`) must share.
+fn two_instances_behave_as_one(pg: &PgSchema, nonces: Option<&str>) {
+    let args = instance_args(&pg.url, nonces);
+    let instances = spawn_instances(2, &args);
+    let a = Site::new(instances[0].addr, ORIGIN);
+    let b = Site::new(instances[1].addr, ORIGIN);
+    let consumer = consumer();
+
+    // A token obtained through A works on B (and on A).
+    let token = a.obtain_access_token(&consumer, CALLBACK, USER, PASSWORD);
+    assert_whoami(&b, &token, USER, "A's token on B");
+    assert_whoami(&a, &token, USER, "A's token on A");
+
+    // A request token issued by B, approved on A (where the user is signed
+    // in), exchanged on B.
+    let cookie = a.sign_in(USER, PASSWORD);
+    let temporary = b.request_token(&consumer, CALLBACK).expect("request token");
+    let verifier = a.approve(&cookie, &temporary.key);
+    let crossed = b
+        .access_token(&consumer, &temporary, &verifier)
+        .expect("B exchanges what A approved");
+    assert_whoami(&a, &crossed, USER, "B's token on A");
+
+    // A nonce used on A is refused on B, and one used on B is refused on A.
+    for (first, second, which) in [(&a, &b, "A then B"), (&b, &a, "B then A")] {
+        let authorization = signed_whoami(first, &token);
+        let headers = [("Authorization", authorization.as_str())];
+        let used = first.send("GET", "/api/whoami", &headers, b"");
+        assert_eq!(used.status, 200, "{which}: {}", used.text());
+        let replayed = second.send("GET", "/api/whoami", &headers, b"");
+        assert_eq!(replayed.status, 401, "{which}: {}", replayed.text());
+        assert_eq!(
+            oauth_problem(&replayed).as_deref(),
+            Some("nonce_used"),
+            "{which}"
+        );
+    }
+
+    // 200 concurrent exchanges of one approved request token, half on each
+    // instance: exactly one access token.
+    let temporary = a.request_token(&consumer, CALLBACK).expect("request token");
+    let verifier = a.approve(&cookie, &temporary.key);
+    let race = race_exchanges(&[a.clone(), b.clone()], &temporary, &verifier);
+    println!(
+        "{RACING_EXCHANGES} racing exchanges across 2 instances (nonces in {}): \
+         {} access token(s), refusals {:?}",
+        if nonces.is_some() {
+            "Redis"
+        } else {
+            "PostgreSQL"
+        },
+        race.winners.len(),
+        race.refusals
+    );
+    assert_eq!(
+        race.winners.len(),
+        1,
+        "exactly one winner: {:?}",
+        race.refusals
+    );
+    assert_eq!(
+        race.refusals,
+        BTreeMap::from([((401, Some("token_used".to_owned())), RACING_EXCHANGES - 1)]),
+        "every other exchange is refused as used"
+    );
+    let winner = &race.winners[0];
+    assert_whoami(&a, winner, USER, "the race's token on A");
+    assert_whoami(&b, winner, USER, "the race's token on B");
+
+    // The nonces went where they were configured to.
+    let nonce_rows = pg.count("oauth1_nonces");
+    if nonces.is_some() {
+        assert_eq!(nonce_rows, 0, "with --nonces, PostgreSQL keeps no nonce");
+    } else {
+        assert!(nonce_rows > RACING_EXCHANGES as i64, "{nonce_rows} nonces");
+    }
+    assert_eq!(pg.count("oauth1_access_tokens"), 3, "three grants, no more");
+
+    // Revoked on A: refused on B.
+    revoke_on(&a, &cookie);
+    let refused = b.whoami(&consumer, winner);
+    assert_eq!(refused.status, 401, "{}", refused.text());
+
+    for instance in instances {
+        let log = instance.log();
+        instance.stop();
+        assert!(!log.contains("panicked"), "{log}");
+    }
+}
+
+#[test]
+fn two_instances_on_postgres_behave_as_one() {
+    let Some(pg) = PgSchema::create() else { return };
+    two_instances_behave_as_one(&pg, None);
+}
+
+#[test]
+fn two_instances_on_postgres_with_redis_nonces_behave_as_one() {
+    let Some(pg) = PgSchema::create() else { return };
+    let Some(redis) = service_env("OAUTH1_TEST_REDIS_URL") else {
+        return;
+    };
+    two_instances_behave_as_one(&pg, Some(&redis));
+}
+
+/// The store flags refuse what they cannot use, and a connection failure
+/// says what failed without printing the URL's password.
+#[test]
+fn demo_store_flags_refuse_what_they_cannot_use() {
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new(crate::demo_process::demo_binary())
+            .args(["--bind", "127.0.0.1:0"])
+            .args(args)
+            .output()
+            .expect("run the demo");
+        assert!(!output.status.success(), "{args:?} must fail");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    // A port nothing listens on: connecting fails at once.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port");
+    let store = format!("postgres://oauth1:sekrit@{closed}/app");
+    let nonces = format!("redis://:sekrit@{closed}/0");
+
+    let unknown = run(&["--store", "mysql://oauth1:sekrit@db/app"]);
+    assert!(unknown.contains("--store takes"), "{unknown}");
+    assert!(!unknown.contains("sekrit"), "{unknown}");
+    let not_redis = run(&["--store", "memory", "--nonces", &store]);
+    assert!(not_redis.contains("--nonces takes"), "{not_redis}");
+    assert!(!not_redis.contains("sekrit"), "{not_redis}");
+
+    let postgres_down = run(&["--store", &store]);
+    assert!(
+        postgres_down.contains("cannot use the PostgreSQL store"),
+        "{postgres_down}"
+    );
+    assert!(!postgres_down.contains("sekrit"), "{postgres_down}");
+    let redis_down = run(&["--store", "memory", "--nonces", &nonces]);
+    assert!(
+        redis_down.contains("cannot use the Redis nonce store"),
+        "{redis_down}"
+    );
+    assert!(!redis_down.contains("sekrit"), "{redis_down}");
+}
