@@ -29,7 +29,40 @@ pub fn demo_binary() -> PathBuf {
         "{} is missing: run the tests with `cargo test` (which builds the examples)",
         binary.display()
     );
+    assert_built_after_its_sources(&binary);
     binary
+}
+
+/// Panics when a source of the demo changed after its binary was built:
+/// `cargo test --test integration` (one target) does not rebuild the
+/// examples, and a stale demo would test old code without saying so.
+fn assert_built_after_its_sources(binary: &std::path::Path) {
+    fn newest(path: &std::path::Path) -> Option<(std::time::SystemTime, PathBuf)> {
+        let meta = std::fs::metadata(path).ok()?;
+        if !meta.is_dir() {
+            return Some((meta.modified().ok()?, path.to_owned()));
+        }
+        std::fs::read_dir(path)
+            .ok()?
+            .filter_map(Result::ok)
+            .filter_map(|entry| newest(&entry.path()))
+            .max()
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let built = std::fs::metadata(binary).and_then(|m| m.modified());
+    let sources = ["src", "examples/provider", "Cargo.toml"]
+        .into_iter()
+        .filter_map(|part| newest(&root.join(part)))
+        .max();
+    if let (Ok(built), Some((changed, source))) = (built, sources) {
+        assert!(
+            changed <= built,
+            "{} changed after {} was built: run `cargo build --all-features --example provider` \
+             (or a plain `cargo test`, which builds the examples) first",
+            source.display(),
+            binary.display()
+        );
+    }
 }
 
 /// A running demo provider; killed (and reaped) on drop.
