@@ -21,6 +21,8 @@
 //!   --nonces redis://HOST:PORT/DB
 //!                                keep used nonces in Redis instead of the
 //!                                --store (for several instances at high rates)
+//!   --nonce-key-prefix PREFIX    with --nonces: the Redis key prefix
+//!                                (default oauth1:nonce:)
 //! ```
 //!
 //! Several instances behind a load balancer share `--store postgres://…`
@@ -72,7 +74,13 @@ impl StoreChoice {
     }
 }
 
-/// `--nonces redis://…`: a Redis URL (it may hold a password: never printed).
+/// `--nonces redis://…` (and `--nonce-key-prefix`): nonces in Redis.
+struct RedisNonces {
+    /// The server's URL (it may hold a password: never printed).
+    url: String,
+    key_prefix: Option<String>,
+}
+
 fn parse_nonces(value: &str) -> Result<String, String> {
     if value.starts_with("redis://") || value.starts_with("rediss://") {
         Ok(value.to_owned())
@@ -92,14 +100,14 @@ struct Args {
     callback_prefixes: Vec<String>,
     users: Vec<UserSpec>,
     store: StoreChoice,
-    /// `--nonces`: a Redis URL, else nonces live in the `--store`.
-    nonces: Option<String>,
+    /// `--nonces`: Redis, else nonces live in the `--store`.
+    nonces: Option<RedisNonces>,
 }
 
 const USAGE: &str = "usage: provider [--bind ADDR] [--public-origin URL]... [--trusted-proxy IP]... \
     [--consumer KEY:SECRET[:NAME]]... [--callback-prefix URL]... \
     [--user EMAIL:PASSWORD[:admin]]... [--store memory|sqlite:PATH|postgres://…] \
-    [--nonces redis://…]";
+    [--nonces redis://… [--nonce-key-prefix PREFIX]]";
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut parsed = Args {
@@ -112,6 +120,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         store: StoreChoice::Sqlite(DEFAULT_SQLITE_PATH.into()),
         nonces: None,
     };
+    let mut nonce_key_prefix = None;
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
             Some((flag, value)) if flag.starts_with("--") => {
@@ -141,9 +150,20 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--callback-prefix" => parsed.callback_prefixes.push(value),
             "--user" => parsed.users.push(UserSpec::parse(&value)?),
             "--store" => parsed.store = StoreChoice::parse(&value)?,
-            "--nonces" => parsed.nonces = Some(parse_nonces(&value)?),
+            "--nonces" => {
+                parsed.nonces = Some(RedisNonces {
+                    url: parse_nonces(&value)?,
+                    key_prefix: None,
+                });
+            }
+            "--nonce-key-prefix" => nonce_key_prefix = Some(value),
             other => return Err(format!("unknown option {other}\n{USAGE}")),
         }
+    }
+    match (&mut parsed.nonces, nonce_key_prefix) {
+        (Some(redis), prefix) => redis.key_prefix = prefix,
+        (None, Some(_)) => return Err(format!("--nonce-key-prefix needs --nonces\n{USAGE}")),
+        (None, None) => {}
     }
     Ok(parsed)
 }
@@ -212,19 +232,22 @@ fn chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-/// Serves on `tokens`, with nonces in Redis when `nonces` names a server.
+/// Serves on `tokens`, with nonces in Redis when `nonces` says so.
 async fn serve_with<S: DemoStore>(
     listener: tokio::net::TcpListener,
     config: &DemoConfig,
     tokens: S,
-    nonces: Option<String>,
+    nonces: Option<RedisNonces>,
 ) -> Result<(), String> {
-    let Some(url) = nonces else {
+    let Some(redis) = nonces else {
         return serve(listener, config, tokens).await;
     };
-    let nonces = RedisNonceStore::connect(&url)
+    let mut nonces = RedisNonceStore::connect(&redis.url)
         .await
         .map_err(|e| format!("cannot use the Redis nonce store: {}", chain(&e)))?;
+    if let Some(prefix) = redis.key_prefix {
+        nonces = nonces.with_key_prefix(prefix);
+    }
     println!("  nonces: Redis");
     serve(listener, config, TokensAndNonces { tokens, nonces }).await
 }

@@ -24,9 +24,8 @@ use oauth1_provider::{SignatureMethod, Signer};
 use crate::demo_flow::{Credentials, Site, credentials_in, oauth_problem};
 use crate::demo_process::{Connection, DemoProcess, HttpResponse};
 use crate::multi_instance::{
-    CALLBACK, CONSUMER_KEY, CONSUMER_SECRET, ORIGIN, PgSchema, consumer, instance_args,
+    CALLBACK, CONSUMER_KEY, CONSUMER_SECRET, ORIGIN, PgSchema, RedisPrefix, consumer, instance_args,
 };
-use crate::support::service_env;
 
 /// Concurrent clients, each on its own thread and connection.
 const CLIENTS: usize = 64;
@@ -302,7 +301,7 @@ fn burst(
     args: &[&str],
     requests: usize,
     tokens_stored: impl Fn() -> Option<i64>,
-) {
+) -> Tally {
     let demo = DemoProcess::spawn(args);
     let site = Site::new(demo.addr, ORIGIN);
     let consumer = consumer();
@@ -429,6 +428,7 @@ fn burst(
     let log = demo.log();
     demo.stop();
     assert!(!log.contains("panicked"), "{log}");
+    tally
 }
 
 #[test]
@@ -454,14 +454,22 @@ fn load_burst_on_postgres() {
 
 #[test]
 fn load_burst_on_postgres_with_redis_nonces() {
-    let Some(pg) = PgSchema::create() else { return };
-    let Some(redis) = service_env("OAUTH1_TEST_REDIS_URL") else {
+    let (Some(pg), Some(redis)) = (PgSchema::create(), RedisPrefix::create()) else {
         return;
     };
-    burst(
+    let tally = burst(
         "PostgreSQL + Redis nonces",
         &instance_args(&pg.url, Some(&redis)),
         4_000,
         || Some(pg.count("oauth1_access_tokens")),
     );
+    // Every request that verified recorded its nonce in Redis, none in
+    // PostgreSQL.
+    let keys = redis.keys().len();
+    let verified = tally.sent(Kind::Valid) + tally.sent(Kind::Exchange);
+    assert!(
+        keys >= verified,
+        "{keys} Redis nonces for {verified} requests"
+    );
+    assert_eq!(pg.count("oauth1_nonces"), 0);
 }

@@ -10,9 +10,8 @@
 //! shared.
 //!
 //! Reads `OAUTH1_TEST_POSTGRES_URL` / `OAUTH1_TEST_REDIS_URL`; each test runs
-//! in a fresh PostgreSQL schema ([`PgSchema`]) dropped at its end. Redis nonce
-//! keys hash in the random tokens and nonces, so concurrent runs never share
-//! one, and Redis expires them with the timestamp window.
+//! in a fresh PostgreSQL schema ([`PgSchema`]) and Redis key prefix
+//! ([`RedisPrefix`]), both removed at its end.
 
 use std::collections::BTreeMap;
 use std::sync::Barrier;
@@ -98,8 +97,61 @@ impl Drop for PgSchema {
     }
 }
 
+/// A Redis key prefix of a test's own for demo processes' nonces
+/// (`--nonces URL --nonce-key-prefix PREFIX`); its keys are deleted when
+/// this is dropped.
+pub struct RedisPrefix {
+    client: redis::Client,
+    url: String,
+    prefix: String,
+}
+
+impl RedisPrefix {
+    /// `None` (after saying why) when `OAUTH1_TEST_REDIS_URL` is unset
+    /// outside CI.
+    pub fn create() -> Option<Self> {
+        let url = service_env("OAUTH1_TEST_REDIS_URL")?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        Some(Self {
+            client: redis::Client::open(url.as_str()).expect("a Redis URL"),
+            prefix: format!("oauth1-test:{}-{nanos}:", std::process::id()),
+            url,
+        })
+    }
+
+    /// The keys under the prefix.
+    pub fn keys(&self) -> Vec<String> {
+        let mut connection = self.client.get_connection().expect("connect to Redis");
+        redis::cmd("KEYS")
+            .arg(format!("{}*", self.prefix))
+            .query(&mut connection)
+            .expect("KEYS")
+    }
+}
+
+impl Drop for RedisPrefix {
+    fn drop(&mut self) {
+        let deleted = self.client.get_connection().and_then(|mut connection| {
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg(format!("{}*", self.prefix))
+                .query(&mut connection)?;
+            keys.chunks(1000).try_for_each(|chunk| {
+                redis::cmd("DEL")
+                    .arg(chunk)
+                    .query::<i64>(&mut connection)
+                    .map(drop)
+            })
+        });
+        if let Err(e) = deleted {
+            eprintln!("could not delete Redis keys {}*: {e}", self.prefix);
+        }
+    }
+}
+
 /// The demo's arguments for one instance behind the balancer.
-pub fn instance_args<'a>(store: &'a str, nonces: Option<&'a str>) -> Vec<&'a str> {
+pub fn instance_args<'a>(store: &'a str, nonces: Option<&'a RedisPrefix>) -> Vec<&'a str> {
     let mut args = vec![
         "--store",
         store,
@@ -110,8 +162,8 @@ pub fn instance_args<'a>(store: &'a str, nonces: Option<&'a str>) -> Vec<&'a str
         "--callback-prefix",
         CALLBACK,
     ];
-    if let Some(nonces) = nonces {
-        args.extend(["--nonces", nonces]);
+    if let Some(redis) = nonces {
+        args.extend(["--nonces", &redis.url, "--nonce-key-prefix", &redis.prefix]);
     }
     args
 }
@@ -219,8 +271,8 @@ fn revoke_on(site: &Site, cookie: &str) {
     );
 }
 
-/// Everything two instances on `store` (and `nonces`) must share.
-fn two_instances_behave_as_one(pg: &PgSchema, nonces: Option<&str>) {
+/// Everything two instances on `pg` (and `nonces`) must share.
+fn two_instances_behave_as_one(pg: &PgSchema, nonces: Option<&RedisPrefix>) {
     let args = instance_args(&pg.url, nonces);
     let instances = spawn_instances(2, &args);
     let a = Site::new(instances[0].addr, ORIGIN);
@@ -290,8 +342,10 @@ fn two_instances_behave_as_one(pg: &PgSchema, nonces: Option<&str>) {
 
     // The nonces went where they were configured to.
     let nonce_rows = pg.count("oauth1_nonces");
-    if nonces.is_some() {
+    if let Some(redis) = nonces {
         assert_eq!(nonce_rows, 0, "with --nonces, PostgreSQL keeps no nonce");
+        let keys = redis.keys().len();
+        assert!(keys > RACING_EXCHANGES, "{keys} nonces in Redis");
     } else {
         assert!(nonce_rows > RACING_EXCHANGES as i64, "{nonce_rows} nonces");
     }
@@ -317,8 +371,7 @@ fn two_instances_on_postgres_behave_as_one() {
 
 #[test]
 fn two_instances_on_postgres_with_redis_nonces_behave_as_one() {
-    let Some(pg) = PgSchema::create() else { return };
-    let Some(redis) = service_env("OAUTH1_TEST_REDIS_URL") else {
+    let (Some(pg), Some(redis)) = (PgSchema::create(), RedisPrefix::create()) else {
         return;
     };
     two_instances_behave_as_one(&pg, Some(&redis));
@@ -347,6 +400,8 @@ fn demo_store_flags_refuse_what_they_cannot_use() {
     let unknown = run(&["--store", "mysql://oauth1:sekrit@db/app"]);
     assert!(unknown.contains("--store takes"), "{unknown}");
     assert!(!unknown.contains("sekrit"), "{unknown}");
+    let lone_prefix = run(&["--store", "memory", "--nonce-key-prefix", "app:"]);
+    assert!(lone_prefix.contains("needs --nonces"), "{lone_prefix}");
     let not_redis = run(&["--store", "memory", "--nonces", &store]);
     assert!(not_redis.contains("--nonces takes"), "{not_redis}");
     assert!(!not_redis.contains("sekrit"), "{not_redis}");
