@@ -120,7 +120,8 @@ const STYLE: &str = "\
 body{margin:0;min-height:100vh;display:flex;align-items:flex-start;justify-content:center;\
 background:#f6f8fa;color:var(--ink);font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}\
 .card{width:100%;max-width:30rem;margin:4rem 1rem;padding:2rem;background:#fff;\
-border:1px solid var(--line);border-radius:12px;box-shadow:0 1px 3px rgba(31,35,40,.08)}\
+border:1px solid var(--line);border-radius:12px;box-shadow:0 1px 3px rgba(31,35,40,.08);\
+overflow-wrap:break-word}td,code{overflow-wrap:anywhere}\
 h1{font-size:1.35rem;line-height:1.3;margin:0 0 1rem}\
 p{margin:.75rem 0}.muted{color:var(--muted);font-size:.9rem}\
 .site{color:var(--muted);font-size:.85rem;letter-spacing:.02em;margin:0 0 1.25rem}\
@@ -131,7 +132,7 @@ code.verifier{display:block;margin:1rem 0;padding:.75rem;text-align:center;font-
 letter-spacing:.02em;word-break:break-all;background:#f6f8fa;border:1px solid var(--line);border-radius:8px}\
 form{margin:0}.actions{display:flex;gap:.75rem;justify-content:flex-end;margin-top:1.5rem}\
 button,.button{font:inherit;padding:.5rem 1.1rem;border-radius:8px;border:1px solid var(--line);\
-background:#f6f8fa;color:var(--ink);cursor:pointer;text-decoration:none}\
+background:#f6f8fa;color:var(--ink);cursor:pointer;text-decoration:none;white-space:nowrap}\
 button.primary{background:var(--accent);border-color:var(--accent);color:#fff}\
 label{display:block;margin:.75rem 0 .25rem;font-weight:600;font-size:.9rem}\
 input[type=email],input[type=password]{width:100%;font:inherit;padding:.5rem .6rem;\
@@ -332,7 +333,7 @@ pub fn render_page(page: &AuthorizePage<'_>) -> Response {
                  <p class=\"muted\">The code works once. You can revoke the app's access \
                  later from your account page.</p>",
                 site = escape_html(site),
-                app = escape_html(app_name),
+                app = app_name_html(app_name),
                 verifier = escape_html(verifier),
             );
             html_response(200, html_document("Access allowed", &body))
@@ -343,7 +344,7 @@ pub fn render_page(page: &AuthorizePage<'_>) -> Response {
                  <p><strong>{app}</strong> was not given access to your account. \
                  You can close this page.</p>",
                 site = escape_html(site),
-                app = escape_html(app_name),
+                app = app_name_html(app_name),
             );
             html_response(200, html_document("Access denied", &body))
         }
@@ -358,14 +359,39 @@ pub fn render_page(page: &AuthorizePage<'_>) -> Response {
     }
 }
 
+/// The most characters of an app's name a page shows: an unregistered app
+/// names itself, and a name of any length must not push the buttons off the
+/// page.
+pub const MAX_APP_NAME_CHARS: usize = 80;
+
+/// An app's name for a page: cut at [`MAX_APP_NAME_CHARS`] (with `…`).
+fn short_app_name(name: &str) -> std::borrow::Cow<'_, str> {
+    match name.char_indices().nth(MAX_APP_NAME_CHARS) {
+        Some((cut, _)) => format!("{}…", &name[..cut]).into(),
+        None => name.into(),
+    }
+}
+
+/// [`short_app_name`], escaped for HTML.
+fn app_name_html(name: &str) -> String {
+    escape_html(&short_app_name(name))
+}
+
 fn consent_html(page: &ConsentPage<'_>) -> String {
     let pending = page.pending;
-    let app = escape_html(pending.app_name());
+    let app = app_name_html(pending.app_name());
     let site = escape_html(page.site);
     let mut body = String::with_capacity(2048);
+    // An unregistered app's name is only what it calls itself: quoted, and
+    // said to be unverified, before the user reads it as a fact.
+    let asking = if pending.unverified {
+        format!("the unverified app “{app}”")
+    } else {
+        format!("<strong>{app}</strong>")
+    };
     let _ = write!(
         body,
-        "<p class=\"site\">{site}</p><h1>Allow <strong>{app}</strong> to access your account?</h1>"
+        "<p class=\"site\">{site}</p><h1>Allow {asking} to access your account?</h1>"
     );
     if pending.unverified {
         let _ = write!(
@@ -410,7 +436,10 @@ fn consent_html(page: &ConsentPage<'_>) -> String {
         token = escape_html(&pending.token),
         csrf = escape_html(page.csrf_token),
     );
-    html_document(&format!("Allow {} access?", pending.app_name()), &body)
+    html_document(
+        &format!("Allow {} access?", short_app_name(pending.app_name())),
+        &body,
+    )
 }
 
 /// `https://user@app.example:8443/cb?x` → `https://app.example:8443`: where
@@ -654,6 +683,30 @@ mod tests {
         }));
         assert!(!page.body.contains("Unverified app"));
         assert!(page.body.contains("Registered &lt;App&gt;"));
+    }
+
+    #[test]
+    fn unverified_names_are_quoted_and_long_names_cut() {
+        let user = User::new("u@example.com", "1");
+        let mut p = pending(Callback::Oob, true);
+        p.display_name = Some(format!("Photos{}", "x".repeat(500)));
+        let page = render_page(&AuthorizePage::Consent(ConsentPage {
+            pending: &p,
+            user: &user,
+            csrf_token: "c",
+            action: "/a",
+            site: "example.com",
+        }));
+        let shown = format!("Photos{}…", "x".repeat(MAX_APP_NAME_CHARS - 6));
+        assert!(
+            page.body
+                .contains(&format!("<h1>Allow the unverified app “{shown}” to access")),
+            "{}",
+            page.body
+        );
+        assert!(!page.body.contains(&"x".repeat(MAX_APP_NAME_CHARS)));
+        let exact = "é".repeat(MAX_APP_NAME_CHARS);
+        assert_eq!(short_app_name(&exact), exact.as_str());
     }
 
     #[test]

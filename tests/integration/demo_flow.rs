@@ -222,6 +222,27 @@ pub fn credentials_in(reply: HttpResponse) -> Result<Credentials, HttpResponse> 
     })
 }
 
+/// A demo process on loopback (memory store) with one registered consumer
+/// that may call back under `callback_prefix`, and its
+/// `http://127.0.0.1:PORT` site.
+pub fn demo_with_consumer(
+    consumer: &Credentials,
+    name: &str,
+    callback_prefix: &str,
+) -> (crate::demo_process::DemoProcess, Site) {
+    let registration = format!("{}:{}:{name}", consumer.key, consumer.secret);
+    let demo = crate::demo_process::DemoProcess::spawn(&[
+        "--store",
+        "memory",
+        "--consumer",
+        &registration,
+        "--callback-prefix",
+        callback_prefix,
+    ]);
+    let site = Site::new(demo.addr, &demo.base_url());
+    (demo, site)
+}
+
 /// The `oauth_problem` of an error response (from its body or its
 /// `WWW-Authenticate` header).
 pub fn oauth_problem(reply: &HttpResponse) -> Option<String> {

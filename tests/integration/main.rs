@@ -2,6 +2,9 @@
 
 mod actix_flow;
 mod axum_flow;
+mod browser;
+mod clients_python;
+mod clients_rust;
 #[cfg(feature = "test-util")]
 mod conformance;
 mod demo_flow;

@@ -1,0 +1,567 @@
+//! The authorize step in a real browser: Debian's chromium, driven through
+//! chromedriver with fantoccini, against the demo process. The consumer's
+//! side is [`Site`] (signed with our `Signer`); the callback is a listener in
+//! the test.
+//!
+//! Needs `OAUTH1_TEST_CHROMEDRIVER` and `OAUTH1_TEST_CHROMIUM` (`.ci/browser.sh`
+//! sets both). Each test starts its own chromedriver on a free loopback
+//! port, in its own process group, and kills the group when it ends, pass
+//! or fail; the tests take turns (one browser at a time on a small machine).
+//! Every wait is for an element or a callback, bounded by [`TIMEOUT`].
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{SocketAddr, TcpListener};
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use oauth1_provider::{SignatureMethod, Signer};
+
+use crate::demo_flow::{
+    Credentials, Site, credentials_in, demo_with_consumer, form_encode, hidden_field,
+    oauth_problem, query_param,
+};
+use crate::demo_process::DemoProcess;
+use crate::support::service_env;
+
+/// The longest any one wait may take (a page, an element, the callback).
+const TIMEOUT: Duration = Duration::from_secs(30);
+/// How the registered consumer is called on the consent page.
+const APP_NAME: &str = "Browser Test App";
+/// What the anonymous consumer calls itself.
+const ANONYMOUS_NAME: &str = "Sketchy Photo App";
+
+/// One browser at a time: chromium is heavy for a shared two-core machine.
+static ONE_BROWSER: Mutex<()> = Mutex::new(());
+
+/// chromedriver, in its own process group (with the chromium it starts);
+/// the group is killed on drop.
+struct ChromeDriver {
+    child: Child,
+    port: u16,
+}
+
+impl ChromeDriver {
+    fn start(binary: &str) -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut child = Command::new(binary)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {binary}: {e}"));
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+            let started = lines.any(|line| line.contains("started successfully"));
+            let _ = tx.send(started);
+            lines.for_each(drop);
+        });
+        let driver = Self { child, port };
+        match rx.recv_timeout(TIMEOUT) {
+            Ok(true) => driver,
+            outcome => panic!("chromedriver did not start: {outcome:?}"),
+        }
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        // The whole group: chromedriver and any chromium it left behind.
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.child.wait();
+    }
+}
+
+/// A local listener standing in for the consumer's callback URL: records
+/// the request target of each request to `/callback`.
+struct CallbackListener {
+    addr: SocketAddr,
+    targets: mpsc::Receiver<String>,
+}
+
+impl CallbackListener {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a callback listener");
+        let addr = listener.local_addr().expect("its address");
+        let (tx, targets) = mpsc::channel();
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().map_while(Result::ok) {
+                let _ = stream.set_read_timeout(Some(TIMEOUT));
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && matches!(stream.read(&mut byte), Ok(1)) {
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head);
+                let target = head.split(' ').nth(1).unwrap_or_default().to_owned();
+                let page = "<!doctype html><title>Back in the app</title><h1>Back in the app</h1>";
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\
+                     Connection: close\r\n\r\n{page}",
+                    page.len()
+                );
+                if target.starts_with("/callback") && tx.send(target).is_err() {
+                    return;
+                }
+            }
+        });
+        Self { addr, targets }
+    }
+
+    /// The prefix the consumer registers.
+    fn prefix(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    /// The callback URL the consumer sends.
+    fn url(&self) -> String {
+        format!("http://{}/callback", self.addr)
+    }
+
+    /// The next callback the browser was sent to, as an absolute URL.
+    fn next(&self) -> String {
+        let target = self
+            .targets
+            .recv_timeout(TIMEOUT)
+            .expect("the browser to reach the callback");
+        format!("http://{}{target}", self.addr)
+    }
+}
+
+/// What a browser test works with.
+struct Ctx {
+    browser: Client,
+    site: Site,
+    demo: DemoProcess,
+    callback: CallbackListener,
+    consumer: Credentials,
+}
+
+/// Runs `test` with a demo process, a callback listener and a fresh
+/// chromium; skips without chromedriver and chromium.
+fn browser_test(test: impl AsyncFnOnce(&Ctx)) {
+    let (Some(chromedriver), Some(chromium)) = (
+        service_env("OAUTH1_TEST_CHROMEDRIVER"),
+        service_env("OAUTH1_TEST_CHROMIUM"),
+    ) else {
+        return;
+    };
+    let _turn = ONE_BROWSER.lock().unwrap_or_else(PoisonError::into_inner);
+    let callback = CallbackListener::start();
+    let consumer = Credentials::new("browser-key", "browser-secret");
+    let (demo, site) = demo_with_consumer(&consumer, APP_NAME, &callback.prefix());
+    let profile = tempdir("chromium-profile");
+    let driver = ChromeDriver::start(&chromedriver);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let browser = tokio::time::timeout(TIMEOUT, connect(driver.port, &chromium, &profile))
+            .await
+            .expect("chromium to start within the timeout");
+        let ctx = Ctx {
+            browser,
+            site,
+            demo,
+            callback,
+            consumer,
+        };
+        test(&ctx).await;
+        let _ = tokio::time::timeout(TIMEOUT, ctx.browser.close()).await;
+    });
+    drop(driver);
+    let _ = std::fs::remove_dir_all(profile);
+}
+
+/// A WebDriver session on a new headless chromium with an empty profile.
+async fn connect(port: u16, chromium: &str, profile: &Path) -> Client {
+    let args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=900,1000",
+    ]
+    .map(str::to_owned)
+    .into_iter()
+    .chain([format!("--user-data-dir={}", profile.display())]);
+    let capabilities = serde_json::json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": { "binary": chromium, "args": args.collect::<Vec<_>>() },
+    });
+    let serde_json::Value::Object(capabilities) = capabilities else {
+        unreachable!("an object")
+    };
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a WebDriver session");
+    client
+        .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+            Some(TIMEOUT),
+            Some(TIMEOUT),
+            None,
+        ))
+        .await
+        .expect("set the timeouts");
+    client
+}
+
+/// A new empty directory under the target's tmp dir.
+fn tempdir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "{name}-{}-{:x}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
+    std::fs::create_dir_all(&dir).expect("create a temp dir");
+    dir
+}
+
+impl Ctx {
+    /// The element `css`, once it is on the page.
+    async fn element(&self, css: &str) -> fantoccini::elements::Element {
+        self.browser
+            .wait()
+            .at_most(TIMEOUT)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("waiting for {css}: {e}"))
+    }
+
+    /// The element at `xpath`, once it is on the page.
+    async fn xpath(&self, xpath: &str) -> fantoccini::elements::Element {
+        self.browser
+            .wait()
+            .at_most(TIMEOUT)
+            .for_element(Locator::XPath(xpath))
+            .await
+            .unwrap_or_else(|e| panic!("waiting for {xpath}: {e}"))
+    }
+
+    /// The page's visible text once an `h1` containing `heading` is shown.
+    async fn page_with_heading(&self, heading: &str) -> String {
+        self.xpath(&format!("//h1[contains(., '{heading}')]")).await;
+        self.text("main").await
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.element(css).await.text().await.expect("its text")
+    }
+
+    async fn click(&self, css: &str) {
+        self.element(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    /// Temporary credentials for the registered consumer, calling back to
+    /// the listener.
+    fn request_token(&self) -> Credentials {
+        self.site
+            .request_token(&self.consumer, &self.callback.url())
+            .unwrap_or_else(|r| panic!("request token: {} {}", r.status, r.text()))
+    }
+
+    /// Opens the authorize page for `token`; when the browser is not signed
+    /// in yet, signs in on the login page it is sent to. Returns once the
+    /// consent page shows.
+    async fn open_consent(&self, token: &str) {
+        let url = self.site.url(&format!(
+            "/_ah/OAuthAuthorizeToken?oauth_token={}",
+            form_encode(token)
+        ));
+        self.browser
+            .goto(&url)
+            .await
+            .expect("open the authorize URL");
+        let login_or_consent = self
+            .browser
+            .wait()
+            .at_most(TIMEOUT)
+            .for_element(Locator::Css("#email, button[value=allow]"))
+            .await
+            .expect("the login or the consent page");
+        if login_or_consent.attr("id").await.expect("id").as_deref() == Some("email") {
+            login_or_consent
+                .send_keys("test@example.com")
+                .await
+                .expect("type the email");
+            self.element("#password")
+                .await
+                .send_keys("password")
+                .await
+                .expect("type the password");
+            self.click("button[type=submit]").await;
+        }
+        self.element("button[value=allow]").await;
+    }
+
+    /// Temporary credentials for `anonymous`, calling itself `name`.
+    fn anonymous_request_token(&self, anonymous: &Credentials, name: &str) -> Credentials {
+        let callback = self.callback.url();
+        let signer = Signer::new(SignatureMethod::HmacSha1, &anonymous.key, &anonymous.secret)
+            .callback(&callback);
+        let target = format!(
+            "/_ah/OAuthGetRequestToken?xoauth_displayname={}",
+            form_encode(name)
+        );
+        credentials_in(self.site.signed(&signer, "POST", &target, None))
+            .unwrap_or_else(|r| panic!("request token: {} {}", r.status, r.text()))
+    }
+
+    /// Asserts nothing sticks out of the page's card (and so the page needs
+    /// no horizontal scrolling).
+    async fn assert_fits(&self, what: &str) {
+        let widths = self
+            .browser
+            .execute(
+                "const card = document.querySelector('main'); \
+                 return [card.scrollWidth, card.clientWidth];",
+                Vec::new(),
+            )
+            .await
+            .expect("the card's widths");
+        assert!(
+            widths[0].as_u64() <= widths[1].as_u64(),
+            "something in {what} is wider than its card (scroll width, width: {widths})"
+        );
+    }
+
+    /// Saves a screenshot as `target/NAME.png`; its path.
+    async fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self.browser.screenshot().await.expect("a screenshot");
+        let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .parent()
+            .expect("the target dir")
+            .join(format!("{name}.png"));
+        std::fs::write(&target, png).expect("write the screenshot");
+        target
+    }
+
+    /// Clicks Allow on the consent page for `temporary`; the callback must
+    /// get its verifier, and the exchange must work: token credentials.
+    async fn allow(&self, consumer: &Credentials, temporary: &Credentials) -> Credentials {
+        self.click("button[value=allow]").await;
+        let callback = self.callback.next();
+        assert_eq!(
+            query_param(&callback, "oauth_token").as_deref(),
+            Some(temporary.key.as_str()),
+            "{callback}"
+        );
+        let verifier = query_param(&callback, "oauth_verifier")
+            .unwrap_or_else(|| panic!("no verifier in {callback}"));
+        self.site
+            .access_token(consumer, temporary, &verifier)
+            .unwrap_or_else(|r| panic!("access token: {} {}", r.status, r.text()))
+    }
+}
+
+#[test]
+fn browser_sign_in_then_allow_sends_the_verifier_to_the_callback_and_the_exchange_works() {
+    browser_test(async |ctx: &Ctx| {
+        let temporary = ctx.request_token();
+        ctx.open_consent(&temporary.key).await;
+        let page = ctx.text("main").await;
+        assert!(
+            page.contains(&format!("Allow {APP_NAME} to access your account?")),
+            "{page}"
+        );
+        assert!(page.contains("Signed in as test@example.com"), "{page}");
+        assert!(!page.contains("Unverified app"), "{page}");
+        let shot = ctx.screenshot("browser-consent").await;
+        eprintln!("consent page screenshot: {}", shot.display());
+
+        let token = ctx.allow(&ctx.consumer, &temporary).await;
+        let whoami = ctx.site.whoami(&ctx.consumer, &token);
+        assert_eq!(whoami.status, 200, "{}", whoami.text());
+        assert_eq!(whoami.json()["email"], "test@example.com");
+        // The browser landed on the consumer's page.
+        ctx.xpath("//h1[contains(., 'Back in the app')]").await;
+    });
+}
+
+#[test]
+fn browser_deny_sends_no_verifier_and_the_exchange_is_refused() {
+    browser_test(async |ctx: &Ctx| {
+        let temporary = ctx.request_token();
+        ctx.open_consent(&temporary.key).await;
+        ctx.click("button[value=deny]").await;
+        let callback = ctx.callback.next();
+        assert_eq!(query_param(&callback, "oauth_verifier"), None, "{callback}");
+        assert_eq!(
+            query_param(&callback, "oauth_problem").as_deref(),
+            Some("user_refused"),
+            "{callback}"
+        );
+        // Whatever verifier the consumer tries, a denied token is refused.
+        let exchange = ctx
+            .site
+            .access_token(&ctx.consumer, &temporary, "guessed")
+            .expect_err("a denied request token cannot be exchanged");
+        assert_eq!(
+            (exchange.status, oauth_problem(&exchange).as_deref()),
+            (401, Some("token_rejected")),
+            "{}",
+            exchange.text()
+        );
+    });
+}
+
+#[test]
+fn browser_consent_for_the_anonymous_consumer_warns_that_the_app_is_unverified() {
+    browser_test(async |ctx: &Ctx| {
+        let anonymous = Credentials::new("anonymous", "anonymous");
+        let temporary = ctx.anonymous_request_token(&anonymous, ANONYMOUS_NAME);
+        ctx.open_consent(&temporary.key).await;
+        let warning = ctx.text(".warn").await;
+        assert!(warning.contains("Unverified app"), "{warning}");
+        assert!(warning.contains(ANONYMOUS_NAME), "{warning}");
+        let heading = ctx.text("h1").await;
+        assert_eq!(
+            heading,
+            format!("Allow the unverified app “{ANONYMOUS_NAME}” to access your account?")
+        );
+        ctx.assert_fits("the anonymous consent page").await;
+        let shot = ctx.screenshot("browser-consent-anonymous").await;
+        eprintln!("anonymous consent page screenshot: {}", shot.display());
+
+        // Allowing works as for a registered consumer.
+        let token = ctx.allow(&anonymous, &temporary).await;
+        let whoami = ctx.site.whoami(&anonymous, &token);
+        assert_eq!(whoami.json()["consumer_key"], "anonymous");
+
+        // A name of any length, without a place to break, is cut and wrapped
+        // and leaves the buttons on the page.
+        let long = format!("Photos_{}", "x".repeat(300));
+        let temporary = ctx.anonymous_request_token(&anonymous, &long);
+        ctx.open_consent(&temporary.key).await;
+        let heading = ctx.text("h1").await;
+        assert!(
+            heading.contains("Photos_xxx") && heading.contains('…'),
+            "{heading}"
+        );
+        assert!(!heading.contains(&long), "{heading}");
+        ctx.assert_fits("a consent page for a long app name").await;
+        ctx.screenshot("browser-consent-long-name").await;
+    });
+}
+
+#[test]
+fn browser_consent_answer_without_the_csrf_token_is_refused() {
+    browser_test(async |ctx: &Ctx| {
+        let temporary = ctx.request_token();
+        ctx.open_consent(&temporary.key).await;
+
+        // The same form, posted by the signed-in browser, minus the CSRF token.
+        ctx.browser
+            .execute(
+                "document.querySelector('input[name=csrf_token]').remove()",
+                Vec::new(),
+            )
+            .await
+            .expect("remove the CSRF field");
+        ctx.click("button[value=allow]").await;
+        let page = ctx.page_with_heading("did not come from").await;
+        assert!(page.contains("Nothing was changed"), "{page}");
+        ctx.screenshot("browser-forged").await;
+
+        // Its status, with the browser's own session cookie.
+        let session = ctx
+            .browser
+            .get_named_cookie("demo_session")
+            .await
+            .expect("the session cookie");
+        let cookie = format!("demo_session={}", session.value());
+        let body = format!("oauth_token={}&decision=allow", form_encode(&temporary.key));
+        let forged = ctx.site.send(
+            "POST",
+            "/_ah/OAuthAuthorizeToken",
+            &[
+                ("Cookie", &cookie),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            body.as_bytes(),
+        );
+        assert_eq!(forged.status, 403, "{}", forged.text());
+        assert!(forged.text().contains("did not come from the consent page"));
+        // A wrong token is as good as none.
+        let wrong = ctx.site.send(
+            "POST",
+            "/_ah/OAuthAuthorizeToken",
+            &[
+                ("Cookie", &cookie),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            format!("{body}&csrf_token=not-the-session-token").as_bytes(),
+        );
+        assert_eq!(wrong.status, 403, "{}", wrong.text());
+
+        // Nothing was decided: the real page still asks, and its answer counts.
+        ctx.open_consent(&temporary.key).await;
+        let page_html = ctx.browser.source().await.expect("the page source");
+        assert!(hidden_field(&page_html, "csrf_token").is_some());
+        ctx.allow(&ctx.consumer, &temporary).await;
+        assert!(!ctx.demo.log().contains("panicked"));
+    });
+}
+
+#[test]
+fn browser_revoke_on_the_account_page_ends_the_access_token() {
+    browser_test(async |ctx: &Ctx| {
+        let temporary = ctx.request_token();
+        ctx.open_consent(&temporary.key).await;
+        let token = ctx.allow(&ctx.consumer, &temporary).await;
+        assert_eq!(ctx.site.whoami(&ctx.consumer, &token).status, 200);
+
+        ctx.browser
+            .goto(&ctx.site.url("/account"))
+            .await
+            .expect("open the account page");
+        let row = ctx.text("table").await;
+        assert!(row.contains(APP_NAME), "{row}");
+        ctx.assert_fits("the account page").await;
+        ctx.screenshot("browser-account").await;
+        ctx.click("form[action='/account/revoke'] button").await;
+        // Back on the account page, without the app.
+        ctx.xpath("//p[contains(., 'No app has access')]").await;
+
+        ctx.browser
+            .goto(&ctx.site.url("/"))
+            .await
+            .expect("open the home page");
+        ctx.page_with_heading("Welcome").await;
+        ctx.assert_fits("the home page").await;
+        ctx.screenshot("browser-home").await;
+
+        let refused = ctx.site.whoami(&ctx.consumer, &token);
+        assert_eq!(
+            (refused.status, oauth_problem(&refused).as_deref()),
+            (401, Some("token_revoked")),
+            "{}",
+            refused.text()
+        );
+    });
+}
