@@ -455,9 +455,16 @@ fn load_burst_on_sqlite() {
 #[test]
 fn load_burst_on_postgres() {
     let Some(pg) = PgSchema::create() else { return };
-    burst("PostgreSQL", &instance_args(&pg.url, None), 4_000, || {
+    let tally = burst("PostgreSQL", &instance_args(&pg.url, None), 4_000, || {
         Some(pg.count("oauth1_access_tokens"))
     });
+    // One row per request that verified (nothing purged: all are recent).
+    let rows = pg.count("oauth1_nonces");
+    let verified = tally.sent(Kind::Valid) + tally.sent(Kind::Exchange);
+    assert!(
+        rows >= verified as i64,
+        "{rows} nonce rows for {verified} requests"
+    );
 }
 
 #[test]
