@@ -210,13 +210,13 @@ struct Race {
     refusals: BTreeMap<(u16, Option<String>), usize>,
 }
 
-/// Races [`RACING_EXCHANGES`] exchanges of `temporary` (approved, with
-/// `verifier`), alternating between `sites`, all released at once.
-fn race_exchanges(sites: &[Site], temporary: &Credentials, verifier: &str) -> Race {
+/// Races `racers` exchanges of `temporary` with `verifier`, alternating
+/// between `sites`, all released at once.
+fn race_exchanges(sites: &[Site], temporary: &Credentials, verifier: &str, racers: usize) -> Race {
     let consumer = consumer();
-    let start = Barrier::new(RACING_EXCHANGES);
+    let start = Barrier::new(racers);
     let outcomes: Vec<_> = std::thread::scope(|scope| {
-        let racers: Vec<_> = (0..RACING_EXCHANGES)
+        let racers: Vec<_> = (0..racers)
             .map(|i| {
                 let (site, start, consumer) = (&sites[i % sites.len()], &start, &consumer);
                 scope.spawn(move || {
@@ -313,7 +313,12 @@ fn two_instances_behave_as_one(pg: &PgSchema, nonces: Option<&RedisPrefix>) {
     // instance: exactly one access token.
     let temporary = a.request_token(&consumer, CALLBACK).expect("request token");
     let verifier = a.approve(&cookie, &temporary.key);
-    let race = race_exchanges(&[a.clone(), b.clone()], &temporary, &verifier);
+    let race = race_exchanges(
+        &[a.clone(), b.clone()],
+        &temporary,
+        &verifier,
+        RACING_EXCHANGES,
+    );
     println!(
         "{RACING_EXCHANGES} racing exchanges across 2 instances (nonces in {}): \
          {} access token(s), refusals {:?}",
@@ -340,6 +345,26 @@ fn two_instances_behave_as_one(pg: &PgSchema, nonces: Option<&RedisPrefix>) {
     assert_whoami(&a, winner, USER, "the race's token on A");
     assert_whoami(&b, winner, USER, "the race's token on B");
 
+    // Wrong verifiers spread over both instances count together: the third
+    // burns the request token (`max_verifier_attempts` defaults to 3).
+    let temporary = a.request_token(&consumer, CALLBACK).expect("request token");
+    let verifier = a.approve(&cookie, &temporary.key);
+    for (site, which) in [(&a, "A"), (&b, "B"), (&a, "A")] {
+        let wrong = site
+            .access_token(&consumer, &temporary, "not-the-verifier")
+            .expect_err("a wrong verifier is refused");
+        assert_eq!(wrong.status, 401, "{which}");
+        assert_eq!(
+            oauth_problem(&wrong).as_deref(),
+            Some("verifier_invalid"),
+            "{which}"
+        );
+    }
+    let burned = b
+        .access_token(&consumer, &temporary, &verifier)
+        .expect_err("three wrong verifiers burned the token");
+    assert_eq!(oauth_problem(&burned).as_deref(), Some("token_rejected"));
+
     // The nonces went where they were configured to.
     let nonce_rows = pg.count("oauth1_nonces");
     if let Some(redis) = nonces {
@@ -361,6 +386,49 @@ fn two_instances_behave_as_one(pg: &PgSchema, nonces: Option<&RedisPrefix>) {
         instance.stop();
         assert!(!log.contains("panicked"), "{log}");
     }
+}
+
+/// Wrong verifiers sent at once, half to each instance: no more than
+/// `max_verifier_attempts` (3) of them may be answered `verifier_invalid` —
+/// every later one must find the token burned.
+///
+/// Fails today (4, 21 and 35 of 40 answered `verifier_invalid` in three
+/// runs here): the access token endpoint counts a wrong guess with one
+/// compare-and-set and, when a concurrent request changed the token first,
+/// drops the count ("the guess is still wrong"), so guesses racing each
+/// other — on one instance or several — are compared but not all counted.
+/// Not a store bug: every store's compare-and-set refuses exactly as it
+/// should.
+#[test]
+#[ignore = "bug: concurrent wrong verifiers are not all counted (access_token_endpoint drops a \
+            refused count); un-ignore with the fix"]
+fn concurrent_wrong_verifiers_across_instances_are_all_counted() {
+    const GUESSES: usize = 40;
+    let Some(pg) = PgSchema::create() else { return };
+    let instances = spawn_instances(2, &instance_args(&pg.url, None));
+    let a = Site::new(instances[0].addr, ORIGIN);
+    let b = Site::new(instances[1].addr, ORIGIN);
+    let consumer = consumer();
+    let cookie = a.sign_in(USER, PASSWORD);
+    let temporary = a.request_token(&consumer, CALLBACK).expect("request token");
+    let verifier = a.approve(&cookie, &temporary.key);
+    let race = race_exchanges(&[a, b.clone()], &temporary, "not-the-verifier", GUESSES);
+    println!("{GUESSES} concurrent wrong verifiers: {:?}", race.refusals);
+    assert!(race.winners.is_empty());
+    let compared = race
+        .refusals
+        .get(&(401, Some("verifier_invalid".to_owned())))
+        .copied()
+        .unwrap_or(0);
+    assert!(
+        compared <= 3,
+        "{compared} wrong verifiers were compared, the limit is 3: {:?}",
+        race.refusals
+    );
+    let burned = b
+        .access_token(&consumer, &temporary, &verifier)
+        .expect_err("the wrong verifiers burned the token");
+    assert_eq!(oauth_problem(&burned).as_deref(), Some("token_rejected"));
 }
 
 #[test]
