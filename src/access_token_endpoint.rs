@@ -55,6 +55,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             None => (None, Reason::UnknownToken),
         };
         self.verify_signed(
+            request,
             &signed,
             consumer.as_deref(),
             Some(record.as_ref().map(|r| &r.secret)),

@@ -23,7 +23,9 @@ pub struct ProviderConfig {
     /// Size limits on requests. Defaults to [`Limits::default`].
     pub limits: Limits,
     /// Signature methods accepted at all (each consumer narrows this further).
-    /// Defaults to HMAC-SHA1, HMAC-SHA256, HMAC-SHA512; PLAINTEXT is off.
+    /// Defaults to HMAC-SHA1, HMAC-SHA256, HMAC-SHA512, and with feature
+    /// `rsa` RSA-SHA1 and RSA-SHA256 (which only consumers registered with a
+    /// key can use); PLAINTEXT is off.
     pub signature_methods: Vec<SignatureMethod>,
     /// Wrong verifiers tolerated before a request token is burned.
     /// Defaults to 3.
@@ -43,6 +45,10 @@ impl Default for ProviderConfig {
                 SignatureMethod::HmacSha1,
                 SignatureMethod::HmacSha256,
                 SignatureMethod::HmacSha512,
+                #[cfg(feature = "rsa")]
+                SignatureMethod::RsaSha1,
+                #[cfg(feature = "rsa")]
+                SignatureMethod::RsaSha256,
             ],
             max_verifier_attempts: 3,
             dangerous: DangerousConfig::default(),

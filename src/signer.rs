@@ -22,6 +22,10 @@ pub enum SignError {
     /// protocol parameter given twice, a malformed authority).
     #[error("the request cannot be signed: {0}")]
     Request(#[from] ProtocolError),
+    /// An RSA method without an RSA private key (`Signer::rsa_key`,
+    /// feature `rsa`), or the key could not sign.
+    #[error("RSA signing needs the consumer's RSA private key")]
+    MissingKey,
     /// The OS random source failed while making a nonce.
     #[error(transparent)]
     Random(#[from] RandomError),
@@ -53,6 +57,8 @@ pub struct Signer<'a> {
     timestamp: Option<u64>,
     version: bool,
     extra: Vec<(&'a str, &'a str)>,
+    #[cfg(feature = "rsa")]
+    rsa_key: Option<&'a crate::rsa::ConsumerPrivateKey>,
 }
 
 impl std::fmt::Debug for Signer<'_> {
@@ -83,7 +89,18 @@ impl<'a> Signer<'a> {
             timestamp: None,
             version: true,
             extra: Vec::new(),
+            #[cfg(feature = "rsa")]
+            rsa_key: None,
         }
+    }
+
+    /// Signs with this RSA private key (feature `rsa`): for
+    /// [`SignatureMethod::RsaSha1`] / [`SignatureMethod::RsaSha256`], whose
+    /// signatures need no shared secret (the consumer secret is ignored).
+    #[cfg(feature = "rsa")]
+    pub fn rsa_key(mut self, key: &'a crate::rsa::ConsumerPrivateKey) -> Self {
+        self.rsa_key = Some(key);
+        self
     }
 
     /// Signs with a token (temporary or token credentials) and its secret.
@@ -216,6 +233,17 @@ impl<'a> Signer<'a> {
         };
         let signed = SignedRequest::collect(&request, &limits)?;
         let token_secret = self.token.map_or("", |(_, s)| s);
+        #[cfg(feature = "rsa")]
+        if crate::rsa::is_rsa(self.method) {
+            let signature = self
+                .rsa_key
+                .map(|key| signed.rsa_signature(self.method, key))
+                .transpose()?
+                .flatten()
+                .ok_or(SignError::MissingKey)?;
+            params.push(("oauth_signature", &signature));
+            return Ok(format_authorization_header(self.realm, params));
+        }
         let signature =
             signed.expected_signature(self.method, self.consumer_secret, token_secret)?;
         params.push(("oauth_signature", &signature));

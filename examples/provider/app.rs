@@ -49,6 +49,8 @@ pub struct DemoConfig {
     /// How passwords are hashed (Argon2id). Defaults to the argon2 crate's
     /// defaults (19 MiB, 2 passes); tests lower it to run fast.
     pub password_hashing: argon2::Params,
+    /// Opt-in protocol extensions (RSA consumers, two-legged requests, …).
+    pub extensions: Extensions,
 }
 
 impl DemoConfig {
@@ -68,6 +70,7 @@ impl DemoConfig {
                 UserSpec::parse("admin@example.com:password:admin").expect("valid"),
             ],
             password_hashing: argon2::Params::DEFAULT,
+            extensions: Extensions::default(),
         }
     }
 }
@@ -165,19 +168,28 @@ pub struct DemoApp<S> {
 pub fn build<S: DemoStore>(config: &DemoConfig, store: S) -> Result<DemoApp<S>, String> {
     let consumers = ConsumerRegistry::new();
     consumers.allow_anonymous();
-    for spec in &config.consumers {
-        let mut consumer = Consumer::new(&spec.key, &spec.secret, &spec.name);
-        for prefix in &config.callback_prefixes {
-            consumer = consumer.callback_prefix(prefix);
-        }
-        consumers.register(consumer);
+    let registered = config
+        .consumers
+        .iter()
+        .map(|spec| Consumer::new(&spec.key, &spec.secret, &spec.name));
+    for consumer in registered.chain(config.extensions.rsa_consumers()?) {
+        let consumer = config
+            .callback_prefixes
+            .iter()
+            .fold(consumer, |c, prefix| c.callback_prefix(prefix));
+        consumers.register(config.extensions.configure(consumer));
     }
-    let provider = Arc::new(Provider::new(
-        store.clone(),
-        store,
-        consumers,
-        ProviderConfig::default(),
-    ));
+    let provider = Provider::new(store.clone(), store, consumers, ProviderConfig::default());
+    let directory: HashMap<String, User> = config
+        .users
+        .iter()
+        .map(|u| {
+            let user = User::new(&u.email, user_id(&u.email)).admin(u.admin);
+            (u.email.clone(), user)
+        })
+        .collect();
+    let provider =
+        Arc::new(provider.with_requestor_lookup(move |email| directory.get(email).cloned()));
     let origins = config.trusted_proxies.iter().fold(
         OriginPolicy::public_origins(config.public_origins.iter().cloned()),
         |policy, proxy| policy.trust_proxy(*proxy),
@@ -240,6 +252,88 @@ impl<S: DemoStore> ConsentUi for Consent<S> {
 
 fn to_login(next: &str) -> Response {
     Redirect::to(&format!("/login?next={}", percent_encode(next))).into_response()
+}
+
+// ---------------------------------------------------------------- extensions
+
+/// The opt-in protocol extensions, from the command line: all of them in
+/// one place.
+#[derive(Debug, Clone, Default)]
+pub struct Extensions {
+    /// `--rsa-consumer KEY:PEM_FILE[:NAME]`: (key, PEM text, name).
+    pub rsa_consumers: Vec<(String, String, String)>,
+    /// `--two-legged KEY`: consumers allowed two-legged requests.
+    pub two_legged: Vec<String>,
+    /// `--requestor-domain KEY:DOMAIN`: whose users a consumer may act for
+    /// with `xoauth_requestor_id`.
+    pub requestor_domains: Vec<(String, String)>,
+    /// `--require-body-hash KEY`: consumers whose non-form requests must
+    /// carry `oauth_body_hash`.
+    pub body_hash_required: Vec<String>,
+}
+
+impl Extensions {
+    /// The flags, for the usage line.
+    pub const USAGE: &'static str = "[--rsa-consumer KEY:PEM_FILE[:NAME]]... [--two-legged KEY]... \
+        [--requestor-domain KEY:DOMAIN]... [--require-body-hash KEY]...";
+
+    /// Takes one extension flag and its value; `None` when `flag` is not one.
+    pub fn parse_flag(&mut self, flag: &str, value: &str) -> Option<Result<(), String>> {
+        let pair = |usage: &str| {
+            value
+                .split_once(':')
+                .filter(|(a, b)| !a.is_empty() && !b.is_empty())
+                .map(|(a, b)| (a.to_owned(), b.to_owned()))
+                .ok_or_else(|| format!("{flag} takes {usage}"))
+        };
+        Some(match flag {
+            "--rsa-consumer" => pair("KEY:PEM_FILE[:NAME]").and_then(|(key, rest)| {
+                let (file, name) = rest.split_once(':').unwrap_or((&rest, &key));
+                let pem = std::fs::read_to_string(file)
+                    .map_err(|e| format!("--rsa-consumer: cannot read {file}: {e}"))?;
+                self.rsa_consumers.push((key.clone(), pem, name.to_owned()));
+                Ok(())
+            }),
+            "--two-legged" => {
+                self.two_legged.push(value.to_owned());
+                Ok(())
+            }
+            "--require-body-hash" => {
+                self.body_hash_required.push(value.to_owned());
+                Ok(())
+            }
+            "--requestor-domain" => pair("KEY:DOMAIN").map(|p| self.requestor_domains.push(p)),
+            _ => return None,
+        })
+    }
+
+    /// The RSA consumers, their keys read.
+    fn rsa_consumers(&self) -> Result<Vec<Consumer>, String> {
+        self.rsa_consumers
+            .iter()
+            .map(|(key, pem, name)| {
+                let public = oauth1_provider::ConsumerPublicKey::from_pem(pem)
+                    .map_err(|e| format!("--rsa-consumer {key}: {e}"))?;
+                Ok(Consumer::rsa(key, public, name))
+            })
+            .collect()
+    }
+
+    /// Applies the per-consumer switches to `consumer`.
+    fn configure(&self, consumer: Consumer) -> Consumer {
+        let two_legged = self.two_legged.contains(&consumer.key);
+        let body_hash = self.body_hash_required.contains(&consumer.key);
+        let domains: Vec<&String> = self
+            .requestor_domains
+            .iter()
+            .filter(|(key, _)| *key == consumer.key)
+            .map(|(_, domain)| domain)
+            .collect();
+        domains.into_iter().fold(
+            consumer.two_legged(two_legged).require_body_hash(body_hash),
+            |c, d| c.act_for_domain(d),
+        )
+    }
 }
 
 // ---------------------------------------------------------------- users

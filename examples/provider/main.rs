@@ -16,6 +16,15 @@
 //!   --store memory|sqlite:PATH   where tokens and nonces live (default
 //!                                sqlite:data/provider.sqlite3, which keeps
 //!                                tokens across restarts)
+//!
+//! Protocol extensions (see the README):
+//!   --rsa-consumer KEY:PEM_FILE[:NAME]  a consumer signing with RSA (public key
+//!                                or certificate PEM); repeatable
+//!   --two-legged KEY             let a consumer make two-legged requests
+//!   --requestor-domain KEY:DOMAIN let a consumer act for DOMAIN's users with
+//!                                xoauth_requestor_id
+//!   --require-body-hash KEY      require oauth_body_hash on a consumer's
+//!                                non-form requests
 //! ```
 //!
 //! Then run `cargo run --example consumer` in another terminal, or point any
@@ -62,6 +71,7 @@ struct Args {
     callback_prefixes: Vec<String>,
     users: Vec<UserSpec>,
     store: StoreChoice,
+    extensions: app::Extensions,
 }
 
 const USAGE: &str = "usage: provider [--bind ADDR] [--public-origin URL]... [--trusted-proxy IP]... \
@@ -77,6 +87,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         callback_prefixes: Vec::new(),
         users: Vec::new(),
         store: StoreChoice::Sqlite(DEFAULT_SQLITE_PATH.into()),
+        extensions: app::Extensions::default(),
     };
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -86,7 +97,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             _ => (arg, None),
         };
         if flag == "--help" || flag == "-h" {
-            return Err(USAGE.to_owned());
+            return Err(format!("{USAGE} {}", app::Extensions::USAGE));
         }
         let value = inline
             .or_else(|| args.next())
@@ -107,7 +118,13 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--callback-prefix" => parsed.callback_prefixes.push(value),
             "--user" => parsed.users.push(UserSpec::parse(&value)?),
             "--store" => parsed.store = StoreChoice::parse(&value)?,
-            other => return Err(format!("unknown option {other}\n{USAGE}")),
+            other => match parsed.extensions.parse_flag(other, &value) {
+                Some(result) => result?,
+                None => {
+                    let extensions = app::Extensions::USAGE;
+                    return Err(format!("unknown option {other}\n{USAGE} {extensions}"));
+                }
+            },
         }
     }
     Ok(parsed)
@@ -144,6 +161,7 @@ async fn main() -> ExitCode {
     config.trusted_proxies = args.trusted_proxies;
     config.consumers = args.consumers;
     config.callback_prefixes = args.callback_prefixes;
+    config.extensions = args.extensions;
     let served = match args.store {
         StoreChoice::Memory => serve(listener, &config, MemoryStore::new()).await,
         StoreChoice::Sqlite(path) => match SqliteStore::open(&path).await {

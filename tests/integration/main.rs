@@ -2,6 +2,8 @@
 
 mod actix_flow;
 mod axum_flow;
+mod body_hash;
+mod breadth_support;
 #[cfg(feature = "test-util")]
 mod conformance;
 mod demo_process;
@@ -10,6 +12,8 @@ mod interop;
 mod proptests;
 mod provider_flow;
 mod rejections;
+#[cfg(feature = "rsa")]
+mod rsa;
 #[cfg(all(
     feature = "sqlite",
     feature = "postgres",
@@ -18,4 +22,5 @@ mod rejections;
 ))]
 mod stores;
 mod support;
+mod two_legged;
 mod vectors;
