@@ -79,6 +79,12 @@ pub enum Reason {
     UnknownRequestor,
     /// `oauth_body_hash` does not match the body.
     BodyHashMismatch,
+    /// The access token's lifetime (OAuth Session extension) has passed.
+    AccessTokenExpired,
+    /// The session handle does not belong to the token being refreshed.
+    WrongSessionHandle,
+    /// The session's authorization has ended: no more refreshes.
+    AuthorizationExpired,
 }
 
 /// A request the provider refuses (App Engine's `OAuthRequestError`).

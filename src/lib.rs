@@ -172,7 +172,7 @@ pub use authorize::{Approval, AuthorizeError, Denial, PendingAuthorization};
 pub use base_string::base_string_uri;
 pub use body_hash::{BODY_HASH_PARAM, body_hash, verify_body_hash};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{DangerousConfig, ProviderConfig};
+pub use config::{DangerousConfig, ProviderConfig, SessionConfig};
 pub use consumer::{ANONYMOUS_CONSUMER_KEY, Consumer, ConsumerRegistry};
 pub use encoding::percent_encode;
 pub use error::{Problem, ProtocolError};
@@ -191,7 +191,7 @@ pub use request::{Request, is_form_urlencoded};
 pub use response::{FORM_CONTENT_TYPE, Response, parse_form};
 #[cfg(feature = "rsa")]
 pub use rsa::{ConsumerPrivateKey, ConsumerPublicKey, KeyError, MAX_RSA_BITS, MIN_RSA_BITS};
-pub use secret::{ConsumerSecret, TokenSecret, Verifier};
+pub use secret::{ConsumerSecret, SessionHandle, TokenSecret, Verifier};
 pub use signature::SignatureMethod;
 pub use signer::{SignError, Signer};
 #[cfg(feature = "sqlite")]
@@ -199,7 +199,7 @@ pub use sqlite_store::SqliteStore;
 pub use store::{MemoryStore, StoreError};
 pub use timestamp::TimestampWindow;
 pub use token::{
-    AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState, StateTag,
+    AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState, Session, StateTag,
     TransitionError,
 };
 pub use user::User;

@@ -98,29 +98,24 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         let host = normalized_host(request.scheme, request.authority)
             .map_err(|e| OAuthError::refused(e, Reason::Protocol))?;
         let record = self.store.get_access_token(token).await?;
-        let (record, reason) = match record {
-            Some(r) if consumer.as_ref().is_some_and(|c| c.key == r.consumer_key) => {
-                (Some(r), Reason::UnknownToken)
-            }
-            Some(_) => (None, Reason::TokenOfAnotherConsumer),
-            None => (None, Reason::UnknownToken),
-        };
-        self.verify_signed(
-            request,
-            &signed,
-            consumer.as_deref(),
-            Some(record.as_ref().map(|r| &r.secret)),
-            reason,
-        )
-        .await?;
-        let Some(record) = record else {
-            return Err(OAuthError::refused(
-                Problem::SignatureInvalid,
-                Reason::UnknownToken,
-            ));
-        };
+        let record = self
+            .verify_with_token(request, &signed, consumer.as_deref(), record, |r| {
+                (&r.consumer_key, &r.secret)
+            })
+            .await?;
         if let AccessTokenState::Revoked { .. } = record.state {
             return Err(OAuthError::refused(Problem::TokenRevoked, Reason::Revoked));
+        }
+        if record.is_expired(self.now()) {
+            let advice = if record.session.is_some() {
+                "the access token has expired: refresh it with oauth_session_handle"
+            } else {
+                "the access token has expired"
+            };
+            return Err(OAuthError::refused(
+                ProtocolError::new(Problem::TokenExpired).with_advice(advice),
+                Reason::AccessTokenExpired,
+            ));
         }
         if record.host != host {
             return Err(OAuthError::refused(

@@ -250,6 +250,32 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         self.record_nonce(signed, &consumer.key).await
     }
 
+    /// [`Provider::verify_signed`] for a request with a token: `record` is
+    /// what the store has for it, kept only when it is the consumer's (its
+    /// consumer key and secret from `parts`). Returns the record once the
+    /// signature verified; an unknown token, or another consumer's, is 401
+    /// `signature_invalid` after the same work.
+    pub(crate) async fn verify_with_token<T>(
+        &self,
+        request: &Request<'_>,
+        signed: &SignedRequest<'_>,
+        consumer: Option<&Consumer>,
+        record: Option<T>,
+        parts: impl Fn(&T) -> (&str, &TokenSecret),
+    ) -> Result<T, OAuthError> {
+        let (record, reason) = match record {
+            Some(r) if consumer.is_some_and(|c| c.key == parts(&r).0) => {
+                (Some(r), Reason::UnknownToken)
+            }
+            Some(_) => (None, Reason::TokenOfAnotherConsumer),
+            None => (None, Reason::UnknownToken),
+        };
+        let secret = record.as_ref().map(|r| parts(r).1);
+        self.verify_signed(request, signed, consumer, Some(secret), reason)
+            .await?;
+        record.ok_or_else(|| OAuthError::refused(Problem::SignatureInvalid, Reason::UnknownToken))
+    }
+
     async fn record_nonce(
         &self,
         signed: &SignedRequest<'_>,

@@ -179,7 +179,8 @@ pub fn build<S: DemoStore>(config: &DemoConfig, store: S) -> Result<DemoApp<S>, 
             .fold(consumer, |c, prefix| c.callback_prefix(prefix));
         consumers.register(config.extensions.configure(consumer));
     }
-    let provider = Provider::new(store.clone(), store, consumers, ProviderConfig::default());
+    let provider_config = config.extensions.provider_config();
+    let provider = Provider::new(store.clone(), store, consumers, provider_config);
     let directory: HashMap<String, User> = config
         .users
         .iter()
@@ -270,12 +271,15 @@ pub struct Extensions {
     /// `--require-body-hash KEY`: consumers whose non-form requests must
     /// carry `oauth_body_hash`.
     pub body_hash_required: Vec<String>,
+    /// `--sessions SECONDS`: the OAuth Session extension, access tokens
+    /// living this long (refreshable for 30 days).
+    pub session_ttl: Option<std::time::Duration>,
 }
 
 impl Extensions {
     /// The flags, for the usage line.
     pub const USAGE: &'static str = "[--rsa-consumer KEY:PEM_FILE[:NAME]]... [--two-legged KEY]... \
-        [--requestor-domain KEY:DOMAIN]... [--require-body-hash KEY]...";
+        [--requestor-domain KEY:DOMAIN]... [--require-body-hash KEY]... [--sessions SECONDS]";
 
     /// Takes one extension flag and its value; `None` when `flag` is not one.
     pub fn parse_flag(&mut self, flag: &str, value: &str) -> Option<Result<(), String>> {
@@ -298,6 +302,13 @@ impl Extensions {
                 self.two_legged.push(value.to_owned());
                 Ok(())
             }
+            "--sessions" => match value.parse::<u64>() {
+                Ok(secs) if secs > 0 => {
+                    self.session_ttl = Some(std::time::Duration::from_secs(secs));
+                    Ok(())
+                }
+                _ => Err("--sessions takes a number of seconds".to_owned()),
+            },
             "--require-body-hash" => {
                 self.body_hash_required.push(value.to_owned());
                 Ok(())
@@ -317,6 +328,17 @@ impl Extensions {
                 Ok(Consumer::rsa(key, public, name))
             })
             .collect()
+    }
+
+    /// The provider configuration these extensions ask for.
+    fn provider_config(&self) -> ProviderConfig {
+        let mut config = ProviderConfig::default();
+        if let Some(ttl) = self.session_ttl {
+            let mut sessions = oauth1_provider::SessionConfig::default();
+            sessions.access_token_ttl = ttl;
+            config.sessions = Some(sessions);
+        }
+        config
     }
 
     /// Applies the per-consumer switches to `consumer`.

@@ -25,6 +25,8 @@
 //!                                xoauth_requestor_id
 //!   --require-body-hash KEY      require oauth_body_hash on a consumer's
 //!                                non-form requests
+//!   --sessions SECONDS           OAuth Session extension: access tokens expire
+//!                                after SECONDS, refreshable with their handle
 //! ```
 //!
 //! Then run `cargo run --example consumer` in another terminal, or point any

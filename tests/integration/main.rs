@@ -14,6 +14,7 @@ mod provider_flow;
 mod rejections;
 #[cfg(feature = "rsa")]
 mod rsa;
+mod sessions;
 #[cfg(all(
     feature = "sqlite",
     feature = "postgres",
