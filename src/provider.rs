@@ -326,11 +326,16 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     }
 
     /// The apps `user_id` has authorized, for an account page: one entry per
-    /// active access token, oldest first.
+    /// active access token (and live session, with the Session extension),
+    /// oldest first.
     pub async fn authorizations(&self, user_id: &str) -> Result<Vec<Authorization>, StoreError> {
         let tokens = self.store.list_user_tokens(user_id).await?;
+        let now = self.now();
         Ok(tokens
             .into_iter()
+            // A session whose authorization ended grants nothing any more
+            // (its token can neither be used nor refreshed).
+            .filter(|t| !t.session.as_ref().is_some_and(|s| s.is_expired(now)))
             .map(|t| {
                 let consumer = self.consumers.get(&t.consumer_key);
                 Authorization {

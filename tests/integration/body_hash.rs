@@ -307,6 +307,22 @@ async fn the_axum_layer_buffers_hashed_bodies_and_hands_them_back() {
     let (status, text) = send(b"{\"amount\":\"1\"}", hashed_header(url, BODY)).await;
     assert_eq!(status, 401, "{text}");
     assert!(text.contains("oauth_problem=signature_invalid"), "{text}");
+    // Past the body limit: 413, nothing verified.
+    let mut config = ProviderConfig::default();
+    config.limits.max_form_body_bytes = 16;
+    let store = MemoryStore::new();
+    let small = OAuth::new(Provider::new(store.clone(), store, consumers(), config))
+        .origins(OriginPolicy::public_origins(["http://api.example.com"]));
+    let app = Router::new()
+        .route("/echo", post(echo))
+        .layer(small.layer());
+    let request = axum::http::Request::post("/echo")
+        .header("host", "api.example.com")
+        .header("content-type", JSON)
+        .header("authorization", hashed_header(url, BODY))
+        .body(Body::from(BODY))
+        .unwrap();
+    assert_eq!(app.oneshot(request).await.unwrap().status().as_u16(), 413);
 }
 
 #[actix_web::test]

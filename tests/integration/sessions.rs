@@ -152,6 +152,9 @@ async fn the_last_token_never_outlives_its_authorization() {
     refused(call(&s, &second).await, 401, "token_expired");
     let response = refresh(&s, app(), &second.token, &second.secret, &second.handle).await;
     assert_refused(&response, 401, "token_expired");
+    // The account page no longer lists an authorization that ended.
+    let listed = s.provider.authorizations(&alice().user_id).await.unwrap();
+    assert!(listed.is_empty(), "{listed:?}");
 }
 
 #[tokio::test]
