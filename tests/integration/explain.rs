@@ -527,6 +527,22 @@ fn an_unknown_signature_method_is_signature_method_rejected() {
 }
 
 #[test]
+fn an_rsa_signature_gets_its_base_string_and_no_guesswork() {
+    let url = "http://api.example.com/x?oauth_consumer_key=key&oauth_nonce=n&oauth_timestamp=1\
+               &oauth_signature_method=RSA-SHA1&oauth_signature=abc";
+    let out = run(&input("GET", url, &[], None, None));
+    let json = assert_refused(&out, "signature_invalid");
+    assert_eq!(json["signature_method"], "RSA-SHA1");
+    assert!(
+        json["base_string"]
+            .as_str()
+            .unwrap()
+            .starts_with("GET&http%3A%2F%2Fapi.example.com%2Fx&")
+    );
+    assert!(out.stderr.contains("RSA private key"), "{}", out.stderr);
+}
+
+#[test]
 fn bad_json_exits_2_with_a_message() {
     let out = run("{\"request\": ");
     assert_eq!(out.code, 2);
