@@ -245,9 +245,8 @@ async fn a_consumer_can_require_body_hashes() {
 const ROBOT: (&str, &str) = ("lti", "lti-secret");
 
 fn hashed_header(url: &str, body: &[u8]) -> String {
-    let hash = body_hash(SignatureMethod::HmacSha1, body).unwrap();
     Signer::new(SignatureMethod::HmacSha1, ROBOT.0, ROBOT.1)
-        .header_param("oauth_body_hash", &hash)
+        .body_hash(body)
         .authorization_header("POST", url, None)
         .unwrap()
 }
