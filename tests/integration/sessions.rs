@@ -383,3 +383,25 @@ mod stores {
         oauth1_provider::testing::store_by_exchange(store, &request, token).await;
     }
 }
+
+#[tokio::test]
+async fn a_failing_store_answers_503_and_the_session_survives() {
+    use std::sync::atomic::Ordering;
+
+    use crate::provider_flow::FlakyStore;
+    let store = FlakyStore::default();
+    let s = site_on(store.clone(), consumers(), sessions_config());
+    let (g, _) = grant(&s).await;
+    store.failing.store(true, Ordering::SeqCst);
+    let response = refresh(&s, app(), &g.token, &g.secret, &g.handle).await;
+    assert_eq!(response.status, 503, "{}", response.body);
+    assert!(
+        !response.body.contains(&g.handle),
+        "no secret in the answer"
+    );
+    store.failing.store(false, Ordering::SeqCst);
+    // Nothing changed: the token still works and still refreshes.
+    call(&s, &g).await.unwrap();
+    let response = refresh(&s, app(), &g.token, &g.secret, &g.handle).await;
+    Grant::of(&response);
+}
