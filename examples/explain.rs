@@ -462,6 +462,16 @@ impl Case<'_> {
             out.push_str(&self.server_view());
             return out;
         };
+        if !SignatureMethod::ALL.contains(&method) {
+            // RSA (feature `rsa`): no shared secret to recompute with.
+            out.push_str(&format!(
+                "{method} signatures are made with the consumer's RSA private key and verified \
+                 with its registered public key, which this tool does not take: compare the base \
+                 string below with the one the client signed.\n\n"
+            ));
+            out.push_str(&self.server_view());
+            return out;
+        }
         let findings = self.hypotheses(method, received);
         if findings.found.is_empty() {
             out.push_str(&self.no_match(&findings));

@@ -3,17 +3,34 @@
 
 use std::fmt::Write as _;
 
+use time::OffsetDateTime;
+
 use crate::encoding::Encoded;
-use crate::error::Problem;
+use crate::error::{Problem, ProtocolError};
 use crate::host_api::{OAuthError, Reason};
-use crate::provider::{Provider, normalized_host};
+use crate::provider::{Provider, normalized_host, single_param};
 use crate::random::random_token;
 use crate::request::Request;
 use crate::request_token_endpoint::TOKEN_BYTES;
 use crate::response::Response;
-use crate::secret::TokenSecret;
+use crate::secret::{SessionHandle, TokenSecret};
 use crate::store::{NonceStore, TokenStore};
-use crate::token::{AccessToken, AccessTokenState, TransitionError};
+use crate::token::{AccessToken, AccessTokenState, Session, TransitionError};
+
+/// The OAuth Session extension's handle parameter.
+pub(crate) const SESSION_HANDLE_PARAM: &str = "oauth_session_handle";
+
+/// Whether `request` carries a parameter named `name` (in the Authorization
+/// header, the query, or a form body): a cheap look before collecting.
+fn request_names(request: &Request<'_>, name: &str) -> bool {
+    let in_form = |form: &str| {
+        form.split('&')
+            .any(|pair| pair.split('=').next() == Some(name))
+    };
+    request.authorization.is_some_and(|h| h.contains(name))
+        || request.query().is_some_and(in_form)
+        || (request.body_is_form() && std::str::from_utf8(request.body).is_ok_and(in_form))
+}
 
 impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     /// Answers a token-credentials request: signed with the client
@@ -22,19 +39,158 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     /// obtained on this host; the verifier is compared in constant time, and
     /// a few wrong ones burn the token. The exchange is atomic: of many racing
     /// requests, exactly one gets `oauth_token=…&oauth_token_secret=…`.
+    ///
+    /// With the OAuth Session extension on ([`ProviderConfig::sessions`]),
+    /// the answer adds `oauth_expires_in`, `oauth_session_handle` and
+    /// `oauth_authorization_expires_in`, and a request with
+    /// `oauth_session_handle` instead of a verifier, signed with the
+    /// (possibly expired) access token, refreshes it: a new token for the
+    /// same session, the old one retired — atomically, so of racing
+    /// refreshes one wins. A wrong handle → 401 `token_rejected`; the
+    /// session's authorization ended → 401 `token_expired`; a token already
+    /// refreshed or revoked → 401 `token_revoked`.
+    ///
+    /// [`ProviderConfig::sessions`]: crate::ProviderConfig::sessions
     pub async fn access_token(&self, request: &Request<'_>) -> Response {
-        match self.exchange(request).await {
-            Ok(token) => {
-                let mut body = String::with_capacity(96);
-                let _ = write!(
-                    body,
-                    "oauth_token={}&oauth_token_secret={}",
-                    Encoded(&token.token),
-                    Encoded(token.secret.secret())
-                );
-                Response::credentials(body)
-            }
+        let refresh = request_names(request, SESSION_HANDLE_PARAM);
+        let result = if refresh {
+            self.refresh(request).await
+        } else {
+            self.exchange(request).await
+        };
+        match result {
+            Ok(token) => Response::credentials(Self::credentials_body(&token)),
             Err(e) => self.refusal(&e, "access_token"),
+        }
+    }
+
+    /// `oauth_token=…&oauth_token_secret=…`, and the session's parameters.
+    fn credentials_body(token: &AccessToken) -> String {
+        let mut body = String::with_capacity(192);
+        let _ = write!(
+            body,
+            "oauth_token={}&oauth_token_secret={}",
+            Encoded(&token.token),
+            Encoded(token.secret.secret())
+        );
+        // Counted from the token's own creation, the instant it was issued.
+        let seconds = |at: OffsetDateTime| (at - token.created_at).whole_seconds().max(0);
+        if let Some(expires_at) = token.expires_at {
+            let _ = write!(body, "&oauth_expires_in={}", seconds(expires_at));
+        }
+        if let Some(session) = &token.session {
+            let _ = write!(
+                body,
+                "&oauth_session_handle={}",
+                Encoded(session.handle.secret())
+            );
+            if let Some(at) = session.authorization_expires_at {
+                let _ = write!(body, "&oauth_authorization_expires_in={}", seconds(at));
+            }
+        }
+        body
+    }
+
+    /// A new access token's lifetime and session under the configuration:
+    /// `session` continues an existing one (a refresh).
+    fn session_terms(
+        &self,
+        now: OffsetDateTime,
+        session: Option<Session>,
+    ) -> Result<(Option<OffsetDateTime>, Option<Session>), OAuthError> {
+        let Some(config) = &self.config.sessions else {
+            return Ok((None, None));
+        };
+        let duration =
+            |d: std::time::Duration| time::Duration::try_from(d).unwrap_or(time::Duration::MAX);
+        let session = match session {
+            Some(session) => session,
+            None => Session {
+                handle: SessionHandle::new(random_token(TOKEN_BYTES)?),
+                authorization_expires_at: config
+                    .authorization_ttl
+                    .map(|ttl| now.saturating_add(duration(ttl))),
+            },
+        };
+        let expires_at = now.saturating_add(duration(config.access_token_ttl));
+        // Never past the authorization it belongs to.
+        let expires_at = session
+            .authorization_expires_at
+            .map_or(expires_at, |end| expires_at.min(end));
+        Ok((Some(expires_at), Some(session)))
+    }
+
+    /// The OAuth Session extension's refresh (see [`Provider::access_token`]).
+    async fn refresh(&self, request: &Request<'_>) -> Result<AccessToken, OAuthError> {
+        let signed = self.precheck(request, &["oauth_token", SESSION_HANDLE_PARAM])?;
+        if self.config.sessions.is_none() {
+            return Err(OAuthError::refused(
+                ProtocolError::new(Problem::ParameterRejected)
+                    .with_advice("this provider does not issue sessions"),
+                Reason::Protocol,
+            ));
+        }
+        let handle = single_param(&signed, SESSION_HANDLE_PARAM)
+            .map_err(|e| OAuthError::refused(e, Reason::Protocol))?
+            .unwrap_or_default();
+        let host = normalized_host(request.scheme, request.authority)
+            .map_err(|e| OAuthError::refused(e, Reason::Protocol))?;
+        let consumer = self.consumers.get(signed.consumer_key().unwrap_or(""));
+        let record = self
+            .store
+            .get_access_token(signed.token().unwrap_or(""))
+            .await?;
+        let old = self
+            .verify_with_token(request, &signed, consumer.as_deref(), record, |r| {
+                (&r.consumer_key, &r.secret)
+            })
+            .await?;
+        let now = self.now();
+        if let AccessTokenState::Revoked { .. } = old.state {
+            return Err(OAuthError::refused(Problem::TokenRevoked, Reason::Revoked));
+        }
+        if old.host != host {
+            return Err(OAuthError::refused(
+                Problem::TokenRejected,
+                Reason::WrongHost,
+            ));
+        }
+        let session = match &old.session {
+            Some(session) if session.handle.ct_eq(&handle) => session.clone(),
+            _ => {
+                return Err(OAuthError::refused(
+                    ProtocolError::new(Problem::TokenRejected)
+                        .with_advice("the session handle does not belong to this token"),
+                    Reason::WrongSessionHandle,
+                ));
+            }
+        };
+        if session.is_expired(now) {
+            return Err(OAuthError::refused(
+                ProtocolError::new(Problem::TokenExpired)
+                    .with_advice("the authorization has ended: ask the user again"),
+                Reason::AuthorizationExpired,
+            ));
+        }
+        let (expires_at, session) = self.session_terms(now, Some(session))?;
+        let next = AccessToken {
+            token: random_token(TOKEN_BYTES)?,
+            secret: TokenSecret::new(random_token(TOKEN_BYTES)?),
+            created_at: now,
+            expires_at,
+            session,
+            ..old.clone()
+        };
+        if self
+            .store
+            .refresh_access_token(&old.token, now, &next)
+            .await?
+        {
+            tracing::info!(consumer = %next.consumer_key, host = %next.host, "refreshed access token");
+            Ok(next)
+        } else {
+            // Another request refreshed (or the user revoked) it first.
+            Err(OAuthError::refused(Problem::TokenRevoked, Reason::Revoked))
         }
     }
 
@@ -47,26 +203,11 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             .store
             .get_request_token(signed.token().unwrap_or(""))
             .await?;
-        let (record, reason) = match record {
-            Some(r) if consumer.as_ref().is_some_and(|c| c.key == r.consumer_key) => {
-                (Some(r), Reason::UnknownToken)
-            }
-            Some(_) => (None, Reason::TokenOfAnotherConsumer),
-            None => (None, Reason::UnknownToken),
-        };
-        self.verify_signed(
-            &signed,
-            consumer.as_deref(),
-            Some(record.as_ref().map(|r| &r.secret)),
-            reason,
-        )
-        .await?;
-        let Some(record) = record else {
-            return Err(OAuthError::refused(
-                Problem::SignatureInvalid,
-                Reason::UnknownToken,
-            ));
-        };
+        let record = self
+            .verify_with_token(request, &signed, consumer.as_deref(), record, |r| {
+                (&r.consumer_key, &r.secret)
+            })
+            .await?;
         if record.host != host {
             return Err(OAuthError::refused(
                 Problem::TokenRejected,
@@ -88,6 +229,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 ))
             }
             Ok(Ok((exchanged, user))) => {
+                let (expires_at, session) = self.session_terms(now, None)?;
                 let access = AccessToken {
                     token: random_token(TOKEN_BYTES)?,
                     secret: TokenSecret::new(random_token(TOKEN_BYTES)?),
@@ -96,6 +238,8 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                     user,
                     scope: record.scope.clone(),
                     created_at: now,
+                    expires_at,
+                    session,
                     state: AccessTokenState::Active,
                 };
                 if self

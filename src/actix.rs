@@ -13,8 +13,8 @@
 //!   entirely their own use [`OAuth::token_endpoints`] and the `Provider`'s
 //!   authorize functions instead.
 //! - [`OAuth::middleware`] (`App::wrap`) refuses requests whose origin is not
-//!   served here, reads form-encoded bodies (only those, up to the configured
-//!   limit) and puts them back for the handler untouched, and gives handlers
+//!   served here, reads form-encoded bodies and any body of a request naming
+//!   `oauth_body_hash` (only those, up to the configured limit) and puts them back for the handler untouched, and gives handlers
 //!   the [`OAuthUser`], [`MaybeOAuthUser`] and [`OAuthConsumer`] extractors.
 //!   It verifies lazily: the first extractor that asks runs
 //!   [`Provider::authenticate`] (§3), and the verdict is kept in the
@@ -233,7 +233,8 @@ impl<S: TokenStore + 'static, N: NonceStore + 'static> OAuth<S, N> {
 
     /// The middleware that gives the routes it wraps [`OAuthUser`],
     /// [`MaybeOAuthUser`] and [`OAuthConsumer`]: it refuses requests to
-    /// origins not served here (400), reads form-encoded bodies up to the
+    /// origins not served here (400), reads form-encoded bodies — and the
+    /// body of any type of a request that names `oauth_body_hash` — up to the
     /// provider's `limits.max_form_body_bytes` (413 past it) and puts them
     /// back untouched, and verifies on demand. Handlers also find the
     /// request's [`ResolvedOrigin`] in its extensions
@@ -376,15 +377,20 @@ fn raw_target(request: &HttpRequest) -> &str {
     request.uri().path_and_query().map_or("/", |pq| pq.as_str())
 }
 
-/// Reads the body only if it is `application/x-www-form-urlencoded`, up to
-/// `limit` bytes: `None` for any other body (left unread), 413 past the
-/// limit, 400 if it cannot be read.
+/// Reads the body only if it is `application/x-www-form-urlencoded` — or,
+/// given the request target, of any type when the request names
+/// `oauth_body_hash` — up to `limit` bytes: `None` for any other body (left
+/// unread), 413 past the limit, 400 if it cannot be read.
 async fn read_form_body(
     headers: &HeaderMap,
     payload: &mut Payload,
     limit: usize,
+    hashed_target: Option<&str>,
 ) -> Result<Option<Bytes>, HttpResponse> {
-    if !header_str(headers, "content-type").is_some_and(is_form_urlencoded) {
+    let hashed = hashed_target.is_some_and(|target| {
+        adapter::names_body_hash(header_str(headers, "authorization"), target)
+    });
+    if !hashed && !header_str(headers, "content-type").is_some_and(is_form_urlencoded) {
         return Ok(None);
     }
     let declared = header_str(headers, "content-length").and_then(|v| v.parse::<u64>().ok());
@@ -467,7 +473,8 @@ async fn token_endpoint<S: TokenStore + 'static, N: NonceStore + 'static>(
         Err(e) => return misdirected(&e),
     };
     let limit = shared.provider.config().limits.max_form_body_bytes;
-    let form = match read_form_body(request.headers(), &mut payload, limit).await {
+    let target = Some(raw_target(&request));
+    let form = match read_form_body(request.headers(), &mut payload, limit, target).await {
         Ok(form) => form.unwrap_or_default(),
         Err(response) => return response,
     };
@@ -509,6 +516,7 @@ where
             request.headers(),
             &mut payload,
             adapter::MAX_CONSENT_FORM_BYTES,
+            None,
         )
         .await
         {
@@ -649,21 +657,22 @@ where
                 Err(e) => return Ok(request.into_response(misdirected(&e)).map_into_right_body()),
             };
             let mut payload = request.take_payload();
-            let form =
-                match read_form_body(request.headers(), &mut payload, shared.body_limit).await {
-                    Ok(Some(bytes)) => {
-                        // Hand the handler the very bytes that were signed.
-                        request.set_payload(Payload::from(bytes.clone()));
-                        bytes
-                    }
-                    Ok(None) => {
-                        request.set_payload(payload);
-                        Bytes::new()
-                    }
-                    Err(response) => {
-                        return Ok(request.into_response(response).map_into_right_body());
-                    }
-                };
+            let target = Some(raw_target(request.request()));
+            let read = read_form_body(request.headers(), &mut payload, shared.body_limit, target);
+            let form = match read.await {
+                Ok(Some(bytes)) => {
+                    // Hand the handler the very bytes that were signed.
+                    request.set_payload(Payload::from(bytes.clone()));
+                    bytes
+                }
+                Ok(None) => {
+                    request.set_payload(payload);
+                    Bytes::new()
+                }
+                Err(response) => {
+                    return Ok(request.into_response(response).map_into_right_body());
+                }
+            };
             let verdict = Verdict::new(&shared, request.request(), &origin, form);
             request.extensions_mut().insert(verdict);
             request.extensions_mut().insert(origin);

@@ -172,6 +172,18 @@ pub fn carries_oauth_credentials(
             .is_some_and(names_oauth)
 }
 
+/// Whether a request names `oauth_body_hash` (the Request Body Hash
+/// extension) in its `Authorization` header or query: then its body, of any
+/// content type, must be read (within the form-body limit) to verify it.
+/// Adapters read form-encoded bodies anyway; other bodies only then.
+pub fn names_body_hash(authorization: Option<&str>, target: &str) -> bool {
+    let query = target.split_once('?').map_or("", |(_, q)| q);
+    authorization.is_some_and(|h| h.contains(crate::body_hash::BODY_HASH_PARAM))
+        || query
+            .split('&')
+            .any(|pair| pair.split('=').next() == Some(crate::body_hash::BODY_HASH_PARAM))
+}
+
 /// Whether `presented` is the session's CSRF token, compared in constant
 /// time. An empty expected token never matches.
 pub fn csrf_matches(expected: &str, presented: Option<&str>) -> bool {
@@ -216,6 +228,50 @@ pub struct ConsentPage<'a> {
     pub action: &'a str,
     /// The host the user is on (`example.com`, `localhost:8080`).
     pub site: &'a str,
+    /// Display hints the consumer put on the authorize URL (`hd`, `hl`,
+    /// `btmpl`), for a renderer that wants them.
+    pub hints: &'a AuthorizeHints,
+}
+
+/// Google's optional display hints on the authorize URL (RFC 5849 §2.2 lets
+/// a provider define more parameters): accepted, never required, passed to
+/// the consent renderer as sent. Each is at most [`AuthorizeHints::MAX_LEN`]
+/// bytes of visible ASCII, else dropped; they are untrusted text: escape them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuthorizeHints {
+    /// `hd`: the hosted domain the consumer expects the user to sign in with
+    /// (e.g. `example.com`).
+    pub hd: Option<String>,
+    /// `hl`: the language to show the page in (e.g. `en`, `pt-BR`).
+    pub hl: Option<String>,
+    /// `btmpl`: the page template, e.g. `mobile` for a small screen.
+    pub btmpl: Option<String>,
+}
+
+impl AuthorizeHints {
+    /// Longest accepted value, in bytes.
+    pub const MAX_LEN: usize = 255;
+
+    /// Reads the hints from decoded query pairs.
+    pub fn from_pairs(pairs: &[(String, String)]) -> Self {
+        let get = |name: &str| {
+            pairs
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v)
+                .filter(|v| {
+                    !v.is_empty()
+                        && v.len() <= Self::MAX_LEN
+                        && v.bytes().all(|b| b.is_ascii_graphic())
+                })
+                .cloned()
+        };
+        Self {
+            hd: get("hd"),
+            hl: get("hl"),
+            btmpl: get("btmpl"),
+        }
+    }
 }
 
 /// Why the authorize step shows an error page.
@@ -401,6 +457,13 @@ fn consent_html(page: &ConsentPage<'_>) -> String {
              checked. Allow it only if you started this from an app you trust.</p>"
         );
     }
+    if let Some(hd) = &page.hints.hd {
+        let _ = write!(
+            body,
+            "<p class=\"muted\">The app asked for an account on <strong>{}</strong>.</p>",
+            escape_html(hd)
+        );
+    }
     let _ = write!(
         body,
         "<p>Signed in as <strong>{}</strong>.</p>\
@@ -540,6 +603,7 @@ where
         .split_once('?')
         .unwrap_or((request.target, ""));
     let query = parse_form(query);
+    let hints = AuthorizeHints::from_pairs(&query);
     let field = |pairs: &[(String, String)], name: &str| {
         pairs
             .iter()
@@ -569,10 +633,24 @@ where
             return Ok(page(&AuthorizePage::Error(PageError::Authorize(&e))));
         }
     };
-    let return_to = format!(
+    let mut return_to = format!(
         "{path}?{TOKEN_FIELD}={}",
         crate::encoding::percent_encode(&token)
     );
+    // The display hints survive a detour through the login page.
+    for (name, value) in [
+        ("hd", &hints.hd),
+        ("hl", &hints.hl),
+        ("btmpl", &hints.btmpl),
+    ] {
+        if let Some(value) = value {
+            let _ = write!(
+                return_to,
+                "&{name}={}",
+                crate::encoding::percent_encode(value)
+            );
+        }
+    }
     let signed_in = signed_in(return_to).await?;
     // Only a posted form decides; a link never does.
     let Some(decision) = field(&form, DECISION_FIELD) else {
@@ -582,6 +660,7 @@ where
             csrf_token: &signed_in.csrf_token,
             action: path,
             site: &site,
+            hints: &hints,
         })));
     };
     if !csrf_matches(&signed_in.csrf_token, field(&form, CSRF_FIELD).as_deref()) {
@@ -658,6 +737,10 @@ mod tests {
             csrf_token: "c\"srf",
             action: "/_ah/OAuthAuthorizeToken",
             site: "example.com",
+            hints: &AuthorizeHints {
+                hd: Some("<b>corp.example</b>".into()),
+                ..AuthorizeHints::default()
+            },
         }));
         assert_eq!(page.status, 200);
         assert!(!page.body.contains("<script>"), "{}", page.body);
@@ -667,6 +750,7 @@ mod tests {
         assert!(page.body.contains("value=\"tok&quot;en\""));
         assert!(page.body.contains("value=\"c&quot;srf\""));
         assert!(page.body.contains("<strong>https://app.example</strong>"));
+        assert!(page.body.contains("&lt;b&gt;corp.example&lt;/b&gt;"));
         assert_eq!(page.header("x-frame-options"), Some("DENY"));
         assert!(
             page.header("content-security-policy")
@@ -680,6 +764,7 @@ mod tests {
             csrf_token: "c",
             action: "/a",
             site: "example.com",
+            hints: &AuthorizeHints::default(),
         }));
         assert!(!page.body.contains("Unverified app"));
         assert!(page.body.contains("Registered &lt;App&gt;"));
@@ -696,6 +781,7 @@ mod tests {
             csrf_token: "c",
             action: "/a",
             site: "example.com",
+            hints: &AuthorizeHints::default(),
         }));
         let shown = format!("Photos{}…", "x".repeat(MAX_APP_NAME_CHARS - 6));
         assert!(
@@ -743,6 +829,35 @@ mod tests {
             Some("a=oauth_"),
             Some(b"x=1")
         ));
+    }
+
+    #[test]
+    fn hints_are_read_and_bounded() {
+        let pairs = |list: &[(&str, &str)]| {
+            list.iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect::<Vec<_>>()
+        };
+        let hints = AuthorizeHints::from_pairs(&pairs(&[
+            ("hd", "corp.example"),
+            ("hl", "pt-BR"),
+            ("btmpl", "mobile"),
+        ]));
+        assert_eq!(hints.hd.as_deref(), Some("corp.example"));
+        assert_eq!(hints.hl.as_deref(), Some("pt-BR"));
+        assert_eq!(hints.btmpl.as_deref(), Some("mobile"));
+        let long = "x".repeat(AuthorizeHints::MAX_LEN + 1);
+        let hints =
+            AuthorizeHints::from_pairs(&pairs(&[("hd", &long), ("hl", "a b"), ("btmpl", "")]));
+        assert_eq!(hints, AuthorizeHints::default());
+    }
+
+    #[test]
+    fn detects_body_hashes() {
+        assert!(names_body_hash(Some("OAuth oauth_body_hash=\"x\""), "/a"));
+        assert!(names_body_hash(None, "/a?b=1&oauth_body_hash=x"));
+        assert!(!names_body_hash(None, "/a?b=oauth_body_hash"));
+        assert!(!names_body_hash(Some("OAuth oauth_token=\"t\""), "/a"));
     }
 
     #[test]

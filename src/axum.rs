@@ -9,8 +9,9 @@
 //!   shows the `oob` verifier). Hosts that want the authorize step entirely
 //!   their own use [`OAuth::token_router`] and the `Provider`'s authorize
 //!   functions instead.
-//! - [`OAuth::layer`] buffers form-encoded bodies (only those, up to the
-//!   configured limit), refuses requests whose origin is not served here,
+//! - [`OAuth::layer`] buffers form-encoded bodies, and any body of a request
+//!   naming `oauth_body_hash` (only those, up to the configured limit),
+//!   refuses requests whose origin is not served here,
 //!   and gives handlers the [`OAuthUser`] / `Option<OAuthUser>` /
 //!   [`OAuthConsumer`] extractors. It verifies lazily: the first extractor
 //!   that asks runs [`Provider::authenticate`] (§3), and the verdict is kept
@@ -233,7 +234,8 @@ impl<S: TokenStore + 'static, N: NonceStore + 'static> OAuth<S, N> {
 
     /// The layer that gives the routes it wraps [`OAuthUser`],
     /// `Option<OAuthUser>` and [`OAuthConsumer`]: it refuses requests to
-    /// origins not served here (400), buffers form-encoded bodies up to the
+    /// origins not served here (400), buffers form-encoded bodies — and the
+    /// body of any type of a request that names `oauth_body_hash` — up to the
     /// provider's `limits.max_form_body_bytes` (413 past it) and passes them
     /// on untouched, and verifies on demand. Handlers also find the
     /// request's [`ResolvedOrigin`] in its extensions
@@ -336,14 +338,22 @@ enum BodyOutcome {
     Other(Body),
 }
 
-/// Reads the body only if it is `application/x-www-form-urlencoded`, up to
-/// `limit` bytes: 413 past it, 400 if it cannot be read.
+/// Reads the body only if it is `application/x-www-form-urlencoded` — or,
+/// with `hashed`, of any type when the request names `oauth_body_hash` — up
+/// to `limit` bytes: 413 past it, 400 if it cannot be read.
 async fn read_form_body(
-    headers: &HeaderMap,
+    parts: &Parts,
     body: Body,
     limit: usize,
+    hashed: bool,
 ) -> Result<BodyOutcome, AxumResponse> {
-    if !header_str(headers, header::CONTENT_TYPE).is_some_and(is_form_urlencoded) {
+    let headers = &parts.headers;
+    let hashed = hashed
+        && adapter::names_body_hash(
+            header_str(headers, header::AUTHORIZATION),
+            raw_target(parts),
+        );
+    if !hashed && !header_str(headers, header::CONTENT_TYPE).is_some_and(is_form_urlencoded) {
         return Ok(BodyOutcome::Other(body));
     }
     let declared = header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
@@ -417,7 +427,7 @@ async fn token_endpoint<S: TokenStore + 'static, N: NonceStore + 'static>(
         Err(e) => return misdirected(&e),
     };
     let limit = endpoints.provider.config().limits.max_form_body_bytes;
-    let form = match read_form_body(&parts.headers, body, limit).await {
+    let form = match read_form_body(&parts, body, limit, true).await {
         Ok(BodyOutcome::Form(bytes)) => bytes,
         Ok(BodyOutcome::Other(_)) => Bytes::new(),
         Err(response) => return response,
@@ -448,7 +458,7 @@ where
         Err(e) => return misdirected(&e),
     };
     let form = if parts.method == Method::POST {
-        match read_form_body(&parts.headers, body, adapter::MAX_CONSENT_FORM_BYTES).await {
+        match read_form_body(&parts, body, adapter::MAX_CONSENT_FORM_BYTES, false).await {
             Ok(BodyOutcome::Form(bytes)) => bytes,
             Ok(BodyOutcome::Other(_)) => Bytes::new(),
             Err(response) => return response,
@@ -582,7 +592,8 @@ where
                 Ok(origin) => origin,
                 Err(e) => return Ok(misdirected(&e)),
             };
-            let (body, form) = match read_form_body(&parts.headers, body, shared.body_limit).await {
+            let read = read_form_body(&parts, body, shared.body_limit, true).await;
+            let (body, form) = match read {
                 Ok(BodyOutcome::Form(bytes)) => (Body::from(bytes.clone()), bytes),
                 Ok(BodyOutcome::Other(body)) => (body, Bytes::new()),
                 Err(response) => return Ok(response),

@@ -23,13 +23,41 @@ pub struct ProviderConfig {
     /// Size limits on requests. Defaults to [`Limits::default`].
     pub limits: Limits,
     /// Signature methods accepted at all (each consumer narrows this further).
-    /// Defaults to HMAC-SHA1, HMAC-SHA256, HMAC-SHA512; PLAINTEXT is off.
+    /// Defaults to HMAC-SHA1, HMAC-SHA256, HMAC-SHA512, and with feature
+    /// `rsa` RSA-SHA1 and RSA-SHA256 (which only consumers registered with a
+    /// key can use); PLAINTEXT is off.
     pub signature_methods: Vec<SignatureMethod>,
     /// Wrong verifiers tolerated before a request token is burned.
     /// Defaults to 3.
     pub max_verifier_attempts: u32,
+    /// The OAuth Session extension (Yahoo-style expiring access tokens with
+    /// a session handle to refresh them). Defaults to `None`: App Engine's
+    /// access tokens, valid until revoked.
+    pub sessions: Option<SessionConfig>,
     /// Settings that weaken security. Defaults to none of them.
     pub dangerous: DangerousConfig,
+}
+
+/// How access tokens expire and refresh under the OAuth Session extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SessionConfig {
+    /// How long an access token works (`oauth_expires_in`). Defaults to one
+    /// hour (Yahoo's).
+    pub access_token_ttl: Duration,
+    /// How long the user's authorization lasts across refreshes
+    /// (`oauth_authorization_expires_in`), from the first access token.
+    /// `None`: until revoked. Defaults to 30 days.
+    pub authorization_ttl: Option<Duration>,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            access_token_ttl: Duration::from_secs(3600),
+            authorization_ttl: Some(Duration::from_secs(30 * 24 * 3600)),
+        }
+    }
 }
 
 impl Default for ProviderConfig {
@@ -43,8 +71,13 @@ impl Default for ProviderConfig {
                 SignatureMethod::HmacSha1,
                 SignatureMethod::HmacSha256,
                 SignatureMethod::HmacSha512,
+                #[cfg(feature = "rsa")]
+                SignatureMethod::RsaSha1,
+                #[cfg(feature = "rsa")]
+                SignatureMethod::RsaSha256,
             ],
             max_verifier_attempts: 3,
+            sessions: None,
             dangerous: DangerousConfig::default(),
         }
     }

@@ -30,14 +30,34 @@ pub struct Consumer {
     /// is only accepted over TLS unless configured otherwise).
     pub signature_methods: Vec<SignatureMethod>,
     /// Whether this consumer may make two-legged requests (signed with its
-    /// own credentials only, no token). Defaults to false.
+    /// own credentials only, no token): the handler sees the consumer and no
+    /// user. Defaults to false.
     pub two_legged: bool,
+    /// Domains whose users this consumer may act for without their token, by
+    /// naming one in `xoauth_requestor_id=user@domain` on a two-legged
+    /// request (Google Apps' trusted two-legged OAuth). Exact, case-insensitive
+    /// matches of the part after the last `@`; the host's requestor lookup
+    /// (`Provider::with_requestor_lookup`) must still know the user.
+    /// Independent of [`Consumer::two_legged`]. Defaults to none.
+    pub requestor_domains: Vec<String>,
+    /// Whether every request from this consumer without a form-encoded body
+    /// must carry `oauth_body_hash` (the Request Body Hash extension), as
+    /// LTI and payment APIs require. Without it, a request is refused with
+    /// 400 `parameter_absent`. A hash that is sent is always checked.
+    /// Defaults to false.
+    pub body_hash_required: bool,
     /// Whether the consumer is enabled. A disabled consumer is refused with
     /// 401 `consumer_key_refused`. Defaults to true.
     pub enabled: bool,
     /// Whether this is the unregistered `anonymous` consumer, whose consent
     /// page warns that the app is unverified.
     pub unverified: bool,
+    /// The consumer's registered RSA public key (feature `rsa`). A consumer
+    /// with a key signs with RSA-SHA1 / RSA-SHA256 only: HMAC and PLAINTEXT
+    /// requests are refused whatever its `secret` and `signature_methods`
+    /// say. Defaults to none.
+    #[cfg(feature = "rsa")]
+    pub rsa_key: Option<crate::rsa::ConsumerPublicKey>,
 }
 
 impl Consumer {
@@ -58,8 +78,29 @@ impl Consumer {
                 SignatureMethod::HmacSha512,
             ],
             two_legged: false,
+            requestor_domains: Vec::new(),
+            body_hash_required: false,
             enabled: true,
             unverified: false,
+            #[cfg(feature = "rsa")]
+            rsa_key: None,
+        }
+    }
+
+    /// A consumer that signs with RSA (RFC 5849 §3.4.3; feature `rsa`), as
+    /// Google's registrations did: `public_key` verifies its signatures,
+    /// RSA-SHA1 and RSA-SHA256 are its only methods, and it has no shared
+    /// secret at all (none is derived from the key).
+    #[cfg(feature = "rsa")]
+    pub fn rsa(
+        key: impl Into<String>,
+        public_key: crate::rsa::ConsumerPublicKey,
+        display_name: impl Into<String>,
+    ) -> Self {
+        Self {
+            signature_methods: SignatureMethod::RSA.to_vec(),
+            rsa_key: Some(public_key),
+            ..Self::new(key, "", display_name)
         }
     }
 
@@ -93,6 +134,37 @@ impl Consumer {
     /// Allows or forbids two-legged requests.
     pub fn two_legged(mut self, allowed: bool) -> Self {
         self.two_legged = allowed;
+        self
+    }
+
+    /// Trusts this consumer to act for the users of `domain` with
+    /// `xoauth_requestor_id` (see [`Consumer::requestor_domains`]).
+    pub fn act_for_domain(mut self, domain: impl Into<String>) -> Self {
+        self.requestor_domains.push(domain.into());
+        self
+    }
+
+    /// Whether this consumer may act for `requestor` (`user@domain`): the
+    /// address is well-formed and its domain is one the host trusts this
+    /// consumer for.
+    pub fn may_act_for(&self, requestor: &str) -> bool {
+        let Some((local, domain)) = requestor.rsplit_once('@') else {
+            return false;
+        };
+        !local.is_empty()
+            && !local.contains('@')
+            && !domain.is_empty()
+            && !requestor.bytes().any(|b| b.is_ascii_control() || b == b' ')
+            && self
+                .requestor_domains
+                .iter()
+                .any(|trusted| trusted.eq_ignore_ascii_case(domain))
+    }
+
+    /// Requires `oauth_body_hash` on every request without a form body
+    /// (see [`Consumer::body_hash_required`]).
+    pub fn require_body_hash(mut self, required: bool) -> Self {
+        self.body_hash_required = required;
         self
     }
 
@@ -219,6 +291,21 @@ mod tests {
         assert!(!a.allows_callback("javascript://%0Aalert(1)"));
         assert!(!a.allows_callback("https:///nohost"));
         assert!(!Consumer::new("k", "s", "n").allows_callback("https://x.example/"));
+    }
+
+    #[test]
+    fn requestors_must_be_in_a_trusted_domain() {
+        let c = Consumer::new("k", "s", "App").act_for_domain("Example.com");
+        assert!(c.may_act_for("alice@example.com"));
+        assert!(c.may_act_for("alice@EXAMPLE.COM"));
+        assert!(!c.may_act_for("alice@evil.example.com"));
+        assert!(!c.may_act_for("alice@example.com.evil"));
+        assert!(!c.may_act_for("example.com"));
+        assert!(!c.may_act_for("@example.com"));
+        assert!(!c.may_act_for("a b@example.com"));
+        assert!(!c.may_act_for("a@evil.com@example.com"));
+        assert!(!c.may_act_for("a@example.com\n"));
+        assert!(!Consumer::new("k", "s", "App").may_act_for("alice@example.com"));
     }
 
     #[test]

@@ -71,6 +71,20 @@ pub enum Reason {
     TwoLeggedNotAllowed,
     /// A two-legged request has no user behind it.
     NoUser,
+    /// `xoauth_requestor_id` names a user of a domain the consumer is not
+    /// trusted for (or is not an address).
+    RequestorNotAllowed,
+    /// `xoauth_requestor_id` names a user the host's requestor lookup does
+    /// not know (or the host has none).
+    UnknownRequestor,
+    /// `oauth_body_hash` does not match the body.
+    BodyHashMismatch,
+    /// The access token's lifetime (OAuth Session extension) has passed.
+    AccessTokenExpired,
+    /// The session handle does not belong to the token being refreshed.
+    WrongSessionHandle,
+    /// The session's authorization has ended: no more refreshes.
+    AuthorizationExpired,
 }
 
 /// A request the provider refuses (App Engine's `OAuthRequestError`).
@@ -89,6 +103,8 @@ impl OAuthRequestError {
                 Reason::ConsumerDisabled
                 | Reason::TwoLeggedNotAllowed
                 | Reason::NoUser
+                | Reason::RequestorNotAllowed
+                | Reason::UnknownRequestor
                 | Reason::MethodNotAllowedForConsumer,
                 _,
             ) => OAuthRequestErrorKind::NotAllowed,
@@ -226,6 +242,8 @@ pub struct OAuthContext {
     pub(crate) user: Option<User>,
     pub(crate) consumer_key: String,
     pub(crate) token: Option<String>,
+    pub(crate) requestor_id: Option<String>,
+    pub(crate) scope: Option<String>,
 }
 
 impl OAuthContext {
@@ -254,5 +272,20 @@ impl OAuthContext {
     /// The access token used, if any (none for a two-legged request).
     pub fn token(&self) -> Option<&str> {
         self.token.as_deref()
+    }
+
+    /// The `scope` the consumer sent when it asked for the request token
+    /// behind this access token, as sent (App Engine accepts and ignores it;
+    /// a host that wants finer grants can enforce it here). `None` without
+    /// an access token or when none was sent.
+    pub fn scope(&self) -> Option<&str> {
+        self.scope.as_deref()
+    }
+
+    /// For a two-legged request made on a user's behalf, the
+    /// `xoauth_requestor_id` it named (the user is then
+    /// [`OAuthContext::get_current_user`]).
+    pub fn requestor_id(&self) -> Option<&str> {
+        self.requestor_id.as_deref()
     }
 }

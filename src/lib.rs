@@ -119,6 +119,8 @@
 //!   current OAuth user.
 //! - `sqlite` (`sqlite-bundled` to compile SQLite in), `postgres`, `redis`:
 //!   stores for one process and for many.
+//! - `rsa`: RSA-SHA1 and RSA-SHA256 with a consumer's registered public key
+//!   (`Consumer::rsa`, `ConsumerPublicKey`).
 //! - `test-util`: the store conformance suite, `oauth1_provider::testing`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -132,6 +134,7 @@ mod authorize;
 #[cfg(feature = "axum")]
 pub mod axum;
 mod base_string;
+mod body_hash;
 mod clock;
 mod config;
 mod consumer;
@@ -150,6 +153,8 @@ mod redis_store;
 mod request;
 mod request_token_endpoint;
 mod response;
+#[cfg(feature = "rsa")]
+mod rsa;
 mod secret;
 pub mod signature;
 mod signer;
@@ -165,8 +170,9 @@ mod user;
 pub use authorization_header::{AuthorizationHeader, HeaderError, format_authorization_header};
 pub use authorize::{Approval, AuthorizeError, Denial, PendingAuthorization};
 pub use base_string::base_string_uri;
+pub use body_hash::{BODY_HASH_PARAM, body_hash, verify_body_hash};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{DangerousConfig, ProviderConfig};
+pub use config::{DangerousConfig, ProviderConfig, SessionConfig};
 pub use consumer::{ANONYMOUS_CONSUMER_KEY, Consumer, ConsumerRegistry};
 pub use encoding::percent_encode;
 pub use error::{Problem, ProtocolError};
@@ -183,7 +189,9 @@ pub use random::RandomError;
 pub use redis_store::RedisNonceStore;
 pub use request::{Request, is_form_urlencoded};
 pub use response::{FORM_CONTENT_TYPE, Response, parse_form};
-pub use secret::{ConsumerSecret, TokenSecret, Verifier};
+#[cfg(feature = "rsa")]
+pub use rsa::{ConsumerPrivateKey, ConsumerPublicKey, KeyError, MAX_RSA_BITS, MIN_RSA_BITS};
+pub use secret::{ConsumerSecret, SessionHandle, TokenSecret, Verifier};
 pub use signature::SignatureMethod;
 pub use signer::{SignError, Signer};
 #[cfg(feature = "sqlite")]
@@ -191,7 +199,7 @@ pub use sqlite_store::SqliteStore;
 pub use store::{MemoryStore, StoreError};
 pub use timestamp::TimestampWindow;
 pub use token::{
-    AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState, StateTag,
+    AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState, Session, StateTag,
     TransitionError,
 };
 pub use user::User;

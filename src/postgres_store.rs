@@ -10,10 +10,10 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use tokio_postgres::{NoTls, Row};
 
-use crate::secret::{TokenSecret, Verifier};
+use crate::secret::{SessionHandle, TokenSecret, Verifier};
 use crate::store::{NonceKey, NonceOutcome, NonceStore, StoreError, TokenStore};
 use crate::token::{
-    AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState, StateTag,
+    AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState, Session, StateTag,
 };
 use crate::user::User;
 
@@ -80,6 +80,14 @@ const MIGRATIONS: &[&str] = &[
         expires_at BIGINT  NOT NULL        -- unix seconds
     );
     CREATE INDEX oauth1_nonces_expires_at ON oauth1_nonces (expires_at);
+    "#,
+    // Version 2: the OAuth Session extension (expiring access tokens).
+    r#"
+    ALTER TABLE oauth1_access_tokens
+        ADD COLUMN expires_at               BIGINT,  -- unix seconds; NULL: never
+        ADD COLUMN session_handle           TEXT,    -- NULL: no session
+        ADD COLUMN authorization_expires_at BIGINT,  -- unix seconds
+        ADD CHECK (session_handle IS NOT NULL OR authorization_expires_at IS NULL);
     "#,
 ];
 
@@ -446,7 +454,8 @@ fn request_token_from_row(r: &Row) -> Result<RequestToken, StoreError> {
 }
 
 const ACCESS_TOKEN_COLUMNS: &str = "token, secret, consumer_key, host, user_email, user_id, \
-    user_admin, user_auth_domain, scope, created_at, revoked_at";
+    user_admin, user_auth_domain, scope, created_at, revoked_at, expires_at, session_handle, \
+    authorization_expires_at";
 
 fn access_token_from_row(r: &Row) -> Result<AccessToken, StoreError> {
     let get_err = |e| db(e);
@@ -464,6 +473,22 @@ fn access_token_from_row(r: &Row) -> Result<AccessToken, StoreError> {
         },
         scope: text(r.try_get(8).map_err(get_err)?, "scope")?,
         created_at: from_unix(r.try_get(9).map_err(get_err)?, "created_at")?,
+        expires_at: r
+            .try_get::<_, Option<i64>>(11)
+            .map_err(get_err)?
+            .map(|at| from_unix(at, "expires_at"))
+            .transpose()?,
+        session: match r.try_get::<_, Option<String>>(12).map_err(get_err)? {
+            None => None,
+            Some(handle) => Some(Session {
+                handle: SessionHandle::new(handle),
+                authorization_expires_at: r
+                    .try_get::<_, Option<i64>>(13)
+                    .map_err(get_err)?
+                    .map(|at| from_unix(at, "authorization_expires_at"))
+                    .transpose()?,
+            }),
+        },
         state: match revoked_at {
             None => AccessTokenState::Active,
             Some(at) => AccessTokenState::Revoked {
@@ -471,6 +496,48 @@ fn access_token_from_row(r: &Row) -> Result<AccessToken, StoreError> {
             },
         },
     })
+}
+
+/// Inserts an access token, on a pooled client or inside a transaction (a
+/// macro for the reason `cas_request_token!` is one).
+macro_rules! insert_access_token {
+    ($client:expr, $access:expr) => {{
+        let access: &AccessToken = $access;
+        let revoked_at = match access.state {
+            AccessTokenState::Active => None,
+            AccessTokenState::Revoked { at } => Some(unix(at)),
+        };
+        let session = access.session.as_ref();
+        let stmt = $client
+            .prepare_cached(&format!(
+                "INSERT INTO oauth1_access_tokens ({ACCESS_TOKEN_COLUMNS}) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+            ))
+            .await
+            .map_err(db)?;
+        $client
+            .execute(
+                &stmt,
+                &[
+                    &access.token,
+                    &access.secret.secret(),
+                    &access.consumer_key,
+                    &access.host,
+                    &access.user.email,
+                    &access.user.user_id,
+                    &access.user.admin,
+                    &access.user.auth_domain,
+                    &access.scope.as_deref().map(str::as_bytes),
+                    &unix(access.created_at),
+                    &revoked_at,
+                    &access.expires_at.map(unix),
+                    &session.map(|s| s.handle.secret()),
+                    &session.and_then(|s| s.authorization_expires_at).map(unix),
+                ],
+            )
+            .await
+            .map_err(db)?;
+    }};
 }
 
 /// Compare-and-set of a whole request-token record on its state tag, in one
@@ -600,35 +667,7 @@ impl TokenStore for PostgresStore {
             tx.rollback().await.map_err(db)?;
             return Ok(false);
         }
-        let revoked_at = match access.state {
-            AccessTokenState::Active => None,
-            AccessTokenState::Revoked { at } => Some(unix(at)),
-        };
-        let stmt = tx
-            .prepare_cached(&format!(
-                "INSERT INTO oauth1_access_tokens ({ACCESS_TOKEN_COLUMNS}) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-            ))
-            .await
-            .map_err(db)?;
-        tx.execute(
-            &stmt,
-            &[
-                &access.token,
-                &access.secret.secret(),
-                &access.consumer_key,
-                &access.host,
-                &access.user.email,
-                &access.user.user_id,
-                &access.user.admin,
-                &access.user.auth_domain,
-                &access.scope.as_deref().map(str::as_bytes),
-                &unix(access.created_at),
-                &revoked_at,
-            ],
-        )
-        .await
-        .map_err(db)?;
+        insert_access_token!(&tx, access);
         tx.commit().await.map_err(db)?;
         Ok(true)
     }
@@ -643,6 +682,33 @@ impl TokenStore for PostgresStore {
             .map_err(db)?;
         let row = client.query_opt(&stmt, &[&token]).await.map_err(db)?;
         row.as_ref().map(access_token_from_row).transpose()
+    }
+
+    async fn refresh_access_token(
+        &self,
+        old: &str,
+        at: OffsetDateTime,
+        next: &AccessToken,
+    ) -> Result<bool, StoreError> {
+        let mut client = self.client().await?;
+        // Both writes or neither. A concurrent refresh of the same token
+        // waits for the row lock, re-evaluates `revoked_at IS NULL`, and
+        // changes nothing.
+        let tx = client.transaction().await.map_err(db)?;
+        let stmt = tx
+            .prepare_cached(
+                "UPDATE oauth1_access_tokens SET revoked_at = $2 \
+                 WHERE token = $1 AND revoked_at IS NULL",
+            )
+            .await
+            .map_err(db)?;
+        if tx.execute(&stmt, &[&old, &unix(at)]).await.map_err(db)? != 1 {
+            tx.rollback().await.map_err(db)?;
+            return Ok(false);
+        }
+        insert_access_token!(&tx, next);
+        tx.commit().await.map_err(db)?;
+        Ok(true)
     }
 
     async fn revoke_access_token(

@@ -1,9 +1,10 @@
 //! Authenticated requests (RFC 5849 §3): who is behind a signed request to
 //! one of the host's own handlers.
 
-use crate::error::Problem;
+use crate::consumer::Consumer;
+use crate::error::{Problem, ProtocolError};
 use crate::host_api::{OAuthContext, OAuthError, Reason};
-use crate::provider::{Provider, normalized_host};
+use crate::provider::{Provider, normalized_host, single_param};
 use crate::request::Request;
 use crate::store::{NonceStore, TokenStore};
 use crate::token::AccessTokenState;
@@ -14,7 +15,10 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     /// signature, timestamp window, nonce (recorded only after the signature
     /// verified), an active access token of the same consumer obtained on
     /// **this host** — or, for a consumer allowed them, a two-legged request
-    /// with no token.
+    /// with no token: with no user, or on behalf of the user named by
+    /// `xoauth_requestor_id=user@domain` when the consumer is trusted for
+    /// that domain ([`Consumer::act_for_domain`]) and the host's requestor
+    /// lookup knows her ([`Provider::with_requestor_lookup`]).
     ///
     /// Compute this once per request and ask the [`OAuthContext`] (App
     /// Engine's `get_current_user`, `is_current_user_admin`,
@@ -28,6 +32,8 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 user: Some(Self::development_user()),
                 consumer_key: "example.com".to_owned(),
                 token: None,
+                requestor_id: None,
+                scope: None,
             });
         }
         let result = self.authenticate_signed(request).await;
@@ -49,14 +55,25 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
 
     async fn authenticate_signed(&self, request: &Request<'_>) -> Result<OAuthContext, OAuthError> {
         let signed = self.precheck(request, &[])?;
+        let requestor = single_param(&signed, "xoauth_requestor_id")
+            .map_err(|e| OAuthError::refused(e, Reason::Protocol))?;
         let consumer = self.consumers.get(signed.consumer_key().unwrap_or(""));
         let Some(token) = signed.token() else {
             // Two-legged: the consumer's own credentials only.
-            self.verify_signed(&signed, consumer.as_deref(), None, Reason::UnknownToken)
-                .await?;
+            self.verify_signed(
+                request,
+                &signed,
+                consumer.as_deref(),
+                None,
+                Reason::UnknownToken,
+            )
+            .await?;
             let consumer = consumer.ok_or_else(|| {
                 OAuthError::refused(Problem::SignatureInvalid, Reason::UnknownConsumer)
             })?;
+            if let Some(requestor) = requestor {
+                return self.act_for(&consumer, &requestor);
+            }
             if !consumer.two_legged {
                 return Err(OAuthError::refused(
                     Problem::PermissionDenied,
@@ -67,33 +84,38 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 user: None,
                 consumer_key: consumer.key.clone(),
                 token: None,
+                requestor_id: None,
+                scope: None,
             });
         };
+        if requestor.is_some() {
+            return Err(OAuthError::refused(
+                ProtocolError::new(Problem::ParameterRejected)
+                    .with_advice("xoauth_requestor_id is for requests without oauth_token"),
+                Reason::Protocol,
+            ));
+        }
         let host = normalized_host(request.scheme, request.authority)
             .map_err(|e| OAuthError::refused(e, Reason::Protocol))?;
         let record = self.store.get_access_token(token).await?;
-        let (record, reason) = match record {
-            Some(r) if consumer.as_ref().is_some_and(|c| c.key == r.consumer_key) => {
-                (Some(r), Reason::UnknownToken)
-            }
-            Some(_) => (None, Reason::TokenOfAnotherConsumer),
-            None => (None, Reason::UnknownToken),
-        };
-        self.verify_signed(
-            &signed,
-            consumer.as_deref(),
-            Some(record.as_ref().map(|r| &r.secret)),
-            reason,
-        )
-        .await?;
-        let Some(record) = record else {
-            return Err(OAuthError::refused(
-                Problem::SignatureInvalid,
-                Reason::UnknownToken,
-            ));
-        };
+        let record = self
+            .verify_with_token(request, &signed, consumer.as_deref(), record, |r| {
+                (&r.consumer_key, &r.secret)
+            })
+            .await?;
         if let AccessTokenState::Revoked { .. } = record.state {
             return Err(OAuthError::refused(Problem::TokenRevoked, Reason::Revoked));
+        }
+        if record.is_expired(self.now()) {
+            let advice = if record.session.is_some() {
+                "the access token has expired: refresh it with oauth_session_handle"
+            } else {
+                "the access token has expired"
+            };
+            return Err(OAuthError::refused(
+                ProtocolError::new(Problem::TokenExpired).with_advice(advice),
+                Reason::AccessTokenExpired,
+            ));
         }
         if record.host != host {
             return Err(OAuthError::refused(
@@ -105,6 +127,39 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             user: Some(record.user),
             consumer_key: record.consumer_key,
             token: Some(record.token),
+            requestor_id: None,
+            scope: record.scope,
+        })
+    }
+
+    /// A verified two-legged request on behalf of `requestor`: only from a
+    /// consumer trusted for the requestor's domain, only for a user the host
+    /// knows.
+    fn act_for(&self, consumer: &Consumer, requestor: &str) -> Result<OAuthContext, OAuthError> {
+        let denied = |advice, reason| {
+            OAuthError::refused(
+                ProtocolError::new(Problem::PermissionDenied).with_advice(advice),
+                reason,
+            )
+        };
+        if !consumer.may_act_for(requestor) {
+            return Err(denied(
+                "this consumer may not act for users of that domain",
+                Reason::RequestorNotAllowed,
+            ));
+        }
+        let user = self
+            .requestors
+            .as_ref()
+            .and_then(|lookup| lookup(requestor))
+            .ok_or_else(|| denied("the requestor is not known here", Reason::UnknownRequestor))?;
+        tracing::info!(consumer = %consumer.key, "two-legged request on a user's behalf");
+        Ok(OAuthContext {
+            user: Some(user),
+            consumer_key: consumer.key.clone(),
+            token: None,
+            requestor_id: Some(requestor.to_owned()),
+            scope: None,
         })
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use crate::base_string::BaseUri;
+use crate::body_hash::{self, BODY_HASH_PARAM};
 use crate::clock::{Clock, SystemClock};
 use crate::config::ProviderConfig;
 use crate::consumer::{Consumer, ConsumerRegistry};
@@ -35,7 +36,12 @@ pub struct Provider<S, N = S> {
     pub(crate) config: ProviderConfig,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) development: bool,
+    pub(crate) requestors: Option<RequestorLookup>,
 }
+
+/// The host's directory for `xoauth_requestor_id`: the user with this
+/// email address, if the host knows her.
+pub(crate) type RequestorLookup = Arc<dyn Fn(&str) -> Option<User> + Send + Sync>;
 
 impl<S, N> std::fmt::Debug for Provider<S, N> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -57,6 +63,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             config,
             clock: Arc::new(SystemClock),
             development: false,
+            requestors: None,
         }
     }
 
@@ -82,6 +89,20 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     /// Replaces the clock (tests set the time instead of sleeping).
     pub fn with_clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The host's user directory for two-legged requests on a user's behalf
+    /// (`xoauth_requestor_id=user@domain`, from a consumer trusted for that
+    /// domain: [`Consumer::act_for_domain`]). `lookup` gets the address and
+    /// answers the user, or `None` to refuse (401 `permission_denied`). It
+    /// runs once per such request: keep it fast (memory, a cache). Without
+    /// one, every `xoauth_requestor_id` is refused.
+    pub fn with_requestor_lookup(
+        mut self,
+        lookup: impl Fn(&str) -> Option<User> + Send + Sync + 'static,
+    ) -> Self {
+        self.requestors = Some(Arc::new(lookup));
         self
     }
 
@@ -116,7 +137,8 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
 
     /// Collects and checks what needs no store: parameters (`extra` required
     /// beyond the basic ones), the signature method against the
-    /// configuration, PLAINTEXT only over TLS, and the timestamp window.
+    /// configuration, PLAINTEXT only over TLS, `oauth_body_hash` only once
+    /// and never on a form body, and the timestamp window.
     pub(crate) fn precheck<'r>(
         &self,
         request: &Request<'r>,
@@ -141,6 +163,12 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 Reason::PlaintextWithoutTls,
             ));
         }
+        if single_param(&signed, BODY_HASH_PARAM)
+            .map_err(protocol)?
+            .is_some()
+        {
+            body_hash::check_placement(method, request.body_is_form()).map_err(protocol)?;
+        }
         if signed.timestamp().is_some() || method != SignatureMethod::Plaintext {
             signed
                 .check_timestamp(self.unix_now(), &self.config.timestamp_window)
@@ -156,25 +184,29 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     /// Verifies the signature with the consumer's and the token's secrets —
     /// or dummy ones when either is unknown, so that an unknown key does the
     /// same work and gets the same answer (401 `signature_invalid`) as a bad
-    /// signature — then checks the consumer may make this request, and
-    /// records the nonce (only now that the signature is known good).
+    /// signature — then checks the consumer may make this request and the
+    /// body against `oauth_body_hash`, and records the nonce (only now that
+    /// the signature is known good).
     ///
     /// `token` is `None` for a request without a token, `Some(None)` for a
     /// token that is unknown (or belongs to another consumer).
     pub(crate) async fn verify_signed(
         &self,
+        request: &Request<'_>,
         signed: &SignedRequest<'_>,
         consumer: Option<&Consumer>,
         token: Option<Option<&TokenSecret>>,
         unknown_token_reason: Reason,
     ) -> Result<(), OAuthError> {
-        let consumer_secret = consumer.map_or(DUMMY_CONSUMER_SECRET, |c| c.secret.secret());
         let token_secret = match token {
             None => "",
             Some(None) => DUMMY_TOKEN_SECRET,
             Some(Some(secret)) => secret.secret(),
         };
-        let verdict = signed.verify_signature(consumer_secret, token_secret);
+        let method = signed
+            .signature_method()
+            .unwrap_or(SignatureMethod::HmacSha1);
+        let verdict = check_signature(signed, method, consumer, token_secret);
         let invalid = |reason| OAuthError::refused(Problem::SignatureInvalid, reason);
         let Some(consumer) = consumer else {
             return Err(invalid(Reason::UnknownConsumer));
@@ -182,8 +214,8 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         if token == Some(None) {
             return Err(invalid(unknown_token_reason));
         }
-        if verdict.is_err() {
-            return Err(invalid(Reason::BadSignature));
+        if let Err(reason) = verdict {
+            return Err(invalid(reason));
         }
         if !consumer.enabled {
             return Err(OAuthError::refused(
@@ -191,9 +223,6 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 Reason::ConsumerDisabled,
             ));
         }
-        let method = signed
-            .signature_method()
-            .unwrap_or(SignatureMethod::HmacSha1);
         if !consumer.signature_methods.contains(&method) {
             return Err(OAuthError::refused(
                 ProtocolError::new(Problem::SignatureMethodRejected)
@@ -201,7 +230,50 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 Reason::MethodNotAllowedForConsumer,
             ));
         }
+        // Checked by `precheck`: at most one, and only where it belongs.
+        let body_hash = single_param(signed, BODY_HASH_PARAM).ok().flatten();
+        body_hash::check(
+            method,
+            body_hash.as_deref(),
+            request.body,
+            request.body_is_form(),
+            consumer.body_hash_required,
+        )
+        .map_err(|e| {
+            let reason = if e.problem() == Problem::SignatureInvalid {
+                Reason::BodyHashMismatch
+            } else {
+                Reason::Protocol
+            };
+            OAuthError::refused(e, reason)
+        })?;
         self.record_nonce(signed, &consumer.key).await
+    }
+
+    /// [`Provider::verify_signed`] for a request with a token: `record` is
+    /// what the store has for it, kept only when it is the consumer's (its
+    /// consumer key and secret from `parts`). Returns the record once the
+    /// signature verified; an unknown token, or another consumer's, is 401
+    /// `signature_invalid` after the same work.
+    pub(crate) async fn verify_with_token<T>(
+        &self,
+        request: &Request<'_>,
+        signed: &SignedRequest<'_>,
+        consumer: Option<&Consumer>,
+        record: Option<T>,
+        parts: impl Fn(&T) -> (&str, &TokenSecret),
+    ) -> Result<T, OAuthError> {
+        let (record, reason) = match record {
+            Some(r) if consumer.is_some_and(|c| c.key == parts(&r).0) => {
+                (Some(r), Reason::UnknownToken)
+            }
+            Some(_) => (None, Reason::TokenOfAnotherConsumer),
+            None => (None, Reason::UnknownToken),
+        };
+        let secret = record.as_ref().map(|r| parts(r).1);
+        self.verify_signed(request, signed, consumer, Some(secret), reason)
+            .await?;
+        record.ok_or_else(|| OAuthError::refused(Problem::SignatureInvalid, Reason::UnknownToken))
     }
 
     async fn record_nonce(
@@ -254,11 +326,16 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     }
 
     /// The apps `user_id` has authorized, for an account page: one entry per
-    /// active access token, oldest first.
+    /// active access token (and live session, with the Session extension),
+    /// oldest first.
     pub async fn authorizations(&self, user_id: &str) -> Result<Vec<Authorization>, StoreError> {
         let tokens = self.store.list_user_tokens(user_id).await?;
+        let now = self.now();
         Ok(tokens
             .into_iter()
+            // A session whose authorization ended grants nothing any more
+            // (its token can neither be used nor refreshed).
+            .filter(|t| !t.session.as_ref().is_some_and(|s| s.is_expired(now)))
             .map(|t| {
                 let consumer = self.consumers.get(&t.consumer_key);
                 Authorization {
@@ -287,6 +364,60 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     pub(crate) fn development_user() -> User {
         User::new("example@example.com", "0")
     }
+}
+
+/// The single value of a signed parameter: `None` when absent, 400
+/// `parameter_rejected` when sent more than once (which one would count?).
+pub(crate) fn single_param<'s>(
+    signed: &'s SignedRequest<'_>,
+    name: &'static str,
+) -> Result<Option<std::borrow::Cow<'s, str>>, ProtocolError> {
+    let mut values = signed
+        .encoded_params()
+        .filter(|(n, _)| *n == name)
+        .map(|(_, v)| v);
+    match (values.next(), values.next()) {
+        (None, _) => Ok(None),
+        (Some(_), Some(_)) => Err(ProtocolError::new(Problem::ParameterRejected)
+            .with_advice(format!("{name} is sent more than once"))),
+        (Some(value), None) => crate::encoding::percent_decode_str(value, false)
+            .map(Some)
+            .ok_or_else(|| {
+                ProtocolError::new(Problem::ParameterRejected)
+                    .with_advice(format!("{name} is not UTF-8"))
+            }),
+    }
+}
+
+/// Verifies the signature with the consumer's credentials: its RSA key for
+/// the RSA methods (feature `rsa`), else its shared secret — dummy ones when
+/// the consumer is unknown, so that the work is the same. A consumer with an
+/// RSA key has no shared secret: nothing but RSA verifies for it.
+#[cfg_attr(not(feature = "rsa"), allow(unused_variables))]
+fn check_signature(
+    signed: &SignedRequest<'_>,
+    method: SignatureMethod,
+    consumer: Option<&Consumer>,
+    token_secret: &str,
+) -> Result<(), Reason> {
+    #[cfg(feature = "rsa")]
+    {
+        let key = consumer.and_then(|c| c.rsa_key.as_ref());
+        if crate::rsa::is_rsa(method) {
+            return signed
+                .verify_rsa_or_dummy(key)
+                .map_err(|_| Reason::BadSignature);
+        }
+        if key.is_some() {
+            // The same work as a bad HMAC signature, and the same answer.
+            let _ = signed.verify_signature(DUMMY_CONSUMER_SECRET, token_secret);
+            return Err(Reason::MethodNotAllowedForConsumer);
+        }
+    }
+    let consumer_secret = consumer.map_or(DUMMY_CONSUMER_SECRET, |c| c.secret.secret());
+    signed
+        .verify_signature(consumer_secret, token_secret)
+        .map_err(|_| Reason::BadSignature)
 }
 
 /// One app a user has authorized, for an account page.

@@ -33,8 +33,9 @@ pub struct Request<'a> {
     pub authorization: Option<&'a str>,
     /// The `Content-Type` header value, if any.
     pub content_type: Option<&'a str>,
-    /// The request body. Only read when `content_type` is
-    /// `application/x-www-form-urlencoded`; may be empty otherwise.
+    /// The request body. Its parameters are signed when `content_type` is
+    /// `application/x-www-form-urlencoded`; any other body is only read to
+    /// check an `oauth_body_hash`, and may be empty when there is none.
     pub body: &'a [u8],
 }
 

@@ -54,8 +54,14 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         let host = normalized_host(request.scheme, request.authority)
             .map_err(|e| OAuthError::refused(e, Reason::Protocol))?;
         let consumer = self.consumers.get(signed.consumer_key().unwrap_or(""));
-        self.verify_signed(&signed, consumer.as_deref(), None, Reason::UnknownToken)
-            .await?;
+        self.verify_signed(
+            request,
+            &signed,
+            consumer.as_deref(),
+            None,
+            Reason::UnknownToken,
+        )
+        .await?;
         let Some(consumer) = consumer else {
             // verify_signed refuses unknown consumers.
             return Err(OAuthError::refused(

@@ -54,6 +54,11 @@ secret_type!(
     /// The verifier given to the user on approval (RFC 5849 §2.2).
     Verifier
 );
+secret_type!(
+    /// An OAuth Session extension handle (`oauth_session_handle`): with the
+    /// expiring access token, it gets a fresh one.
+    SessionHandle
+);
 
 #[cfg(test)]
 mod tests {

@@ -27,10 +27,23 @@ pub enum SignatureMethod {
     HmacSha512,
     /// `PLAINTEXT` (§3.4.4): the signing key itself. Only safe over TLS.
     Plaintext,
+    /// `RSA-SHA1` (§3.4.3): PKCS#1 v1.5 with the consumer's registered RSA
+    /// key (feature `rsa`).
+    #[cfg(feature = "rsa")]
+    RsaSha1,
+    /// `RSA-SHA256`, as §3.4.3 with SHA-256 (feature `rsa`).
+    #[cfg(feature = "rsa")]
+    RsaSha256,
 }
 
 impl SignatureMethod {
-    /// Every method this crate implements.
+    /// The RSA methods (feature `rsa`), which verify with a consumer's
+    /// public key rather than shared secrets.
+    #[cfg(feature = "rsa")]
+    pub const RSA: [Self; 2] = [Self::RsaSha1, Self::RsaSha256];
+
+    /// Every shared-secret method this crate implements (see also
+    /// [`SignatureMethod::RSA`] with feature `rsa`).
     pub const ALL: [Self; 4] = [
         Self::HmacSha1,
         Self::HmacSha256,
@@ -45,18 +58,27 @@ impl SignatureMethod {
             Self::HmacSha256 => "HMAC-SHA256",
             Self::HmacSha512 => "HMAC-SHA512",
             Self::Plaintext => "PLAINTEXT",
+            #[cfg(feature = "rsa")]
+            Self::RsaSha1 => "RSA-SHA1",
+            #[cfg(feature = "rsa")]
+            Self::RsaSha256 => "RSA-SHA256",
         }
     }
 
     /// Parses an `oauth_signature_method` value (exact, case-sensitive, as
     /// RFC 5849 names them).
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.name() == name)
+        let found = Self::ALL.into_iter().find(|m| m.name() == name);
+        #[cfg(feature = "rsa")]
+        let found = found.or_else(|| Self::RSA.into_iter().find(|m| m.name() == name));
+        found
     }
 
     /// Signs `base_string` with the client credentials secret and the token
     /// secret (empty when there is no token), returning the
     /// `oauth_signature` value (before the percent-encoding of transport).
+    /// The RSA methods sign with a private key, not secrets: for them this
+    /// is empty (see `ConsumerPrivateKey`, feature `rsa`).
     ///
     /// ```
     /// use oauth1_provider::SignatureMethod;
@@ -97,6 +119,10 @@ impl SignatureMethod {
             Self::HmacSha256 => hmac_into::<Hmac<sha2::Sha256>>(key.as_bytes(), base_string, out),
             Self::HmacSha512 => hmac_into::<Hmac<sha2::Sha512>>(key.as_bytes(), base_string, out),
             Self::Plaintext => out.set(key.as_bytes()),
+            // No shared-secret signature exists for an RSA method: the
+            // expected signature stays empty, which never matches.
+            #[cfg(feature = "rsa")]
+            Self::RsaSha1 | Self::RsaSha256 => out.len = 0,
         }
     }
 }
@@ -381,6 +407,7 @@ mod tests {
             assert_eq!(SignatureMethod::from_name(m.name()), Some(m));
         }
         assert_eq!(SignatureMethod::from_name("hmac-sha1"), None);
+        #[cfg(not(feature = "rsa"))]
         assert_eq!(SignatureMethod::from_name("RSA-SHA1"), None);
     }
 

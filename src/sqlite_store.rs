@@ -10,10 +10,10 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use crate::secret::{TokenSecret, Verifier};
+use crate::secret::{SessionHandle, TokenSecret, Verifier};
 use crate::store::{NonceKey, NonceOutcome, NonceStore, StoreError, TokenStore};
 use crate::token::{
-    AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState, StateTag,
+    AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState, Session, StateTag,
 };
 use crate::user::User;
 
@@ -77,6 +77,12 @@ const MIGRATIONS: &[&str] = &[
         expires_at INTEGER NOT NULL        -- unix seconds
     ) WITHOUT ROWID;
     CREATE INDEX oauth1_nonces_expires_at ON oauth1_nonces (expires_at);
+    ",
+    // Version 2: the OAuth Session extension (expiring access tokens).
+    "
+    ALTER TABLE oauth1_access_tokens ADD COLUMN expires_at INTEGER;       -- unix seconds; NULL: never
+    ALTER TABLE oauth1_access_tokens ADD COLUMN session_handle TEXT;      -- NULL: no session
+    ALTER TABLE oauth1_access_tokens ADD COLUMN authorization_expires_at INTEGER; -- unix seconds
     ",
 ];
 
@@ -498,7 +504,8 @@ fn callback_column(callback: &Callback) -> Option<&str> {
 }
 
 const ACCESS_TOKEN_COLUMNS: &str = "token, secret, consumer_key, host, user_email, user_id, \
-    user_admin, user_auth_domain, scope, created_at, revoked_at";
+    user_admin, user_auth_domain, scope, created_at, revoked_at, expires_at, session_handle, \
+    authorization_expires_at";
 
 struct AccessTokenRow {
     token: String,
@@ -509,6 +516,9 @@ struct AccessTokenRow {
     scope: Option<String>,
     created_at: i64,
     revoked_at: Option<i64>,
+    expires_at: Option<i64>,
+    session_handle: Option<String>,
+    authorization_expires_at: Option<i64>,
 }
 
 impl AccessTokenRow {
@@ -527,6 +537,9 @@ impl AccessTokenRow {
             scope: r.get(8)?,
             created_at: r.get(9)?,
             revoked_at: r.get(10)?,
+            expires_at: r.get(11)?,
+            session_handle: r.get(12)?,
+            authorization_expires_at: r.get(13)?,
         })
     }
 
@@ -539,6 +552,20 @@ impl AccessTokenRow {
             user: self.user,
             scope: self.scope,
             created_at: from_unix(self.created_at, "created_at")?,
+            expires_at: self
+                .expires_at
+                .map(|at| from_unix(at, "expires_at"))
+                .transpose()?,
+            session: match self.session_handle {
+                None => None,
+                Some(handle) => Some(Session {
+                    handle: SessionHandle::new(handle),
+                    authorization_expires_at: self
+                        .authorization_expires_at
+                        .map(|at| from_unix(at, "authorization_expires_at"))
+                        .transpose()?,
+                }),
+            },
             state: match self.revoked_at {
                 None => AccessTokenState::Active,
                 Some(at) => AccessTokenState::Revoked {
@@ -556,7 +583,7 @@ fn insert_access_token(conn: &Connection, t: &AccessToken) -> Result<(), StoreEr
     };
     conn.prepare_cached(&format!(
         "INSERT INTO oauth1_access_tokens ({ACCESS_TOKEN_COLUMNS}) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
     ))
     .and_then(|mut s| {
         s.execute(params![
@@ -571,10 +598,26 @@ fn insert_access_token(conn: &Connection, t: &AccessToken) -> Result<(), StoreEr
             t.scope,
             unix(t.created_at),
             revoked_at,
+            t.expires_at.map(unix),
+            t.session.as_ref().map(|s| s.handle.secret()),
+            t.session
+                .as_ref()
+                .and_then(|s| s.authorization_expires_at)
+                .map(unix),
         ])
     })
     .map_err(db)?;
     Ok(())
+}
+
+/// Revokes one active access token; how many rows changed (0 or 1).
+fn revoke_one(conn: &Connection, token: &str, at: OffsetDateTime) -> Result<usize, StoreError> {
+    conn.prepare_cached(
+        "UPDATE oauth1_access_tokens SET revoked_at = ?2 \
+         WHERE token = ?1 AND revoked_at IS NULL",
+    )
+    .and_then(|mut s| s.execute(params![token, unix(at)]))
+    .map_err(db)
 }
 
 /// Compare-and-set of a whole request-token record on its state tag.
@@ -719,23 +762,36 @@ impl TokenStore for SqliteStore {
         .await
     }
 
+    async fn refresh_access_token(
+        &self,
+        old: &str,
+        at: OffsetDateTime,
+        next: &AccessToken,
+    ) -> Result<bool, StoreError> {
+        let (old, next) = (old.to_owned(), next.clone());
+        self.call(move |conn| {
+            // Both writes or neither, as for the exchange.
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db)?;
+            if revoke_one(&tx, &old, at)? != 1 {
+                return Ok(false);
+            }
+            insert_access_token(&tx, &next)?;
+            tx.commit().map_err(db)?;
+            Ok(true)
+        })
+        .await
+    }
+
     async fn revoke_access_token(
         &self,
         token: &str,
         at: OffsetDateTime,
     ) -> Result<bool, StoreError> {
         let token = token.to_owned();
-        self.call(move |conn| {
-            let changed = conn
-                .prepare_cached(
-                    "UPDATE oauth1_access_tokens SET revoked_at = ?2 \
-                     WHERE token = ?1 AND revoked_at IS NULL",
-                )
-                .and_then(|mut s| s.execute(params![token, unix(at)]))
-                .map_err(db)?;
-            Ok(changed == 1)
-        })
-        .await
+        self.call(move |conn| Ok(revoke_one(conn, &token, at)? == 1))
+            .await
     }
 
     async fn revoke_user_tokens(

@@ -98,6 +98,17 @@ pub trait TokenStore: Send + Sync {
         token: &str,
     ) -> impl Future<Output = Result<Option<AccessToken>, StoreError>> + Send;
 
+    /// The OAuth Session extension's refresh, atomically: **if** the access
+    /// token `old` is still active, revokes it at `at` **and** stores `next`.
+    /// Both or neither: `Ok(false)` and nothing written when `old` is gone
+    /// or no longer active — so of many racing refreshes, one wins.
+    fn refresh_access_token(
+        &self,
+        old: &str,
+        at: OffsetDateTime,
+        next: &AccessToken,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// Revokes one access token at `at`. `Ok(true)` when it was active.
     fn revoke_access_token(
         &self,
@@ -179,6 +190,14 @@ impl<S: TokenStore + ?Sized> TokenStore for Arc<S> {
         token: &str,
     ) -> impl Future<Output = Result<Option<AccessToken>, StoreError>> + Send {
         (**self).get_access_token(token)
+    }
+    fn refresh_access_token(
+        &self,
+        old: &str,
+        at: OffsetDateTime,
+        next: &AccessToken,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        (**self).refresh_access_token(old, at, next)
     }
     fn revoke_access_token(
         &self,
@@ -338,6 +357,26 @@ impl TokenStore for MemoryStore {
 
     async fn get_access_token(&self, token: &str) -> Result<Option<AccessToken>, StoreError> {
         Ok(self.lock().access_tokens.get(token).cloned())
+    }
+
+    async fn refresh_access_token(
+        &self,
+        old: &str,
+        at: OffsetDateTime,
+        next: &AccessToken,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        if inner.access_tokens.contains_key(&next.token) {
+            return Err(StoreError::new("duplicate access token"));
+        }
+        match inner.access_tokens.get_mut(old) {
+            Some(current) if current.is_active() => {
+                *current = current.revoke(at);
+                inner.access_tokens.insert(next.token.clone(), next.clone());
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 
     async fn revoke_access_token(

@@ -20,10 +20,10 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
 use crate::random::random_token;
-use crate::secret::{TokenSecret, Verifier};
+use crate::secret::{SessionHandle, TokenSecret, Verifier};
 use crate::store::{NonceKey, NonceOutcome, NonceStore, TokenStore};
 use crate::token::{
-    AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState, StateTag,
+    AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState, Session, StateTag,
 };
 use crate::user::User;
 
@@ -71,7 +71,26 @@ pub fn sample_access_token(
         user: user.clone(),
         scope: request.scope.clone(),
         created_at: now,
+        expires_at: None,
+        session: None,
         state: AccessTokenState::Active,
+    }
+}
+
+/// [`sample_access_token`] of an OAuth Session: expiring in an hour, with a
+/// session handle and an authorization that ends in a day.
+pub fn sample_session_token(
+    request: &RequestToken,
+    user: &User,
+    now: OffsetDateTime,
+) -> AccessToken {
+    AccessToken {
+        expires_at: Some(now + Duration::hours(1)),
+        session: Some(Session {
+            handle: SessionHandle::new(unique("sh")),
+            authorization_expires_at: Some(now + Duration::days(1)),
+        }),
+        ..sample_access_token(request, user, now)
     }
 }
 
@@ -96,6 +115,8 @@ pub async fn run_token_store_suite<S: TokenStore + 'static>(store: Arc<S>) {
     concurrent_exchanges_have_one_winner(store.clone()).await;
     concurrent_approvals_have_one_winner(store.clone()).await;
     revocation(&*store).await;
+    session_refresh_is_all_or_nothing(&*store).await;
+    concurrent_refreshes_have_one_winner(store.clone()).await;
     purge_removes_only_expired_request_tokens(&*store).await;
 }
 
@@ -306,6 +327,134 @@ pub async fn concurrent_exchanges_have_one_winner<S: TokenStore + 'static>(store
         tokens.len(),
         1,
         "exactly one access token exists after the race"
+    );
+}
+
+/// An OAuth Session token round-trips exactly; a refresh retires it and
+/// stores its successor together; a second refresh of it changes nothing.
+pub async fn session_refresh_is_all_or_nothing<S: TokenStore>(store: &S) {
+    let now = base_time();
+    let user = sample_user();
+    let request = sample_request_token(now);
+    let first = sample_session_token(&request, &user, now);
+    store_by_exchange(store, &request, &first).await;
+    assert_eq!(
+        store.get_access_token(&first.token).await.expect("get"),
+        Some(first.clone()),
+        "an access token with a session reads back exactly"
+    );
+    let later = now + Duration::hours(2);
+    let second = AccessToken {
+        token: unique("at"),
+        secret: TokenSecret::new(unique("ats")),
+        expires_at: Some(later + Duration::hours(1)),
+        created_at: later,
+        ..first.clone()
+    };
+    assert!(
+        store
+            .refresh_access_token(&first.token, later, &second)
+            .await
+            .expect("refresh"),
+        "an active token refreshes"
+    );
+    assert_eq!(
+        store.get_access_token(&second.token).await.expect("get"),
+        Some(second.clone())
+    );
+    assert_eq!(
+        store
+            .get_access_token(&first.token)
+            .await
+            .expect("get")
+            .map(|t| t.state),
+        Some(AccessTokenState::Revoked { at: later }),
+        "the refreshed token is retired"
+    );
+    let third = AccessToken {
+        token: unique("at"),
+        ..second.clone()
+    };
+    assert!(
+        !store
+            .refresh_access_token(&first.token, later, &third)
+            .await
+            .expect("refresh"),
+        "a retired token does not refresh again"
+    );
+    assert!(
+        store
+            .get_access_token(&third.token)
+            .await
+            .expect("get")
+            .is_none(),
+        "a refused refresh stores nothing"
+    );
+    assert!(
+        !store
+            .refresh_access_token(&unique("missing"), later, &third)
+            .await
+            .expect("refresh")
+    );
+}
+
+/// [`RACERS`] concurrent refreshes of one access token: exactly one wins,
+/// exactly one successor exists.
+pub async fn concurrent_refreshes_have_one_winner<S: TokenStore + 'static>(store: Arc<S>) {
+    let now = base_time();
+    let user = sample_user();
+    let request = sample_request_token(now);
+    let first = sample_session_token(&request, &user, now);
+    store_by_exchange(&*store, &request, &first).await;
+    let mut tasks = Vec::with_capacity(RACERS);
+    for _ in 0..RACERS {
+        let store = store.clone();
+        let old = first.token.clone();
+        let next = sample_session_token(&request, &user, now);
+        tasks.push(tokio::spawn(async move {
+            store.refresh_access_token(&old, now, &next).await
+        }));
+    }
+    let mut winners = 0;
+    for task in tasks {
+        if task.await.expect("task").expect("refresh") {
+            winners += 1;
+        }
+    }
+    assert_eq!(
+        winners, 1,
+        "exactly one of {RACERS} concurrent refreshes wins"
+    );
+    let tokens = store.list_user_tokens(&user.user_id).await.expect("list");
+    assert_eq!(tokens.len(), 1, "exactly one active token after the race");
+}
+
+/// Stores `access` the way the provider does: by inserting, approving and
+/// exchanging `request` (a fresh request token).
+pub async fn store_by_exchange<S: TokenStore>(
+    store: &S,
+    request: &RequestToken,
+    access: &AccessToken,
+) {
+    store.insert_request_token(request).await.expect("insert");
+    let approved = request
+        .approve(access.user.clone(), Verifier::new("v"), request.created_at)
+        .expect("approve");
+    assert!(
+        store
+            .update_request_token(StateTag::Issued, &approved)
+            .await
+            .expect("cas")
+    );
+    let (exchanged, _) = approved
+        .exchange("v", 3, request.created_at)
+        .expect("live")
+        .expect("right verifier");
+    assert!(
+        store
+            .exchange_request_token(approved.state.tag(), &exchanged, access)
+            .await
+            .expect("exchange")
     );
 }
 

@@ -6,6 +6,9 @@
 //!                   └──deny──▶ Denied    └──too many wrong verifiers──▶ Burned
 //!                 (any state but Exchanged is Expired once its TTL passes)
 //! access token:   Active ──revoke──▶ Revoked
+//!                   │
+//!                   └──refresh (OAuth Session extension)──▶ Revoked, and a new
+//!                      Active token with the same session
 //! ```
 //!
 //! Transitions are pure functions from one record to the next; an illegal
@@ -14,7 +17,7 @@
 
 use time::OffsetDateTime;
 
-use crate::secret::{TokenSecret, Verifier};
+use crate::secret::{SessionHandle, TokenSecret, Verifier};
 use crate::user::User;
 
 /// Where the user's browser goes after the authorize step.
@@ -264,7 +267,29 @@ pub enum AccessTokenState {
     },
 }
 
-/// A token credential (access token): valid until its user revokes it.
+/// The OAuth Session extension's part of an access token (Yahoo-style
+/// expiring tokens): the handle that refreshes it, and how long the user's
+/// authorization lasts across refreshes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// `oauth_session_handle`: presented with the (possibly expired) token
+    /// at the access-token endpoint to get a new one. Kept across refreshes.
+    pub handle: SessionHandle,
+    /// When the authorization itself ends: no refresh after it
+    /// (`oauth_authorization_expires_in`). `None`: until revoked.
+    pub authorization_expires_at: Option<OffsetDateTime>,
+}
+
+impl Session {
+    /// Whether the authorization has ended at `now`.
+    pub fn is_expired(&self, now: OffsetDateTime) -> bool {
+        self.authorization_expires_at.is_some_and(|at| now >= at)
+    }
+}
+
+/// A token credential (access token): valid until its user revokes it — or,
+/// with the OAuth Session extension, until `expires_at`, when the consumer
+/// refreshes it with its session handle.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessToken {
     /// The token (`oauth_token`).
@@ -281,6 +306,10 @@ pub struct AccessToken {
     pub scope: Option<String>,
     /// When it was granted.
     pub created_at: OffsetDateTime,
+    /// When it stops working (`oauth_expires_in`); `None`: until revoked.
+    pub expires_at: Option<OffsetDateTime>,
+    /// Its OAuth Session extension data, when the provider issues sessions.
+    pub session: Option<Session>,
     /// Active or revoked.
     pub state: AccessTokenState,
 }
@@ -297,9 +326,16 @@ impl AccessToken {
         }
     }
 
-    /// Whether the token is usable.
+    /// Whether the token is usable (not revoked; see also
+    /// [`AccessToken::is_expired`]).
     pub fn is_active(&self) -> bool {
         self.state == AccessTokenState::Active
+    }
+
+    /// Whether its lifetime has passed at `now` (only tokens of a session
+    /// expire).
+    pub fn is_expired(&self, now: OffsetDateTime) -> bool {
+        self.expires_at.is_some_and(|at| now >= at)
     }
 }
 

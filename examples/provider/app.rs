@@ -49,6 +49,8 @@ pub struct DemoConfig {
     /// How passwords are hashed (Argon2id). Defaults to the argon2 crate's
     /// defaults (19 MiB, 2 passes); tests lower it to run fast.
     pub password_hashing: argon2::Params,
+    /// Opt-in protocol extensions (RSA consumers, two-legged requests, …).
+    pub extensions: Extensions,
 }
 
 impl DemoConfig {
@@ -68,6 +70,7 @@ impl DemoConfig {
                 UserSpec::parse("admin@example.com:password:admin").expect("valid"),
             ],
             password_hashing: argon2::Params::DEFAULT,
+            extensions: Extensions::default(),
         }
     }
 }
@@ -150,34 +153,60 @@ impl UserSpec {
 }
 
 /// Stores the demo can run on: any token store that is also a nonce store.
-pub trait DemoStore: TokenStore + NonceStore + Clone + 'static {}
-impl<S: TokenStore + NonceStore + Clone + 'static> DemoStore for S {}
+pub trait DemoStore: TokenStore + Clone + 'static {}
+impl<S: TokenStore + Clone + 'static> DemoStore for S {}
+
+/// Where the demo remembers nonces (the token store itself, or Redis).
+pub trait DemoNonces: NonceStore + 'static {}
+impl<N: NonceStore + 'static> DemoNonces for N {}
 
 /// The built app: its router, and the provider behind it.
-pub struct DemoApp<S> {
+pub struct DemoApp<S, N> {
     /// Serve this (with `into_make_service_with_connect_info::<SocketAddr>()`).
     pub router: Router,
     /// The provider, for housekeeping (`purge_expired`) and tests.
-    pub provider: Arc<Provider<S>>,
+    pub provider: Arc<Provider<S, N>>,
 }
 
 /// Builds the app on `store`.
-pub fn build<S: DemoStore>(config: &DemoConfig, store: S) -> Result<DemoApp<S>, String> {
+pub fn build<S: DemoStore + NonceStore>(
+    config: &DemoConfig,
+    store: S,
+) -> Result<DemoApp<S, S>, String> {
+    build_split(config, store.clone(), store)
+}
+
+/// [`build`] with nonces kept apart from the tokens (`--nonces redis://…`).
+pub fn build_split<S: DemoStore, N: DemoNonces>(
+    config: &DemoConfig,
+    store: S,
+    nonces: N,
+) -> Result<DemoApp<S, N>, String> {
     let consumers = ConsumerRegistry::new();
     consumers.allow_anonymous();
-    for spec in &config.consumers {
-        let mut consumer = Consumer::new(&spec.key, &spec.secret, &spec.name);
-        for prefix in &config.callback_prefixes {
-            consumer = consumer.callback_prefix(prefix);
-        }
-        consumers.register(consumer);
+    let registered = config
+        .consumers
+        .iter()
+        .map(|spec| Consumer::new(&spec.key, &spec.secret, &spec.name));
+    for consumer in registered.chain(config.extensions.rsa_consumers()?) {
+        let consumer = config
+            .callback_prefixes
+            .iter()
+            .fold(consumer, |c, prefix| c.callback_prefix(prefix));
+        consumers.register(config.extensions.configure(consumer));
     }
-    let provider = Arc::new(Provider::new(
-        store.clone(),
-        store,
-        consumers,
-        ProviderConfig::default(),
-    ));
+    let provider_config = config.extensions.provider_config();
+    let provider = Provider::new(store, nonces, consumers, provider_config);
+    let directory: HashMap<String, User> = config
+        .users
+        .iter()
+        .map(|u| {
+            let user = User::new(&u.email, user_id(&u.email)).admin(u.admin);
+            (u.email.clone(), user)
+        })
+        .collect();
+    let provider =
+        Arc::new(provider.with_requestor_lookup(move |email| directory.get(email).cloned()));
     let origins = config.trusted_proxies.iter().fold(
         OriginPolicy::public_origins(config.public_origins.iter().cloned()),
         |policy, proxy| policy.trust_proxy(*proxy),
@@ -190,11 +219,11 @@ pub fn build<S: DemoStore>(config: &DemoConfig, store: S) -> Result<DemoApp<S>, 
         paths: oauth.endpoint_paths().clone(),
     });
     let router = Router::new()
-        .route("/", get(home::<S>))
-        .route("/login", get(login_page::<S>).post(login::<S>))
-        .route("/logout", get(logout_page::<S>).post(logout::<S>))
-        .route("/account", get(account::<S>))
-        .route("/account/revoke", post(revoke::<S>))
+        .route("/", get(home::<S, N>))
+        .route("/login", get(login_page::<S, N>).post(login::<S, N>))
+        .route("/logout", get(logout_page::<S, N>).post(logout::<S, N>))
+        .route("/account", get(account::<S, N>))
+        .route("/account/revoke", post(revoke::<S, N>))
         .route("/api/whoami", get(whoami).post(whoami))
         .route("/api/admin", get(admin).post(admin))
         .fallback(not_found)
@@ -204,16 +233,16 @@ pub fn build<S: DemoStore>(config: &DemoConfig, store: S) -> Result<DemoApp<S>, 
     Ok(DemoApp { router, provider })
 }
 
-struct Demo<S> {
-    provider: Arc<Provider<S>>,
+struct Demo<S, N> {
+    provider: Arc<Provider<S, N>>,
     users: Users,
     sessions: Sessions,
     paths: oauth1_provider::axum::EndpointPaths,
 }
 
-type AppState<S> = State<Arc<Demo<S>>>;
+type AppState<S, N> = State<Arc<Demo<S, N>>>;
 
-impl<S> Demo<S> {
+impl<S, N> Demo<S, N> {
     /// The session named by the request's cookie, with its id and user.
     fn signed_in(&self, headers: &HeaderMap) -> Option<(String, Session, User)> {
         let id = cookie(headers, SESSION_COOKIE)?;
@@ -224,9 +253,9 @@ impl<S> Demo<S> {
 }
 
 /// The consent page's question to the host: who is signed in?
-struct Consent<S>(Arc<Demo<S>>);
+struct Consent<S, N>(Arc<Demo<S, N>>);
 
-impl<S: DemoStore> ConsentUi for Consent<S> {
+impl<S: DemoStore, N: DemoNonces> ConsentUi for Consent<S, N> {
     async fn signed_in(&self, request: &Parts, return_to: &str) -> Result<SignedIn, Response> {
         match self.0.signed_in(&request.headers) {
             Some((_, session, user)) => Ok(SignedIn {
@@ -240,6 +269,109 @@ impl<S: DemoStore> ConsentUi for Consent<S> {
 
 fn to_login(next: &str) -> Response {
     Redirect::to(&format!("/login?next={}", percent_encode(next))).into_response()
+}
+
+// ---------------------------------------------------------------- extensions
+
+/// The opt-in protocol extensions, from the command line: all of them in
+/// one place.
+#[derive(Debug, Clone, Default)]
+pub struct Extensions {
+    /// `--rsa-consumer KEY:PEM_FILE[:NAME]`: (key, PEM text, name).
+    pub rsa_consumers: Vec<(String, String, String)>,
+    /// `--two-legged KEY`: consumers allowed two-legged requests.
+    pub two_legged: Vec<String>,
+    /// `--requestor-domain KEY:DOMAIN`: whose users a consumer may act for
+    /// with `xoauth_requestor_id`.
+    pub requestor_domains: Vec<(String, String)>,
+    /// `--require-body-hash KEY`: consumers whose non-form requests must
+    /// carry `oauth_body_hash`.
+    pub body_hash_required: Vec<String>,
+    /// `--sessions SECONDS`: the OAuth Session extension, access tokens
+    /// living this long (refreshable for 30 days).
+    pub session_ttl: Option<std::time::Duration>,
+}
+
+impl Extensions {
+    /// The flags, for the usage line.
+    pub const USAGE: &'static str = "[--rsa-consumer KEY:PEM_FILE[:NAME]]... [--two-legged KEY]... \
+        [--requestor-domain KEY:DOMAIN]... [--require-body-hash KEY]... [--sessions SECONDS]";
+
+    /// Takes one extension flag and its value; `None` when `flag` is not one.
+    pub fn parse_flag(&mut self, flag: &str, value: &str) -> Option<Result<(), String>> {
+        let pair = |usage: &str| {
+            value
+                .split_once(':')
+                .filter(|(a, b)| !a.is_empty() && !b.is_empty())
+                .map(|(a, b)| (a.to_owned(), b.to_owned()))
+                .ok_or_else(|| format!("{flag} takes {usage}"))
+        };
+        Some(match flag {
+            "--rsa-consumer" => pair("KEY:PEM_FILE[:NAME]").and_then(|(key, rest)| {
+                let (file, name) = rest.split_once(':').unwrap_or((&rest, &key));
+                let pem = std::fs::read_to_string(file)
+                    .map_err(|e| format!("--rsa-consumer: cannot read {file}: {e}"))?;
+                self.rsa_consumers.push((key.clone(), pem, name.to_owned()));
+                Ok(())
+            }),
+            "--two-legged" => {
+                self.two_legged.push(value.to_owned());
+                Ok(())
+            }
+            "--sessions" => match value.parse::<u64>() {
+                Ok(secs) if secs > 0 => {
+                    self.session_ttl = Some(std::time::Duration::from_secs(secs));
+                    Ok(())
+                }
+                _ => Err("--sessions takes a number of seconds".to_owned()),
+            },
+            "--require-body-hash" => {
+                self.body_hash_required.push(value.to_owned());
+                Ok(())
+            }
+            "--requestor-domain" => pair("KEY:DOMAIN").map(|p| self.requestor_domains.push(p)),
+            _ => return None,
+        })
+    }
+
+    /// The RSA consumers, their keys read.
+    fn rsa_consumers(&self) -> Result<Vec<Consumer>, String> {
+        self.rsa_consumers
+            .iter()
+            .map(|(key, pem, name)| {
+                let public = oauth1_provider::ConsumerPublicKey::from_pem(pem)
+                    .map_err(|e| format!("--rsa-consumer {key}: {e}"))?;
+                Ok(Consumer::rsa(key, public, name))
+            })
+            .collect()
+    }
+
+    /// The provider configuration these extensions ask for.
+    fn provider_config(&self) -> ProviderConfig {
+        let mut config = ProviderConfig::default();
+        if let Some(ttl) = self.session_ttl {
+            let mut sessions = oauth1_provider::SessionConfig::default();
+            sessions.access_token_ttl = ttl;
+            config.sessions = Some(sessions);
+        }
+        config
+    }
+
+    /// Applies the per-consumer switches to `consumer`.
+    fn configure(&self, consumer: Consumer) -> Consumer {
+        let two_legged = self.two_legged.contains(&consumer.key);
+        let body_hash = self.body_hash_required.contains(&consumer.key);
+        let domains: Vec<&String> = self
+            .requestor_domains
+            .iter()
+            .filter(|(key, _)| *key == consumer.key)
+            .map(|(_, domain)| domain)
+            .collect();
+        domains.into_iter().fold(
+            consumer.two_legged(two_legged).require_body_hash(body_hash),
+            |c, d| c.act_for_domain(d),
+        )
+    }
 }
 
 // ---------------------------------------------------------------- users
@@ -426,8 +558,8 @@ fn sign_out_form(csrf: &str) -> String {
     )
 }
 
-async fn home<S: DemoStore>(
-    State(demo): AppState<S>,
+async fn home<S: DemoStore, N: DemoNonces>(
+    State(demo): AppState<S, N>,
     Extension(origin): Extension<ResolvedOrigin>,
     headers: HeaderMap,
 ) -> Response {
@@ -498,8 +630,8 @@ fn login_form(origin: &ResolvedOrigin, next: &str, email: &str, error: Option<&s
     )
 }
 
-async fn login_page<S: DemoStore>(
-    State(demo): AppState<S>,
+async fn login_page<S: DemoStore, N: DemoNonces>(
+    State(demo): AppState<S, N>,
     Extension(origin): Extension<ResolvedOrigin>,
     Query(query): Query<NextQuery>,
     headers: HeaderMap,
@@ -522,8 +654,8 @@ struct LoginForm {
     next: Option<String>,
 }
 
-async fn login<S: DemoStore>(
-    State(demo): AppState<S>,
+async fn login<S: DemoStore, N: DemoNonces>(
+    State(demo): AppState<S, N>,
     Extension(origin): Extension<ResolvedOrigin>,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
@@ -567,8 +699,8 @@ async fn login<S: DemoStore>(
     }
 }
 
-async fn logout_page<S: DemoStore>(
-    State(demo): AppState<S>,
+async fn logout_page<S: DemoStore, N: DemoNonces>(
+    State(demo): AppState<S, N>,
     Extension(origin): Extension<ResolvedOrigin>,
     headers: HeaderMap,
 ) -> Response {
@@ -592,8 +724,8 @@ struct CsrfForm {
     csrf_token: Option<String>,
 }
 
-async fn logout<S: DemoStore>(
-    State(demo): AppState<S>,
+async fn logout<S: DemoStore, N: DemoNonces>(
+    State(demo): AppState<S, N>,
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
@@ -615,8 +747,8 @@ fn forged() -> Response {
     )
 }
 
-async fn account<S: DemoStore>(
-    State(demo): AppState<S>,
+async fn account<S: DemoStore, N: DemoNonces>(
+    State(demo): AppState<S, N>,
     Extension(origin): Extension<ResolvedOrigin>,
     headers: HeaderMap,
 ) -> Response {
@@ -705,8 +837,8 @@ struct RevokeForm {
     csrf_token: Option<String>,
 }
 
-async fn revoke<S: DemoStore>(
-    State(demo): AppState<S>,
+async fn revoke<S: DemoStore, N: DemoNonces>(
+    State(demo): AppState<S, N>,
     headers: HeaderMap,
     Form(form): Form<RevokeForm>,
 ) -> Response {

@@ -23,6 +23,17 @@
 //!                                --store (for several instances at high rates)
 //!   --nonce-key-prefix PREFIX    with --nonces: the Redis key prefix
 //!                                (default oauth1:nonce:)
+//!
+//! Protocol extensions (see the README):
+//!   --rsa-consumer KEY:PEM_FILE[:NAME]  a consumer signing with RSA (public key
+//!                                or certificate PEM); repeatable
+//!   --two-legged KEY             let a consumer make two-legged requests
+//!   --requestor-domain KEY:DOMAIN let a consumer act for DOMAIN's users with
+//!                                xoauth_requestor_id
+//!   --require-body-hash KEY      require oauth_body_hash on a consumer's
+//!                                non-form requests
+//!   --sessions SECONDS           OAuth Session extension: access tokens expire
+//!                                after SECONDS, refreshable with their handle
 //! ```
 //!
 //! Several instances behind a load balancer share `--store postgres://…`
@@ -39,13 +50,9 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use app::{ConsumerSpec, DemoConfig, DemoStore, UserSpec};
-use oauth1_provider::store::{NonceKey, NonceOutcome, NonceStore, TokenStore};
-use oauth1_provider::{
-    AccessToken, MemoryStore, PostgresStore, RedisNonceStore, RequestToken, SqliteStore, StateTag,
-    StoreError,
-};
-use time::OffsetDateTime;
+use app::{ConsumerSpec, DemoConfig, DemoNonces, DemoStore, UserSpec};
+use oauth1_provider::store::NonceStore;
+use oauth1_provider::{MemoryStore, PostgresStore, RedisNonceStore, SqliteStore};
 
 /// Where tokens and nonces live. Adding a store is one variant here and one
 /// arm in `main`.
@@ -102,6 +109,7 @@ struct Args {
     store: StoreChoice,
     /// `--nonces`: Redis, else nonces live in the `--store`.
     nonces: Option<RedisNonces>,
+    extensions: app::Extensions,
 }
 
 const USAGE: &str = "usage: provider [--bind ADDR] [--public-origin URL]... [--trusted-proxy IP]... \
@@ -119,6 +127,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         users: Vec::new(),
         store: StoreChoice::Sqlite(DEFAULT_SQLITE_PATH.into()),
         nonces: None,
+        extensions: app::Extensions::default(),
     };
     let mut nonce_key_prefix = None;
     while let Some(arg) = args.next() {
@@ -129,7 +138,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             _ => (arg, None),
         };
         if flag == "--help" || flag == "-h" {
-            return Err(USAGE.to_owned());
+            return Err(format!("{USAGE} {}", app::Extensions::USAGE));
         }
         let value = inline
             .or_else(|| args.next())
@@ -157,7 +166,13 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                 });
             }
             "--nonce-key-prefix" => nonce_key_prefix = Some(value),
-            other => return Err(format!("unknown option {other}\n{USAGE}")),
+            other => match parsed.extensions.parse_flag(other, &value) {
+                Some(result) => result?,
+                None => {
+                    let extensions = app::Extensions::USAGE;
+                    return Err(format!("unknown option {other}\n{USAGE} {extensions}"));
+                }
+            },
         }
     }
     match (&mut parsed.nonces, nonce_key_prefix) {
@@ -200,6 +215,7 @@ async fn main() -> ExitCode {
     config.consumers = args.consumers;
     config.callback_prefixes = args.callback_prefixes;
     let nonces = args.nonces;
+    config.extensions = args.extensions;
     let served = match args.store {
         StoreChoice::Memory => serve_with(listener, &config, MemoryStore::new(), nonces).await,
         StoreChoice::Sqlite(path) => match SqliteStore::open(&path).await {
@@ -233,14 +249,14 @@ fn chain(e: &dyn std::error::Error) -> String {
 }
 
 /// Serves on `tokens`, with nonces in Redis when `nonces` says so.
-async fn serve_with<S: DemoStore>(
+async fn serve_with<S: DemoStore + NonceStore>(
     listener: tokio::net::TcpListener,
     config: &DemoConfig,
     tokens: S,
     nonces: Option<RedisNonces>,
 ) -> Result<(), String> {
     let Some(redis) = nonces else {
-        return serve(listener, config, tokens).await;
+        return serve(listener, config, app::build(config, tokens)?).await;
     };
     let mut nonces = RedisNonceStore::connect(&redis.url)
         .await
@@ -249,104 +265,14 @@ async fn serve_with<S: DemoStore>(
         nonces = nonces.with_key_prefix(prefix);
     }
     println!("  nonces: Redis");
-    serve(listener, config, TokensAndNonces { tokens, nonces }).await
+    serve(listener, config, app::build_split(config, tokens, nonces)?).await
 }
 
-/// Tokens in one store and nonces in another (`--nonces`), as the one store
-/// the demo app takes: each call goes to the store that owns it.
-#[derive(Clone)]
-struct TokensAndNonces<T, N> {
-    tokens: T,
-    nonces: N,
-}
-
-impl<T: TokenStore, N: NonceStore> TokenStore for TokensAndNonces<T, N> {
-    fn insert_request_token(
-        &self,
-        token: &RequestToken,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        self.tokens.insert_request_token(token)
-    }
-    fn get_request_token(
-        &self,
-        token: &str,
-    ) -> impl Future<Output = Result<Option<RequestToken>, StoreError>> + Send {
-        self.tokens.get_request_token(token)
-    }
-    fn update_request_token(
-        &self,
-        expected: StateTag,
-        next: &RequestToken,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        self.tokens.update_request_token(expected, next)
-    }
-    fn exchange_request_token(
-        &self,
-        expected: StateTag,
-        exchanged: &RequestToken,
-        access: &AccessToken,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        self.tokens
-            .exchange_request_token(expected, exchanged, access)
-    }
-    fn get_access_token(
-        &self,
-        token: &str,
-    ) -> impl Future<Output = Result<Option<AccessToken>, StoreError>> + Send {
-        self.tokens.get_access_token(token)
-    }
-    fn revoke_access_token(
-        &self,
-        token: &str,
-        at: OffsetDateTime,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        self.tokens.revoke_access_token(token, at)
-    }
-    fn revoke_user_tokens(
-        &self,
-        user_id: &str,
-        consumer_key: &str,
-        at: OffsetDateTime,
-    ) -> impl Future<Output = Result<usize, StoreError>> + Send {
-        self.tokens.revoke_user_tokens(user_id, consumer_key, at)
-    }
-    fn list_user_tokens(
-        &self,
-        user_id: &str,
-    ) -> impl Future<Output = Result<Vec<AccessToken>, StoreError>> + Send {
-        self.tokens.list_user_tokens(user_id)
-    }
-    fn purge_expired(
-        &self,
-        now: OffsetDateTime,
-    ) -> impl Future<Output = Result<usize, StoreError>> + Send {
-        self.tokens.purge_expired(now)
-    }
-}
-
-impl<T: Send + Sync, N: NonceStore> NonceStore for TokensAndNonces<T, N> {
-    fn insert_nonce(
-        &self,
-        key: &NonceKey,
-        now: OffsetDateTime,
-        expires_at: OffsetDateTime,
-    ) -> impl Future<Output = Result<NonceOutcome, StoreError>> + Send {
-        self.nonces.insert_nonce(key, now, expires_at)
-    }
-    fn purge_nonces(
-        &self,
-        now: OffsetDateTime,
-    ) -> impl Future<Output = Result<usize, StoreError>> + Send {
-        self.nonces.purge_nonces(now)
-    }
-}
-
-async fn serve<S: DemoStore>(
+async fn serve<S: DemoStore, N: DemoNonces>(
     listener: tokio::net::TcpListener,
     config: &DemoConfig,
-    store: S,
+    demo: app::DemoApp<S, N>,
 ) -> Result<(), String> {
-    let demo = app::build(config, store)?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     println!("OAuth 1.0a demo provider listening on {local}");
     for origin in &config.public_origins {

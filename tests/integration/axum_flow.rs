@@ -891,3 +891,85 @@ fn adapter_types_are_send_and_sync() {
     assert_send_sync::<OAuthConsumer>();
     assert_send_sync::<oauth1_provider::axum::OAuthRejection>();
 }
+
+#[tokio::test]
+async fn sessions_and_authorize_hints_through_the_demo_app() {
+    let mut config = demo_app::DemoConfig::new(8080);
+    config.consumers =
+        vec![demo_app::ConsumerSpec::parse("client-key:client-secret:Client App").unwrap()];
+    config.callback_prefixes = vec!["https://client.example/cb".into()];
+    config.password_hashing = argon2::Params::new(64, 1, 1, None).unwrap();
+    let mut extensions = demo_app::Extensions::default();
+    assert!(extensions.parse_flag("--sessions", "3600").unwrap().is_ok());
+    assert!(
+        extensions
+            .parse_flag("--sessions", "soon")
+            .unwrap()
+            .is_err()
+    );
+    assert!(extensions.parse_flag("--no-such-flag", "x").is_none());
+    config.extensions = extensions;
+    let router = demo_app::build(&config, MemoryStore::new()).unwrap().router;
+    let client = Client::new(&router, CLIENT);
+    let (token, secret) = client.request_token(HOME, CALLBACK, "").await;
+    let mut browser = Browser::new(&router, HOME);
+    // Not signed in: the hints survive the trip through the login page.
+    let reply = browser
+        .get(&format!(
+            "/_ah/OAuthAuthorizeToken?oauth_token={token}&hd=corp.example&hl=de"
+        ))
+        .await;
+    let location = reply.location().to_owned();
+    assert!(location.contains("hd%3Dcorp.example"), "{location}");
+    browser.login("test@example.com").await;
+    let next = param(location.split_once('?').unwrap().1, "next").unwrap();
+    let page = browser.get(&next).await;
+    assert!(page.body.contains("corp.example"), "{}", page.body);
+    let csrf = hidden(&page.body, "csrf_token");
+    let reply = browser.answer(&token, &csrf, "allow").await;
+    let verifier = param(
+        reply.location().split_once('?').unwrap().1,
+        "oauth_verifier",
+    )
+    .unwrap();
+    let reply = client.exchange(HOME, &token, &secret, &verifier).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.field("oauth_expires_in"), "3600");
+    let (access, access_secret, handle) = (
+        reply.field("oauth_token"),
+        reply.field("oauth_token_secret"),
+        reply.field("oauth_session_handle"),
+    );
+    let refreshed = client
+        .call(
+            client
+                .signer()
+                .token(&access, &access_secret)
+                .header_param("oauth_session_handle", &handle),
+            Method::POST,
+            HOME,
+            "/_ah/OAuthGetAccessToken",
+            None,
+        )
+        .await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.body);
+    assert_eq!(refreshed.field("oauth_session_handle"), handle);
+    let new = (
+        refreshed.field("oauth_token"),
+        refreshed.field("oauth_token_secret"),
+    );
+    let me = client
+        .api(Method::GET, HOME, "/api/whoami", (&new.0, &new.1), None)
+        .await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+    let old = client
+        .api(
+            Method::GET,
+            HOME,
+            "/api/whoami",
+            (&access, &access_secret),
+            None,
+        )
+        .await;
+    old.assert_problem(401, "token_revoked");
+}

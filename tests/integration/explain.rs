@@ -460,16 +460,32 @@ fn a_request_missing_oauth_nonce_is_parameter_absent() {
 #[test]
 fn an_unknown_signature_method_is_signature_method_rejected() {
     let url = "http://api.example.com/x?oauth_consumer_key=key&oauth_nonce=n&oauth_timestamp=1\
-               &oauth_signature_method=RSA-SHA1&oauth_signature=abc";
+               &oauth_signature_method=RSA-SHA512&oauth_signature=abc";
     let out = run(&input("GET", url, &[], None, None));
     let json = assert_refused(&out, "signature_method_rejected");
-    assert_eq!(json["signature_method"], "RSA-SHA1");
+    assert_eq!(json["signature_method"], "RSA-SHA512");
     assert_eq!(json["expected_signature"], "");
     assert!(
         out.stderr.contains("not a method this provider implements"),
         "{}",
         out.stderr
     );
+}
+
+#[test]
+fn an_rsa_signature_gets_its_base_string_and_no_guesswork() {
+    let url = "http://api.example.com/x?oauth_consumer_key=key&oauth_nonce=n&oauth_timestamp=1\
+               &oauth_signature_method=RSA-SHA1&oauth_signature=abc";
+    let out = run(&input("GET", url, &[], None, None));
+    let json = assert_refused(&out, "signature_invalid");
+    assert_eq!(json["signature_method"], "RSA-SHA1");
+    assert!(
+        json["base_string"]
+            .as_str()
+            .unwrap()
+            .starts_with("GET&http%3A%2F%2Fapi.example.com%2Fx&")
+    );
+    assert!(out.stderr.contains("RSA private key"), "{}", out.stderr);
 }
 
 #[test]

@@ -2,6 +2,8 @@
 
 mod actix_flow;
 mod axum_flow;
+mod body_hash;
+mod breadth_support;
 mod browser;
 mod clients_python;
 mod clients_rust;
@@ -35,6 +37,9 @@ mod rejections;
     feature = "test-util"
 ))]
 mod restart;
+#[cfg(feature = "rsa")]
+mod rsa;
+mod sessions;
 #[cfg(all(
     feature = "sqlite",
     feature = "postgres",
@@ -43,4 +48,5 @@ mod restart;
 ))]
 mod stores;
 mod support;
+mod two_legged;
 mod vectors;

@@ -885,6 +885,15 @@ impl TokenStore for FlakyStore {
         self.check()?;
         self.inner.get_access_token(token).await
     }
+    async fn refresh_access_token(
+        &self,
+        old: &str,
+        at: OffsetDateTime,
+        next: &AccessToken,
+    ) -> Result<bool, StoreError> {
+        self.check()?;
+        self.inner.refresh_access_token(old, at, next).await
+    }
     async fn revoke_access_token(
         &self,
         token: &str,

@@ -291,6 +291,12 @@ async fn every_operation_fails<S: TokenStore, N: NonceStore>(store: &S, nonces: 
         store.get_access_token(&access.token).await,
     );
     check(
+        "refresh_access_token",
+        store
+            .refresh_access_token(&access.token, now(), &access)
+            .await,
+    );
+    check(
         "revoke_access_token",
         store.revoke_access_token(&access.token, now()).await,
     );
