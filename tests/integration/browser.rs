@@ -159,18 +159,22 @@ fn browser_test(test: impl AsyncFnOnce(&Ctx)) {
     ) else {
         return;
     };
-    let _turn = ONE_BROWSER.lock().unwrap_or_else(PoisonError::into_inner);
     let callback = CallbackListener::start();
     let consumer = Credentials::new("browser-key", "browser-secret");
     let (demo, site) = demo_with_consumer(&consumer, APP_NAME, &callback.prefix());
-    let profile = tempdir("chromium-profile");
+    // The demos start side by side; the browsers take turns.
+    let _turn = ONE_BROWSER.lock().unwrap_or_else(PoisonError::into_inner);
+    // Declared before the driver, so removed after chromium is gone.
+    let profile = TempDir::new("chromium-profile");
     let driver = ChromeDriver::start(&chromedriver);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a runtime");
     runtime.block_on(async {
-        let browser = tokio::time::timeout(TIMEOUT, connect(driver.port, &chromium, &profile))
+        // Starting chromium is the slowest step on a busy machine.
+        let starting = connect(driver.port, &chromium, &profile.0);
+        let browser = tokio::time::timeout(2 * TIMEOUT, starting)
             .await
             .expect("chromium to start within the timeout");
         let ctx = Ctx {
@@ -183,8 +187,6 @@ fn browser_test(test: impl AsyncFnOnce(&Ctx)) {
         test(&ctx).await;
         let _ = tokio::time::timeout(TIMEOUT, ctx.browser.close()).await;
     });
-    drop(driver);
-    let _ = std::fs::remove_dir_all(profile);
 }
 
 /// A WebDriver session on a new headless chromium with an empty profile.
@@ -227,15 +229,25 @@ async fn connect(port: u16, chromium: &str, profile: &Path) -> Client {
     client
 }
 
-/// A new empty directory under the target's tmp dir.
-fn tempdir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "{name}-{}-{:x}",
-        std::process::id(),
-        rand::random::<u64>()
-    ));
-    std::fs::create_dir_all(&dir).expect("create a temp dir");
-    dir
+/// A new empty directory under the target's tmp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "{name}-{}-{:x}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        std::fs::create_dir_all(&dir).expect("create a temp dir");
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 impl Ctx {
