@@ -121,7 +121,7 @@ body{margin:0;min-height:100vh;display:flex;align-items:flex-start;justify-conte
 background:#f6f8fa;color:var(--ink);font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}\
 .card{width:100%;max-width:30rem;margin:4rem 1rem;padding:2rem;background:#fff;\
 border:1px solid var(--line);border-radius:12px;box-shadow:0 1px 3px rgba(31,35,40,.08);\
-overflow-wrap:break-word}td,code{overflow-wrap:anywhere}\
+overflow-wrap:break-word}code{overflow-wrap:anywhere}\
 h1{font-size:1.35rem;line-height:1.3;margin:0 0 1rem}\
 p{margin:.75rem 0}.muted{color:var(--muted);font-size:.9rem}\
 .site{color:var(--muted);font-size:.85rem;letter-spacing:.02em;margin:0 0 1.25rem}\

@@ -344,21 +344,30 @@ impl Ctx {
             .unwrap_or_else(|r| panic!("request token: {} {}", r.status, r.text()))
     }
 
-    /// Asserts nothing sticks out of the page's card (and so the page needs
-    /// no horizontal scrolling).
+    /// Asserts nothing on the page sticks out of its card's content box
+    /// (into the padding or beyond, or into a sideways scroll).
     async fn assert_fits(&self, what: &str) {
-        let widths = self
+        let overflow = self
             .browser
             .execute(
                 "const card = document.querySelector('main'); \
-                 return [card.scrollWidth, card.clientWidth];",
+                 const edge = card.getBoundingClientRect().right \
+                     - parseFloat(getComputedStyle(card).paddingRight); \
+                 let worst = 0, culprit = ''; \
+                 for (const e of card.querySelectorAll('*')) { \
+                     const out = e.getBoundingClientRect().right - edge; \
+                     if (out > worst) { worst = out; culprit = e.outerHTML.slice(0, 120); } \
+                 } \
+                 return [worst, culprit];",
                 Vec::new(),
             )
             .await
-            .expect("the card's widths");
+            .expect("the card's overflow");
+        let pixels = overflow[0].as_f64().expect("a number");
         assert!(
-            widths[0].as_u64() <= widths[1].as_u64(),
-            "something in {what} is wider than its card (scroll width, width: {widths})"
+            pixels < 1.0,
+            "in {what}, {pixels} px stick out of the card: {}",
+            overflow[1]
         );
     }
 
