@@ -344,16 +344,20 @@ impl Ctx {
             .unwrap_or_else(|r| panic!("request token: {} {}", r.status, r.text()))
     }
 
-    /// Asserts nothing on the page sticks out of its card's content box
-    /// (into the padding or beyond, or into a sideways scroll).
+    /// Asserts the page does not scroll sideways, the card is inside the
+    /// window, and nothing sticks out of the card's content box (into the
+    /// padding or beyond).
     async fn assert_fits(&self, what: &str) {
         let overflow = self
             .browser
             .execute(
                 "const card = document.querySelector('main'); \
-                 const edge = card.getBoundingClientRect().right \
-                     - parseFloat(getComputedStyle(card).paddingRight); \
-                 let worst = 0, culprit = ''; \
+                 const box = card.getBoundingClientRect(); \
+                 const edge = box.right - parseFloat(getComputedStyle(card).paddingRight); \
+                 const page = document.documentElement; \
+                 let worst = Math.max(0, -box.left, box.right - page.clientWidth, \
+                     page.scrollWidth - page.clientWidth); \
+                 let culprit = worst > 0 ? 'the card, out of the window' : ''; \
                  for (const e of card.querySelectorAll('*')) { \
                      const out = e.getBoundingClientRect().right - edge; \
                      if (out > worst) { worst = out; culprit = e.outerHTML.slice(0, 120); } \
@@ -487,6 +491,15 @@ fn browser_consent_for_the_anonymous_consumer_warns_that_the_app_is_unverified()
         assert!(!heading.contains(&long), "{heading}");
         ctx.assert_fits("a consent page for a long app name").await;
         ctx.screenshot("browser-consent-long-name").await;
+
+        // And on a phone.
+        ctx.browser
+            .set_window_size(390, 844)
+            .await
+            .expect("a phone-sized window");
+        ctx.assert_fits("a consent page for a long app name on a phone")
+            .await;
+        ctx.screenshot("browser-consent-phone").await;
     });
 }
 
