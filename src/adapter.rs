@@ -119,9 +119,9 @@ const STYLE: &str = "\
 *{box-sizing:border-box}\
 body{margin:0;min-height:100vh;display:flex;align-items:flex-start;justify-content:center;\
 background:#f6f8fa;color:var(--ink);font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}\
-.card{width:100%;max-width:30rem;margin:4rem 1rem;padding:2rem;background:#fff;\
+.card{width:calc(100% - 2rem);max-width:30rem;margin:4rem 1rem;padding:2rem;background:#fff;\
 border:1px solid var(--line);border-radius:12px;box-shadow:0 1px 3px rgba(31,35,40,.08);\
-overflow-wrap:break-word}td,code{overflow-wrap:anywhere}\
+overflow-wrap:break-word}code{overflow-wrap:anywhere}\
 h1{font-size:1.35rem;line-height:1.3;margin:0 0 1rem}\
 p{margin:.75rem 0}.muted{color:var(--muted);font-size:.9rem}\
 .site{color:var(--muted);font-size:.85rem;letter-spacing:.02em;margin:0 0 1.25rem}\
@@ -140,7 +140,8 @@ border:1px solid var(--line);border-radius:8px}\
 table{width:100%;border-collapse:collapse;margin:1rem 0}\
 td,th{text-align:left;padding:.5rem .25rem;border-bottom:1px solid var(--line);vertical-align:middle}\
 th{font-size:.8rem;color:var(--muted);font-weight:600}.nowrap{white-space:nowrap}\
-.error{color:#d1242f}a{color:var(--accent)}";
+.error{color:#d1242f}a{color:var(--accent)}\
+@media (max-width:32rem){.card{margin:1rem;padding:1.25rem}}";
 
 /// Whether a request carries OAuth credentials at all: an `Authorization`
 /// header with the `OAuth` scheme, or an `oauth_*` parameter in the query or

@@ -791,7 +791,7 @@ async fn account<S: DemoStore, N: DemoNonces>(
         for (key, name, granted_at, hosts) in &apps {
             body.push_str(&format!(
                 "<tr><td><strong>{}</strong><br><span class=\"muted\">on {}</span></td>\
-                 <td class=\"nowrap\">{}</td><td>\
+                 <td>{}</td><td>\
                  <form method=\"post\" action=\"/account/revoke\">\
                  <input type=\"hidden\" name=\"consumer_key\" value=\"{}\">\
                  <input type=\"hidden\" name=\"csrf_token\" value=\"{}\">\

@@ -76,9 +76,12 @@ def consent(browser, base, authorize_url, decision):
     page = browser.get(authorize_url, allow_redirects=False, timeout=TIMEOUT)
     if page.status_code != 200:
         raise SystemExit(f"consent page: {page.status_code} {page.text[:200]}")
-    field = lambda name: re.search(  # noqa: E731
-        r'name="%s" value="([^"]*)"' % re.escape(name), page.text
-    ).group(1)
+    def field(name):
+        found = re.search(r'name="%s" value="([^"]*)"' % re.escape(name), page.text)
+        if not found:
+            raise SystemExit(f"no {name} field on the consent page: {page.text[:500]}")
+        return found.group(1)
+
     answer = browser.post(
         base + AUTHORIZE,
         data={

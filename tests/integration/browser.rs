@@ -159,18 +159,22 @@ fn browser_test(test: impl AsyncFnOnce(&Ctx)) {
     ) else {
         return;
     };
-    let _turn = ONE_BROWSER.lock().unwrap_or_else(PoisonError::into_inner);
     let callback = CallbackListener::start();
     let consumer = Credentials::new("browser-key", "browser-secret");
     let (demo, site) = demo_with_consumer(&consumer, APP_NAME, &callback.prefix());
-    let profile = tempdir("chromium-profile");
+    // The demos start side by side; the browsers take turns.
+    let _turn = ONE_BROWSER.lock().unwrap_or_else(PoisonError::into_inner);
+    // Declared before the driver, so removed after chromium is gone.
+    let profile = TempDir::new("chromium-profile");
     let driver = ChromeDriver::start(&chromedriver);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a runtime");
     runtime.block_on(async {
-        let browser = tokio::time::timeout(TIMEOUT, connect(driver.port, &chromium, &profile))
+        // Starting chromium is the slowest step on a busy machine.
+        let starting = connect(driver.port, &chromium, &profile.0);
+        let browser = tokio::time::timeout(2 * TIMEOUT, starting)
             .await
             .expect("chromium to start within the timeout");
         let ctx = Ctx {
@@ -183,8 +187,6 @@ fn browser_test(test: impl AsyncFnOnce(&Ctx)) {
         test(&ctx).await;
         let _ = tokio::time::timeout(TIMEOUT, ctx.browser.close()).await;
     });
-    drop(driver);
-    let _ = std::fs::remove_dir_all(profile);
 }
 
 /// A WebDriver session on a new headless chromium with an empty profile.
@@ -227,15 +229,25 @@ async fn connect(port: u16, chromium: &str, profile: &Path) -> Client {
     client
 }
 
-/// A new empty directory under the target's tmp dir.
-fn tempdir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "{name}-{}-{:x}",
-        std::process::id(),
-        rand::random::<u64>()
-    ));
-    std::fs::create_dir_all(&dir).expect("create a temp dir");
-    dir
+/// A new empty directory under the target's tmp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "{name}-{}-{:x}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        std::fs::create_dir_all(&dir).expect("create a temp dir");
+        Self(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 impl Ctx {
@@ -332,21 +344,34 @@ impl Ctx {
             .unwrap_or_else(|r| panic!("request token: {} {}", r.status, r.text()))
     }
 
-    /// Asserts nothing sticks out of the page's card (and so the page needs
-    /// no horizontal scrolling).
+    /// Asserts the page does not scroll sideways, the card is inside the
+    /// window, and nothing sticks out of the card's content box (into the
+    /// padding or beyond).
     async fn assert_fits(&self, what: &str) {
-        let widths = self
+        let overflow = self
             .browser
             .execute(
                 "const card = document.querySelector('main'); \
-                 return [card.scrollWidth, card.clientWidth];",
+                 const box = card.getBoundingClientRect(); \
+                 const edge = box.right - parseFloat(getComputedStyle(card).paddingRight); \
+                 const page = document.documentElement; \
+                 let worst = Math.max(0, -box.left, box.right - page.clientWidth, \
+                     page.scrollWidth - page.clientWidth); \
+                 let culprit = worst > 0 ? 'the card, out of the window' : ''; \
+                 for (const e of card.querySelectorAll('*')) { \
+                     const out = e.getBoundingClientRect().right - edge; \
+                     if (out > worst) { worst = out; culprit = e.outerHTML.slice(0, 120); } \
+                 } \
+                 return [worst, culprit];",
                 Vec::new(),
             )
             .await
-            .expect("the card's widths");
+            .expect("the card's overflow");
+        let pixels = overflow[0].as_f64().expect("a number");
         assert!(
-            widths[0].as_u64() <= widths[1].as_u64(),
-            "something in {what} is wider than its card (scroll width, width: {widths})"
+            pixels < 1.0,
+            "in {what}, {pixels} px stick out of the card: {}",
+            overflow[1]
         );
     }
 
@@ -466,6 +491,15 @@ fn browser_consent_for_the_anonymous_consumer_warns_that_the_app_is_unverified()
         assert!(!heading.contains(&long), "{heading}");
         ctx.assert_fits("a consent page for a long app name").await;
         ctx.screenshot("browser-consent-long-name").await;
+
+        // And on a phone.
+        ctx.browser
+            .set_window_size(390, 844)
+            .await
+            .expect("a phone-sized window");
+        ctx.assert_fits("a consent page for a long app name on a phone")
+            .await;
+        ctx.screenshot("browser-consent-phone").await;
     });
 }
 
