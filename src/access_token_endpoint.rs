@@ -14,7 +14,7 @@ use crate::request::Request;
 use crate::request_token_endpoint::TOKEN_BYTES;
 use crate::response::Response;
 use crate::secret::{SessionHandle, TokenSecret};
-use crate::store::{NonceStore, TokenStore};
+use crate::store::{NonceStore, StoreError, TokenStore};
 use crate::token::{AccessToken, AccessTokenState, Session, TransitionError};
 
 /// The OAuth Session extension's handle parameter.
@@ -216,45 +216,63 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         }
         let now = self.now();
         let verifier = signed.verifier().unwrap_or("");
-        let expected = record.state.tag();
-        match record.exchange(verifier, self.config.max_verifier_attempts, now) {
-            Err(e) => Err(transition_refusal(e)),
-            Ok(Err(counted)) => {
-                // Count the wrong guess; if another request changed the token
-                // meanwhile, the guess is still wrong — the answer is the same.
-                self.store.update_request_token(expected, &counted).await?;
-                Err(OAuthError::refused(
-                    Problem::VerifierInvalid,
-                    Reason::WrongVerifier,
-                ))
-            }
-            Ok(Ok((exchanged, user))) => {
-                let (expires_at, session) = self.session_terms(now, None)?;
-                let access = AccessToken {
-                    token: random_token(TOKEN_BYTES)?,
-                    secret: TokenSecret::new(random_token(TOKEN_BYTES)?),
-                    consumer_key: record.consumer_key.clone(),
-                    host: record.host.clone(),
-                    user,
-                    scope: record.scope.clone(),
-                    created_at: now,
-                    expires_at,
-                    session,
-                    state: AccessTokenState::Active,
-                };
-                if self
-                    .store
-                    .exchange_request_token(expected, &exchanged, &access)
-                    .await?
-                {
-                    tracing::info!(consumer = %access.consumer_key, host = %access.host, "issued access token");
-                    Ok(access)
-                } else {
-                    // Another request exchanged (or burned) it first.
-                    Err(OAuthError::refused(Problem::TokenUsed, Reason::Used))
+        // Each pass decides on the token as stored. A compare-and-set that
+        // loses means another request changed the token first (counted a
+        // wrong guess, exchanged it, burned it): read it again and decide
+        // again, so that every wrong guess is counted (the attempt limit
+        // holds under concurrency) and a right verifier is not refused
+        // because a wrong guess landed first. Every lost race is another
+        // request's won one, and an authorized token takes at most
+        // `max_verifier_attempts + 1` writes, so a store whose
+        // compare-and-set works ends this within that many passes.
+        let mut record = record;
+        for _ in 0..=self.config.max_verifier_attempts.saturating_add(1) {
+            let expected = record.state.tag();
+            match record.exchange(verifier, self.config.max_verifier_attempts, now) {
+                Err(e) => return Err(transition_refusal(e)),
+                Ok(Err(counted)) => {
+                    if self.store.update_request_token(expected, &counted).await? {
+                        return Err(OAuthError::refused(
+                            Problem::VerifierInvalid,
+                            Reason::WrongVerifier,
+                        ));
+                    }
+                }
+                Ok(Ok((exchanged, user))) => {
+                    let (expires_at, session) = self.session_terms(now, None)?;
+                    let access = AccessToken {
+                        token: random_token(TOKEN_BYTES)?,
+                        secret: TokenSecret::new(random_token(TOKEN_BYTES)?),
+                        consumer_key: record.consumer_key.clone(),
+                        host: record.host.clone(),
+                        user,
+                        scope: record.scope.clone(),
+                        created_at: now,
+                        expires_at,
+                        session,
+                        state: AccessTokenState::Active,
+                    };
+                    if self
+                        .store
+                        .exchange_request_token(expected, &exchanged, &access)
+                        .await?
+                    {
+                        tracing::info!(consumer = %access.consumer_key, host = %access.host, "issued access token");
+                        return Ok(access);
+                    }
                 }
             }
+            record = match self.store.get_request_token(&record.token).await? {
+                Some(current) => current,
+                // Gone under us: only purging expired tokens deletes them.
+                None => return Err(transition_refusal(TransitionError::Expired)),
+            };
         }
+        Err(StoreError::new(
+            "the request token kept changing under its exchange: the store's compare-and-set \
+             does not hold",
+        )
+        .into())
     }
 }
 

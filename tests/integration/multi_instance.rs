@@ -388,20 +388,11 @@ fn two_instances_behave_as_one(pg: &PgSchema, nonces: Option<&RedisPrefix>) {
     }
 }
 
-/// Wrong verifiers sent at once, half to each instance: no more than
-/// `max_verifier_attempts` (3) of them may be answered `verifier_invalid` —
-/// every later one must find the token burned.
-///
-/// Fails today (4, 21 and 35 of 40 answered `verifier_invalid` in three
-/// runs here): the access token endpoint counts a wrong guess with one
-/// compare-and-set and, when a concurrent request changed the token first,
-/// drops the count ("the guess is still wrong"), so guesses racing each
-/// other — on one instance or several — are compared but not all counted.
-/// Not a store bug: every store's compare-and-set refuses exactly as it
-/// should.
+/// Wrong verifiers sent at once, half to each instance: exactly
+/// `max_verifier_attempts` (3) of them are answered `verifier_invalid` —
+/// every later one finds the token burned. (Before the exchange re-read a
+/// token whose compare-and-set it lost, 4, 21 and 35 of 40 were compared.)
 #[test]
-#[ignore = "bug: concurrent wrong verifiers are not all counted (access_token_endpoint drops a \
-            refused count); un-ignore with the fix"]
 fn concurrent_wrong_verifiers_across_instances_are_all_counted() {
     const GUESSES: usize = 40;
     let Some(pg) = PgSchema::create() else { return };
@@ -420,9 +411,9 @@ fn concurrent_wrong_verifiers_across_instances_are_all_counted() {
         .get(&(401, Some("verifier_invalid".to_owned())))
         .copied()
         .unwrap_or(0);
-    assert!(
-        compared <= 3,
-        "{compared} wrong verifiers were compared, the limit is 3: {:?}",
+    assert_eq!(
+        compared, 3,
+        "wrong verifiers compared, the limit is 3: {:?}",
         race.refusals
     );
     let burned = b
