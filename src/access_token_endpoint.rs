@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use crate::encoding::Encoded;
 use crate::error::{Problem, ProtocolError};
 use crate::host_api::{OAuthError, Reason};
+use crate::parameters::SignedRequest;
 use crate::provider::{Provider, normalized_host, single_param};
 use crate::random::random_token;
 use crate::request::Request;
@@ -19,18 +20,6 @@ use crate::token::{AccessToken, AccessTokenState, Session, TransitionError};
 
 /// The OAuth Session extension's handle parameter.
 pub(crate) const SESSION_HANDLE_PARAM: &str = "oauth_session_handle";
-
-/// Whether `request` carries a parameter named `name` (in the Authorization
-/// header, the query, or a form body): a cheap look before collecting.
-fn request_names(request: &Request<'_>, name: &str) -> bool {
-    let in_form = |form: &str| {
-        form.split('&')
-            .any(|pair| pair.split('=').next() == Some(name))
-    };
-    request.authorization.is_some_and(|h| h.contains(name))
-        || request.query().is_some_and(in_form)
-        || (request.body_is_form() && std::str::from_utf8(request.body).is_ok_and(in_form))
-}
 
 impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     /// Answers a token-credentials request: signed with the client
@@ -52,11 +41,16 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     ///
     /// [`ProviderConfig::sessions`]: crate::ProviderConfig::sessions
     pub async fn access_token(&self, request: &Request<'_>) -> Response {
-        let refresh = request_names(request, SESSION_HANDLE_PARAM);
-        let result = if refresh {
-            self.refresh(request).await
-        } else {
-            self.exchange(request).await
+        let result = match self.collect(request) {
+            Err(e) => Err(e),
+            Ok(signed)
+                if signed
+                    .encoded_params()
+                    .any(|(n, _)| n == SESSION_HANDLE_PARAM) =>
+            {
+                self.refresh(request, signed).await
+            }
+            Ok(signed) => self.exchange(request, signed).await,
         };
         match result {
             Ok(token) => Response::credentials(Self::credentials_body(&token)),
@@ -121,8 +115,13 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     }
 
     /// The OAuth Session extension's refresh (see [`Provider::access_token`]).
-    async fn refresh(&self, request: &Request<'_>) -> Result<AccessToken, OAuthError> {
-        let signed = self.precheck(request, &["oauth_token", SESSION_HANDLE_PARAM])?;
+    async fn refresh(
+        &self,
+        request: &Request<'_>,
+        signed: SignedRequest<'_>,
+    ) -> Result<AccessToken, OAuthError> {
+        let signed =
+            self.precheck_collected(request, signed, &["oauth_token", SESSION_HANDLE_PARAM])?;
         if self.config.sessions.is_none() {
             return Err(OAuthError::refused(
                 ProtocolError::new(Problem::ParameterRejected)
@@ -194,8 +193,13 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         }
     }
 
-    async fn exchange(&self, request: &Request<'_>) -> Result<AccessToken, OAuthError> {
-        let signed = self.precheck(request, &["oauth_token", "oauth_verifier"])?;
+    async fn exchange(
+        &self,
+        request: &Request<'_>,
+        signed: SignedRequest<'_>,
+    ) -> Result<AccessToken, OAuthError> {
+        let signed =
+            self.precheck_collected(request, signed, &["oauth_token", "oauth_verifier"])?;
         let host = normalized_host(request.scheme, request.authority)
             .map_err(|e| OAuthError::refused(e, Reason::Protocol))?;
         let consumer = self.consumers.get(signed.consumer_key().unwrap_or(""));

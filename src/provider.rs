@@ -144,8 +144,27 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         request: &Request<'r>,
         extra: &[&'static str],
     ) -> Result<SignedRequest<'r>, OAuthError> {
+        let signed = self.collect(request)?;
+        self.precheck_collected(request, signed, extra)
+    }
+
+    /// Collects `request`'s parameters (400 when they cannot be).
+    pub(crate) fn collect<'r>(
+        &self,
+        request: &Request<'r>,
+    ) -> Result<SignedRequest<'r>, OAuthError> {
+        SignedRequest::collect(request, &self.config.limits)
+            .map_err(|e| OAuthError::refused(e, Reason::Protocol))
+    }
+
+    /// [`Provider::precheck`] on parameters already collected.
+    pub(crate) fn precheck_collected<'r>(
+        &self,
+        request: &Request<'r>,
+        signed: SignedRequest<'r>,
+        extra: &[&'static str],
+    ) -> Result<SignedRequest<'r>, OAuthError> {
         let protocol = |e: ProtocolError| OAuthError::refused(e, Reason::Protocol);
-        let signed = SignedRequest::collect(request, &self.config.limits).map_err(protocol)?;
         signed.require(extra).map_err(protocol)?;
         let method = signed
             .signature_method()
