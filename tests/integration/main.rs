@@ -10,6 +10,7 @@ mod interop;
 mod proptests;
 mod provider_flow;
 mod rejections;
+mod security_faults;
 #[cfg(all(
     feature = "sqlite",
     feature = "postgres",
