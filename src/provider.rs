@@ -19,9 +19,10 @@ use crate::signature::SignatureMethod;
 use crate::store::{NonceKey, NonceOutcome, NonceStore, StoreError, TokenStore};
 use crate::user::User;
 
-/// Secrets used to verify a signature when the consumer or token is unknown,
-/// so that an unknown key costs the same work as a bad signature.
-const DUMMY_CONSUMER_SECRET: &str = "dummy-consumer-secret-0123456789";
+/// The secret a signature is verified with when the token is unknown, so
+/// that an unknown token costs the same work as a bad signature: as long as
+/// the token secrets the provider issues (for an unknown consumer, see
+/// [`ConsumerRegistry::decoy_secret`]).
 const DUMMY_TOKEN_SECRET: &str = "dummy-token-secret-0123456789abc";
 
 /// An OAuth 1.0a service provider (RFC 5849) on the App Engine model.
@@ -168,7 +169,14 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         token: Option<Option<&TokenSecret>>,
         unknown_token_reason: Reason,
     ) -> Result<(), OAuthError> {
-        let consumer_secret = consumer.map_or(DUMMY_CONSUMER_SECRET, |c| c.secret.secret());
+        let decoy;
+        let consumer_secret = match consumer {
+            Some(consumer) => consumer.secret.secret(),
+            None => {
+                decoy = self.consumers.decoy_secret();
+                decoy.secret()
+            }
+        };
         let token_secret = match token {
             None => "",
             Some(None) => DUMMY_TOKEN_SECRET,
@@ -319,6 +327,12 @@ pub fn normalized_host(scheme: &str, authority: &str) -> Result<String, Protocol
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_dummy_token_secret_is_as_long_as_issued_ones() {
+        let issued = crate::random::random_token(crate::request_token_endpoint::TOKEN_BYTES);
+        assert_eq!(DUMMY_TOKEN_SECRET.len(), issued.unwrap().len());
+    }
 
     #[test]
     fn hosts_are_normalized() {
