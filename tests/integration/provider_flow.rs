@@ -68,8 +68,19 @@ impl<S: TokenStore + NonceStore + Clone> Harness<S> {
 
     /// A request signed by `signer` (timestamp from the harness clock).
     pub fn signed(&self, signer: Signer<'_>, method: &str, url: &str) -> OwnedRequest {
+        self.signed_at(signer, method, url, self.now())
+    }
+
+    /// A request signed by `signer` with `timestamp`.
+    pub fn signed_at(
+        &self,
+        signer: Signer<'_>,
+        method: &str,
+        url: &str,
+        timestamp: u64,
+    ) -> OwnedRequest {
         let header = signer
-            .timestamp(self.now())
+            .timestamp(timestamp)
             .authorization_header(method, url, None)
             .unwrap();
         let mut request = OwnedRequest::from_url(method, url, None);

@@ -154,14 +154,12 @@ async fn cases() -> Cases {
 
     let url = format!("{ORIGIN}/api/photos?size=original&page=2");
     let api = |signer: Signer<'_>| signed_plainly(&h, signer, "GET", &url);
-    let stale = h
-        .consumer()
-        .token(&access, &secret)
-        .timestamp(h.now() - 3600)
-        .authorization_header("GET", &url, None)
-        .unwrap();
-    let mut stale_timestamp = OwnedRequest::from_url("GET", &url, None);
-    stale_timestamp.authorization = Some(stale);
+    let stale_timestamp = h.signed_at(
+        h.consumer().token(&access, &secret),
+        "GET",
+        &url,
+        h.now() - 3600,
+    );
 
     let request_token_url = format!("{ORIGIN}/_ah/OAuthGetRequestToken");
     let request_token =
