@@ -11,6 +11,7 @@ mod proptests;
 mod provider_flow;
 mod rejections;
 mod security_faults;
+mod security_limits;
 mod security_secrets;
 mod security_timing;
 #[cfg(all(

@@ -3,6 +3,7 @@
 use oauth1_provider::Request;
 
 /// An owned request as a vector or test describes it, viewable as a [`Request`].
+#[derive(Debug)]
 pub struct OwnedRequest {
     pub method: String,
     pub scheme: String,
