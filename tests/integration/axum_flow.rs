@@ -28,23 +28,23 @@ mod demo_app;
 const HOME: &str = "http://127.0.0.1:8080";
 const OTHER: &str = "http://localhost:8080";
 const CLIENT: (&str, &str) = ("client-key", "client-secret");
-const CALLBACK: &str = "https://client.example/cb?state=1";
+pub(crate) const CALLBACK: &str = "https://client.example/cb?state=1";
 const FORM: &str = "application/x-www-form-urlencoded";
 
 // ------------------------------------------------------------ harness
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: String,
 }
 
 impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    fn location(&self) -> &str {
+    pub(crate) fn location(&self) -> &str {
         self.header("location").expect("a Location header")
     }
 
@@ -71,7 +71,7 @@ impl Reply {
     }
 
     #[track_caller]
-    fn assert_page_headers(&self) {
+    pub(crate) fn assert_page_headers(&self) {
         assert_eq!(self.header("x-frame-options"), Some("DENY"));
         let csp = self.header("content-security-policy").expect("CSP");
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
@@ -238,7 +238,7 @@ impl<'a> Client<'a> {
 }
 
 /// A browser on one origin, keeping the session cookie.
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     router: &'a Router,
     origin: &'a str,
     cookie: Option<String>,
@@ -279,7 +279,7 @@ impl<'a> Browser<'a> {
         self.go(Method::GET, target, None).await
     }
 
-    async fn post(&mut self, target: &str, form: &str) -> Reply {
+    pub(crate) async fn post(&mut self, target: &str, form: &str) -> Reply {
         self.go(Method::POST, target, Some(form)).await
     }
 
@@ -295,7 +295,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Opens the consent page for `token` (signed in): the CSRF token on it.
-    async fn consent(&mut self, token: &str) -> (Reply, String) {
+    pub(crate) async fn consent(&mut self, token: &str) -> (Reply, String) {
         let reply = self
             .get(&format!("/_ah/OAuthAuthorizeToken?oauth_token={token}"))
             .await;
@@ -306,7 +306,7 @@ impl<'a> Browser<'a> {
         (reply, csrf)
     }
 
-    async fn answer(&mut self, token: &str, csrf: &str, decision: &str) -> Reply {
+    pub(crate) async fn answer(&mut self, token: &str, csrf: &str, decision: &str) -> Reply {
         self.post(
             "/_ah/OAuthAuthorizeToken",
             &format!("oauth_token={token}&csrf_token={csrf}&decision={decision}"),
@@ -315,12 +315,12 @@ impl<'a> Browser<'a> {
     }
 }
 
-struct Demo {
-    router: Router,
-    provider: Arc<Provider<MemoryStore>>,
+pub(crate) struct Demo {
+    pub(crate) router: Router,
+    pub(crate) provider: Arc<Provider<MemoryStore>>,
 }
 
-fn demo() -> Demo {
+pub(crate) fn demo() -> Demo {
     let mut config = demo_app::DemoConfig::new(8080);
     config.consumers =
         vec![demo_app::ConsumerSpec::parse("client-key:client-secret:Client App").unwrap()];
@@ -335,7 +335,20 @@ fn demo() -> Demo {
 }
 
 impl Demo {
-    async fn state(&self, token: &str) -> RequestTokenState {
+    /// A request token for the test client, with the usual callback.
+    pub(crate) async fn request_token(&self) -> (String, String) {
+        let client = Client::new(&self.router, CLIENT);
+        client.request_token(HOME, CALLBACK, "").await
+    }
+
+    /// A browser on `HOME`, signed in as `email` (form-encoded).
+    pub(crate) async fn signed_in(&self, email: &str) -> Browser<'_> {
+        let mut browser = Browser::new(&self.router, HOME);
+        browser.login(email).await;
+        browser
+    }
+
+    pub(crate) async fn state(&self, token: &str) -> RequestTokenState {
         self.provider
             .store()
             .get_request_token(token)

@@ -10,6 +10,7 @@ mod interop;
 mod proptests;
 mod provider_flow;
 mod rejections;
+mod security_consent;
 mod security_faults;
 mod security_limits;
 mod security_secrets;
