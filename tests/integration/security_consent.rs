@@ -138,3 +138,18 @@ async fn script_data_and_lookalike_callbacks_are_refused() {
         assert_eq!(response.status, 200, "{callback}: {}", response.body);
     }
 }
+
+#[tokio::test]
+async fn a_repeat_authorization_is_asked_again_never_approved_automatically() {
+    let demo = demo();
+    let mut browser = demo.signed_in("test%40example.com").await;
+    let (first, _) = demo.request_token().await;
+    let (_, csrf) = browser.consent(&first).await;
+    let reply = browser.answer(&first, &csrf, "allow").await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    // The same app, the same user, moments later: the consent page again.
+    let (second, _) = demo.request_token().await;
+    let (page, _) = browser.consent(&second).await;
+    assert!(page.body.contains("value=\"allow\""), "{}", page.body);
+    assert_eq!(demo.state(&second).await, RequestTokenState::Issued);
+}
