@@ -542,7 +542,8 @@ impl Default for EndpointPaths {
 
 /// Who is signed in on the consent page, as the host's login knows her
 /// (RFC 5849 §2.2: the provider verifies the resource owner's identity).
-#[derive(Debug, Clone)]
+/// `Debug` shows the user, never the CSRF token.
+#[derive(Clone)]
 pub struct SignedIn {
     /// The signed-in user: the one who approves.
     pub user: User,
@@ -550,6 +551,15 @@ pub struct SignedIn {
     /// session id). The consent form carries it; an answer without it is
     /// refused with 403. An empty token refuses every answer.
     pub csrf_token: String,
+}
+
+impl std::fmt::Debug for SignedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedIn")
+            .field("user", &self.user)
+            .field("csrf_token", &"[redacted]")
+            .finish()
+    }
 }
 
 /// A request to the authorize endpoint (RFC 5849 §2.2), as an adapter

@@ -1,9 +1,10 @@
 //! Consumers (RFC 5849 "clients"): the third-party apps the host has
 //! registered, and App Engine's unregistered `anonymous` consumer.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
+use crate::encoding::percent_encode;
 use crate::secret::ConsumerSecret;
 use crate::signature::SignatureMethod;
 
@@ -214,7 +215,58 @@ fn is_http_url(url: &str) -> bool {
 /// changeable while the provider runs (clones share the registry).
 #[derive(Debug, Clone, Default)]
 pub struct ConsumerRegistry {
-    inner: Arc<RwLock<HashMap<String, Arc<Consumer>>>>,
+    inner: Arc<RwLock<Registered>>,
+}
+
+/// Encoded length of the decoy secret while no consumer is registered.
+const DEFAULT_DECOY_SECRET_LEN: usize = 32;
+
+#[derive(Default)]
+struct Registered {
+    by_key: HashMap<String, Arc<Consumer>>,
+    /// How many registered consumers' secrets have each encoded length.
+    secret_lengths: BTreeMap<usize, usize>,
+    /// What an unknown consumer's request is verified with (see
+    /// [`ConsumerRegistry::decoy_secret`]).
+    decoy: Option<Arc<ConsumerSecret>>,
+}
+
+impl std::fmt::Debug for Registered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not even the secrets' lengths.
+        f.debug_struct("Registered")
+            .field("by_key", &self.by_key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Registered {
+    fn count_secret(&mut self, consumer: &Consumer, added: bool) {
+        // The anonymous consumer's secret is public; it is not what a decoy
+        // must look like.
+        if consumer.unverified {
+            return;
+        }
+        let len = percent_encode(consumer.secret.secret()).len();
+        let count = self.secret_lengths.entry(len).or_default();
+        if added {
+            *count += 1;
+        } else {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                self.secret_lengths.remove(&len);
+            }
+        }
+        // The most common length (the longest of equally common ones).
+        let len = self
+            .secret_lengths
+            .iter()
+            .max_by_key(|&(len, count)| (count, len))
+            .map_or(DEFAULT_DECOY_SECRET_LEN, |(&len, _)| len);
+        if self.decoy.as_ref().is_none_or(|d| d.secret().len() != len) {
+            self.decoy = Some(Arc::new(ConsumerSecret::new("0".repeat(len))));
+        }
+    }
 }
 
 impl ConsumerRegistry {
@@ -225,8 +277,12 @@ impl ConsumerRegistry {
 
     /// Adds or replaces a consumer.
     pub fn register(&self, consumer: Consumer) {
-        self.write()
-            .insert(consumer.key.clone(), Arc::new(consumer));
+        let mut registered = self.write();
+        registered.count_secret(&consumer, true);
+        let key = consumer.key.clone();
+        if let Some(old) = registered.by_key.insert(key, Arc::new(consumer)) {
+            registered.count_secret(&old, false);
+        }
     }
 
     /// Enables App Engine's unregistered `anonymous` consumer.
@@ -236,12 +292,12 @@ impl ConsumerRegistry {
 
     /// Enables or disables a consumer; false when it is not registered.
     pub fn set_enabled(&self, key: &str, enabled: bool) -> bool {
-        let mut map = self.write();
-        match map.get(key) {
+        let mut registered = self.write();
+        match registered.by_key.get(key) {
             Some(existing) => {
                 let mut updated = Consumer::clone(existing);
                 updated.enabled = enabled;
-                map.insert(key.to_owned(), Arc::new(updated));
+                registered.by_key.insert(key.to_owned(), Arc::new(updated));
                 true
             }
             None => false,
@@ -250,19 +306,40 @@ impl ConsumerRegistry {
 
     /// Removes a consumer; its tokens stop working (unknown consumer).
     pub fn remove(&self, key: &str) -> bool {
-        self.write().remove(key).is_some()
+        let mut registered = self.write();
+        match registered.by_key.remove(key) {
+            Some(old) => {
+                registered.count_secret(&old, false);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Looks a consumer up by key.
     pub fn get(&self, key: &str) -> Option<Arc<Consumer>> {
+        self.read().by_key.get(key).cloned()
+    }
+
+    /// The secret a request from an unknown consumer is verified with, so
+    /// that it costs what a bad signature from a registered one does: a
+    /// fixed value as long (encoded) as most registered consumers' secrets.
+    /// HMAC hashes a key longer than its block first, so a decoy of another
+    /// length would take measurably more or less time.
+    pub(crate) fn decoy_secret(&self) -> Arc<ConsumerSecret> {
+        match &self.read().decoy {
+            Some(decoy) => Arc::clone(decoy),
+            None => Arc::new(ConsumerSecret::new("0".repeat(DEFAULT_DECOY_SECRET_LEN))),
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Registered> {
         self.inner
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(key)
-            .cloned()
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Arc<Consumer>>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Registered> {
         self.inner
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -318,5 +395,30 @@ mod tests {
         assert!(!r.set_enabled("missing", false));
         assert!(r.remove("k"));
         assert!(r.get("k").is_none());
+    }
+
+    #[test]
+    fn the_decoy_secret_is_as_long_as_most_registered_secrets() {
+        let r = ConsumerRegistry::new();
+        assert_eq!(r.decoy_secret().secret().len(), DEFAULT_DECOY_SECRET_LEN);
+        r.allow_anonymous();
+        assert_eq!(r.decoy_secret().secret().len(), DEFAULT_DECOY_SECRET_LEN);
+        r.register(Consumer::new("a", "13-characters", "A"));
+        assert_eq!(r.decoy_secret().secret().len(), 13);
+        // Encoded length: `&` is `%26`.
+        r.register(Consumer::new("b", "&", "B"));
+        r.register(Consumer::new("c", "abc", "C"));
+        assert_eq!(r.decoy_secret().secret().len(), 3);
+        // Replacing and removing consumers updates the counts.
+        r.register(Consumer::new("c", "a-longer-secret-for-c", "C"));
+        assert_eq!(r.decoy_secret().secret().len(), 21);
+        assert!(r.remove("c"));
+        assert!(r.remove("b"));
+        assert_eq!(r.decoy_secret().secret().len(), 13);
+        assert!(r.set_enabled("a", false));
+        assert_eq!(r.decoy_secret().secret().len(), 13);
+        assert!(r.remove("a"));
+        assert_eq!(r.decoy_secret().secret().len(), DEFAULT_DECOY_SECRET_LEN);
+        assert!(!format!("{r:?}").contains("13-characters"));
     }
 }

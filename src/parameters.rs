@@ -33,6 +33,10 @@ pub struct Limits {
     /// Longest `oauth_nonce`, decoded, in bytes. Real clients send 8–64.
     /// Defaults to 128.
     pub max_nonce_bytes: usize,
+    /// Longest `oauth_token` and `oauth_verifier`, decoded, in bytes: values
+    /// this provider issued itself (32 characters), so a longer one is never
+    /// looked up in the store. Defaults to 128.
+    pub max_token_bytes: usize,
 }
 
 impl Default for Limits {
@@ -43,6 +47,7 @@ impl Default for Limits {
             max_parameters: 512,
             max_protocol_value_bytes: 2048,
             max_nonce_bytes: 128,
+            max_token_bytes: 128,
         }
     }
 }
@@ -533,6 +538,12 @@ impl<'a> Collector<'a, '_> {
         {
             return Err(rejected("oauth_nonce is too long"));
         }
+        let too_long = |value: Option<Text<'_>>| {
+            value.is_some_and(|v| v.get(buffer).len() > self.limits.max_token_bytes)
+        };
+        if too_long(protocol.token) || too_long(protocol.verifier) {
+            return Err(rejected("oauth_token or oauth_verifier is too long"));
+        }
         let method_parsed = protocol
             .signature_method
             .and_then(|m| SignatureMethod::from_name(m.get(buffer)));
@@ -671,6 +682,7 @@ mod tests {
             max_form_body_bytes: 10,
             max_authorization_header_bytes: 20,
             max_nonce_bytes: 4,
+            max_token_bytes: 5,
             ..Limits::default()
         };
         let many = Request::new("GET", "http", "h", "/?a&b&c&d");
@@ -679,7 +691,16 @@ mod tests {
         let long_header = Request::new("GET", "http", "h", "/")
             .authorization(Some("OAuth oauth_nonce=\"123456789012\""));
         let long_nonce = Request::new("GET", "http", "h", "/?oauth_nonce=12345");
-        for r in [many, long_body, long_header, long_nonce] {
+        let long_token = Request::new("GET", "http", "h", "/?oauth_token=123456");
+        let long_verifier = Request::new("GET", "http", "h", "/?oauth_verifier=1%2B3456");
+        for r in [
+            many,
+            long_body,
+            long_header,
+            long_nonce,
+            long_token,
+            long_verifier,
+        ] {
             let e = SignedRequest::collect(&r, &limits).unwrap_err();
             assert_eq!((e.status(), e.problem()), (400, Problem::ParameterRejected));
         }

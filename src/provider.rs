@@ -20,9 +20,10 @@ use crate::signature::SignatureMethod;
 use crate::store::{NonceKey, NonceOutcome, NonceStore, StoreError, TokenStore};
 use crate::user::User;
 
-/// Secrets used to verify a signature when the consumer or token is unknown,
-/// so that an unknown key costs the same work as a bad signature.
-const DUMMY_CONSUMER_SECRET: &str = "dummy-consumer-secret-0123456789";
+/// The secret a signature is verified with when the token is unknown, so
+/// that an unknown token costs the same work as a bad signature: as long as
+/// the token secrets the provider issues (for an unknown consumer, see
+/// [`ConsumerRegistry::decoy_secret`]).
 const DUMMY_TOKEN_SECRET: &str = "dummy-token-secret-0123456789abc";
 
 /// An OAuth 1.0a service provider (RFC 5849) on the App Engine model.
@@ -217,6 +218,14 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         token: Option<Option<&TokenSecret>>,
         unknown_token_reason: Reason,
     ) -> Result<(), OAuthError> {
+        let decoy;
+        let consumer_secret = match consumer {
+            Some(consumer) => consumer.secret.secret(),
+            None => {
+                decoy = self.consumers.decoy_secret();
+                decoy.secret()
+            }
+        };
         let token_secret = match token {
             None => "",
             Some(None) => DUMMY_TOKEN_SECRET,
@@ -225,7 +234,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         let method = signed
             .signature_method()
             .unwrap_or(SignatureMethod::HmacSha1);
-        let verdict = check_signature(signed, method, consumer, token_secret);
+        let verdict = check_signature(signed, method, consumer, consumer_secret, token_secret);
         let invalid = |reason| OAuthError::refused(Problem::SignatureInvalid, reason);
         let Some(consumer) = consumer else {
             return Err(invalid(Reason::UnknownConsumer));
@@ -409,14 +418,16 @@ pub(crate) fn single_param<'s>(
 }
 
 /// Verifies the signature with the consumer's credentials: its RSA key for
-/// the RSA methods (feature `rsa`), else its shared secret — dummy ones when
-/// the consumer is unknown, so that the work is the same. A consumer with an
+/// the RSA methods (feature `rsa`), else its shared secret — for an unknown
+/// consumer, `consumer_secret` is the registry's decoy, as long as the
+/// registered secrets, so that the work is the same. A consumer with an
 /// RSA key has no shared secret: nothing but RSA verifies for it.
 #[cfg_attr(not(feature = "rsa"), allow(unused_variables))]
 fn check_signature(
     signed: &SignedRequest<'_>,
     method: SignatureMethod,
     consumer: Option<&Consumer>,
+    consumer_secret: &str,
     token_secret: &str,
 ) -> Result<(), Reason> {
     #[cfg(feature = "rsa")]
@@ -429,11 +440,10 @@ fn check_signature(
         }
         if key.is_some() {
             // The same work as a bad HMAC signature, and the same answer.
-            let _ = signed.verify_signature(DUMMY_CONSUMER_SECRET, token_secret);
+            let _ = signed.verify_signature(consumer_secret, token_secret);
             return Err(Reason::MethodNotAllowedForConsumer);
         }
     }
-    let consumer_secret = consumer.map_or(DUMMY_CONSUMER_SECRET, |c| c.secret.secret());
     signed
         .verify_signature(consumer_secret, token_secret)
         .map_err(|_| Reason::BadSignature)
@@ -469,6 +479,12 @@ pub fn normalized_host(scheme: &str, authority: &str) -> Result<String, Protocol
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_dummy_token_secret_is_as_long_as_issued_ones() {
+        let issued = crate::random::random_token(crate::request_token_endpoint::TOKEN_BYTES);
+        assert_eq!(DUMMY_TOKEN_SECRET.len(), issued.unwrap().len());
+    }
 
     #[test]
     fn hosts_are_normalized() {

@@ -252,6 +252,7 @@ impl<'a> Signer<'a> {
             max_form_body_bytes: usize::MAX,
             max_authorization_header_bytes: usize::MAX,
             max_protocol_value_bytes: usize::MAX,
+            max_token_bytes: usize::MAX,
             max_nonce_bytes: usize::MAX,
         };
         let signed = SignedRequest::collect(&request, &limits)?;

@@ -23,7 +23,7 @@ use tower::ServiceExt as _;
 
 use crate::support::{hidden, param};
 
-type Reply = crate::support::Reply<StatusCode>;
+pub(crate) type Reply = crate::support::Reply<StatusCode>;
 
 #[allow(dead_code)]
 #[path = "../../examples/provider/app.rs"]
@@ -32,7 +32,7 @@ mod demo_app;
 const HOME: &str = "http://127.0.0.1:8080";
 const OTHER: &str = "http://localhost:8080";
 const CLIENT: (&str, &str) = ("client-key", "client-secret");
-const CALLBACK: &str = "https://client.example/cb?state=1";
+pub(crate) const CALLBACK: &str = "https://client.example/cb?state=1";
 const FORM: &str = "application/x-www-form-urlencoded";
 
 // ------------------------------------------------------------ harness
@@ -177,7 +177,7 @@ impl<'a> Client<'a> {
 }
 
 /// A browser on one origin, keeping the session cookie.
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     router: &'a Router,
     origin: &'a str,
     cookie: Option<String>,
@@ -218,7 +218,7 @@ impl<'a> Browser<'a> {
         self.go(Method::GET, target, None).await
     }
 
-    async fn post(&mut self, target: &str, form: &str) -> Reply {
+    pub(crate) async fn post(&mut self, target: &str, form: &str) -> Reply {
         self.go(Method::POST, target, Some(form)).await
     }
 
@@ -234,7 +234,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Opens the consent page for `token` (signed in): the CSRF token on it.
-    async fn consent(&mut self, token: &str) -> (Reply, String) {
+    pub(crate) async fn consent(&mut self, token: &str) -> (Reply, String) {
         let reply = self
             .get(&format!("/_ah/OAuthAuthorizeToken?oauth_token={token}"))
             .await;
@@ -245,7 +245,7 @@ impl<'a> Browser<'a> {
         (reply, csrf)
     }
 
-    async fn answer(&mut self, token: &str, csrf: &str, decision: &str) -> Reply {
+    pub(crate) async fn answer(&mut self, token: &str, csrf: &str, decision: &str) -> Reply {
         self.post(
             "/_ah/OAuthAuthorizeToken",
             &format!("oauth_token={token}&csrf_token={csrf}&decision={decision}"),
@@ -254,12 +254,12 @@ impl<'a> Browser<'a> {
     }
 }
 
-struct Demo {
-    router: Router,
-    provider: Arc<Provider<MemoryStore>>,
+pub(crate) struct Demo {
+    pub(crate) router: Router,
+    pub(crate) provider: Arc<Provider<MemoryStore>>,
 }
 
-fn demo() -> Demo {
+pub(crate) fn demo() -> Demo {
     let mut config = demo_app::DemoConfig::new(8080);
     config.consumers =
         vec![demo_app::ConsumerSpec::parse("client-key:client-secret:Client App").unwrap()];
@@ -274,7 +274,20 @@ fn demo() -> Demo {
 }
 
 impl Demo {
-    async fn state(&self, token: &str) -> RequestTokenState {
+    /// A request token for the test client, with the usual callback.
+    pub(crate) async fn request_token(&self) -> (String, String) {
+        let client = Client::new(&self.router, CLIENT);
+        client.request_token(HOME, CALLBACK, "").await
+    }
+
+    /// A browser on `HOME`, signed in as `email` (form-encoded).
+    pub(crate) async fn signed_in(&self, email: &str) -> Browser<'_> {
+        let mut browser = Browser::new(&self.router, HOME);
+        browser.login(email).await;
+        browser
+    }
+
+    pub(crate) async fn state(&self, token: &str) -> RequestTokenState {
         self.provider
             .store()
             .get_request_token(token)

@@ -39,6 +39,11 @@ mod rejections;
 mod restart;
 #[cfg(feature = "rsa")]
 mod rsa;
+mod security_consent;
+mod security_faults;
+mod security_limits;
+mod security_secrets;
+mod security_timing;
 mod sessions;
 #[cfg(all(
     feature = "sqlite",

@@ -2,8 +2,8 @@
 //! signer, every refusal (status + `oauth_problem` + state), two-legged
 //! requests, development mode, a failing store, and `Send` futures.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use oauth1_provider::store::{NonceKey, NonceOutcome, NonceStore, TokenStore};
@@ -12,6 +12,8 @@ use oauth1_provider::{
     MemoryStore, OAuthError, OAuthRequestErrorKind, Provider, ProviderConfig, Reason, RequestToken,
     RequestTokenState, Response, SignatureMethod, Signer, StateTag, StoreError, User,
 };
+use rand::rngs::StdRng;
+use rand::{Rng as _, SeedableRng as _};
 use time::OffsetDateTime;
 
 use crate::support::OwnedRequest;
@@ -66,8 +68,19 @@ impl<S: TokenStore + NonceStore + Clone> Harness<S> {
 
     /// A request signed by `signer` (timestamp from the harness clock).
     pub fn signed(&self, signer: Signer<'_>, method: &str, url: &str) -> OwnedRequest {
+        self.signed_at(signer, method, url, self.now())
+    }
+
+    /// A request signed by `signer` with `timestamp`.
+    pub fn signed_at(
+        &self,
+        signer: Signer<'_>,
+        method: &str,
+        url: &str,
+        timestamp: u64,
+    ) -> OwnedRequest {
         let header = signer
-            .timestamp(self.now())
+            .timestamp(timestamp)
             .authorization_header(method, url, None)
             .unwrap();
         let mut request = OwnedRequest::from_url(method, url, None);
@@ -895,16 +908,61 @@ async fn a_right_verifier_racing_wrong_ones_wins() {
     }
 }
 
-/// A store that fails every operation while `failing` is set.
+/// A store that fails on purpose: every operation while `failing` is set,
+/// and whatever [`Faults`] plans (the Nth operation, or each one with a
+/// seeded probability). A failed operation does nothing to the data.
 #[derive(Clone, Default)]
 pub struct FlakyStore {
     pub inner: MemoryStore,
     pub failing: Arc<AtomicBool>,
+    pub faults: Arc<Mutex<Faults>>,
+}
+
+/// Which operations of a [`FlakyStore`] fail, counting every token and nonce
+/// operation from 1.
+#[derive(Debug, Default)]
+pub struct Faults {
+    /// Operations so far.
+    pub ops: u64,
+    /// Fail the operation with this number.
+    pub fail_at: Option<u64>,
+    /// Fail each operation with probability `per_mille / 1000`, drawn from
+    /// this seeded generator.
+    pub random: Option<(StdRng, u32)>,
+    /// Operations failed so far.
+    pub injected: u64,
 }
 
 impl FlakyStore {
+    /// A store whose operation number `n` fails.
+    pub fn failing_at(n: u64) -> Self {
+        let store = Self::default();
+        store.faults().fail_at = Some(n);
+        store
+    }
+
+    /// A store each of whose operations fails with probability
+    /// `per_mille / 1000`, reproducibly for `seed`.
+    pub fn failing_randomly(seed: u64, per_mille: u32) -> Self {
+        let store = Self::default();
+        store.faults().random = Some((StdRng::seed_from_u64(seed), per_mille));
+        store
+    }
+
+    pub fn faults(&self) -> MutexGuard<'_, Faults> {
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn check(&self) -> Result<(), StoreError> {
-        if self.failing.load(Ordering::SeqCst) {
+        let mut faults = self.faults();
+        faults.ops += 1;
+        let planned = faults.fail_at == Some(faults.ops);
+        let random = match &mut faults.random {
+            Some((rng, per_mille)) => rng.random_range(0..1000) < *per_mille,
+            None => false,
+        };
+        if self.failing.load(Ordering::SeqCst) || planned || random {
+            faults.injected += 1;
             Err(StoreError::new(std::io::Error::other("connection refused")))
         } else {
             Ok(())

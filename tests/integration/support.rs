@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use oauth1_provider::{Request, parse_form};
 
 /// An owned request as a vector or test describes it, viewable as a [`Request`].
+#[derive(Debug)]
 pub struct OwnedRequest {
     pub method: String,
     pub scheme: String,
