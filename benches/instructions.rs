@@ -3,14 +3,16 @@
 //! runs them and prints instructions per call).
 //!
 //! `instructions WHAT PARAMS CALLS` runs WHAT — `verify`, `raw` (HMAC-SHA1
-//! keyed per call) or `prekeyed` (HMAC-SHA1 from a state keyed once) — on the
-//! fixture with PARAMS query parameters, CALLS times.
+//! keyed per call), `prekeyed` (HMAC-SHA1 from a state keyed once) or
+//! `user` (`get_current_user` on a `MemoryStore`, 2 parameters only, the
+//! requests signed before the loop) — on the fixture with PARAMS query
+//! parameters, CALLS times.
 
 mod fixture;
 
 use std::hint::black_box;
 
-use fixture::Fixture;
+use fixture::{Fixture, UserBench};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -23,6 +25,14 @@ fn main() {
         return;
     };
     let fixture = Fixture::new(params);
+    if what == "user" {
+        let user = UserBench::new();
+        let headers = user.sign(u32::try_from(calls).expect("fewer calls"));
+        for header in &headers {
+            user.get_current_user(header);
+        }
+        return;
+    }
     for _ in 0..calls {
         match what.as_str() {
             "verify" => assert!(black_box(&fixture).verify()),

@@ -26,105 +26,10 @@
 mod fixture;
 
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion};
-use fixture::{
-    AUTHORITY, CONSUMER_KEY, CONSUMER_SECRET, Fixture, SIZES, TOKEN, TOKEN_SECRET, ready,
-};
-use oauth1_provider::store::TokenStore;
-use oauth1_provider::{
-    AccessToken, AccessTokenState, Callback, Clock as _, Consumer, ConsumerRegistry, ManualClock,
-    MemoryStore, Provider, ProviderConfig, Request, RequestToken, RequestTokenState, TokenSecret,
-    User,
-};
-use time::OffsetDateTime;
-
-/// A provider on a `MemoryStore` that knows the fixture's consumer and
-/// access token, on a clock the bench moves.
-struct UserBench {
-    provider: Provider<MemoryStore>,
-    clock: ManualClock,
-    target: String,
-    nonces: AtomicU64,
-}
-
-impl UserBench {
-    fn new() -> Self {
-        let consumers = ConsumerRegistry::new();
-        consumers.register(Consumer::new(CONSUMER_KEY, CONSUMER_SECRET, "Bench"));
-        let store = MemoryStore::new();
-        let now = OffsetDateTime::from_unix_timestamp(fixture::TIMESTAMP as i64).expect("time");
-        let request = RequestToken {
-            token: "bench-request-token".to_owned(),
-            secret: TokenSecret::new("bench-request-secret"),
-            consumer_key: CONSUMER_KEY.to_owned(),
-            host: AUTHORITY.to_owned(),
-            callback: Callback::Oob,
-            scope: None,
-            display_name: None,
-            created_at: now,
-            expires_at: now + time::Duration::minutes(10),
-            state: RequestTokenState::Issued,
-        };
-        let access = AccessToken {
-            token: TOKEN.to_owned(),
-            secret: TokenSecret::new(TOKEN_SECRET),
-            consumer_key: CONSUMER_KEY.to_owned(),
-            host: AUTHORITY.to_owned(),
-            user: User::new("bench@example.com", "42"),
-            scope: None,
-            created_at: now,
-            state: AccessTokenState::Active,
-        };
-        ready(store.insert_request_token(&request)).expect("insert");
-        let tag = request.state.tag();
-        assert!(ready(store.exchange_request_token(tag, &request, &access)).expect("exchange"));
-        let clock = ManualClock::at_unix(fixture::TIMESTAMP as i64);
-        let provider = Provider::new(store.clone(), store, consumers, ProviderConfig::default())
-            .with_clock(clock.clone());
-        Self {
-            provider,
-            clock,
-            target: fixture::target(2),
-            nonces: AtomicU64::new(0),
-        }
-    }
-
-    /// `n` Authorization headers for the current second, each with a nonce
-    /// never used before (42 characters, as real clients send).
-    fn sign(&self, n: u32) -> Vec<String> {
-        let now = u64::try_from(self.clock.now().unix_timestamp()).expect("after 1970");
-        (0..n)
-            .map(|_| {
-                let nonce = format!("{:042}", self.nonces.fetch_add(1, Ordering::Relaxed));
-                fixture::sign(&self.target, &nonce, now)
-            })
-            .collect()
-    }
-
-    fn get_current_user(&self, authorization: &str) {
-        let request = Request::new("GET", "https", AUTHORITY, &self.target)
-            .authorization(Some(authorization));
-        let user = ready(self.provider.get_current_user(black_box(&request)));
-        assert_eq!(user.expect("verifies").user_id, "42");
-    }
-
-    /// Times `get_current_user` on `n` fresh requests, signed beforehand;
-    /// then moves the clock one second on, so that the nonces remembered
-    /// reach a plateau (they are forgotten 301 s after their timestamp).
-    fn time(&self, n: u32) -> Duration {
-        let headers = self.sign(n);
-        let start = Instant::now();
-        for header in &headers {
-            self.get_current_user(header);
-        }
-        let elapsed = start.elapsed();
-        self.clock.advance(Duration::from_secs(1));
-        elapsed / n
-    }
-}
+use fixture::{Fixture, SIZES, UserBench};
 
 fn criterion_groups(c: &mut Criterion, fixtures: &[Fixture], user: &UserBench) {
     let mut group = c.benchmark_group("verify");

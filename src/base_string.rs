@@ -6,6 +6,8 @@
 //! to see it, or the MAC itself when verifying, so the hot path never builds
 //! the string.
 
+use std::fmt::Write as _;
+
 use crate::encoding::{HEX, is_unreserved};
 use crate::error::{Problem, ProtocolError};
 use crate::parameters::SignedRequest;
@@ -176,13 +178,25 @@ impl<'a> BaseUri<'a> {
             String::with_capacity(self.scheme.len() + self.host.len() + self.path.len() + 10);
         out.push_str(&self.scheme.to_ascii_lowercase());
         out.push_str("://");
-        out.push_str(&self.host.to_ascii_lowercase());
-        if let Some(port) = self.port {
-            out.push(':');
-            out.push_str(&port.to_string());
-        }
+        self.push_host(&mut out);
         out.push_str(if self.path.is_empty() { "/" } else { self.path });
         out
+    }
+
+    /// The host, lower-case, and the port unless it is the default:
+    /// `example.com`, `[::1]:8080`.
+    pub(crate) fn host_string(self) -> String {
+        let mut out = String::with_capacity(self.host.len() + 6);
+        self.push_host(&mut out);
+        out
+    }
+
+    fn push_host(self, out: &mut String) {
+        out.extend(self.host.chars().map(|c| c.to_ascii_lowercase()));
+        if let Some(port) = self.port {
+            // Writing to a String cannot fail.
+            let _ = write!(out, ":{port}");
+        }
     }
 }
 
