@@ -5,8 +5,9 @@
 //! `instructions WHAT PARAMS CALLS` runs WHAT — `verify`, `raw` (HMAC-SHA1
 //! keyed per call), `prekeyed` (HMAC-SHA1 from a state keyed once) or
 //! `user` (`get_current_user` on a `MemoryStore`, 2 parameters only, the
-//! requests signed before the loop) — on the fixture with PARAMS query
-//! parameters, CALLS times.
+//! requests signed before the loop) or `sign` (only that signing, to be
+//! subtracted from `user`) — on the fixture with PARAMS query parameters,
+//! CALLS times.
 
 mod fixture;
 
@@ -25,11 +26,13 @@ fn main() {
         return;
     };
     let fixture = Fixture::new(params);
-    if what == "user" {
+    if what == "user" || what == "sign" {
         let user = UserBench::new();
         let headers = user.sign(u32::try_from(calls).expect("fewer calls"));
-        for header in &headers {
-            user.get_current_user(header);
+        if what == "user" {
+            for header in &headers {
+                user.get_current_user(header);
+            }
         }
         return;
     }

@@ -19,17 +19,18 @@
 //! N counts the query parameters; the 7 `oauth_*` parameters are in the
 //! Authorization header. Absolute times drift on a shared machine, so after
 //! criterion's groups the binary times each against the raw HMAC again in
-//! adjacent ~1 ms batches and prints the median and interquartile range of
-//! the per-pair ratio (`cargo bench --bench verify`; `cargo bench --bench
+//! adjacent ~1 ms batches of thread CPU time (time preempted by other
+//! processes is not counted) and prints the median and interquartile range
+//! of the per-pair ratio (`cargo bench --bench verify`; `cargo bench --bench
 //! verify -- nothing` skips criterion and prints only that table).
 
 mod fixture;
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{BatchSize, Criterion};
-use fixture::{Fixture, SIZES, UserBench};
+use fixture::{CpuClock, Fixture, SIZES, UserBench};
 
 fn criterion_groups(c: &mut Criterion, fixtures: &[Fixture], user: &UserBench) {
     let mut group = c.benchmark_group("verify");
@@ -62,7 +63,7 @@ fn criterion_groups(c: &mut Criterion, fixtures: &[Fixture], user: &UserBench) {
 
 /// Mean time per call of `f` over `calls` calls.
 fn time_calls(f: &mut dyn FnMut(), calls: u32) -> Duration {
-    let start = Instant::now();
+    let start = CpuClock::now();
     for _ in 0..calls {
         f();
     }
