@@ -2,7 +2,7 @@
 
 Verifies the fixture request with oauthlib's ResourceEndpoint
 (validate_protected_resource_request: parameter collection and checks,
-timestamp, HMAC-SHA1 signature) and prints the median µs per verification.
+timestamp, HMAC-SHA1 signature) and prints the median µs per verification, in this thread's CPU time.
 The validator knows the one consumer and token and, like the other sides,
 remembers no nonces.
 """
@@ -64,17 +64,17 @@ def main():
         assert valid, "oauthlib refuses the fixture"
 
     verify()
-    start = time.perf_counter()
+    start = time.thread_time()
     for _ in range(200):
         verify()
-    per_call = (time.perf_counter() - start) / 200
+    per_call = (time.thread_time() - start) / 200
     calls = max(1, int(0.05 / per_call))
     batches = []
     for _ in range(20):
-        start = time.perf_counter()
+        start = time.thread_time()
         for _ in range(calls):
             verify()
-        batches.append((time.perf_counter() - start) / calls * 1e6)
+        batches.append((time.thread_time() - start) / calls * 1e6)
     print(f"{statistics.median(batches):.3f}")
 
 

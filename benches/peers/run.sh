@@ -55,7 +55,7 @@ echo
 echo "Verifying one HMAC-SHA1 request (2 query parameters, token; no nonce store)"
 cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ //')
 echo "on ${cpu:-$(uname -m)} ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo ?));"
-echo "$versions; median of $rounds rounds:"
+echo "$versions; CPU time, median of $rounds rounds:"
 echo
 echo "| implementation | µs per verification | × ours |"
 echo "|---|---:|---:|"
