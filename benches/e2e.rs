@@ -25,6 +25,7 @@ mod fixture;
 use std::hint::black_box;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -32,6 +33,7 @@ use axum::body::Body;
 use axum::http::{Request as HttpRequest, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt as _;
 use fixture::{CONSUMER_SECRET, TOKEN, TOKEN_SECRET};
 use oauth1_provider::{MemoryStore, SignatureMethod, Signer, User};
 use time::OffsetDateTime;
@@ -89,16 +91,17 @@ fn unprotected() -> Router {
     Router::new().route("/api/whoami", get(whoami_unprotected))
 }
 
-/// `n` Authorization headers signed now, each with a nonce never used before.
-fn sign(n: u32, next_nonce: &mut u64) -> Vec<String> {
+/// `n` Authorization headers signed now, each with a nonce never used
+/// before in this process (both ways of driving share the one store).
+fn sign(n: u32) -> Vec<String> {
+    static NEXT_NONCE: AtomicU64 = AtomicU64::new(0);
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("1970")
         .as_secs();
     (0..n)
         .map(|_| {
-            let nonce = format!("{:042}", *next_nonce);
-            *next_nonce += 1;
+            let nonce = format!("{:042}", NEXT_NONCE.fetch_add(1, Ordering::Relaxed));
             Signer::new(SignatureMethod::HmacSha1, CONSUMER_KEY, CONSUMER_SECRET)
                 .token(TOKEN, TOKEN_SECRET)
                 .nonce(&nonce)
@@ -143,7 +146,12 @@ fn serve(router: Router) -> SocketAddr {
             .build()
             .expect("a runtime");
         runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("a listener");
+            // As production servers do: no Nagle delay on small responses.
+            let listener = tokio::net::TcpListener::from_std(listener)
+                .expect("a listener")
+                .tap_io(|tcp| {
+                    let _ = tcp.set_nodelay(true);
+                });
             let app = router.into_make_service_with_connect_info::<SocketAddr>();
             axum::serve(listener, app).await.expect("serves");
         });
@@ -212,13 +220,12 @@ fn quartiles(mut samples: Vec<f64>) -> [f64; 3] {
 /// Alternates batches of about 20 ms on each side, `pairs` times; prints
 /// the table. `drive(protected, headers)` returns requests per second.
 fn compare(what: &str, pairs: usize, mut drive: impl FnMut(bool, Vec<String>) -> f64) {
-    let mut nonce = 0;
-    let mut batch = |protected| ((drive(protected, sign(300, &mut nonce)) * 0.02) as u32).max(1);
+    let mut batch = |protected| ((drive(protected, sign(300)) * 0.02) as u32).max(1);
     let (p_calls, u_calls) = (batch(true), batch(false));
     let (mut p, mut u, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..pairs {
-        let p_rate = drive(true, sign(p_calls, &mut nonce));
-        let u_rate = drive(false, sign(u_calls, &mut nonce));
+        let p_rate = drive(true, sign(p_calls));
+        let u_rate = drive(false, sign(u_calls));
         p.push(p_rate);
         u.push(u_rate);
         ratio.push(p_rate / u_rate);
