@@ -114,8 +114,8 @@ impl<'a> BaseUri<'a> {
             };
             (&authority[..end + 2], port)
         } else {
-            match authority.rsplit_once(':') {
-                Some((host, port)) => (host, Some(port)),
+            match authority.bytes().rposition(|b| b == b':') {
+                Some(i) => (&authority[..i], Some(&authority[i + 1..])),
                 None => (authority, None),
             }
         };

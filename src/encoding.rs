@@ -143,7 +143,8 @@ pub(crate) fn percent_decode_into(input: &str, out: &mut String) -> Option<()> {
     out.reserve(input.len());
     let mut rest = input;
     // Copy the text between escapes as it is; decode each `%XX` that is ASCII.
-    while let Some(i) = rest.find('%') {
+    // A byte loop: `find` sets up a searcher, costly on short values.
+    while let Some(i) = rest.bytes().position(|b| b == b'%') {
         out.push_str(&rest[..i]);
         let decoded = match rest.as_bytes()[i + 1..] {
             [hi, lo, ..] => hex_value(hi)
