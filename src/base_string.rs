@@ -6,6 +6,8 @@
 //! to see it, or the MAC itself when verifying, so the hot path never builds
 //! the string.
 
+use std::fmt::Write as _;
+
 use crate::encoding::{HEX, is_unreserved};
 use crate::error::{Problem, ProtocolError};
 use crate::parameters::SignedRequest;
@@ -25,23 +27,16 @@ impl Sink for Vec<u8> {
 /// Writes the OAuth encoding of `bytes`, each byte first mapped by `map`
 /// (used to lower-case a host or upper-case a method).
 fn put_encoded(sink: &mut impl Sink, bytes: &[u8], map: impl Fn(u8) -> u8) {
-    let mut run_start = 0;
-    for (i, &raw) in bytes.iter().enumerate() {
-        let b = map(raw);
+    put_expanded(sink, bytes, |b, out| {
+        let b = map(b);
         if is_unreserved(b) {
-            if b == raw {
-                continue;
-            }
-            // A byte the map changed: flush the untouched run, emit the mapped byte.
-            sink.put(&bytes[run_start..i]);
-            sink.put(&[b]);
+            out[0] = b;
+            1
         } else {
-            sink.put(&bytes[run_start..i]);
-            sink.put(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+            out[..3].copy_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+            3
         }
-        run_start = i + 1;
-    }
-    sink.put(&bytes[run_start..]);
+    });
 }
 
 fn identity(b: u8) -> u8 {
@@ -51,13 +46,32 @@ fn identity(b: u8) -> u8 {
 /// Writes the encoding of an already canonically encoded string: only `%`
 /// needs escaping (as `%25`), since everything else is unreserved.
 fn put_reencoded(sink: &mut impl Sink, canonical: &str) {
-    let mut rest = canonical.as_bytes();
-    while let Some(i) = rest.iter().position(|&b| b == b'%') {
-        sink.put(&rest[..i]);
-        sink.put(b"%25");
-        rest = &rest[i + 1..];
+    put_expanded(sink, canonical.as_bytes(), |b, out| {
+        if b == b'%' {
+            out[..3].copy_from_slice(b"%25");
+            3
+        } else {
+            out[0] = b;
+            1
+        }
+    });
+}
+
+/// Writes what `expand` makes of each byte (1 to 3 bytes, written at the
+/// start of the slice it is given, returning how many). The output is
+/// gathered on the stack and handed to the sink a chunk at a time: one
+/// `put` (a copy) per chunk rather than one per escape.
+#[inline]
+fn put_expanded(sink: &mut impl Sink, bytes: &[u8], expand: impl Fn(u8, &mut [u8]) -> usize) {
+    const CHUNK: usize = 32;
+    for chunk in bytes.chunks(CHUNK) {
+        let mut out = [0u8; 3 * CHUNK];
+        let mut len = 0;
+        for &b in chunk {
+            len += expand(b, &mut out[len..]);
+        }
+        sink.put(&out[..len]);
     }
-    sink.put(rest);
 }
 
 /// The parts of the base string URI (§3.4.1.2): lower-case scheme and host,
@@ -100,8 +114,8 @@ impl<'a> BaseUri<'a> {
             };
             (&authority[..end + 2], port)
         } else {
-            match authority.rsplit_once(':') {
-                Some((host, port)) => (host, Some(port)),
+            match authority.bytes().rposition(|b| b == b':') {
+                Some(i) => (&authority[..i], Some(&authority[i + 1..])),
                 None => (authority, None),
             }
         };
@@ -164,13 +178,25 @@ impl<'a> BaseUri<'a> {
             String::with_capacity(self.scheme.len() + self.host.len() + self.path.len() + 10);
         out.push_str(&self.scheme.to_ascii_lowercase());
         out.push_str("://");
-        out.push_str(&self.host.to_ascii_lowercase());
-        if let Some(port) = self.port {
-            out.push(':');
-            out.push_str(&port.to_string());
-        }
+        self.push_host(&mut out);
         out.push_str(if self.path.is_empty() { "/" } else { self.path });
         out
+    }
+
+    /// The host, lower-case, and the port unless it is the default:
+    /// `example.com`, `[::1]:8080`.
+    pub(crate) fn host_string(self) -> String {
+        let mut out = String::with_capacity(self.host.len() + 6);
+        self.push_host(&mut out);
+        out
+    }
+
+    fn push_host(self, out: &mut String) {
+        out.extend(self.host.chars().map(|c| c.to_ascii_lowercase()));
+        if let Some(port) = self.port {
+            // Writing to a String cannot fail.
+            let _ = write!(out, ":{port}");
+        }
     }
 }
 

@@ -141,20 +141,30 @@ pub(crate) fn percent_decode_str(input: &str, plus_as_space: bool) -> Option<Cow
 pub(crate) fn percent_decode_into(input: &str, out: &mut String) -> Option<()> {
     let start = out.len();
     out.reserve(input.len());
-    let mut ascii = true;
-    let decoded = for_each_decoded(input.as_bytes(), false, |b| {
-        if b.is_ascii() {
-            out.push(char::from(b));
-        } else {
-            ascii = false;
+    let mut rest = input;
+    // Copy the text between escapes as it is; decode each `%XX` that is ASCII.
+    // A byte loop: `find` sets up a searcher, costly on short values.
+    while let Some(i) = rest.bytes().position(|b| b == b'%') {
+        out.push_str(&rest[..i]);
+        let decoded = match rest.as_bytes()[i + 1..] {
+            [hi, lo, ..] => hex_value(hi)
+                .zip(hex_value(lo))
+                .map(|(hi, lo)| hi << 4 | lo),
+            _ => None,
+        };
+        match decoded {
+            Some(b) if b.is_ascii() => out.push(char::from(b)),
+            _ => {
+                // Malformed, or not ASCII (rare in protocol values): decode
+                // all of it again, then check the bytes are UTF-8.
+                out.truncate(start);
+                out.push_str(&percent_decode_str(input, false)?);
+                return Some(());
+            }
         }
-    });
-    if decoded.is_ok() && ascii {
-        return Some(());
+        rest = &rest[i + 3..];
     }
-    // Not ASCII (rare in protocol values): decode again, then check the bytes.
-    out.truncate(start);
-    out.push_str(&percent_decode_str(input, false)?);
+    out.push_str(rest);
     Some(())
 }
 
@@ -190,20 +200,37 @@ pub(crate) fn reencode_into(
     // Decoding never lengthens the text, encoding at most triples it.
     out.reserve(3 * raw.len());
     let mut escaped = false;
+    // Encoded on the stack, appended to `out` a chunk at a time.
+    let mut chunk = [0u8; 96];
+    let mut len = 0;
     let decoded = for_each_decoded(raw, plus_as_space, |b| {
+        if len + 3 > chunk.len() {
+            out.push_str(ascii(&chunk[..len]));
+            len = 0;
+        }
         if is_unreserved(b) {
-            out.push(char::from(b));
+            chunk[len] = b;
+            len += 1;
         } else {
             escaped = true;
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
+            chunk[len..len + 3].copy_from_slice(&[
+                b'%',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 15)],
+            ]);
+            len += 3;
         }
     });
+    out.push_str(ascii(&chunk[..len]));
     if decoded.is_err() {
         out.truncate(start);
     }
     decoded.map(|()| escaped)
+}
+
+/// Encoded text as a `str`: it is ASCII by construction.
+fn ascii(encoded: &[u8]) -> &str {
+    std::str::from_utf8(encoded).unwrap_or_default()
 }
 
 /// Upper-case hex digits, for `%XX`.

@@ -128,10 +128,14 @@ impl Canonical<'_> {
 /// The first 8 bytes of `name`, big-endian, zero-padded: ordered as the names
 /// are, since a canonical name has no zero byte (that would be `%00`).
 fn name_prefix(name: &str) -> u64 {
-    let mut prefix = [0; 8];
-    let len = name.len().min(8);
-    prefix[..len].copy_from_slice(&name.as_bytes()[..len]);
-    u64::from_be_bytes(prefix)
+    match name.as_bytes().first_chunk::<8>() {
+        Some(first) => u64::from_be_bytes(*first),
+        // Byte by byte: a variable-length copy into an array would be a
+        // `memcpy` call and a stalled load, on every parameter.
+        None => (name.bytes())
+            .zip((0..8).rev())
+            .fold(0, |prefix, (b, i)| prefix | u64::from(b) << (8 * i)),
+    }
 }
 
 /// The OAuth protocol parameters this crate knows, decoded.
@@ -221,7 +225,7 @@ impl<'a> SignedRequest<'a> {
             realm: None,
             limits,
         };
-        let query = request.query();
+        let (path, query) = request.path_and_query();
         let body = if request.body_is_form() && !request.body.is_empty() {
             if request.body.len() > limits.max_form_body_bytes {
                 return Err(rejected("the form body is too large"));
@@ -268,7 +272,7 @@ impl<'a> SignedRequest<'a> {
         if let Some(body) = body {
             collector.add_form(body, ParameterSource::Body)?;
         }
-        collector.finish(request)
+        collector.finish(request, path)
     }
 
     /// Checks that the parameters every signed request needs are present —
@@ -501,7 +505,10 @@ impl<'a> Collector<'a, '_> {
             }
             // Decoded length: canonical text decodes each `%XX` to one byte.
             let encoded = value.text.get(&self.buffer);
-            let escapes = encoded.bytes().filter(|&b| b == b'%').count();
+            let escapes = match value.escaped {
+                true => encoded.bytes().filter(|&b| b == b'%').count(),
+                false => 0,
+            };
             if encoded.len() - 2 * escapes > self.limits.max_protocol_value_bytes {
                 return Err(rejected("an OAuth protocol parameter is too long"));
             }
@@ -526,7 +533,11 @@ impl<'a> Collector<'a, '_> {
         Ok(())
     }
 
-    fn finish(mut self, request: &Request<'a>) -> Result<SignedRequest<'a>, ProtocolError> {
+    fn finish(
+        mut self,
+        request: &Request<'a>,
+        path: &'a str,
+    ) -> Result<SignedRequest<'a>, ProtocolError> {
         let buffer = &self.buffer;
         let protocol = &self.protocol;
         if protocol.version.is_some_and(|v| v.get(buffer) != "1.0") {
@@ -547,14 +558,12 @@ impl<'a> Collector<'a, '_> {
         let method_parsed = protocol
             .signature_method
             .and_then(|m| SignatureMethod::from_name(m.get(buffer)));
-        // Sort by encoded name, then encoded value (§3.4.1.3.2 step 2). Equal
-        // entries are identical, so an unstable sort is exact.
-        self.params.sort_unstable_by(|a, b| a.cmp(b, buffer));
+        sort_params(&mut self.params, buffer);
         // A repeated `oauth_*` parameter this crate does not track by name
         // (e.g. `oauth_body_hash`) is adjacent after sorting.
         if self.params.windows(2).any(|w| {
             let (a, b) = (w[0].name.get(buffer), w[1].name.get(buffer));
-            a == b && a.starts_with("oauth_")
+            w[0].name_prefix == w[1].name_prefix && a.starts_with("oauth_") && a == b
         }) {
             return Err(rejected("an OAuth protocol parameter is repeated"));
         }
@@ -562,7 +571,7 @@ impl<'a> Collector<'a, '_> {
             method: request.method,
             scheme: request.scheme,
             authority: request.authority,
-            path: request.path(),
+            path,
             params: self.params,
             buffer: self.buffer,
             protocol: self.protocol,
@@ -571,6 +580,24 @@ impl<'a> Collector<'a, '_> {
             realm: self.realm,
         })
     }
+}
+
+/// Sorts parameters by encoded name, then encoded value (§3.4.1.3.2 step 2).
+/// Equal entries are identical, so an unstable sort is exact.
+fn sort_params(params: &mut Vec<Param<'_>>, buffer: &str) {
+    // A sort moves its elements around: past a few dozen parameters, sort
+    // small (name prefix, index) keys and move each parameter once.
+    if params.len() <= 32 {
+        params.sort_unstable_by(|a, b| a.cmp(b, buffer));
+        return;
+    }
+    let mut keys: Vec<(u64, usize)> = (params.iter().enumerate())
+        .map(|(i, p)| (p.name_prefix, i))
+        .collect();
+    keys.sort_unstable_by(|a, b| {
+        (a.0.cmp(&b.0)).then_with(|| params[a.1].cmp(&params[b.1], buffer))
+    });
+    *params = keys.iter().map(|&(_, i)| params[i].clone()).collect();
 }
 
 /// The decoded form of a canonical protocol value: as it is when it has no

@@ -468,12 +468,7 @@ pub struct Authorization {
 /// lower-case, the scheme's default port dropped (`Example.com:443` over
 /// https → `example.com`).
 pub fn normalized_host(scheme: &str, authority: &str) -> Result<String, ProtocolError> {
-    let uri = BaseUri::new(scheme, authority, "")?.to_uri_string();
-    let after_scheme = uri.split_once("://").map_or(uri.as_str(), |(_, rest)| rest);
-    Ok(after_scheme
-        .strip_suffix('/')
-        .unwrap_or(after_scheme)
-        .to_owned())
+    Ok(BaseUri::new(scheme, authority, "")?.host_string())
 }
 
 #[cfg(test)]

@@ -76,17 +76,29 @@ impl<'a> Request<'a> {
 
     /// The path part of the target (without the query), raw.
     pub fn path(&self) -> &'a str {
-        let path_and_query = strip_absolute_form(self.target);
-        match path_and_query.find('?') {
-            Some(i) => &path_and_query[..i],
-            None => path_and_query,
-        }
+        self.path_and_query().0
     }
 
     /// The query part of the target (without the `?`), raw, if any.
     pub fn query(&self) -> Option<&'a str> {
-        let path_and_query = strip_absolute_form(self.target);
-        path_and_query.find('?').map(|i| &path_and_query[i + 1..])
+        self.path_and_query().1
+    }
+
+    /// The path and the query of the target, found in one pass.
+    pub(crate) fn path_and_query(&self) -> (&'a str, Option<&'a str>) {
+        let target = strip_absolute_form(self.target);
+        // The path ends at `?` or `#`, the query at `#` (a fragment is never
+        // sent by conforming clients, and never signed).
+        let path_end = target
+            .bytes()
+            .position(|b| b == b'?' || b == b'#')
+            .unwrap_or(target.len());
+        let (path, rest) = target.split_at(path_end);
+        let query = rest.strip_prefix('?').map(|q| match q.find('#') {
+            Some(i) => &q[..i],
+            None => q,
+        });
+        (path, query)
     }
 }
 
@@ -97,19 +109,14 @@ pub fn is_form_urlencoded(content_type: &str) -> bool {
 }
 
 /// `http://host/path?q` → `/path?q`; a target in origin-form is returned as is.
-/// A fragment (never sent by conforming clients) is dropped.
 fn strip_absolute_form(target: &str) -> &str {
-    let target = match target.find('#') {
-        Some(i) => &target[..i],
-        None => target,
-    };
     if target.starts_with('/') {
         return target;
     }
     match target.find("://") {
         Some(i) => {
             let rest = &target[i + 3..];
-            match rest.find(['/', '?']) {
+            match rest.find(['/', '?', '#']) {
                 Some(j) => &rest[j..],
                 None => "",
             }
@@ -133,6 +140,12 @@ mod tests {
         let r = Request::new("GET", "http", "h", "http://h?q");
         assert_eq!(r.path(), "");
         assert_eq!(r.query(), Some("q"));
+        let r = Request::new("GET", "http", "h", "/p#f?x");
+        assert_eq!((r.path(), r.query()), ("/p", None));
+        let r = Request::new("GET", "http", "h", "/p?q=1#f");
+        assert_eq!((r.path(), r.query()), ("/p", Some("q=1")));
+        let r = Request::new("GET", "http", "h", "http://h#f");
+        assert_eq!((r.path(), r.query()), ("", None));
     }
 
     #[test]

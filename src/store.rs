@@ -10,8 +10,9 @@
 //! and compare-and-set on a request token's [`StateTag`], so that two
 //! provider instances racing on one request token can never both win.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
+use std::hash::{BuildHasher, Hash, Hasher, RandomState};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use time::OffsetDateTime;
@@ -245,23 +246,30 @@ impl<N: NonceStore + ?Sized> NonceStore for Arc<N> {
     }
 }
 
-/// How many inserts between lazy purges of expired entries in [`MemoryStore`].
-const PURGE_EVERY: u32 = 1024;
+/// How many request-token inserts at least between lazy purges of expired
+/// request tokens in [`MemoryStore`].
+const PURGE_EVERY: usize = 1024;
 
 #[derive(Debug, Default)]
 struct MemoryInner {
     request_tokens: HashMap<String, RequestToken>,
+    request_token_inserts: usize,
     access_tokens: HashMap<String, AccessToken>,
-    nonces: HashMap<NonceKey, OffsetDateTime>,
-    inserts_since_purge: u32,
+    nonces: MemoryNonces,
 }
 
 /// Tokens and nonces in process memory, behind one mutex: for tests and
 /// single-process demos. Clones share the same data.
 ///
-/// Memory stays bounded: expired request tokens and nonces are purged lazily
-/// every 1024 inserts (and by [`TokenStore::purge_expired`] /
-/// [`NonceStore::purge_nonces`]). Access tokens live until revoked.
+/// Memory stays bounded. A nonce is remembered as a 128-bit keyed
+/// fingerprint of its [`NonceKey`] (the strings themselves are not kept),
+/// about 60 bytes each — `cargo bench --bench nonces` measures it at one
+/// million — and forgotten on the first insert after it expires, at a cost
+/// proportional to what expired, never to what is stored. Expired request
+/// tokens are purged lazily by a scan after as many inserts as there are
+/// stored tokens (at least 1024), so the scan costs O(1) per insert; and by
+/// [`TokenStore::purge_expired`] / [`NonceStore::purge_nonces`]. Access
+/// tokens live until revoked.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
     inner: Arc<Mutex<MemoryInner>>,
@@ -281,7 +289,7 @@ impl MemoryStore {
 
     /// How many nonces are remembered (for tests and capacity planning).
     pub fn nonce_count(&self) -> usize {
-        self.lock().nonces.len()
+        self.lock().nonces.seen.len()
     }
 
     /// How many request tokens are stored, in any state.
@@ -291,20 +299,136 @@ impl MemoryStore {
 }
 
 impl MemoryInner {
-    fn maybe_purge(&mut self, now: OffsetDateTime) {
-        self.inserts_since_purge += 1;
-        if self.inserts_since_purge >= PURGE_EVERY {
-            self.inserts_since_purge = 0;
+    /// Purges expired request tokens once as many tokens were inserted since
+    /// the last purge as are stored (at least [`PURGE_EVERY`]): the scan is
+    /// paid for by the inserts, and at most half the tokens can be expired
+    /// leftovers (plus `PURGE_EVERY`).
+    fn maybe_purge_request_tokens(&mut self, now: OffsetDateTime) {
+        self.request_token_inserts += 1;
+        if self.request_token_inserts >= PURGE_EVERY.max(self.request_tokens.len()) {
+            self.request_token_inserts = 0;
             self.request_tokens.retain(|_, t| t.expires_at > now);
-            self.nonces.retain(|_, expires| *expires > now);
         }
+    }
+}
+
+/// The nonces a [`MemoryStore`] remembers.
+///
+/// Each is kept as a [`Fingerprint`] — 16 bytes, where the key's strings
+/// would take a hundred or more — in a set for the replay check, and in a
+/// list of the fingerprints that expire in the same second, so that
+/// forgetting expired nonces never scans the live ones.
+#[derive(Debug, Default)]
+struct MemoryNonces {
+    seen: HashSet<Fingerprint, PassThrough>,
+    /// Fingerprints by the second they expire (rounded up): each
+    /// fingerprint in `seen` is in exactly one list.
+    expiring: BTreeMap<i64, Vec<Fingerprint>>,
+    keys: FingerprintKeys,
+}
+
+impl MemoryNonces {
+    /// Forgets the nonces expired at `now`; returns how many.
+    fn purge(&mut self, now: OffsetDateTime) -> usize {
+        let now = now.unix_timestamp();
+        let mut purged = 0;
+        while let Some(entry) = self.expiring.first_entry() {
+            if *entry.key() > now {
+                break;
+            }
+            for fingerprint in entry.remove() {
+                self.seen.remove(&fingerprint);
+                purged += 1;
+            }
+        }
+        purged
+    }
+
+    /// Remembers `key` until `expires_at` unless it is remembered already.
+    fn insert(
+        &mut self,
+        key: &NonceKey,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> NonceOutcome {
+        // Expired nonces go first: their timestamps have left the window, so
+        // seeing one again is a fresh use, as a purge-then-insert store says.
+        self.purge(now);
+        let fingerprint = self.keys.fingerprint(key);
+        if !self.seen.insert(fingerprint) {
+            return NonceOutcome::Replayed;
+        }
+        // Rounded up, so that a nonce is never forgotten early.
+        let second = expires_at.unix_timestamp() + i64::from(expires_at.nanosecond() > 0);
+        self.expiring.entry(second).or_default().push(fingerprint);
+        NonceOutcome::Fresh
+    }
+}
+
+/// 128 bits of a keyed hash (SipHash, two random keys) of a [`NonceKey`].
+///
+/// Equal keys have equal fingerprints, so a replay is always caught. Two
+/// different keys share one with probability 2⁻¹²⁸ — about 2⁻⁸⁸ that any
+/// two of a million live nonces collide — and the keys are secret, so a
+/// client cannot aim for a collision; the only effect of one would be a
+/// fresh nonce refused as replayed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Fingerprint(u64, u64);
+
+impl Hash for Fingerprint {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // Already a keyed hash: the set uses it as it is.
+        state.write_u64(self.0);
+    }
+}
+
+/// The two secret SipHash keys of a store's fingerprints.
+#[derive(Debug, Default)]
+struct FingerprintKeys(RandomState, RandomState);
+
+impl FingerprintKeys {
+    fn fingerprint(&self, key: &NonceKey) -> Fingerprint {
+        Fingerprint(self.0.hash_one(key), self.1.hash_one(key))
+    }
+}
+
+/// Hashes a [`Fingerprint`] to its first half, which is already uniformly
+/// distributed and unpredictable: hashing it again would be wasted work.
+#[derive(Debug, Clone, Copy, Default)]
+struct PassThrough;
+
+impl BuildHasher for PassThrough {
+    type Hasher = PassThroughHasher;
+
+    fn build_hasher(&self) -> PassThroughHasher {
+        PassThroughHasher(0)
+    }
+}
+
+struct PassThroughHasher(u64);
+
+impl Hasher for PassThroughHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used (see `Fingerprint`'s `Hash`); fold
+        // anything else in rather than ignore it.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
     }
 }
 
 impl TokenStore for MemoryStore {
     async fn insert_request_token(&self, token: &RequestToken) -> Result<(), StoreError> {
         let mut inner = self.lock();
-        inner.maybe_purge(token.created_at);
+        inner.maybe_purge_request_tokens(token.created_at);
         if inner.request_tokens.contains_key(&token.token) {
             return Err(StoreError::new("duplicate request token"));
         }
@@ -438,28 +562,105 @@ impl NonceStore for MemoryStore {
         now: OffsetDateTime,
         expires_at: OffsetDateTime,
     ) -> Result<NonceOutcome, StoreError> {
-        let mut inner = self.lock();
-        inner.maybe_purge(now);
-        match inner.nonces.get_mut(key) {
-            // Still remembered: a replay.
-            Some(expiry) if *expiry > now => Ok(NonceOutcome::Replayed),
-            // Expired but not yet purged: its timestamp has left the window,
-            // so remembering it afresh is what a purge-then-insert would do.
-            Some(expiry) => {
-                *expiry = expires_at;
-                Ok(NonceOutcome::Fresh)
-            }
-            None => {
-                inner.nonces.insert(key.clone(), expires_at);
-                Ok(NonceOutcome::Fresh)
-            }
-        }
+        Ok(self.lock().nonces.insert(key, now, expires_at))
     }
 
     async fn purge_nonces(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
-        let mut inner = self.lock();
-        let before = inner.nonces.len();
-        inner.nonces.retain(|_, expires| *expires > now);
-        Ok(before - inner.nonces.len())
+        Ok(self.lock().nonces.purge(now))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(nonce: &str) -> NonceKey {
+        NonceKey {
+            consumer_key: "c".into(),
+            token: "t".into(),
+            timestamp: 100,
+            nonce: nonce.into(),
+        }
+    }
+
+    fn at(unix: i64) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(unix).unwrap()
+    }
+
+    #[test]
+    fn nonces_are_remembered_until_they_expire_and_then_forgotten() {
+        let mut nonces = MemoryNonces::default();
+        let half = time::Duration::milliseconds(500);
+        assert_eq!(
+            nonces.insert(&key("a"), at(100), at(110)),
+            NonceOutcome::Fresh
+        );
+        assert_eq!(
+            nonces.insert(&key("b"), at(100), at(110) + half),
+            NonceOutcome::Fresh
+        );
+        assert_eq!(
+            nonces.insert(&key("a"), at(109), at(120)),
+            NonceOutcome::Replayed
+        );
+        // Each part of the key counts.
+        let other_token = NonceKey {
+            token: "u".into(),
+            ..key("a")
+        };
+        let other_time = NonceKey {
+            timestamp: 101,
+            ..key("a")
+        };
+        for other in [other_token, other_time] {
+            assert_eq!(nonces.insert(&other, at(109), at(200)), NonceOutcome::Fresh);
+        }
+        // `a` expires at 110 exactly; `b` at 110.5 is kept until 111.
+        assert_eq!(
+            nonces.insert(&key("a"), at(110), at(120)),
+            NonceOutcome::Fresh
+        );
+        assert_eq!(
+            nonces.insert(&key("b"), at(110) + half, at(120)),
+            NonceOutcome::Replayed
+        );
+        assert_eq!(nonces.purge(at(111)), 1, "b");
+        assert_eq!(nonces.purge(at(1000)), 3);
+        assert!(nonces.seen.is_empty() && nonces.expiring.is_empty());
+    }
+
+    /// The output of a future that is ready at once, as the memory store's are.
+    fn ready<F: Future>(future: F) -> F::Output {
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        match std::pin::pin!(future).poll(&mut context) {
+            std::task::Poll::Ready(output) => output,
+            std::task::Poll::Pending => panic!("the memory store never waits"),
+        }
+    }
+
+    #[test]
+    fn expired_request_tokens_are_purged_lazily() {
+        let store = MemoryStore::new();
+        let now = at(1_000_000);
+        let token = |i: usize, expires_at| RequestToken {
+            token: format!("t{i}"),
+            secret: crate::secret::TokenSecret::new("s"),
+            consumer_key: "c".into(),
+            host: "h".into(),
+            callback: crate::token::Callback::Oob,
+            scope: None,
+            display_name: None,
+            created_at: now,
+            expires_at,
+            state: crate::token::RequestTokenState::Issued,
+        };
+        for i in 0..PURGE_EVERY - 1 {
+            ready(store.insert_request_token(&token(i, now))).unwrap();
+        }
+        assert_eq!(store.request_token_count(), PURGE_EVERY - 1);
+        // The next insert pays for the scan, and is kept.
+        let live = token(PURGE_EVERY, now + time::Duration::minutes(10));
+        ready(store.insert_request_token(&live)).unwrap();
+        assert_eq!(store.request_token_count(), 1);
     }
 }
