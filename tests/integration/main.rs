@@ -1,6 +1,7 @@
 //! Integration tests, one module per concern.
 
 mod actix_flow;
+mod alloc_probe;
 mod axum_flow;
 mod body_hash;
 mod breadth_support;

@@ -1,71 +1,13 @@
 //! Limits on every input the provider reads: each one, just over its
 //! default, is a 400 `parameter_rejected` at every endpoint; and input a
 //! hundred times past the limits is refused without an allocation in
-//! proportion to it (a counting allocator watches the largest one).
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+//! proportion to it (the tests' allocator, `alloc_probe`, watches the largest one).
 
 use oauth1_provider::{FORM_CONTENT_TYPE, Limits, Signer};
 
+use crate::alloc_probe::largest_allocation;
 use crate::provider_flow::{CALLBACK, Harness, ORIGIN, alice, assert_refused, harness};
 use crate::support::OwnedRequest;
-
-// ------------------------------------------------------------ the probe
-
-/// The system allocator, noting the largest allocation the current thread
-/// asks for while it is watched.
-struct Probe;
-
-thread_local! {
-    /// `Some(largest so far)` while this thread is watched.
-    static LARGEST: Cell<Option<usize>> = const { Cell::new(None) };
-}
-
-fn note(size: usize) {
-    // `try_with`: never panic inside the allocator, even at thread exit.
-    let _ = LARGEST.try_with(|largest| {
-        if let Some(max) = largest.get() {
-            largest.set(Some(max.max(size)));
-        }
-    });
-}
-
-// SAFETY: every call is passed to `System` unchanged; `note` only reads and
-// writes a thread-local `Cell` and never allocates.
-unsafe impl GlobalAlloc for Probe {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note(layout.size());
-        // SAFETY: the caller's contract for `alloc`, passed on.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note(layout.size());
-        // SAFETY: as above.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note(new_size);
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static PROBE: Probe = Probe;
-
-/// Runs `future` (on this thread: the tests' runtime is current-thread) and
-/// returns its output with the largest allocation it made.
-async fn largest_allocation<T>(future: impl Future<Output = T>) -> (T, usize) {
-    LARGEST.with(|l| l.set(Some(0)));
-    let output = future.await;
-    let largest = LARGEST.with(|l| l.replace(None)).unwrap_or(0);
-    (output, largest)
-}
 
 // ------------------------------------------------------------ requests
 

@@ -3,7 +3,8 @@
 //! development mode — every `tracing` event at every level (TRACE included)
 //! is captured, and no consumer secret, token secret, verifier, CSRF token,
 //! signature sent or signature expected appears in it, nor in any refusal
-//! sent to a client, nor in the `Debug` output of what holds them.
+//! sent to a client, nor in the `Debug` output of what holds them; and the
+//! memory that held a secret is wiped before it is freed.
 
 use std::convert::Infallible;
 use std::io::Write;
@@ -15,12 +16,13 @@ use oauth1_provider::adapter::{AuthorizeRequest, SignedIn, authorize_step, rende
 use oauth1_provider::store::TokenStore;
 use oauth1_provider::{
     AccessToken, AccessTokenState, Approval, AuthorizationHeader, Callback, Consumer,
-    ConsumerRegistry, Limits, MemoryStore, Provider, ProviderConfig, RequestToken,
+    ConsumerRegistry, ConsumerSecret, Limits, MemoryStore, Provider, ProviderConfig, RequestToken,
     RequestTokenState, ResolvedOrigin, Response, Session, SessionHandle, SignatureMethod,
     SignedRequest, Signer, TokenSecret, Verifier, percent_encode,
 };
 use tracing::Level;
 
+use crate::alloc_probe::frees_canary;
 use crate::provider_flow::{
     CALLBACK, CONSUMER, FlakyStore, Harness, ORIGIN, alice, consumers, field, harness_on, url_param,
 };
@@ -415,4 +417,26 @@ fn debug_output_never_shows_a_secret() {
     assert!(text.contains("[redacted]"), "{text}");
     assert!(text.contains("access-token") && text.contains("alice@example.com"));
     assert!(!text.contains("secret_lengths"), "{text}");
+}
+
+#[test]
+fn secrets_are_wiped_before_their_memory_is_freed() {
+    const CANARY: &str = "canary-secret-7f3a9c1e5b2d";
+    // The probe sees a string that is freed as it was.
+    assert!(frees_canary(CANARY, || drop(String::from(CANARY))));
+    // The secret newtypes wipe theirs, clones included.
+    assert!(!frees_canary(CANARY, || {
+        let secret = ConsumerSecret::new(CANARY);
+        drop(secret.clone());
+        drop(secret);
+    }));
+    assert!(!frees_canary(CANARY, || drop(TokenSecret::new(CANARY))));
+    assert!(!frees_canary(CANARY, || drop(Verifier::new(CANARY))));
+    // And so do the records and answers that hold them.
+    assert!(!frees_canary(CANARY, || {
+        drop(Consumer::new("key", CANARY, "App"));
+        drop(Approval::Oob {
+            verifier: Verifier::new(CANARY),
+        });
+    }));
 }
