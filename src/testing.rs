@@ -281,6 +281,25 @@ pub async fn exchange_is_all_or_nothing<S: TokenStore>(store: &S) {
     );
 }
 
+/// Starts `racers` tasks from `start` at once and counts those whose
+/// operation reported a win; a store error fails the test, naming `what`.
+async fn count_winners<F, Fut>(racers: usize, what: &str, mut start: F) -> usize
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = Result<bool, crate::store::StoreError>> + Send + 'static,
+{
+    let tasks: Vec<_> = (0..racers).map(|i| tokio::spawn(start(i))).collect();
+    let mut winners = 0;
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(true) => winners += 1,
+            Ok(false) => {}
+            Err(e) => panic!("{what} failed: {e}"),
+        }
+    }
+    winners
+}
+
 /// [`RACERS`] concurrent exchanges of one request token: exactly one wins,
 /// exactly one access token exists.
 pub async fn concurrent_exchanges_have_one_winner<S: TokenStore + 'static>(store: Arc<S>) {
@@ -303,21 +322,13 @@ pub async fn concurrent_exchanges_have_one_winner<S: TokenStore + 'static>(store
         .expect("right");
     let tag = approved.state.tag();
 
-    let mut tasks = Vec::with_capacity(RACERS);
-    for _ in 0..RACERS {
+    let winners = count_winners(RACERS, "exchange", |_| {
         let store = store.clone();
         let exchanged = exchanged.clone();
         let access = sample_access_token(&approved, &user, now);
-        tasks.push(tokio::spawn(async move {
-            store.exchange_request_token(tag, &exchanged, &access).await
-        }));
-    }
-    let mut winners = 0;
-    for task in tasks {
-        if task.await.expect("task").expect("exchange") {
-            winners += 1;
-        }
-    }
+        async move { store.exchange_request_token(tag, &exchanged, &access).await }
+    })
+    .await;
     assert_eq!(
         winners, 1,
         "exactly one of {RACERS} concurrent exchanges wins"
@@ -406,21 +417,13 @@ pub async fn concurrent_refreshes_have_one_winner<S: TokenStore + 'static>(store
     let request = sample_request_token(now);
     let first = sample_session_token(&request, &user, now);
     store_by_exchange(&*store, &request, &first).await;
-    let mut tasks = Vec::with_capacity(RACERS);
-    for _ in 0..RACERS {
+    let winners = count_winners(RACERS, "refresh", |_| {
         let store = store.clone();
         let old = first.token.clone();
         let next = sample_session_token(&request, &user, now);
-        tasks.push(tokio::spawn(async move {
-            store.refresh_access_token(&old, now, &next).await
-        }));
-    }
-    let mut winners = 0;
-    for task in tasks {
-        if task.await.expect("task").expect("refresh") {
-            winners += 1;
-        }
-    }
+        async move { store.refresh_access_token(&old, now, &next).await }
+    })
+    .await;
     assert_eq!(
         winners, 1,
         "exactly one of {RACERS} concurrent refreshes wins"
@@ -463,22 +466,14 @@ pub async fn concurrent_approvals_have_one_winner<S: TokenStore + 'static>(store
     let now = base_time();
     let issued = sample_request_token(now);
     store.insert_request_token(&issued).await.expect("insert");
-    let mut tasks = Vec::new();
-    for i in 0..100 {
+    let winners = count_winners(100, "compare-and-set", |i| {
         let store = store.clone();
         let next = issued
             .approve(sample_user(), Verifier::new(format!("v{i}")), now)
             .expect("approve");
-        tasks.push(tokio::spawn(async move {
-            store.update_request_token(StateTag::Issued, &next).await
-        }));
-    }
-    let mut winners = 0;
-    for task in tasks {
-        if task.await.expect("task").expect("cas") {
-            winners += 1;
-        }
-    }
+        async move { store.update_request_token(StateTag::Issued, &next).await }
+    })
+    .await;
     assert_eq!(winners, 1, "exactly one of 100 concurrent approvals wins");
 }
 
@@ -659,22 +654,17 @@ pub async fn nonces_are_single_use<N: NonceStore>(store: &N) {
 pub async fn concurrent_nonce_inserts_have_one_winner<N: NonceStore + 'static>(store: Arc<N>) {
     let now = base_time();
     let key = sample_nonce();
-    let mut tasks = Vec::with_capacity(RACERS);
-    for _ in 0..RACERS {
+    let fresh = count_winners(RACERS, "nonce insert", |_| {
         let store = store.clone();
         let key = key.clone();
-        tasks.push(tokio::spawn(async move {
-            store
+        async move {
+            let outcome = store
                 .insert_nonce(&key, now, now + Duration::minutes(5))
-                .await
-        }));
-    }
-    let mut fresh = 0;
-    for task in tasks {
-        if task.await.expect("task").expect("nonce") == NonceOutcome::Fresh {
-            fresh += 1;
+                .await?;
+            Ok(outcome == NonceOutcome::Fresh)
         }
-    }
+    })
+    .await;
     assert_eq!(
         fresh, 1,
         "exactly one of {RACERS} concurrent inserts of a nonce is fresh"
