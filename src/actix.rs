@@ -87,7 +87,7 @@ use bytes::Bytes;
 
 pub use crate::adapter::{EndpointPaths, SignedIn};
 
-use crate::adapter::{self, AuthorizePage, AuthorizeRequest};
+use crate::adapter::{self, AuthorizePage, AuthorizeRequest, SignedParts};
 use crate::host_api::{OAuthContext, OAuthError};
 use crate::origin::{OriginError, OriginHeaders, OriginPolicy, ResolvedOrigin};
 use crate::provider::Provider;
@@ -344,14 +344,16 @@ impl Site {
     fn resolve(&self, request: &HttpRequest) -> Result<ResolvedOrigin, OriginError> {
         let header = |name: &str| header_str(request.headers(), name);
         let uri = request.uri();
+        let peer = request.peer_addr().map(|addr| addr.ip());
+        // Looked up only when they could count.
+        let forwarding = |name| self.origins.trusts(peer).then(|| header(name)).flatten();
         let headers = OriginHeaders {
             // HTTP/2 carries the authority in the URI, not a Host header.
             host: header("host").or_else(|| uri.authority().map(|a| a.as_str())),
-            forwarded: header("forwarded"),
-            x_forwarded_proto: header("x-forwarded-proto"),
-            x_forwarded_host: header("x-forwarded-host"),
+            forwarded: forwarding("forwarded"),
+            x_forwarded_proto: forwarding("x-forwarded-proto"),
+            x_forwarded_host: forwarding("x-forwarded-host"),
         };
-        let peer = request.peer_addr().map(|addr| addr.ip());
         let scheme = if self.https || request.app_config().secure() {
             "https"
         } else {
@@ -681,18 +683,7 @@ where
     }
 }
 
-/// An owned copy of what the signature covers, kept for lazy verification.
-struct SignedParts {
-    method: String,
-    scheme: String,
-    authority: String,
-    target: String,
-    authorization: Option<String>,
-    content_type: Option<String>,
-    form: Bytes,
-}
-
-type VerdictFuture = Pin<Box<dyn Future<Output = Result<OAuthContext, OAuthError>>>>;
+type VerdictFuture = Pin<Box<dyn Future<Output = Result<Arc<OAuthContext>, OAuthError>>>>;
 
 /// Where the request's verification is: not asked yet, running (shared by
 /// every extractor that asks meanwhile), or done.
@@ -702,7 +693,7 @@ enum VerdictState {
         future: VerdictFuture,
         waiting: Vec<Waker>,
     },
-    Done(Result<OAuthContext, OAuthError>),
+    Done(Result<Arc<OAuthContext>, OAuthError>),
     /// Only while moving from `NotAsked` to `Running`.
     Moving,
 }
@@ -729,20 +720,20 @@ impl Verdict {
         form: Bytes,
     ) -> Self {
         let headers = request.headers();
-        let authorization = header_str(headers, "authorization").map(str::to_owned);
-        let target = raw_target(request).to_owned();
-        let query = target.split_once('?').map(|(_, q)| q);
-        let signed = shared.authenticator.is_development()
-            || adapter::carries_oauth_credentials(authorization.as_deref(), query, Some(&form));
-        let parts = SignedParts {
-            method: request.method().as_str().to_owned(),
-            scheme: origin.scheme.clone(),
-            authority: origin.authority.clone(),
-            target,
-            authorization,
-            content_type: header_str(headers, "content-type").map(str::to_owned),
+        let parts = SignedParts::new(
+            request.method().as_str(),
+            origin,
+            raw_target(request),
+            header_str(headers, "authorization"),
+            header_str(headers, "content-type"),
             form,
-        };
+        );
+        let signed = shared.authenticator.is_development()
+            || adapter::carries_oauth_credentials(
+                parts.authorization(),
+                parts.query(),
+                Some(parts.form()),
+            );
         Self(Rc::new(VerdictInner {
             authenticator: shared.authenticator.clone(),
             realm: shared.realm.clone(),
@@ -759,7 +750,7 @@ impl Verdict {
             .ok_or(OAuthRejection(Rejection::MissingMiddleware))
     }
 
-    fn poll_verdict(&self, cx: &mut Context<'_>) -> Poll<Result<OAuthContext, OAuthError>> {
+    fn poll_verdict(&self, cx: &mut Context<'_>) -> Poll<Result<Arc<OAuthContext>, OAuthError>> {
         let mut state = self.0.state.borrow_mut();
         loop {
             match &mut *state {
@@ -772,11 +763,10 @@ impl Verdict {
                     };
                     let authenticator = self.0.authenticator.clone();
                     let future = Box::pin(async move {
-                        let r = &*parts;
-                        let view = Request::new(&r.method, &r.scheme, &r.authority, &r.target)
-                            .authorization(r.authorization.as_deref())
-                            .form_body(r.content_type.as_deref(), &r.form);
-                        authenticator.authenticate(view).await
+                        authenticator
+                            .authenticate(parts.request())
+                            .await
+                            .map(Arc::new)
                     });
                     *state = VerdictState::Running {
                         future,
@@ -807,7 +797,7 @@ impl Verdict {
         }
     }
 
-    async fn get(&self) -> Result<OAuthContext, OAuthRejection> {
+    async fn get(&self) -> Result<Arc<OAuthContext>, OAuthRejection> {
         std::future::poll_fn(|cx| self.poll_verdict(cx))
             .await
             .map_err(|e| self.rejection(e))
@@ -837,19 +827,19 @@ impl Verdict {
 /// axum adapter's `Option<OAuthUser>` — take [`MaybeOAuthUser`].
 #[derive(Debug, Clone)]
 pub struct OAuthUser {
-    user: User,
-    context: OAuthContext,
+    /// A context with a user: checked when the extractor ran.
+    context: Arc<OAuthContext>,
 }
 
 impl OAuthUser {
     /// The user who authorized the token.
     pub fn get_current_user(&self) -> &User {
-        &self.user
+        (self.context.user.as_ref()).expect("an OAuthUser is only extracted with a user")
     }
 
     /// Whether the user is an admin of the host app.
     pub fn is_current_user_admin(&self) -> bool {
-        self.user.admin
+        self.get_current_user().admin
     }
 
     /// The consumer key of the signed request.
@@ -865,11 +855,10 @@ impl OAuthUser {
     async fn extract(verdict: Result<Verdict, OAuthRejection>) -> Result<Self, OAuthRejection> {
         let verdict = verdict?;
         let context = verdict.get().await?;
-        let user = context
+        context
             .get_current_user()
-            .map_err(|e| verdict.rejection(e))?
-            .clone();
-        Ok(Self { user, context })
+            .map_err(|e| verdict.rejection(e))?;
+        Ok(Self { context })
     }
 }
 
@@ -918,7 +907,7 @@ impl FromRequest for MaybeOAuthUser {
 /// [`OAuth::middleware`]; refusals as for [`OAuthUser`].
 #[derive(Debug, Clone)]
 pub struct OAuthConsumer {
-    context: OAuthContext,
+    context: Arc<OAuthContext>,
 }
 
 impl OAuthConsumer {

@@ -173,6 +173,82 @@ pub fn carries_oauth_credentials(
             .is_some_and(names_oauth)
 }
 
+/// An owned copy of what a request's signature covers, kept by an adapter
+/// for lazy verification (the framework's request is gone by the time a
+/// handler asks): its text in one allocation, the form body shared.
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) struct SignedParts {
+    /// Method, scheme, authority, target, Authorization and Content-Type,
+    /// one after the other.
+    text: String,
+    /// Where each of those ends in `text`.
+    ends: [usize; 6],
+    has_authorization: bool,
+    has_content_type: bool,
+    form: bytes::Bytes,
+}
+
+#[cfg(any(feature = "axum", feature = "actix"))]
+impl SignedParts {
+    pub(crate) fn new(
+        method: &str,
+        origin: &ResolvedOrigin,
+        target: &str,
+        authorization: Option<&str>,
+        content_type: Option<&str>,
+        form: bytes::Bytes,
+    ) -> Self {
+        let parts = [
+            method,
+            &origin.scheme,
+            &origin.authority,
+            target,
+            authorization.unwrap_or(""),
+            content_type.unwrap_or(""),
+        ];
+        let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+        let ends = parts.map(|part| {
+            text.push_str(part);
+            text.len()
+        });
+        Self {
+            text,
+            ends,
+            has_authorization: authorization.is_some(),
+            has_content_type: content_type.is_some(),
+            form,
+        }
+    }
+
+    fn part(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+
+    /// The query of the target, if any.
+    pub(crate) fn query(&self) -> Option<&str> {
+        self.part(3).split_once('?').map(|(_, query)| query)
+    }
+
+    /// The Authorization header, if any.
+    pub(crate) fn authorization(&self) -> Option<&str> {
+        self.has_authorization.then(|| self.part(4))
+    }
+
+    /// The form body (empty unless the body was read as a form).
+    pub(crate) fn form(&self) -> &[u8] {
+        &self.form
+    }
+
+    /// The neutral view the provider verifies.
+    pub(crate) fn request(&self) -> Request<'_> {
+        let content_type = self.has_content_type.then(|| self.part(5));
+        Request::new(self.part(0), self.part(1), self.part(2), self.part(3))
+            .authorization(self.authorization())
+            .form_body(content_type, &self.form)
+    }
+}
+
 /// Whether a request names `oauth_body_hash` (the Request Body Hash
 /// extension) in its `Authorization` header or query: then its body, of any
 /// content type, must be read (within the form-body limit) to verify it.

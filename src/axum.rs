@@ -77,7 +77,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use tower::{Layer, Service};
 
-use crate::adapter::{self, AuthorizePage, AuthorizeRequest};
+use crate::adapter::{self, AuthorizePage, AuthorizeRequest, SignedParts};
 use crate::host_api::{OAuthContext, OAuthError};
 use crate::origin::{OriginError, OriginHeaders, OriginPolicy, ResolvedOrigin};
 use crate::provider::Provider;
@@ -276,18 +276,24 @@ struct Site {
 
 impl Site {
     fn resolve(&self, parts: &Parts) -> Result<ResolvedOrigin, OriginError> {
-        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
-        let headers = OriginHeaders {
-            // HTTP/2 carries the authority in the URI, not a Host header.
-            host: header("host").or_else(|| parts.uri.authority().map(|a| a.as_str())),
-            forwarded: header("forwarded"),
-            x_forwarded_proto: header("x-forwarded-proto"),
-            x_forwarded_host: header("x-forwarded-host"),
-        };
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|info| info.0.ip());
+        let header = |name: HeaderName| header_str(&parts.headers, name);
+        // Looked up only when they could count.
+        let forwarding = |name: &'static str| {
+            (self.origins.trusts(peer))
+                .then(|| header(HeaderName::from_static(name)))
+                .flatten()
+        };
+        let headers = OriginHeaders {
+            // HTTP/2 carries the authority in the URI, not a Host header.
+            host: header(header::HOST).or_else(|| parts.uri.authority().map(|a| a.as_str())),
+            forwarded: forwarding("forwarded"),
+            x_forwarded_proto: forwarding("x-forwarded-proto"),
+            x_forwarded_host: forwarding("x-forwarded-host"),
+        };
         let scheme = if self.https { "https" } else { "http" };
         self.origins.resolve(scheme, &headers, peer)
     }
@@ -607,24 +613,13 @@ where
     }
 }
 
-/// An owned copy of what the signature covers, kept for lazy verification.
-struct SignedParts {
-    method: String,
-    scheme: String,
-    authority: String,
-    target: String,
-    authorization: Option<String>,
-    content_type: Option<String>,
-    form: Bytes,
-}
-
 struct VerdictInner {
     authenticator: Arc<dyn Authenticate>,
     realm: Arc<str>,
     request: SignedParts,
     /// Whether the request carries OAuth credentials at all.
     signed: bool,
-    result: tokio::sync::OnceCell<Result<OAuthContext, OAuthError>>,
+    result: tokio::sync::OnceCell<Result<Arc<OAuthContext>, OAuthError>>,
 }
 
 /// The request's OAuth verdict, computed on first use and kept in the
@@ -634,38 +629,36 @@ struct Verdict(Arc<VerdictInner>);
 
 impl Verdict {
     fn new(shared: &LayerShared, parts: &Parts, origin: &ResolvedOrigin, form: Bytes) -> Self {
-        let authorization = header_str(&parts.headers, header::AUTHORIZATION).map(str::to_owned);
-        let target = raw_target(parts).to_owned();
-        let query = target.split_once('?').map(|(_, q)| q);
+        let request = SignedParts::new(
+            parts.method.as_str(),
+            origin,
+            raw_target(parts),
+            header_str(&parts.headers, header::AUTHORIZATION),
+            header_str(&parts.headers, header::CONTENT_TYPE),
+            form,
+        );
         let signed = shared.authenticator.is_development()
-            || adapter::carries_oauth_credentials(authorization.as_deref(), query, Some(&form));
+            || adapter::carries_oauth_credentials(
+                request.authorization(),
+                request.query(),
+                Some(request.form()),
+            );
         Self(Arc::new(VerdictInner {
             authenticator: shared.authenticator.clone(),
             realm: shared.realm.clone(),
-            request: SignedParts {
-                method: parts.method.as_str().to_owned(),
-                scheme: origin.scheme.clone(),
-                authority: origin.authority.clone(),
-                target,
-                authorization,
-                content_type: header_str(&parts.headers, header::CONTENT_TYPE).map(str::to_owned),
-                form,
-            },
+            request,
             signed,
             result: tokio::sync::OnceCell::new(),
         }))
     }
 
-    async fn get(&self) -> Result<&OAuthContext, OAuthRejection> {
+    async fn get(&self) -> Result<&Arc<OAuthContext>, OAuthRejection> {
         let inner = &self.0;
         let result = inner
             .result
             .get_or_init(|| async {
-                let r = &inner.request;
-                let view = Request::new(&r.method, &r.scheme, &r.authority, &r.target)
-                    .authorization(r.authorization.as_deref())
-                    .form_body(r.content_type.as_deref(), &r.form);
-                inner.authenticator.authenticate(view).await
+                let view = inner.request.request();
+                inner.authenticator.authenticate(view).await.map(Arc::new)
             })
             .await;
         result.as_ref().map_err(|e| self.rejection(e.clone()))
@@ -697,19 +690,19 @@ impl Verdict {
 /// still gets the refusal.
 #[derive(Debug, Clone)]
 pub struct OAuthUser {
-    user: User,
-    context: OAuthContext,
+    /// A context with a user: checked when the extractor ran.
+    context: Arc<OAuthContext>,
 }
 
 impl OAuthUser {
     /// The user who authorized the token.
     pub fn get_current_user(&self) -> &User {
-        &self.user
+        (self.context.user.as_ref()).expect("an OAuthUser is only extracted with a user")
     }
 
     /// Whether the user is an admin of the host app.
     pub fn is_current_user_admin(&self) -> bool {
-        self.user.admin
+        self.get_current_user().admin
     }
 
     /// The consumer key of the signed request.
@@ -729,13 +722,11 @@ impl<T: Send + Sync> FromRequestParts<T> for OAuthUser {
     async fn from_request_parts(parts: &mut Parts, _state: &T) -> Result<Self, Self::Rejection> {
         let verdict = Verdict::from_parts(parts)?;
         let context = verdict.get().await?;
-        let user = context
+        context
             .get_current_user()
-            .map_err(|e| verdict.rejection(e))?
-            .clone();
+            .map_err(|e| verdict.rejection(e))?;
         Ok(Self {
-            user,
-            context: context.clone(),
+            context: Arc::clone(context),
         })
     }
 }
@@ -761,7 +752,7 @@ impl<T: Send + Sync> OptionalFromRequestParts<T> for OAuthUser {
 /// [`OAuth::layer`]; refusals as for [`OAuthUser`].
 #[derive(Debug, Clone)]
 pub struct OAuthConsumer {
-    context: OAuthContext,
+    context: Arc<OAuthContext>,
 }
 
 impl OAuthConsumer {

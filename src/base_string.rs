@@ -191,6 +191,36 @@ impl<'a> BaseUri<'a> {
         out
     }
 
+    /// Whether `normalized` is what [`BaseUri::host_string`] gives for this
+    /// URI — compared in place, without building that string (asked on
+    /// every request to a protected resource).
+    pub(crate) fn has_host_string(self, normalized: &str) -> bool {
+        let (Some(host), Some(rest)) = (
+            normalized.get(..self.host.len()),
+            normalized.get(self.host.len()..),
+        ) else {
+            return false;
+        };
+        let same_host = (host.bytes())
+            .zip(self.host.bytes())
+            .all(|(n, h)| n == h.to_ascii_lowercase());
+        // `host_string` writes a port in decimal, without leading zeros.
+        let canonical_port =
+            |p: &str| p.bytes().all(|b| b.is_ascii_digit()) && (p == "0" || !p.starts_with('0'));
+        same_host
+            && match self.port {
+                None => rest.is_empty(),
+                Some(port) => rest
+                    .strip_prefix(':')
+                    .is_some_and(|p| p.len() <= 5 && canonical_port(p) && p.parse() == Ok(port)),
+            }
+    }
+
+    /// Whether `other` has the same host (compared without case) and port.
+    pub(crate) fn same_host(self, other: Self) -> bool {
+        self.host.eq_ignore_ascii_case(other.host) && self.port == other.port
+    }
+
     fn push_host(self, out: &mut String) {
         out.extend(self.host.chars().map(|c| c.to_ascii_lowercase()));
         if let Some(port) = self.port {
@@ -288,6 +318,52 @@ fn ascii_string(bytes: Vec<u8>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn has_host_string_agrees_with_host_string() {
+        let authorities = [
+            "example.com",
+            "Example.COM:443",
+            "example.com:80",
+            "EXAMPLE.com:8080",
+            "[::1]:8080",
+            "[::1]",
+            "h:0",
+            "h:65535",
+            "h:",
+            "é.example",
+        ];
+        let candidates = [
+            "example.com",
+            "example.com:443",
+            "example.com:80",
+            "example.com:8080",
+            "example.com:08080",
+            "example.com:+8080",
+            "EXAMPLE.com:8080",
+            "[::1]:8080",
+            "[::1]",
+            "h:0",
+            "h:00",
+            "h",
+            "h:65535",
+            "é.example",
+            "example.co",
+            "",
+        ];
+        for scheme in ["http", "https"] {
+            for authority in authorities {
+                let uri = BaseUri::new(scheme, authority, "").unwrap();
+                for candidate in candidates {
+                    assert_eq!(
+                        uri.has_host_string(candidate),
+                        uri.host_string() == candidate,
+                        "{scheme}://{authority} vs {candidate}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn base_string_uri_normalizes_scheme_host_and_port() {

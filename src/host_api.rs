@@ -246,17 +246,25 @@ pub struct OAuthContext {
     pub(crate) scope: Option<String>,
 }
 
+/// The refusal of a user-only question about a request without a user.
+fn no_user() -> OAuthError {
+    OAuthError::refused(
+        ProtocolError::new(Problem::PermissionDenied)
+            .with_advice("this request carries no user authorization"),
+        Reason::NoUser,
+    )
+}
+
 impl OAuthContext {
     /// The user who authorized the token (App Engine's `get_current_user`).
     /// A two-legged request has none: `NotAllowed`.
     pub fn get_current_user(&self) -> Result<&User, OAuthError> {
-        self.user.as_ref().ok_or_else(|| {
-            OAuthError::refused(
-                ProtocolError::new(Problem::PermissionDenied)
-                    .with_advice("this request carries no user authorization"),
-                Reason::NoUser,
-            )
-        })
+        self.user.as_ref().ok_or_else(no_user)
+    }
+
+    /// [`OAuthContext::get_current_user`], taking the user out.
+    pub(crate) fn into_user(self) -> Result<User, OAuthError> {
+        self.user.ok_or_else(no_user)
     }
 
     /// Whether the user is an admin of the host app (`is_current_user_admin`).

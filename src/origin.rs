@@ -8,7 +8,7 @@
 
 use std::net::IpAddr;
 
-use crate::provider::normalized_host;
+use crate::base_string::BaseUri;
 
 /// How adapters decide the public origin of a request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -76,6 +76,13 @@ impl OriginPolicy {
         self
     }
 
+    /// Whether forwarding headers from `peer` are believed: it is a
+    /// configured trusted proxy. Adapters need not even look for those
+    /// headers otherwise.
+    pub fn trusts(&self, peer: Option<IpAddr>) -> bool {
+        peer.is_some_and(|p| self.trusted_proxies.contains(&p))
+    }
+
     /// Decides the origin of a request that arrived over `transport_scheme`
     /// (`http` or `https`) from `peer`.
     pub fn resolve(
@@ -86,7 +93,7 @@ impl OriginPolicy {
     ) -> Result<ResolvedOrigin, OriginError> {
         let mut scheme = transport_scheme.to_ascii_lowercase();
         let mut host = headers.host.map(str::trim);
-        if peer.is_some_and(|p| self.trusted_proxies.contains(&p)) {
+        if self.trusts(peer) {
             if let Some(forwarded) = headers.forwarded {
                 // The first element is the one the outermost proxy added
                 // for the client's request.
@@ -117,22 +124,16 @@ impl OriginPolicy {
         let host = host
             .filter(|h| !h.is_empty())
             .ok_or(OriginError::MissingHost)?;
-        let normalized = normalized_host(&scheme, host).map_err(|_| OriginError::MalformedHost)?;
-        if self.public_origins.is_empty() {
-            return Ok(ResolvedOrigin {
-                scheme,
-                authority: host.to_owned(),
-            });
+        let uri = BaseUri::new(&scheme, host, "").map_err(|_| OriginError::MalformedHost)?;
+        let served = self.public_origins.is_empty()
+            || (self.public_origins.iter()).any(|origin| is_origin(origin, &scheme, uri));
+        if !served {
+            return Err(OriginError::UnknownOrigin);
         }
-        let wanted = format!("{scheme}://{normalized}");
-        self.public_origins
-            .iter()
-            .find(|origin| normalize_origin(origin).as_deref() == Some(wanted.as_str()))
-            .map(|_| ResolvedOrigin {
-                scheme,
-                authority: host.to_owned(),
-            })
-            .ok_or(OriginError::UnknownOrigin)
+        Ok(ResolvedOrigin {
+            scheme,
+            authority: host.to_owned(),
+        })
     }
 }
 
@@ -140,15 +141,16 @@ fn first_value(list: &str) -> &str {
     list.split(',').next().unwrap_or("").trim()
 }
 
-/// `HTTPS://Example.com:443/` → `https://example.com`.
-fn normalize_origin(origin: &str) -> Option<String> {
-    let (scheme, rest) = origin.split_once("://")?;
+/// Whether the configured `origin` (`https://Example.com/`) is `scheme`
+/// (lower-case) with the host and port of `uri`: compared in place, on
+/// every request.
+fn is_origin(origin: &str, scheme: &str, uri: BaseUri<'_>) -> bool {
+    let Some((origin_scheme, rest)) = origin.split_once("://") else {
+        return false;
+    };
     let authority = rest.trim_end_matches('/');
-    let scheme = scheme.to_ascii_lowercase();
-    Some(format!(
-        "{scheme}://{}",
-        normalized_host(&scheme, authority).ok()?
-    ))
+    origin_scheme.eq_ignore_ascii_case(scheme)
+        && BaseUri::new(scheme, authority, "").is_ok_and(|o| o.same_host(uri))
 }
 
 #[cfg(test)]

@@ -1,10 +1,11 @@
 //! Authenticated requests (RFC 5849 §3): who is behind a signed request to
 //! one of the host's own handlers.
 
+use crate::base_string::BaseUri;
 use crate::consumer::Consumer;
 use crate::error::{Problem, ProtocolError};
 use crate::host_api::{OAuthContext, OAuthError, Reason};
-use crate::provider::{Provider, normalized_host, single_param};
+use crate::provider::{Provider, single_param};
 use crate::request::Request;
 use crate::store::{NonceStore, TokenStore};
 use crate::token::AccessTokenState;
@@ -46,11 +47,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
 
     /// `authenticate`, then the user (App Engine's `get_current_user`).
     pub async fn get_current_user(&self, request: &Request<'_>) -> Result<User, OAuthError> {
-        Ok(self
-            .authenticate(request)
-            .await?
-            .get_current_user()?
-            .clone())
+        self.authenticate(request).await?.into_user()
     }
 
     async fn authenticate_signed(&self, request: &Request<'_>) -> Result<OAuthContext, OAuthError> {
@@ -95,7 +92,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 Reason::Protocol,
             ));
         }
-        let host = normalized_host(request.scheme, request.authority)
+        let host = BaseUri::new(request.scheme, request.authority, "")
             .map_err(|e| OAuthError::refused(e, Reason::Protocol))?;
         let record = self.store.get_access_token(token).await?;
         let record = self
@@ -117,7 +114,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 Reason::AccessTokenExpired,
             ));
         }
-        if record.host != host {
+        if !host.has_host_string(&record.host) {
             return Err(OAuthError::refused(
                 Problem::TokenRejected,
                 Reason::WrongHost,

@@ -986,3 +986,54 @@ async fn sessions_and_authorize_hints_through_the_demo_app() {
         .await;
     old.assert_problem(401, "token_revoked");
 }
+
+#[tokio::test]
+async fn forwarding_headers_count_only_from_trusted_proxies() {
+    use std::net::SocketAddr;
+
+    use axum::extract::ConnectInfo;
+
+    let consumers = ConsumerRegistry::new();
+    consumers.register(Consumer::new(CLIENT.0, CLIENT.1, "Client App"));
+    let store = MemoryStore::new();
+    let provider = Provider::new(store.clone(), store, consumers, ProviderConfig::default())
+        .with_clock(ManualClock::at_unix(START));
+    let policy = OriginPolicy::public_origins(["https://www.example.com"])
+        .trust_proxy("10.0.0.1".parse().unwrap());
+    let oauth = OAuth::new(provider).origins(policy);
+    let router: Router = oauth.token_router().layer(oauth.layer());
+    let signed = |peer: &str, forwarded_proto: &str| {
+        let header = Signer::new(SignatureMethod::HmacSha1, CLIENT.0, CLIENT.1)
+            .timestamp(START as u64)
+            .callback("oob")
+            .authorization_header(
+                "POST",
+                "https://www.example.com/_ah/OAuthGetRequestToken",
+                None,
+            )
+            .unwrap();
+        let peer: SocketAddr = peer.parse().unwrap();
+        request(
+            Method::POST,
+            "http://10.0.0.5:8080",
+            "/_ah/OAuthGetRequestToken",
+        )
+        .header("x-forwarded-proto", forwarded_proto)
+        .header("x-forwarded-host", "www.example.com")
+        .header(header::AUTHORIZATION, header)
+        .extension(ConnectInfo(peer))
+        .body(Body::empty())
+        .unwrap()
+    };
+    // From the proxy: the public origin https://www.example.com is signed.
+    let reply = send(&router, signed("10.0.0.1:40000", "https")).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert!(reply.body.contains("oauth_token="), "{}", reply.body);
+    // The proxy says http: not an origin served here.
+    let reply = send(&router, signed("10.0.0.1:40001", "http")).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    // The same headers from anyone else are not believed: 10.0.0.5:8080 is
+    // not served here either.
+    let reply = send(&router, signed("203.0.113.9:40000", "https")).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+}
