@@ -104,11 +104,12 @@ fn bench_nonces<N: NonceStore>(
     group.bench_function(name, |b| {
         b.iter(|| {
             let at = now();
+            let nonce = format!("kllo9940pd9333jhkllo9940pd9333jh-{run}-{}", next());
             let key = NonceKey {
-                consumer_key: "bench-consumer".to_owned(),
-                token: token.to_owned(),
+                consumer_key: "bench-consumer",
+                token,
                 timestamp: u64::try_from(at.unix_timestamp()).unwrap_or(0),
-                nonce: format!("kllo9940pd9333jhkllo9940pd9333jh-{run}-{}", next()),
+                nonce: &nonce,
             };
             rt.block_on(store.insert_nonce(&key, at, at + time::Duration::seconds(301)))
                 .expect("nonce");

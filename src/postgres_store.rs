@@ -334,7 +334,7 @@ fn text(bytes: Option<Vec<u8>>, column: &'static str) -> Result<Option<String>, 
 
 /// The nonce's row key: SHA-256 over its length-prefixed parts, so that no
 /// two different keys can run together (`a:b` + `c` ≠ `a` + `b:c`).
-fn nonce_digest(key: &NonceKey) -> [u8; 32] {
+fn nonce_digest(key: &NonceKey<'_>) -> [u8; 32] {
     let mut hash = Sha256::new();
     hash.update(b"oauth1-nonce-v1");
     for part in [&key.consumer_key, &key.token, &key.nonce] {
@@ -801,7 +801,7 @@ async fn purge_nonces(
 impl NonceStore for PostgresStore {
     async fn insert_nonce(
         &self,
-        key: &NonceKey,
+        key: &NonceKey<'_>,
         now: OffsetDateTime,
         expires_at: OffsetDateTime,
     ) -> Result<NonceOutcome, StoreError> {

@@ -316,10 +316,10 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         // The timestamp passed the window check, so it parses.
         let timestamp: u64 = timestamp.trim_start_matches('0').parse().unwrap_or(0);
         let key = NonceKey {
-            consumer_key: consumer_key.to_owned(),
-            token: signed.token().unwrap_or("").to_owned(),
+            consumer_key,
+            token: signed.token().unwrap_or(""),
             timestamp,
-            nonce: nonce.to_owned(),
+            nonce,
         };
         // Forgotten once the timestamp has left the window.
         let past = self.config.timestamp_window.past_secs;

@@ -121,14 +121,14 @@ impl RedisNonceStore {
     }
 
     /// The Redis key `key` is remembered under.
-    fn redis_key(&self, key: &NonceKey) -> String {
+    fn redis_key(&self, key: &NonceKey<'_>) -> String {
         format!("{}{}", self.prefix, key_digest(key))
     }
 }
 
 /// Base64url SHA-256 over the key's length-prefixed parts, so that no two
 /// different keys can run together (`a:b` + `c` ≠ `a` + `b:c`).
-fn key_digest(key: &NonceKey) -> String {
+fn key_digest(key: &NonceKey<'_>) -> String {
     let mut hash = Sha256::new();
     hash.update(b"oauth1-nonce-v1");
     for part in [&key.consumer_key, &key.token, &key.nonce] {
@@ -142,7 +142,7 @@ fn key_digest(key: &NonceKey) -> String {
 impl NonceStore for RedisNonceStore {
     async fn insert_nonce(
         &self,
-        key: &NonceKey,
+        key: &NonceKey<'_>,
         now: OffsetDateTime,
         expires_at: OffsetDateTime,
     ) -> Result<NonceOutcome, StoreError> {
@@ -176,11 +176,11 @@ mod tests {
 
     #[test]
     fn key_digest_separates_parts() {
-        let key = |c: &str, t: &str, n: &str, ts| NonceKey {
-            consumer_key: c.into(),
-            token: t.into(),
-            timestamp: ts,
-            nonce: n.into(),
+        let key = |consumer_key, token, nonce, timestamp| NonceKey {
+            consumer_key,
+            token,
+            timestamp,
+            nonce,
         };
         let a = key_digest(&key("a:b", "c", "n", 1));
         assert_ne!(a, key_digest(&key("a", "b:c", "n", 1)));

@@ -348,7 +348,7 @@ fn from_unix(secs: i64, column: &'static str) -> Result<OffsetDateTime, StoreErr
 
 /// The nonce's row key: SHA-256 over its length-prefixed parts, so that no
 /// two different keys can run together (`a:b` + `c` ≠ `a` + `b:c`).
-fn nonce_digest(key: &NonceKey) -> [u8; 32] {
+fn nonce_digest(key: &NonceKey<'_>) -> [u8; 32] {
     let mut hash = Sha256::new();
     hash.update(b"oauth1-nonce-v1");
     for part in [&key.consumer_key, &key.token, &key.nonce] {
@@ -850,7 +850,7 @@ fn purge_nonces(conn: &Connection, now: OffsetDateTime) -> Result<usize, StoreEr
 impl NonceStore for SqliteStore {
     async fn insert_nonce(
         &self,
-        key: &NonceKey,
+        key: &NonceKey<'_>,
         now: OffsetDateTime,
         expires_at: OffsetDateTime,
     ) -> Result<NonceOutcome, StoreError> {
@@ -891,11 +891,11 @@ mod tests {
 
     #[test]
     fn nonce_digest_separates_parts() {
-        let key = |c: &str, t: &str, n: &str| NonceKey {
-            consumer_key: c.into(),
-            token: t.into(),
+        let key = |consumer_key, token, nonce| NonceKey {
+            consumer_key,
+            token,
             timestamp: 1,
-            nonce: n.into(),
+            nonce,
         };
         assert_ne!(
             nonce_digest(&key("a:b", "c", "n")),

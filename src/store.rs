@@ -37,16 +37,19 @@ impl StoreError {
 
 /// What a nonce is remembered by: the credentials, the timestamp and the
 /// decoded nonce (RFC 5849 §3.3).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct NonceKey {
+///
+/// It borrows from the request: a store that remembers nonces keeps what it
+/// needs of it (a digest, a fingerprint), never the key itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct NonceKey<'a> {
     /// The consumer key.
-    pub consumer_key: String,
+    pub consumer_key: &'a str,
     /// The token, empty when the request had none.
-    pub token: String,
+    pub token: &'a str,
     /// The request's `oauth_timestamp`.
     pub timestamp: u64,
     /// The decoded `oauth_nonce`.
-    pub nonce: String,
+    pub nonce: &'a str,
 }
 
 /// Whether a nonce was new.
@@ -146,7 +149,7 @@ pub trait NonceStore: Send + Sync {
     /// store with TTLs uses `expires_at - now`).
     fn insert_nonce(
         &self,
-        key: &NonceKey,
+        key: &NonceKey<'_>,
         now: OffsetDateTime,
         expires_at: OffsetDateTime,
     ) -> impl Future<Output = Result<NonceOutcome, StoreError>> + Send;
@@ -232,7 +235,7 @@ impl<S: TokenStore + ?Sized> TokenStore for Arc<S> {
 impl<N: NonceStore + ?Sized> NonceStore for Arc<N> {
     fn insert_nonce(
         &self,
-        key: &NonceKey,
+        key: &NonceKey<'_>,
         now: OffsetDateTime,
         expires_at: OffsetDateTime,
     ) -> impl Future<Output = Result<NonceOutcome, StoreError>> + Send {
@@ -347,7 +350,7 @@ impl MemoryNonces {
     /// Remembers `key` until `expires_at` unless it is remembered already.
     fn insert(
         &mut self,
-        key: &NonceKey,
+        key: &NonceKey<'_>,
         now: OffsetDateTime,
         expires_at: OffsetDateTime,
     ) -> NonceOutcome {
@@ -387,7 +390,7 @@ impl Hash for Fingerprint {
 struct FingerprintKeys(RandomState, RandomState);
 
 impl FingerprintKeys {
-    fn fingerprint(&self, key: &NonceKey) -> Fingerprint {
+    fn fingerprint(&self, key: &NonceKey<'_>) -> Fingerprint {
         Fingerprint(self.0.hash_one(key), self.1.hash_one(key))
     }
 }
@@ -558,7 +561,7 @@ impl TokenStore for MemoryStore {
 impl NonceStore for MemoryStore {
     async fn insert_nonce(
         &self,
-        key: &NonceKey,
+        key: &NonceKey<'_>,
         now: OffsetDateTime,
         expires_at: OffsetDateTime,
     ) -> Result<NonceOutcome, StoreError> {
@@ -574,12 +577,12 @@ impl NonceStore for MemoryStore {
 mod tests {
     use super::*;
 
-    fn key(nonce: &str) -> NonceKey {
+    fn key(nonce: &str) -> NonceKey<'_> {
         NonceKey {
-            consumer_key: "c".into(),
-            token: "t".into(),
+            consumer_key: "c",
+            token: "t",
             timestamp: 100,
-            nonce: nonce.into(),
+            nonce,
         }
     }
 
@@ -605,7 +608,7 @@ mod tests {
         );
         // Each part of the key counts.
         let other_token = NonceKey {
-            token: "u".into(),
+            token: "u",
             ..key("a")
         };
         let other_time = NonceKey {

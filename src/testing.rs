@@ -599,12 +599,31 @@ pub async fn purge_removes_only_expired_request_tokens<S: TokenStore>(store: &S)
     );
 }
 
-fn sample_nonce() -> NonceKey {
-    NonceKey {
-        consumer_key: unique("consumer"),
-        token: unique("token"),
-        timestamp: 1_700_000_000,
-        nonce: unique("nonce ü"),
+/// The parts of a nonce key, owned, unique to each call: stores shared by
+/// several tests never see the same key twice.
+#[derive(Clone)]
+struct SampleNonce {
+    consumer_key: String,
+    token: String,
+    nonce: String,
+}
+
+impl SampleNonce {
+    fn new() -> Self {
+        Self {
+            consumer_key: unique("consumer"),
+            token: unique("token"),
+            nonce: unique("nonce ü"),
+        }
+    }
+
+    fn key(&self) -> NonceKey<'_> {
+        NonceKey {
+            consumer_key: &self.consumer_key,
+            token: &self.token,
+            timestamp: 1_700_000_000,
+            nonce: &self.nonce,
+        }
     }
 }
 
@@ -612,7 +631,8 @@ fn sample_nonce() -> NonceKey {
 pub async fn nonces_are_single_use<N: NonceStore>(store: &N) {
     let now = base_time();
     let expires = now + Duration::minutes(5);
-    let key = sample_nonce();
+    let sample = SampleNonce::new();
+    let key = sample.key();
     assert_eq!(
         store.insert_nonce(&key, now, expires).await.expect("nonce"),
         NonceOutcome::Fresh
@@ -621,22 +641,20 @@ pub async fn nonces_are_single_use<N: NonceStore>(store: &N) {
         store.insert_nonce(&key, now, expires).await.expect("nonce"),
         NonceOutcome::Replayed
     );
+    let (other_consumer, other_nonce) = (unique("c2"), unique("n2"));
     for other in [
         NonceKey {
-            consumer_key: unique("c2"),
-            ..key.clone()
+            consumer_key: &other_consumer,
+            ..key
         },
-        NonceKey {
-            token: String::new(),
-            ..key.clone()
-        },
+        NonceKey { token: "", ..key },
         NonceKey {
             timestamp: key.timestamp + 1,
-            ..key.clone()
+            ..key
         },
         NonceKey {
-            nonce: unique("n2"),
-            ..key.clone()
+            nonce: &other_nonce,
+            ..key
         },
     ] {
         assert_eq!(
@@ -653,13 +671,13 @@ pub async fn nonces_are_single_use<N: NonceStore>(store: &N) {
 /// [`RACERS`] concurrent inserts of one nonce: exactly one is fresh.
 pub async fn concurrent_nonce_inserts_have_one_winner<N: NonceStore + 'static>(store: Arc<N>) {
     let now = base_time();
-    let key = sample_nonce();
+    let sample = SampleNonce::new();
     let fresh = count_winners(RACERS, "nonce insert", |_| {
         let store = store.clone();
-        let key = key.clone();
+        let sample = sample.clone();
         async move {
             let outcome = store
-                .insert_nonce(&key, now, now + Duration::minutes(5))
+                .insert_nonce(&sample.key(), now, now + Duration::minutes(5))
                 .await?;
             Ok(outcome == NonceOutcome::Fresh)
         }
@@ -674,7 +692,8 @@ pub async fn concurrent_nonce_inserts_have_one_winner<N: NonceStore + 'static>(s
 /// A nonce is forgotten once it expires (by purge or by its TTL).
 pub async fn nonces_expire<N: NonceStore>(store: &N) {
     let now = base_time();
-    let key = sample_nonce();
+    let sample = SampleNonce::new();
+    let key = sample.key();
     let expires = now + Duration::minutes(5);
     assert_eq!(
         store.insert_nonce(&key, now, expires).await.expect("nonce"),

@@ -1043,7 +1043,7 @@ impl TokenStore for FlakyStore {
 impl NonceStore for FlakyStore {
     async fn insert_nonce(
         &self,
-        key: &NonceKey,
+        key: &NonceKey<'_>,
         now: OffsetDateTime,
         expires_at: OffsetDateTime,
     ) -> Result<NonceOutcome, StoreError> {

@@ -245,12 +245,12 @@ async fn exchanges_across_handles_have_one_winner<S: TokenStore + Clone + 'stati
     assert_eq!(stored, 1, "exactly one access token is stored");
 }
 
-fn nonce_key(nonce: &str) -> NonceKey {
+fn nonce_key(nonce: &str) -> NonceKey<'_> {
     NonceKey {
-        consumer_key: "consumer".to_owned(),
-        token: "token".to_owned(),
+        consumer_key: "consumer",
+        token: "token",
         timestamp: 1_700_000_000,
-        nonce: nonce.to_owned(),
+        nonce,
     }
 }
 
@@ -779,7 +779,8 @@ async fn postgres_two_instances_have_one_exchange_winner_and_share_nonces() {
     let b = PostgresStore::connect(&url).await.expect("connect");
     exchanges_across_handles_have_one_winner(&[a.clone(), b.clone()], 400).await;
 
-    let key = nonce_key(&format!("shared-{}", sample_request_token(now()).token));
+    let nonce = format!("shared-{}", sample_request_token(now()).token);
+    let key = nonce_key(&nonce);
     let expires = now() + Duration::minutes(5);
     assert_eq!(
         a.insert_nonce(&key, now(), expires).await.expect("nonce"),
