@@ -54,20 +54,9 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         let signed = self.precheck(request, &[])?;
         let requestor = single_param(&signed, "xoauth_requestor_id")
             .map_err(|e| OAuthError::refused(e, Reason::Protocol))?;
-        let consumer = self.consumers.get(signed.consumer_key().unwrap_or(""));
         let Some(token) = signed.token() else {
             // Two-legged: the consumer's own credentials only.
-            self.verify_signed(
-                request,
-                &signed,
-                consumer.as_deref(),
-                None,
-                Reason::UnknownToken,
-            )
-            .await?;
-            let consumer = consumer.ok_or_else(|| {
-                OAuthError::refused(Problem::SignatureInvalid, Reason::UnknownConsumer)
-            })?;
+            let consumer = self.verify_consumer_only(request, &signed).await?;
             if let Some(requestor) = requestor {
                 return self.act_for(&consumer, &requestor);
             }
@@ -94,6 +83,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         }
         let host = BaseUri::new(request.scheme, request.authority, "")
             .map_err(|e| OAuthError::refused(e, Reason::Protocol))?;
+        let consumer = self.consumers.get(signed.consumer_key().unwrap_or(""));
         let record = self.store.get_access_token(token).await?;
         let record = self
             .verify_with_token(request, &signed, consumer.as_deref(), record, |r| {

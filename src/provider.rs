@@ -278,6 +278,29 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         self.record_nonce(signed, &consumer.key).await
     }
 
+    /// [`Provider::verify_signed`] for a request without a token (the
+    /// temporary-credentials request, a two-legged request): the consumer
+    /// once the signature verified. An unknown consumer is 401
+    /// `signature_invalid` after the same work.
+    pub(crate) async fn verify_consumer_only(
+        &self,
+        request: &Request<'_>,
+        signed: &SignedRequest<'_>,
+    ) -> Result<Arc<Consumer>, OAuthError> {
+        let consumer = self.consumers.get(signed.consumer_key().unwrap_or(""));
+        self.verify_signed(
+            request,
+            signed,
+            consumer.as_deref(),
+            None,
+            Reason::UnknownToken,
+        )
+        .await?;
+        // `verify_signed` refuses an unknown consumer: this is the same answer.
+        consumer
+            .ok_or_else(|| OAuthError::refused(Problem::SignatureInvalid, Reason::UnknownConsumer))
+    }
+
     /// [`Provider::verify_signed`] for a request with a token: `record` is
     /// what the store has for it, kept only when it is the consumer's (its
     /// consumer key and secret from `parts`). Returns the record once the

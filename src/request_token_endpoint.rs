@@ -53,22 +53,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         }
         let host = normalized_host(request.scheme, request.authority)
             .map_err(|e| OAuthError::refused(e, Reason::Protocol))?;
-        let consumer = self.consumers.get(signed.consumer_key().unwrap_or(""));
-        self.verify_signed(
-            request,
-            &signed,
-            consumer.as_deref(),
-            None,
-            Reason::UnknownToken,
-        )
-        .await?;
-        let Some(consumer) = consumer else {
-            // verify_signed refuses unknown consumers.
-            return Err(OAuthError::refused(
-                Problem::SignatureInvalid,
-                Reason::UnknownConsumer,
-            ));
-        };
+        let consumer = self.verify_consumer_only(request, &signed).await?;
         let callback = signed.callback().unwrap_or("");
         if !consumer.allows_callback(callback) {
             return Err(OAuthError::refused(

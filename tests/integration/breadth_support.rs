@@ -4,11 +4,11 @@
 
 use oauth1_provider::store::{NonceStore, TokenStore};
 use oauth1_provider::{
-    Approval, ConsumerRegistry, ManualClock, MemoryStore, Provider, ProviderConfig, Response,
+    ConsumerRegistry, ManualClock, MemoryStore, Provider, ProviderConfig, Response,
     SignatureMethod, Signer, User,
 };
 
-use crate::provider_flow::{START, field, url_param};
+use crate::provider_flow::{START, approve_for_verifier, field};
 use crate::support::OwnedRequest;
 
 pub const ORIGIN: &str = "https://api.example.com";
@@ -105,17 +105,7 @@ impl<S: TokenStore + NonceStore> Site<S> {
             field(&response, "oauth_token"),
             field(&response, "oauth_token_secret"),
         );
-        let page =
-            OwnedRequest::from_url("GET", &format!("{ORIGIN}/_ah/OAuthAuthorizeToken"), None);
-        let Approval::Redirect(callback) = self
-            .provider
-            .approve(&page.view(), &token, user)
-            .await
-            .unwrap()
-        else {
-            panic!("expected a redirect");
-        };
-        let verifier = url_param(&callback, "oauth_verifier");
+        let verifier = approve_for_verifier(&self.provider, ORIGIN, &token, user).await;
         let url = format!("{ORIGIN}/_ah/OAuthGetAccessToken");
         let request = self.signed(
             signer().token(&token, &secret).verifier(&verifier),

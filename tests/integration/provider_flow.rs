@@ -106,17 +106,7 @@ impl<S: TokenStore + NonceStore + Clone> Harness<S> {
     /// Request token, approval by `user`: (token, secret, verifier).
     pub async fn approved_on(&self, origin: &str, user: User) -> (String, String, String) {
         let (token, secret) = self.request_token_on(origin, CALLBACK).await;
-        let page =
-            OwnedRequest::from_url("GET", &format!("{origin}/_ah/OAuthAuthorizeToken"), None);
-        let Approval::Redirect(url) = self
-            .provider
-            .approve(&page.view(), &token, user)
-            .await
-            .unwrap()
-        else {
-            panic!("expected a redirect");
-        };
-        let verifier = url_param(&url, "oauth_verifier");
+        let verifier = approve_for_verifier(&self.provider, origin, &token, user).await;
         (token, secret, verifier)
     }
 
@@ -166,6 +156,21 @@ pub fn field(response: &Response, name: &str) -> String {
         .find(|(n, _)| n == name)
         .map(|(_, v)| v)
         .unwrap_or_else(|| panic!("no {name} in {}", response.body))
+}
+
+/// `user` approves `token` on `origin`'s authorize page: the verifier the
+/// callback redirect carries.
+pub async fn approve_for_verifier<S: TokenStore, N: NonceStore>(
+    provider: &Provider<S, N>,
+    origin: &str,
+    token: &str,
+    user: User,
+) -> String {
+    let page = OwnedRequest::from_url("GET", &format!("{origin}/_ah/OAuthAuthorizeToken"), None);
+    let Approval::Redirect(url) = provider.approve(&page.view(), token, user).await.unwrap() else {
+        panic!("expected a redirect");
+    };
+    url_param(&url, "oauth_verifier")
 }
 
 pub fn url_param(url: &str, name: &str) -> String {
