@@ -158,6 +158,8 @@ mod rsa;
 mod secret;
 pub mod signature;
 mod signer;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql_columns;
 #[cfg(feature = "sqlite")]
 mod sqlite_store;
 pub mod store;

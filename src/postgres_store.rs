@@ -5,8 +5,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use crate::sql_columns::{
+    ACCESS_TOKEN_COLUMNS, REQUEST_TOKEN_COLUMNS, SchemaTooNew, from_unix, invalid, nonce_digest,
+    state_columns, tag_columns, unix,
+};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use tokio_postgres::{NoTls, Row};
 
@@ -162,25 +165,6 @@ fn db(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::new(e)
 }
 
-/// A stored value this library cannot have written: the table was edited.
-#[derive(Debug, thiserror::Error)]
-#[error("invalid stored value in column {column}")]
-struct InvalidStoredValue {
-    column: &'static str,
-}
-
-fn invalid(column: &'static str) -> StoreError {
-    StoreError::new(InvalidStoredValue { column })
-}
-
-/// The schema in the database is newer than this library knows.
-#[derive(Debug, thiserror::Error)]
-#[error("the database schema is version {found}; this library knows up to {known}")]
-struct SchemaTooNew {
-    found: i64,
-    known: u32,
-}
-
 impl PostgresStore {
     /// The schema version this library creates and expects.
     pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -318,76 +302,10 @@ impl PostgresStore {
     }
 }
 
-fn unix(t: OffsetDateTime) -> i64 {
-    t.unix_timestamp()
-}
-
-fn from_unix(secs: i64, column: &'static str) -> Result<OffsetDateTime, StoreError> {
-    OffsetDateTime::from_unix_timestamp(secs).map_err(|_| invalid(column))
-}
-
 fn text(bytes: Option<Vec<u8>>, column: &'static str) -> Result<Option<String>, StoreError> {
     bytes
         .map(|b| String::from_utf8(b).map_err(|_| invalid(column)))
         .transpose()
-}
-
-/// The nonce's row key: SHA-256 over its length-prefixed parts, so that no
-/// two different keys can run together (`a:b` + `c` ≠ `a` + `b:c`).
-fn nonce_digest(key: &NonceKey<'_>) -> [u8; 32] {
-    let mut hash = Sha256::new();
-    hash.update(b"oauth1-nonce-v1");
-    for part in [&key.consumer_key, &key.token, &key.nonce] {
-        hash.update((part.len() as u64).to_be_bytes());
-        hash.update(part.as_bytes());
-    }
-    hash.update(key.timestamp.to_be_bytes());
-    hash.finalize().into()
-}
-
-/// A request token's state as columns.
-struct StateColumns<'a> {
-    name: &'static str,
-    user: Option<&'a User>,
-    verifier: Option<&'a str>,
-    failed_attempts: i64,
-}
-
-fn state_columns(state: &RequestTokenState) -> StateColumns<'_> {
-    let plain = |name| StateColumns {
-        name,
-        user: None,
-        verifier: None,
-        failed_attempts: 0,
-    };
-    match state {
-        RequestTokenState::Issued => plain("issued"),
-        RequestTokenState::Authorized {
-            user,
-            verifier,
-            failed_attempts,
-        } => StateColumns {
-            name: "authorized",
-            user: Some(user),
-            verifier: Some(verifier.secret()),
-            failed_attempts: i64::from(*failed_attempts),
-        },
-        RequestTokenState::Exchanged => plain("exchanged"),
-        RequestTokenState::Denied => plain("denied"),
-        RequestTokenState::Burned => plain("burned"),
-    }
-}
-
-/// The columns a compare-and-set compares: state name and failed attempts
-/// (0 for every state but `authorized`).
-fn tag_columns(tag: StateTag) -> (&'static str, i64) {
-    match tag {
-        StateTag::Issued => ("issued", 0),
-        StateTag::Authorized { failed_attempts } => ("authorized", i64::from(failed_attempts)),
-        StateTag::Exchanged => ("exchanged", 0),
-        StateTag::Denied => ("denied", 0),
-        StateTag::Burned => ("burned", 0),
-    }
 }
 
 fn callback_column(callback: &Callback) -> Option<&[u8]> {
@@ -396,10 +314,6 @@ fn callback_column(callback: &Callback) -> Option<&[u8]> {
         Callback::Url(url) => Some(url.as_bytes()),
     }
 }
-
-const REQUEST_TOKEN_COLUMNS: &str = "token, secret, consumer_key, host, callback, scope, \
-    display_name, created_at, expires_at, state, user_email, user_id, user_admin, \
-    user_auth_domain, verifier, failed_attempts";
 
 fn request_token_from_row(r: &Row) -> Result<RequestToken, StoreError> {
     let get_err = |e| db(e);
@@ -452,10 +366,6 @@ fn request_token_from_row(r: &Row) -> Result<RequestToken, StoreError> {
         state,
     })
 }
-
-const ACCESS_TOKEN_COLUMNS: &str = "token, secret, consumer_key, host, user_email, user_id, \
-    user_admin, user_auth_domain, scope, created_at, revoked_at, expires_at, session_handle, \
-    authorization_expires_at";
 
 fn access_token_from_row(r: &Row) -> Result<AccessToken, StoreError> {
     let get_err = |e| db(e);

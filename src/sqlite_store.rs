@@ -6,8 +6,11 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use crate::sql_columns::{
+    ACCESS_TOKEN_COLUMNS, REQUEST_TOKEN_COLUMNS, SchemaTooNew, from_unix, invalid, nonce_digest,
+    state_columns, tag_columns, unix,
+};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::secret::{SessionHandle, TokenSecret, Verifier};
@@ -153,26 +156,6 @@ impl std::fmt::Debug for SqliteStore {
 
 fn db(e: rusqlite::Error) -> StoreError {
     StoreError::new(e)
-}
-
-/// A stored value this library cannot have written: the file was edited or
-/// damaged.
-#[derive(Debug, thiserror::Error)]
-#[error("invalid stored value in column {column}")]
-struct InvalidStoredValue {
-    column: &'static str,
-}
-
-fn invalid(column: &'static str) -> StoreError {
-    StoreError::new(InvalidStoredValue { column })
-}
-
-/// The schema in the file is newer than this library knows.
-#[derive(Debug, thiserror::Error)]
-#[error("the database schema is version {found}; this library knows up to {known}")]
-struct SchemaTooNew {
-    found: i64,
-    known: u32,
 }
 
 impl SqliteStore {
@@ -338,77 +321,6 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     tx.commit().map_err(db)
 }
 
-fn unix(t: OffsetDateTime) -> i64 {
-    t.unix_timestamp()
-}
-
-fn from_unix(secs: i64, column: &'static str) -> Result<OffsetDateTime, StoreError> {
-    OffsetDateTime::from_unix_timestamp(secs).map_err(|_| invalid(column))
-}
-
-/// The nonce's row key: SHA-256 over its length-prefixed parts, so that no
-/// two different keys can run together (`a:b` + `c` ≠ `a` + `b:c`).
-fn nonce_digest(key: &NonceKey<'_>) -> [u8; 32] {
-    let mut hash = Sha256::new();
-    hash.update(b"oauth1-nonce-v1");
-    for part in [&key.consumer_key, &key.token, &key.nonce] {
-        hash.update((part.len() as u64).to_be_bytes());
-        hash.update(part.as_bytes());
-    }
-    hash.update(key.timestamp.to_be_bytes());
-    hash.finalize().into()
-}
-
-/// A request token's state as columns: (state, user fields, verifier,
-/// failed_attempts).
-struct StateColumns<'a> {
-    name: &'static str,
-    user: Option<&'a User>,
-    verifier: Option<&'a str>,
-    failed_attempts: i64,
-}
-
-fn state_columns(state: &RequestTokenState) -> StateColumns<'_> {
-    let plain = |name| StateColumns {
-        name,
-        user: None,
-        verifier: None,
-        failed_attempts: 0,
-    };
-    match state {
-        RequestTokenState::Issued => plain("issued"),
-        RequestTokenState::Authorized {
-            user,
-            verifier,
-            failed_attempts,
-        } => StateColumns {
-            name: "authorized",
-            user: Some(user),
-            verifier: Some(verifier.secret()),
-            failed_attempts: i64::from(*failed_attempts),
-        },
-        RequestTokenState::Exchanged => plain("exchanged"),
-        RequestTokenState::Denied => plain("denied"),
-        RequestTokenState::Burned => plain("burned"),
-    }
-}
-
-/// The columns a compare-and-set compares: state name and failed attempts
-/// (0 for every state but `authorized`).
-fn tag_columns(tag: StateTag) -> (&'static str, i64) {
-    match tag {
-        StateTag::Issued => ("issued", 0),
-        StateTag::Authorized { failed_attempts } => ("authorized", i64::from(failed_attempts)),
-        StateTag::Exchanged => ("exchanged", 0),
-        StateTag::Denied => ("denied", 0),
-        StateTag::Burned => ("burned", 0),
-    }
-}
-
-const REQUEST_TOKEN_COLUMNS: &str = "token, secret, consumer_key, host, callback, scope, \
-    display_name, created_at, expires_at, state, user_email, user_id, user_admin, \
-    user_auth_domain, verifier, failed_attempts";
-
 /// A request-token row as read, before validation.
 struct RequestTokenRow {
     token: String,
@@ -502,10 +414,6 @@ fn callback_column(callback: &Callback) -> Option<&str> {
         Callback::Url(url) => Some(url),
     }
 }
-
-const ACCESS_TOKEN_COLUMNS: &str = "token, secret, consumer_key, host, user_email, user_id, \
-    user_admin, user_auth_domain, scope, created_at, revoked_at, expires_at, session_handle, \
-    authorization_expires_at";
 
 struct AccessTokenRow {
     token: String,
