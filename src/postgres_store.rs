@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use crate::sql_columns::{
-    ACCESS_TOKEN_COLUMNS, REQUEST_TOKEN_COLUMNS, SchemaTooNew, from_unix, invalid, nonce_digest,
-    state_columns, tag_columns, unix,
+    ACCESS_TOKEN_COLUMNS, REQUEST_TOKEN_COLUMNS, SchemaTooNew, from_unix, invalid, state_columns,
+    tag_columns, unix,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use time::OffsetDateTime;
@@ -715,7 +715,7 @@ impl NonceStore for PostgresStore {
         now: OffsetDateTime,
         expires_at: OffsetDateTime,
     ) -> Result<NonceOutcome, StoreError> {
-        let digest = nonce_digest(key);
+        let digest = key.digest();
         let client = self.client().await?;
         if Self::purge_due(&self.counters.nonce_inserts) {
             purge_nonces(&client, now).await?;

@@ -8,7 +8,6 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use redis::Script;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::store::{NonceKey, NonceOutcome, NonceStore, StoreError};
@@ -126,17 +125,9 @@ impl RedisNonceStore {
     }
 }
 
-/// Base64url SHA-256 over the key's length-prefixed parts, so that no two
-/// different keys can run together (`a:b` + `c` ≠ `a` + `b:c`).
+/// [`NonceKey::digest`], base64url.
 fn key_digest(key: &NonceKey<'_>) -> String {
-    let mut hash = Sha256::new();
-    hash.update(b"oauth1-nonce-v1");
-    for part in [&key.consumer_key, &key.token, &key.nonce] {
-        hash.update((part.len() as u64).to_be_bytes());
-        hash.update(part.as_bytes());
-    }
-    hash.update(key.timestamp.to_be_bytes());
-    URL_SAFE_NO_PAD.encode(hash.finalize())
+    URL_SAFE_NO_PAD.encode(key.digest())
 }
 
 impl NonceStore for RedisNonceStore {

@@ -2,10 +2,9 @@
 //! and nonces become columns, and the errors for what only an edited or
 //! damaged database can hold. Each store keeps its own SQL and row reading.
 
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use crate::store::{NonceKey, StoreError};
+use crate::store::StoreError;
 use crate::token::{RequestTokenState, StateTag};
 use crate::user::User;
 
@@ -38,19 +37,6 @@ pub(crate) fn unix(t: OffsetDateTime) -> i64 {
 /// A stored time, read back; an impossible one is an invalid `column`.
 pub(crate) fn from_unix(secs: i64, column: &'static str) -> Result<OffsetDateTime, StoreError> {
     OffsetDateTime::from_unix_timestamp(secs).map_err(|_| invalid(column))
-}
-
-/// The nonce's row key: SHA-256 over its length-prefixed parts, so that no
-/// two different keys can run together (`a:b` + `c` ≠ `a` + `b:c`).
-pub(crate) fn nonce_digest(key: &NonceKey<'_>) -> [u8; 32] {
-    let mut hash = Sha256::new();
-    hash.update(b"oauth1-nonce-v1");
-    for part in [&key.consumer_key, &key.token, &key.nonce] {
-        hash.update((part.len() as u64).to_be_bytes());
-        hash.update(part.as_bytes());
-    }
-    hash.update(key.timestamp.to_be_bytes());
-    hash.finalize().into()
 }
 
 /// A request token's state as columns: (state, user fields, verifier,

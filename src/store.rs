@@ -52,6 +52,24 @@ pub struct NonceKey<'a> {
     pub nonce: &'a str,
 }
 
+impl NonceKey<'_> {
+    /// What the shared stores remember a nonce by: SHA-256 over the key's
+    /// length-prefixed parts, so that no two different keys can run
+    /// together (`a:b` + `c` ≠ `a` + `b:c`).
+    #[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
+    pub(crate) fn digest(&self) -> [u8; 32] {
+        use sha2::{Digest as _, Sha256};
+        let mut hash = Sha256::new();
+        hash.update(b"oauth1-nonce-v1");
+        for part in [self.consumer_key, self.token, self.nonce] {
+            hash.update((part.len() as u64).to_be_bytes());
+            hash.update(part.as_bytes());
+        }
+        hash.update(self.timestamp.to_be_bytes());
+        hash.finalize().into()
+    }
+}
+
 /// Whether a nonce was new.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NonceOutcome {
@@ -584,6 +602,29 @@ mod tests {
             timestamp: 100,
             nonce,
         }
+    }
+
+    #[test]
+    #[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
+    fn nonce_digests_separate_the_parts() {
+        let key = |consumer_key, token, nonce| NonceKey {
+            consumer_key,
+            token,
+            timestamp: 1,
+            nonce,
+        };
+        let digest = key("a:b", "c", "n").digest();
+        assert_ne!(digest, key("a", "b:c", "n").digest());
+        assert_ne!(key("ab", "", "n").digest(), key("a", "b", "n").digest());
+        assert_ne!(
+            digest,
+            NonceKey {
+                timestamp: 2,
+                ..key("a:b", "c", "n")
+            }
+            .digest()
+        );
+        assert_eq!(digest, key("a:b", "c", "n").digest());
     }
 
     fn at(unix: i64) -> OffsetDateTime {
