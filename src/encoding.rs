@@ -329,7 +329,7 @@ pub(crate) fn canonicalize(
         return Ok(Cow::Borrowed(raw));
     }
     let mut out = String::new();
-    reencode_into(raw.as_bytes(), plus_as_space, &mut out)?;
+    reencode_into(raw, plus_as_space, &mut out)?;
     Ok(Cow::Owned(out))
 }
 
@@ -342,7 +342,7 @@ pub(crate) fn canonicalize(
 /// clients send nearly every parameter canonically, and those are signed as
 /// sent, borrowed from the request.
 pub(crate) fn reencode_into(
-    raw: &[u8],
+    raw: &str,
     plus_as_space: bool,
     out: &mut String,
 ) -> Result<bool, MalformedEncoding> {
@@ -350,37 +350,37 @@ pub(crate) fn reencode_into(
     // Decoding never lengthens the text, encoding at most triples it.
     out.reserve(3 * raw.len());
     let mut escaped = false;
-    // Encoded on the stack, appended to `out` a chunk at a time.
-    let mut chunk = [0u8; 96];
-    let mut len = 0;
-    let decoded = for_each_decoded(raw, plus_as_space, |b| {
-        if len + 3 > chunk.len() {
-            out.push_str(ascii(&chunk[..len]));
-            len = 0;
-        }
-        if is_unreserved(b) {
-            chunk[len] = b;
-            len += 1;
+    let mut rest = raw.as_bytes();
+    // Byte by byte, each pushed as a `char`: that is ASCII, so a store (no
+    // UTF-8 check of the output), and values that need re-encoding are short
+    // runs between escapes, too short for a copy call per run to pay.
+    while let [first, tail @ ..] = rest {
+        let (decoded, tail) = match (first, tail) {
+            (b'%', [hi, lo, tail @ ..]) => match (hex_value(*hi), hex_value(*lo)) {
+                (Some(hi), Some(lo)) => (hi << 4 | lo, tail),
+                _ => {
+                    out.truncate(start);
+                    return Err(MalformedEncoding);
+                }
+            },
+            (b'%', _) => {
+                out.truncate(start);
+                return Err(MalformedEncoding);
+            }
+            (b'+', _) if plus_as_space => (b' ', tail),
+            (&b, _) => (b, tail),
+        };
+        if is_unreserved(decoded) {
+            out.push(char::from(decoded));
         } else {
             escaped = true;
-            chunk[len..len + 3].copy_from_slice(&[
-                b'%',
-                HEX[usize::from(b >> 4)],
-                HEX[usize::from(b & 15)],
-            ]);
-            len += 3;
+            out.push('%');
+            out.push(char::from(HEX[usize::from(decoded >> 4)]));
+            out.push(char::from(HEX[usize::from(decoded & 15)]));
         }
-    });
-    out.push_str(ascii(&chunk[..len]));
-    if decoded.is_err() {
-        out.truncate(start);
+        rest = tail;
     }
-    decoded.map(|()| escaped)
-}
-
-/// Encoded text as a `str`: it is ASCII by construction.
-fn ascii(encoded: &[u8]) -> &str {
-    std::str::from_utf8(encoded).unwrap_or_default()
+    Ok(escaped)
 }
 
 /// Upper-case hex digits, for `%XX`.
@@ -526,6 +526,50 @@ mod tests {
                     expected.unwrap_or(input.len()),
                     "{input:?}"
                 );
+            }
+        }
+    }
+
+    /// The canonical encoding the slow way: decode it all, then encode it all.
+    fn reencoded_by_reference(raw: &str, plus_as_space: bool) -> Option<(String, bool)> {
+        let decoded = percent_decode(raw, plus_as_space).ok()?;
+        let encoded = percent_encode_bytes(&decoded).into_owned();
+        let escaped = encoded.contains('%');
+        Some((encoded, escaped))
+    }
+
+    #[test]
+    fn reencode_into_agrees_with_decoding_then_encoding() {
+        const CHARS: [&str; 17] = [
+            "a", "Z", "0", "-", "~", "+", "%", "2", "f", "F", "é", "€", " ", "&", "!", "*", "%4",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..5000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 24) as usize;
+            let raw: String = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    CHARS[(state % CHARS.len() as u64) as usize]
+                })
+                .collect();
+            for plus_as_space in [false, true] {
+                let mut out = String::from("kept");
+                let got = reencode_into(&raw, plus_as_space, &mut out);
+                match reencoded_by_reference(&raw, plus_as_space) {
+                    Some((expected, escaped)) => {
+                        assert_eq!(got, Ok(escaped), "{raw:?}");
+                        assert_eq!(out, format!("kept{expected}"), "{raw:?}");
+                    }
+                    None => {
+                        assert_eq!(got, Err(MalformedEncoding), "{raw:?}");
+                        assert_eq!(out, "kept", "{raw:?}");
+                    }
+                }
             }
         }
     }

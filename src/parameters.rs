@@ -486,8 +486,8 @@ impl<'a> Collector<'a, '_> {
             return Ok(Canonical { text, escaped });
         }
         let start = self.buffer.len();
-        let escaped = reencode_into(component.raw.as_bytes(), plus_as_space, &mut self.buffer)
-            .map_err(malformed)?;
+        let escaped =
+            reencode_into(component.raw, plus_as_space, &mut self.buffer).map_err(malformed)?;
         let end = self.buffer.len();
         let text = Text::Buffer { start, end };
         Ok(Canonical { text, escaped })
