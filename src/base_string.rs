@@ -55,6 +55,17 @@ fn identity(b: u8) -> u8 {
     b
 }
 
+/// Writes the encoding of a canonical name or value, given whether it has a
+/// `%XX` escape: plain unreserved text is its own encoding.
+#[inline]
+fn put_canonical(sink: &mut impl Sink, canonical: &str, escaped: bool) {
+    if escaped {
+        put_reencoded(sink, canonical);
+    } else {
+        sink.put(canonical.as_bytes());
+    }
+}
+
 /// Writes the encoding of an already canonically encoded string: only `%`
 /// needs escaping (as `%25`), since everything else is unreserved. The text
 /// between escapes is written a run at a time, as [`put_encoded`] does.
@@ -249,20 +260,14 @@ impl SignedRequest<'_> {
         sink.put(b"&");
         uri.put_encoded(sink);
         sink.put(b"&");
-        for (i, (name, value, escaped)) in self.canonical_params().enumerate() {
+        for (i, (name, value, [name_escaped, value_escaped])) in self.canonical_params().enumerate()
+        {
             if i > 0 {
                 sink.put(b"%26");
             }
-            if escaped {
-                put_reencoded(sink, name);
-                sink.put(b"%3D");
-                put_reencoded(sink, value);
-            } else {
-                // Plain unreserved text is its own encoding.
-                sink.put(name.as_bytes());
-                sink.put(b"%3D");
-                sink.put(value.as_bytes());
-            }
+            put_canonical(sink, name, name_escaped);
+            sink.put(b"%3D");
+            put_canonical(sink, value, value_escaped);
         }
     }
 

@@ -68,9 +68,9 @@ pub enum ParameterSource {
 pub(crate) struct Param<'a> {
     pub(crate) name: Text<'a>,
     pub(crate) value: Text<'a>,
-    /// Whether `name` or `value` has a `%XX` escape; if neither has, both are
-    /// written to the base string as they are.
-    pub(crate) escaped: bool,
+    /// Whether `name` and `value` have a `%XX` escape: text without one is
+    /// written to the base string as it is.
+    pub(crate) escaped: [bool; 2],
     /// The first 8 bytes of `name`, for sorting (see [`Param::cmp`]).
     name_prefix: u64,
 }
@@ -419,8 +419,8 @@ impl<'a> SignedRequest<'a> {
     }
 
     /// Every signed parameter as `(name, value, escaped)`: in its OAuth
-    /// encoding, in normalized order, and whether either has a `%XX` escape.
-    pub(crate) fn canonical_params(&self) -> impl Iterator<Item = (&str, &str, bool)> {
+    /// encoding, in normalized order, and whether each has a `%XX` escape.
+    pub(crate) fn canonical_params(&self) -> impl Iterator<Item = (&str, &str, [bool; 2])> {
         self.params.iter().map(|p| {
             let (name, value) = (p.name.get(&self.buffer), p.value.get(&self.buffer));
             (name, value, p.escaped)
@@ -541,7 +541,7 @@ impl<'a> Collector<'a, '_> {
         self.params.push(Param {
             name: name.text,
             value: value.text,
-            escaped: name.escaped || value.escaped,
+            escaped: [name.escaped, value.escaped],
             name_prefix,
         });
         Ok(())
