@@ -293,8 +293,8 @@ pub(crate) fn percent_decode_into(input: &str, out: &mut String) -> Option<()> {
     out.reserve(input.len());
     let mut rest = input;
     // Copy the text between escapes as it is; decode each `%XX` that is ASCII.
-    // A byte loop: `find` sets up a searcher, costly on short values.
-    while let Some(i) = rest.bytes().position(|b| b == b'%') {
+    // `find_byte`, not `find`: that sets up a searcher, costly on short values.
+    while let Some(i) = find_byte(rest.as_bytes(), b'%') {
         out.push_str(&rest[..i]);
         let decoded = match rest.as_bytes()[i + 1..] {
             [hi, lo, ..] => hex_value(hi)
