@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use crate::encoding::{Encoded, RawComponent, percent_decode_str, split_component};
+use crate::encoding::{Class, Encoded, RawComponent, percent_decode_str, split_component};
 
 /// Why an `Authorization` header could not be parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -143,53 +143,6 @@ pub(crate) struct RawPairs<'a> {
     failed: bool,
 }
 
-/// Whether `b` is an RFC 7230 `tchar` (one table lookup per byte).
-#[inline]
-fn is_token_char(b: u8) -> bool {
-    TOKEN_CHARS[usize::from(b)]
-}
-
-const TOKEN_CHARS: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        let b = i as u8;
-        table[i] = b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'!' | b'#'
-                    | b'$'
-                    | b'%'
-                    | b'&'
-                    | b'\''
-                    | b'*'
-                    | b'+'
-                    | b'-'
-                    | b'.'
-                    | b'^'
-                    | b'_'
-                    | b'`'
-                    | b'|'
-                    | b'~'
-            );
-        i += 1;
-    }
-    table
-};
-
-/// The bytes a quoted value ends at: its closing quote, or a backslash or a
-/// control character that makes the header malformed.
-const ENDS_QUOTED_VALUE: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        let b = i as u8;
-        table[i] = b == b'"' || b == b'\\' || b.is_ascii_control();
-        i += 1;
-    }
-    table
-};
-
 fn is_ows(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
@@ -205,7 +158,7 @@ impl<'a> RawPairs<'a> {
         if i == bytes.len() {
             return None;
         }
-        let (name, _) = split_component(&self.rest[i..], |b| !is_token_char(b));
+        let (name, _) = split_component(&self.rest[i..], Class::TOKEN);
         i += name.raw.len();
         while i < bytes.len() && is_ows(bytes[i]) {
             i += 1;
@@ -221,8 +174,7 @@ impl<'a> RawPairs<'a> {
             // Values are percent-encoded (§3.5.1), so a backslash escape or a
             // control character before the closing quote can only be a
             // malformed header.
-            let (value, _) =
-                split_component(&self.rest[i + 1..], |b| ENDS_QUOTED_VALUE[usize::from(b)]);
+            let (value, _) = split_component(&self.rest[i + 1..], Class::QUOTED);
             i += 1 + value.raw.len();
             if bytes.get(i) != Some(&b'"') {
                 return Some(Err(HeaderError::Malformed));
@@ -231,7 +183,7 @@ impl<'a> RawPairs<'a> {
             value
         } else {
             // A bare token value (RFC 7235 allows it; some clients send it).
-            let (value, _) = split_component(&self.rest[i..], |b| !is_token_char(b));
+            let (value, _) = split_component(&self.rest[i..], Class::TOKEN);
             i += value.raw.len();
             value
         };

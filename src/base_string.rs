@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use crate::encoding::{HEX, is_unreserved};
+use crate::encoding::{Class, HEX, is_unreserved, run_len};
 use crate::error::{Problem, ProtocolError};
 use crate::parameters::SignedRequest;
 
@@ -25,52 +25,62 @@ impl Sink for Vec<u8> {
 }
 
 /// Writes the OAuth encoding of `bytes`, each byte first mapped by `map`
-/// (used to lower-case a host or upper-case a method).
-fn put_encoded(sink: &mut impl Sink, bytes: &[u8], map: impl Fn(u8) -> u8) {
-    put_expanded(sink, bytes, |b, out| {
+/// (used to lower-case a host or upper-case a method). `kept` is the class
+/// of bytes that `map` leaves as they are and that are unreserved.
+///
+/// A run of `kept` bytes — nearly all of a method, host or path — is its own
+/// encoding, so it is written with one `put`; only the bytes between runs
+/// are mapped and escaped one at a time.
+fn put_encoded(sink: &mut impl Sink, bytes: &[u8], kept: Class, map: impl Fn(u8) -> u8) {
+    let mut rest = bytes;
+    loop {
+        let run = run_len(rest, kept);
+        if run > 0 {
+            sink.put(&rest[..run]);
+        }
+        let Some((&b, tail)) = rest[run..].split_first() else {
+            return;
+        };
         let b = map(b);
         if is_unreserved(b) {
-            out[0] = b;
-            1
+            sink.put(&[b]);
         } else {
-            out[..3].copy_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
-            3
+            sink.put(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
         }
-    });
+        rest = tail;
+    }
 }
 
 fn identity(b: u8) -> u8 {
     b
 }
 
-/// Writes the encoding of an already canonically encoded string: only `%`
-/// needs escaping (as `%25`), since everything else is unreserved.
-fn put_reencoded(sink: &mut impl Sink, canonical: &str) {
-    put_expanded(sink, canonical.as_bytes(), |b, out| {
-        if b == b'%' {
-            out[..3].copy_from_slice(b"%25");
-            3
-        } else {
-            out[0] = b;
-            1
-        }
-    });
+/// Writes the encoding of a canonical name or value, given whether it has a
+/// `%XX` escape: plain unreserved text is its own encoding.
+#[inline]
+fn put_canonical(sink: &mut impl Sink, canonical: &str, escaped: bool) {
+    if escaped {
+        put_reencoded(sink, canonical);
+    } else {
+        sink.put(canonical.as_bytes());
+    }
 }
 
-/// Writes what `expand` makes of each byte (1 to 3 bytes, written at the
-/// start of the slice it is given, returning how many). The output is
-/// gathered on the stack and handed to the sink a chunk at a time: one
-/// `put` (a copy) per chunk rather than one per escape.
-#[inline]
-fn put_expanded(sink: &mut impl Sink, bytes: &[u8], expand: impl Fn(u8, &mut [u8]) -> usize) {
-    const CHUNK: usize = 32;
-    for chunk in bytes.chunks(CHUNK) {
-        let mut out = [0u8; 3 * CHUNK];
-        let mut len = 0;
-        for &b in chunk {
-            len += expand(b, &mut out[len..]);
+/// Writes the encoding of an already canonically encoded string: only `%`
+/// needs escaping (as `%25`), since everything else is unreserved. The text
+/// between escapes is written a run at a time, as [`put_encoded`] does.
+fn put_reencoded(sink: &mut impl Sink, canonical: &str) {
+    let mut rest = canonical.as_bytes();
+    loop {
+        let run = run_len(rest, Class::UNRESERVED);
+        sink.put(&rest[..run]);
+        match rest[run..].split_first() {
+            Some((_percent, tail)) => {
+                sink.put(b"%25");
+                rest = tail;
+            }
+            None => return,
         }
-        sink.put(&out[..len]);
     }
 }
 
@@ -94,6 +104,18 @@ impl<'a> BaseUri<'a> {
         authority: &'a str,
         path: &'a str,
     ) -> Result<Self, ProtocolError> {
+        // The common case, a host name without a port (`api.example.com`):
+        // nothing to split, check or drop.
+        if !authority.is_empty()
+            && run_len(authority.as_bytes(), Class::UNRESERVED) == authority.len()
+        {
+            return Ok(Self {
+                scheme,
+                host: authority,
+                port: None,
+                path,
+            });
+        }
         let bad = || {
             ProtocolError::new(Problem::ParameterRejected)
                 .with_advice("the request's host is malformed")
@@ -147,9 +169,13 @@ impl<'a> BaseUri<'a> {
 
     /// Writes the URI, percent-encoded, into `sink`.
     fn put_encoded(&self, sink: &mut impl Sink) {
-        put_encoded(sink, self.scheme.as_bytes(), |b| b.to_ascii_lowercase());
+        put_encoded(sink, self.scheme.as_bytes(), Class::UNRESERVED_LOWER, |b| {
+            b.to_ascii_lowercase()
+        });
         sink.put(b"%3A%2F%2F");
-        put_encoded(sink, self.host.as_bytes(), |b| b.to_ascii_lowercase());
+        put_encoded(sink, self.host.as_bytes(), Class::UNRESERVED_LOWER, |b| {
+            b.to_ascii_lowercase()
+        });
         if let Some(port) = self.port {
             sink.put(b"%3A");
             let mut digits = [0u8; 5];
@@ -168,7 +194,7 @@ impl<'a> BaseUri<'a> {
         if self.path.is_empty() {
             sink.put(b"%2F");
         } else {
-            put_encoded(sink, self.path.as_bytes(), identity);
+            put_encoded(sink, self.path.as_bytes(), Class::UNRESERVED, identity);
         }
     }
 
@@ -258,24 +284,20 @@ impl SignedRequest<'_> {
     /// Streams the signature base string into `sink`, given this request's
     /// base string URI (already validated by [`SignedRequest::base_uri`]).
     pub(crate) fn write_base_string_with(&self, uri: &BaseUri<'_>, sink: &mut impl Sink) {
-        put_encoded(sink, self.method.as_bytes(), |b| b.to_ascii_uppercase());
+        put_encoded(sink, self.method.as_bytes(), Class::UNRESERVED_UPPER, |b| {
+            b.to_ascii_uppercase()
+        });
         sink.put(b"&");
         uri.put_encoded(sink);
         sink.put(b"&");
-        for (i, (name, value, escaped)) in self.canonical_params().enumerate() {
+        for (i, (name, value, [name_escaped, value_escaped])) in self.canonical_params().enumerate()
+        {
             if i > 0 {
                 sink.put(b"%26");
             }
-            if escaped {
-                put_reencoded(sink, name);
-                sink.put(b"%3D");
-                put_reencoded(sink, value);
-            } else {
-                // Plain unreserved text is its own encoding.
-                sink.put(name.as_bytes());
-                sink.put(b"%3D");
-                sink.put(value.as_bytes());
-            }
+            put_canonical(sink, name, name_escaped);
+            sink.put(b"%3D");
+            put_canonical(sink, value, value_escaped);
         }
     }
 
@@ -419,7 +441,9 @@ mod tests {
     #[test]
     fn put_encoded_maps_and_escapes() {
         let mut out = Vec::new();
-        put_encoded(&mut out, b"pOsT /x", |b| b.to_ascii_uppercase());
+        put_encoded(&mut out, b"pOsT /x", Class::UNRESERVED_UPPER, |b| {
+            b.to_ascii_uppercase()
+        });
         assert_eq!(out, b"POST%20%2FX");
         let mut out = Vec::new();
         put_reencoded(&mut out, "a%20b%2Fc");

@@ -7,8 +7,8 @@ use std::cmp::Ordering;
 
 use crate::authorization_header::{self, HeaderError};
 use crate::encoding::{
-    MalformedEncoding, RawComponent, percent_decode_into, percent_decode_str, reencode_into,
-    split_component,
+    Class, MalformedEncoding, RawComponent, count_byte, percent_decode_into, percent_decode_str,
+    reencode_into, split_component,
 };
 use crate::error::{Problem, ProtocolError};
 use crate::request::Request;
@@ -68,9 +68,9 @@ pub enum ParameterSource {
 pub(crate) struct Param<'a> {
     pub(crate) name: Text<'a>,
     pub(crate) value: Text<'a>,
-    /// Whether `name` or `value` has a `%XX` escape; if neither has, both are
-    /// written to the base string as they are.
-    pub(crate) escaped: bool,
+    /// Whether `name` and `value` have a `%XX` escape: text without one is
+    /// written to the base string as it is.
+    pub(crate) escaped: [bool; 2],
     /// The first 8 bytes of `name`, for sorting (see [`Param::cmp`]).
     name_prefix: u64,
 }
@@ -153,20 +153,37 @@ struct Protocol<'a> {
 }
 
 impl<'a> Protocol<'a> {
-    fn slot(&mut self, name: &str) -> Option<&mut Option<Text<'a>>> {
-        Some(match name {
-            "oauth_consumer_key" => &mut self.consumer_key,
-            "oauth_token" => &mut self.token,
-            "oauth_signature_method" => &mut self.signature_method,
-            "oauth_signature" => &mut self.signature,
-            "oauth_timestamp" => &mut self.timestamp,
-            "oauth_nonce" => &mut self.nonce,
-            "oauth_version" => &mut self.version,
-            "oauth_callback" => &mut self.callback,
-            "oauth_verifier" => &mut self.verifier,
+    /// The slot of the protocol parameter `name`, if this crate tracks it,
+    /// and whether it is `oauth_signature`. `name` starts with `oauth_`.
+    ///
+    /// Why not a `match` on the whole name: that compares it with one
+    /// candidate after another. The length and the byte after `oauth_` tell
+    /// the nine names apart, so only one full comparison is left.
+    fn slot(&mut self, name: &str) -> Option<(&mut Option<Text<'a>>, bool)> {
+        let (expected, slot) = match (name.len(), name.as_bytes().get(6)) {
+            (18, Some(b'c')) => ("oauth_consumer_key", &mut self.consumer_key),
+            (11, Some(b't')) => ("oauth_token", &mut self.token),
+            (22, Some(b's')) => ("oauth_signature_method", &mut self.signature_method),
+            (15, Some(b's')) => ("oauth_signature", &mut self.signature),
+            (15, Some(b't')) => ("oauth_timestamp", &mut self.timestamp),
+            (11, Some(b'n')) => ("oauth_nonce", &mut self.nonce),
+            (13, Some(b'v')) => ("oauth_version", &mut self.version),
+            (14, Some(b'c')) => ("oauth_callback", &mut self.callback),
+            (14, Some(b'v')) => ("oauth_verifier", &mut self.verifier),
             _ => return None,
-        })
+        };
+        (name == expected).then_some((slot, expected == "oauth_signature"))
     }
+}
+
+/// `oauth_`, the start of every protocol parameter name, as the top six bytes
+/// of a [`name_prefix`].
+const PROTOCOL_PREFIX: u64 = u64::from_be_bytes(*b"oauth_\0\0") >> 16;
+
+/// Whether the name with this [`name_prefix`] starts with `oauth_`: one
+/// comparison instead of a string one, on every parameter.
+fn is_protocol(name_prefix: u64) -> bool {
+    name_prefix >> 16 == PROTOCOL_PREFIX
 }
 
 /// A request with its OAuth parameters collected and checked: everything the
@@ -250,8 +267,8 @@ impl<'a> SignedRequest<'a> {
         };
         // One allocation for the parameter list, sized from a cheap estimate.
         let estimate = 12
-            + query.map_or(0, |q| q.bytes().filter(|&b| b == b'&').count() + 1)
-            + body.map_or(0, |b| b.bytes().filter(|&b| b == b'&').count() + 1);
+            + query.map_or(0, |q| count_byte(q.as_bytes(), b'&') + 1)
+            + body.map_or(0, |b| count_byte(b.as_bytes(), b'&') + 1);
         collector
             .params
             .reserve(estimate.min(limits.max_parameters.saturating_add(1)));
@@ -402,8 +419,8 @@ impl<'a> SignedRequest<'a> {
     }
 
     /// Every signed parameter as `(name, value, escaped)`: in its OAuth
-    /// encoding, in normalized order, and whether either has a `%XX` escape.
-    pub(crate) fn canonical_params(&self) -> impl Iterator<Item = (&str, &str, bool)> {
+    /// encoding, in normalized order, and whether each has a `%XX` escape.
+    pub(crate) fn canonical_params(&self) -> impl Iterator<Item = (&str, &str, [bool; 2])> {
         self.params.iter().map(|p| {
             let (name, value) = (p.name.get(&self.buffer), p.value.get(&self.buffer));
             (name, value, p.escaped)
@@ -430,11 +447,11 @@ impl<'a> Collector<'a, '_> {
                 continue;
             }
             self.make_room()?;
-            let (name, after) = split_component(rest, |b| b == b'=' || b == b'&');
+            let (name, after) = split_component(rest, Class::FORM_NAME);
             let name = self.canonical(name, true)?;
             let (value, after) = match after.strip_prefix('=') {
                 Some(after) => {
-                    let (value, after) = split_component(after, |b| b == b'&');
+                    let (value, after) = split_component(after, Class::FORM_VALUE);
                     (self.canonical(value, true)?, after)
                 }
                 None => (Canonical::EMPTY, after),
@@ -469,8 +486,8 @@ impl<'a> Collector<'a, '_> {
             return Ok(Canonical { text, escaped });
         }
         let start = self.buffer.len();
-        let escaped = reencode_into(component.raw.as_bytes(), plus_as_space, &mut self.buffer)
-            .map_err(malformed)?;
+        let escaped =
+            reencode_into(component.raw, plus_as_space, &mut self.buffer).map_err(malformed)?;
         let end = self.buffer.len();
         let text = Text::Buffer { start, end };
         Ok(Canonical { text, escaped })
@@ -493,7 +510,7 @@ impl<'a> Collector<'a, '_> {
     ) -> Result<(), ProtocolError> {
         let name_text = name.text.get(&self.buffer);
         let name_prefix = name_prefix(name_text);
-        if name_text.starts_with("oauth_") {
+        if is_protocol(name_prefix) {
             match self.source {
                 None => self.source = Some(source),
                 Some(first) if first != source => {
@@ -503,17 +520,14 @@ impl<'a> Collector<'a, '_> {
                 }
                 Some(_) => {}
             }
-            // Decoded length: canonical text decodes each `%XX` to one byte.
+            // Decoding never lengthens the text: only a value longer than
+            // the limit as sent needs its decoded length.
             let encoded = value.text.get(&self.buffer);
-            let escapes = match value.escaped {
-                true => encoded.bytes().filter(|&b| b == b'%').count(),
-                false => 0,
-            };
-            if encoded.len() - 2 * escapes > self.limits.max_protocol_value_bytes {
+            let limit = self.limits.max_protocol_value_bytes;
+            if encoded.len() > limit && decoded_len(encoded, value.escaped) > limit {
                 return Err(rejected("an OAuth protocol parameter is too long"));
             }
-            let is_signature = name_text == "oauth_signature";
-            if let Some(slot) = self.protocol.slot(name_text) {
+            if let Some((slot, is_signature)) = self.protocol.slot(name_text) {
                 if slot.is_some() {
                     return Err(rejected("an OAuth protocol parameter is repeated"));
                 }
@@ -527,7 +541,7 @@ impl<'a> Collector<'a, '_> {
         self.params.push(Param {
             name: name.text,
             value: value.text,
-            escaped: name.escaped || value.escaped,
+            escaped: [name.escaped, value.escaped],
             name_prefix,
         });
         Ok(())
@@ -563,7 +577,7 @@ impl<'a> Collector<'a, '_> {
         // (e.g. `oauth_body_hash`) is adjacent after sorting.
         if self.params.windows(2).any(|w| {
             let (a, b) = (w[0].name.get(buffer), w[1].name.get(buffer));
-            w[0].name_prefix == w[1].name_prefix && a.starts_with("oauth_") && a == b
+            w[0].name_prefix == w[1].name_prefix && is_protocol(w[0].name_prefix) && a == b
         }) {
             return Err(rejected("an OAuth protocol parameter is repeated"));
         }
@@ -598,6 +612,14 @@ fn sort_params(params: &mut Vec<Param<'_>>, buffer: &str) {
         (a.0.cmp(&b.0)).then_with(|| params[a.1].cmp(&params[b.1], buffer))
     });
     *params = keys.iter().map(|&(_, i)| params[i].clone()).collect();
+}
+
+/// The decoded length of canonical text: each `%XX` decodes to one byte.
+fn decoded_len(canonical: &str, escaped: bool) -> usize {
+    match escaped {
+        true => canonical.len() - 2 * canonical.bytes().filter(|&b| b == b'%').count(),
+        false => canonical.len(),
+    }
 }
 
 /// The decoded form of a canonical protocol value: as it is when it has no
