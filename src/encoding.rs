@@ -254,7 +254,7 @@ pub(crate) fn percent_decode(
 /// Calls `emit` with each byte that `input` percent-decodes to, in order
 /// (see [`percent_decode`] for `plus_as_space`).
 #[inline]
-fn for_each_decoded(
+pub(crate) fn for_each_decoded(
     input: &[u8],
     plus_as_space: bool,
     mut emit: impl FnMut(u8),

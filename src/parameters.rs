@@ -4,11 +4,12 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::sync::OnceLock;
 
 use crate::authorization_header::{self, HeaderError};
 use crate::encoding::{
-    Class, MalformedEncoding, RawComponent, count_byte, percent_decode_into, percent_decode_str,
-    reencode_into, split_component,
+    Class, MalformedEncoding, RawComponent, count_byte, find_byte, percent_decode_into,
+    percent_decode_str, reencode_into, split_component,
 };
 use crate::error::{Problem, ProtocolError};
 use crate::request::Request;
@@ -138,7 +139,9 @@ fn name_prefix(name: &str) -> u64 {
     }
 }
 
-/// The OAuth protocol parameters this crate knows, decoded.
+/// The OAuth protocol parameters this crate knows, decoded — except
+/// `signature`, kept canonically encoded: it is compared without decoding
+/// (see [`SignedRequest::signature_encoded`]), and decoded only when asked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Protocol<'a> {
     consumer_key: Option<Text<'a>>,
@@ -206,6 +209,9 @@ pub struct SignedRequest<'a> {
     /// re-encoded, and protocol values that needed decoding.
     buffer: String,
     protocol: Protocol<'a>,
+    /// `oauth_signature` decoded, once [`SignedRequest::signature`] asks
+    /// for it and only when it has escapes.
+    signature_decoded: OnceLock<String>,
     method_parsed: Option<SignatureMethod>,
     source: Option<ParameterSource>,
     realm: Option<&'a str>,
@@ -371,6 +377,19 @@ impl<'a> SignedRequest<'a> {
 
     /// `oauth_signature`, decoded (the base64 text, not its bytes).
     pub fn signature(&self) -> Option<&str> {
+        let encoded = self.signature_encoded()?;
+        if find_byte(encoded.as_bytes(), b'%').is_none() {
+            return Some(encoded);
+        }
+        // Checked to decode to UTF-8 by `collect`.
+        Some(self.signature_decoded.get_or_init(|| {
+            percent_decode_str(encoded, false).map_or_else(String::new, Cow::into_owned)
+        }))
+    }
+
+    /// `oauth_signature` in its canonical encoding, as verification compares
+    /// it: no decoding (nor its allocation) on the way.
+    pub(crate) fn signature_encoded(&self) -> Option<&str> {
         self.protocol_text(self.protocol.signature)
     }
 
@@ -531,11 +550,13 @@ impl<'a> Collector<'a, '_> {
                 if slot.is_some() {
                     return Err(rejected("an OAuth protocol parameter is repeated"));
                 }
-                *slot = Some(decode_protocol_value(value, &mut self.buffer)?);
                 if is_signature {
+                    check_decodes_to_utf8(value, &self.buffer)?;
+                    *slot = Some(value.text);
                     // Signed over everything but the signature itself (§3.4.1.3.1).
                     return Ok(());
                 }
+                *slot = Some(decode_protocol_value(value, &mut self.buffer)?);
             }
         }
         self.params.push(Param {
@@ -589,6 +610,7 @@ impl<'a> Collector<'a, '_> {
             params: self.params,
             buffer: self.buffer,
             protocol: self.protocol,
+            signature_decoded: OnceLock::new(),
             method_parsed,
             source: self.source,
             realm: self.realm,
@@ -620,6 +642,26 @@ fn decoded_len(canonical: &str, escaped: bool) -> usize {
         true => canonical.len() - 2 * canonical.bytes().filter(|&b| b == b'%').count(),
         false => canonical.len(),
     }
+}
+
+/// Refuses a canonical protocol value that does not decode to UTF-8, as
+/// [`decode_protocol_value`] would, without decoding it when every escape
+/// is ASCII (`%00`–`%7F`): then the decoded text is ASCII too.
+fn check_decodes_to_utf8(value: Canonical<'_>, buffer: &str) -> Result<(), ProtocolError> {
+    let encoded = value.text.get(buffer);
+    let mut rest = encoded.as_bytes();
+    let mut non_ascii_escape = false;
+    while value.escaped
+        && let Some(i) = find_byte(rest, b'%')
+    {
+        // Canonical escapes are upper-case hex: `%80` and up is not ASCII.
+        non_ascii_escape |= !matches!(rest.get(i + 1), Some(b'0'..=b'7'));
+        rest = &rest[i + 1..];
+    }
+    if non_ascii_escape && percent_decode_str(encoded, false).is_none() {
+        return Err(rejected("an OAuth protocol parameter is not UTF-8"));
+    }
+    Ok(())
 }
 
 /// The decoded form of a canonical protocol value: as it is when it has no
@@ -722,6 +764,21 @@ mod tests {
         ))
         .unwrap();
         assert!(r.require(&[]).is_ok());
+    }
+
+    #[test]
+    fn the_signature_is_kept_encoded_and_decoded_on_demand() {
+        let target = "/?oauth_signature=a%2Bb%3D&oauth_nonce=n";
+        let r = collect(Request::new("GET", "http", "h", target)).unwrap();
+        assert_eq!(r.signature_encoded(), Some("a%2Bb%3D"));
+        assert_eq!(r.signature(), Some("a+b="));
+        let r = collect(Request::new("GET", "http", "h", "/?oauth_signature=%C3%BC")).unwrap();
+        assert_eq!(r.signature(), Some("ü"));
+        let r = collect(Request::new("GET", "http", "h", "/?oauth_signature=plain")).unwrap();
+        assert_eq!(r.signature(), Some("plain"));
+        // Not UTF-8 once decoded: refused at collection, as every protocol value.
+        let e = collect(Request::new("GET", "http", "h", "/?oauth_signature=a%FF")).unwrap_err();
+        assert_eq!((e.status(), e.problem()), (400, Problem::ParameterRejected));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use hmac::{Hmac, Mac};
 use subtle::ConstantTimeEq;
 
 use crate::base_string::{BaseUri, Sink};
-use crate::encoding::{is_unreserved, percent_encode};
+use crate::encoding::{Class, for_each_decoded, percent_encode, run_len};
 use crate::error::{Problem, ProtocolError};
 use crate::parameters::SignedRequest;
 
@@ -168,7 +168,7 @@ struct SigningKey {
 
 impl SigningKey {
     fn new(consumer_secret: &str, token_secret: &str) -> Self {
-        let plain = |s: &str| s.bytes().all(is_unreserved);
+        let plain = |s: &str| run_len(s.as_bytes(), Class::UNRESERVED) == s.len();
         let total = consumer_secret.len() + 1 + token_secret.len();
         if total <= 192 && plain(consumer_secret) && plain(token_secret) {
             let mut inline = [0u8; 192];
@@ -332,6 +332,26 @@ impl SignatureBuf {
     }
 }
 
+impl SignatureBuf {
+    /// [`SignatureBuf::matches`] for the received signature in its canonical
+    /// percent-encoding (`%2B` for `+`): decoded byte by byte as it is
+    /// compared, with nothing allocated. Only the received text, which the
+    /// client chose, steers the loop; the expected bytes are only XORed in.
+    fn matches_encoded(&self, received: &str) -> bool {
+        let expected = self.as_bytes();
+        let (mut difference, mut len) = (0u8, 0usize);
+        let decoded = for_each_decoded(received.as_bytes(), false, |b| {
+            // Past the expected length every byte differs (`!b`).
+            difference |= b ^ expected.get(len).copied().unwrap_or(!b);
+            len += 1;
+        });
+        decoded.is_ok()
+            && !expected.is_empty()
+            && len == expected.len()
+            && bool::from(difference.ct_eq(&0))
+    }
+}
+
 impl Drop for SignatureBuf {
     fn drop(&mut self) {
         zeroize::Zeroize::zeroize(&mut self.bytes[..self.len]);
@@ -354,7 +374,8 @@ impl SignedRequest<'_> {
         if self.signature_method().is_none() && self.signature_method_name().is_some() {
             return Err(ProtocolError::new(Problem::SignatureMethodRejected));
         }
-        let (Some(method), Some(received)) = (self.signature_method(), self.signature()) else {
+        let (Some(method), Some(received)) = (self.signature_method(), self.signature_encoded())
+        else {
             return Err(ProtocolError::parameters_absent(
                 [
                     ("oauth_signature_method", self.signature_method().is_none()),
@@ -371,7 +392,7 @@ impl SignedRequest<'_> {
         };
         let mut expected = SignatureBuf::new();
         method.compute(consumer_secret, token_secret, &base_string, &mut expected);
-        if expected.matches(received) {
+        if expected.matches_encoded(received) {
             Ok(())
         } else {
             Err(ProtocolError::new(Problem::SignatureInvalid))
@@ -400,6 +421,31 @@ impl SignedRequest<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encoded_signatures_match_as_their_decoding_does() {
+        let mut expected = SignatureBuf::new();
+        expected.set(b"ab+/c=");
+        for (received, matches) in [
+            ("ab%2B%2Fc%3D", true),
+            ("ab%2B%2fc%3D", true), // what it decodes to is what counts
+            ("ab+%2Fc%3D", true),   // `+` is no space here
+            ("ab%2B%2Fc", false),   // short
+            ("ab%2B%2Fc%3D%3D", false),
+            ("ab%2B%2Fc%3E", false),
+            ("ab%2B%2Fc%3", false), // malformed
+            ("", false),
+        ] {
+            assert_eq!(expected.matches_encoded(received), matches, "{received}");
+            let decoded = crate::encoding::percent_decode_str(received, false);
+            let by_decoding = decoded.is_some_and(|d| expected.matches(&d));
+            assert_eq!(by_decoding, matches, "{received}");
+        }
+        assert!(
+            !SignatureBuf::new().matches_encoded(""),
+            "nothing expected never matches"
+        );
+    }
 
     #[test]
     fn names_round_trip_and_are_case_sensitive() {
