@@ -353,6 +353,10 @@ async fn read_form_body(
     limit: usize,
     hashed: bool,
 ) -> Result<BodyOutcome, AxumResponse> {
+    // No body at all (a GET): nothing to read, no header to look at.
+    if ::axum::body::HttpBody::is_end_stream(&body) {
+        return Ok(BodyOutcome::Other(body));
+    }
     let headers = &parts.headers;
     let hashed = hashed
         && adapter::names_body_hash(

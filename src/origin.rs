@@ -145,7 +145,12 @@ fn first_value(list: &str) -> &str {
 /// (lower-case) with the host and port of `uri`: compared in place, on
 /// every request.
 fn is_origin(origin: &str, scheme: &str, uri: BaseUri<'_>) -> bool {
-    let Some((origin_scheme, rest)) = origin.split_once("://") else {
+    // `split_once(':')` finds a byte; a `"://"` pattern sets up a substring
+    // search, on every request.
+    let Some((origin_scheme, rest)) = origin.split_once(':') else {
+        return false;
+    };
+    let Some(rest) = rest.strip_prefix("//") else {
         return false;
     };
     let authority = rest.trim_end_matches('/');
