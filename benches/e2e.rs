@@ -1,21 +1,24 @@
 //! End to end: the demo provider's axum router (`examples/provider/app.rs`)
 //! with pre-signed requests, each with a unique nonce, to the protected
 //! `GET /api/whoami`, against the same handler — the same JSON for the same
-//! user — on a router without the OAuth layer (`cargo bench --bench e2e`).
+//! user — mounted on the same router outside the OAuth layer as
+//! `GET /pub/whoami` (`cargo bench --bench e2e`). The two differ only by
+//! what OAuth costs: the layer, the extractor and the verification.
 //!
 //! Two ways, both in this one process:
 //!
 //! - `oneshot`: `tower::ServiceExt::oneshot` on the router, no HTTP at all —
 //!   the least favourable ratio for the layer, since nothing else is paid;
-//! - `HTTP/1.1`: each router served by `axum::serve` on a loopback port,
+//! - `HTTP/1.1`: the router served by `axum::serve` on a loopback port,
 //!   driven by a minimal keep-alive client on one connection, one request
 //!   at a time: what a server pays per request short of the network.
 //!
 //! Both sides get the same requests (Host, Authorization, 2 query
-//! parameters) and read the whole response body. Batches of about 20 ms
-//! (thread CPU time for `oneshot`, wall-clock time over HTTP, where the
-//! server runs on another thread) alternate between the two; the table gives the median throughput of
-//! each and the median and interquartile range of the per-pair ratio.
+//! parameters; paths of the same length) and read the whole response body.
+//! Batches of about 20 ms (thread CPU time for `oneshot`, wall-clock time
+//! over HTTP, where the server runs on another thread) alternate between
+//! the two; the table gives the median throughput of each and the median
+//! and interquartile range of the per-pair ratio.
 
 #[allow(dead_code)]
 #[path = "../examples/provider/app.rs"]
@@ -43,14 +46,18 @@ const ORIGIN: &str = "http://127.0.0.1:8080";
 const HOST: &str = "127.0.0.1:8080";
 const CONSUMER_KEY: &str = "bench-consumer";
 const TARGET: &str = "/api/whoami?maxResults=10&pageToken=abc%20def";
+/// The same handler outside the OAuth layer, at a path of the same length.
+const OPEN_TARGET: &str = "/pub/whoami?maxResults=10&pageToken=abc%20def";
 
 fn user() -> User {
     User::new("test@example.com", "1")
 }
 
 /// The demo app on a `MemoryStore`, with a registered consumer and an
-/// access token for it on this host.
-fn protected() -> Router {
+/// access token for it on this host, and the unprotected handler at
+/// `/pub/whoami`, added after the OAuth layer (which wraps only the routes
+/// before it).
+fn router() -> Router {
     let mut config = demo_app::DemoConfig::new(8080);
     let spec = format!("{CONSUMER_KEY}:{CONSUMER_SECRET}:Bench");
     config.consumers = vec![demo_app::ConsumerSpec::parse(&spec).expect("a consumer")];
@@ -64,7 +71,8 @@ fn protected() -> Router {
         user(),
         OffsetDateTime::now_utc(),
     );
-    app.router
+    let open_path = OPEN_TARGET.split_once('?').expect("a query").0;
+    app.router.route(open_path, get(whoami_unprotected))
 }
 
 /// The demo's `whoami` answer for the same user, without OAuth.
@@ -85,10 +93,6 @@ async fn whoami_unprotected() -> Response {
         .to_string(),
     )
         .into_response()
-}
-
-fn unprotected() -> Router {
-    Router::new().route("/api/whoami", get(whoami_unprotected))
 }
 
 /// `n` Authorization headers signed now, each with a nonce never used
@@ -112,12 +116,17 @@ fn sign(n: u32) -> Vec<String> {
         .collect()
 }
 
-/// Sends one request per header with `oneshot` and reads every body;
-/// returns requests per second.
-async fn oneshot(router: &Router, headers: Vec<String>) -> f64 {
+/// The target of the protected handler, or of the unprotected one.
+fn target(protected: bool) -> &'static str {
+    if protected { TARGET } else { OPEN_TARGET }
+}
+
+/// Sends one request per header to `target` with `oneshot` and reads every
+/// body; returns requests per second.
+async fn oneshot(router: &Router, target: &str, headers: Vec<String>) -> f64 {
     let requests: Vec<HttpRequest<Body>> = (headers.into_iter())
         .map(|authorization| {
-            HttpRequest::get(TARGET)
+            HttpRequest::get(target)
                 .header(header::HOST, HOST)
                 .header(header::AUTHORIZATION, authorization)
                 .body(Body::empty())
@@ -169,10 +178,10 @@ impl Connection {
         Self(BufReader::new(stream))
     }
 
-    /// `GET TARGET` with this Authorization; reads the whole response.
-    fn get(&mut self, authorization: &str) {
+    /// `GET target` with this Authorization; reads the whole response.
+    fn get(&mut self, target: &str, authorization: &str) {
         let request = format!(
-            "GET {TARGET} HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: {authorization}\r\n\r\n"
+            "GET {target} HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: {authorization}\r\n\r\n"
         );
         self.0
             .get_mut()
@@ -200,12 +209,12 @@ impl Connection {
         black_box(body);
     }
 
-    /// Sends one request per header; returns requests per second.
-    fn drive(&mut self, headers: Vec<String>) -> f64 {
+    /// Sends one request per header to `target`; returns requests per second.
+    fn drive(&mut self, target: &str, headers: Vec<String>) -> f64 {
         let n = headers.len() as f64;
         let start = Instant::now();
         for authorization in &headers {
-            self.get(authorization);
+            self.get(target, authorization);
         }
         n / start.elapsed().as_secs_f64()
     }
@@ -248,9 +257,9 @@ fn main() {
     } else {
         2
     };
-    let (protected, unprotected) = (protected(), unprotected());
+    let router = router();
     println!(
-        "| GET /api/whoami | unprotected (no OAuth layer) | protected (demo router) | protected ÷ unprotected throughput (IQR) |"
+        "| GET whoami, demo router | unprotected (outside the OAuth layer) | protected | protected ÷ unprotected throughput (IQR) |"
     );
     println!("|---|---:|---:|---:|");
 
@@ -258,17 +267,12 @@ fn main() {
         .enable_all()
         .build()
         .expect("a runtime");
-    compare("oneshot, no HTTP", pairs, |is_protected, headers| {
-        let router = if is_protected {
-            &protected
-        } else {
-            &unprotected
-        };
-        runtime.block_on(oneshot(router, headers))
+    compare("oneshot, no HTTP", pairs, |protected, headers| {
+        runtime.block_on(oneshot(&router, target(protected), headers))
     });
 
-    let mut connections = [protected, unprotected].map(|router| Connection::open(serve(router)));
-    compare("HTTP/1.1 on loopback", pairs, |is_protected, headers| {
-        connections[usize::from(!is_protected)].drive(headers)
+    let mut connection = Connection::open(serve(router));
+    compare("HTTP/1.1 on loopback", pairs, |protected, headers| {
+        connection.drive(target(protected), headers)
     });
 }
