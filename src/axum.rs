@@ -701,7 +701,7 @@ pub struct OAuthUser {
 impl OAuthUser {
     /// The user who authorized the token.
     pub fn get_current_user(&self) -> &User {
-        (self.context.user.as_ref()).expect("an OAuthUser is only extracted with a user")
+        (self.context.user()).expect("an OAuthUser is only extracted with a user")
     }
 
     /// Whether the user is an admin of the host app.
@@ -767,7 +767,7 @@ impl OAuthConsumer {
 
     /// The user who authorized the token; `None` for a two-legged request.
     pub fn user(&self) -> Option<&User> {
-        self.context.user.as_ref()
+        self.context.user()
     }
 
     /// The whole verdict.

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::error::{Problem, ProtocolError};
 use crate::response::{FORM_CONTENT_TYPE, Response};
 use crate::store::StoreError;
+use crate::token::AccessToken;
 use crate::user::User;
 
 /// App Engine's kinds of `OAuthRequestError`.
@@ -239,11 +240,22 @@ impl OAuthError {
 /// and reused by every later question about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthContext {
-    pub(crate) user: Option<User>,
-    pub(crate) consumer_key: String,
-    pub(crate) token: Option<String>,
-    pub(crate) requestor_id: Option<String>,
-    pub(crate) scope: Option<String>,
+    pub(crate) grant: Grant,
+}
+
+/// What a request was authenticated with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Grant {
+    /// An access token, shared with the store that has it (nothing of it is
+    /// copied per request).
+    Token(Arc<AccessToken>),
+    /// A consumer's own credentials (a two-legged request, or development
+    /// mode), with the user it acts for, if any.
+    Consumer {
+        consumer_key: String,
+        user: Option<User>,
+        requestor_id: Option<String>,
+    },
 }
 
 /// The refusal of a user-only question about a request without a user.
@@ -259,12 +271,26 @@ impl OAuthContext {
     /// The user who authorized the token (App Engine's `get_current_user`).
     /// A two-legged request has none: `NotAllowed`.
     pub fn get_current_user(&self) -> Result<&User, OAuthError> {
-        self.user.as_ref().ok_or_else(no_user)
+        self.user().ok_or_else(no_user)
     }
 
-    /// [`OAuthContext::get_current_user`], taking the user out.
+    /// The user, if the request has one.
+    pub(crate) fn user(&self) -> Option<&User> {
+        match &self.grant {
+            Grant::Token(token) => Some(&token.user),
+            Grant::Consumer { user, .. } => user.as_ref(),
+        }
+    }
+
+    /// [`OAuthContext::get_current_user`], taking the user out (copied when
+    /// the token is still shared with its store).
     pub(crate) fn into_user(self) -> Result<User, OAuthError> {
-        self.user.ok_or_else(no_user)
+        match self.grant {
+            Grant::Token(token) => {
+                Ok(Arc::try_unwrap(token).map_or_else(|shared| shared.user.clone(), |t| t.user))
+            }
+            Grant::Consumer { user, .. } => user.ok_or_else(no_user),
+        }
     }
 
     /// Whether the user is an admin of the host app (`is_current_user_admin`).
@@ -274,12 +300,18 @@ impl OAuthContext {
 
     /// The consumer key of the signed request (`get_oauth_consumer_key`).
     pub fn get_oauth_consumer_key(&self) -> &str {
-        &self.consumer_key
+        match &self.grant {
+            Grant::Token(token) => &token.consumer_key,
+            Grant::Consumer { consumer_key, .. } => consumer_key,
+        }
     }
 
     /// The access token used, if any (none for a two-legged request).
     pub fn token(&self) -> Option<&str> {
-        self.token.as_deref()
+        match &self.grant {
+            Grant::Token(token) => Some(&token.token),
+            Grant::Consumer { .. } => None,
+        }
     }
 
     /// The `scope` the consumer sent when it asked for the request token
@@ -287,13 +319,19 @@ impl OAuthContext {
     /// a host that wants finer grants can enforce it here). `None` without
     /// an access token or when none was sent.
     pub fn scope(&self) -> Option<&str> {
-        self.scope.as_deref()
+        match &self.grant {
+            Grant::Token(token) => token.scope.as_deref(),
+            Grant::Consumer { .. } => None,
+        }
     }
 
     /// For a two-legged request made on a user's behalf, the
     /// `xoauth_requestor_id` it named (the user is then
     /// [`OAuthContext::get_current_user`]).
     pub fn requestor_id(&self) -> Option<&str> {
-        self.requestor_id.as_deref()
+        match &self.grant {
+            Grant::Token(_) => None,
+            Grant::Consumer { requestor_id, .. } => requestor_id.as_deref(),
+        }
     }
 }

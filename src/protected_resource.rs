@@ -4,7 +4,7 @@
 use crate::base_string::BaseUri;
 use crate::consumer::Consumer;
 use crate::error::{Problem, ProtocolError};
-use crate::host_api::{OAuthContext, OAuthError, Reason};
+use crate::host_api::{Grant, OAuthContext, OAuthError, Reason};
 use crate::provider::{Provider, single_param};
 use crate::request::Request;
 use crate::store::{NonceStore, TokenStore};
@@ -30,11 +30,11 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 "OAuth development mode: request authenticated as example@example.com without checks"
             );
             return Ok(OAuthContext {
-                user: Some(Self::development_user()),
-                consumer_key: "example.com".to_owned(),
-                token: None,
-                requestor_id: None,
-                scope: None,
+                grant: Grant::Consumer {
+                    consumer_key: "example.com".to_owned(),
+                    user: Some(Self::development_user()),
+                    requestor_id: None,
+                },
             });
         }
         let result = self.authenticate_signed(request).await;
@@ -67,11 +67,11 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 ));
             }
             return Ok(OAuthContext {
-                user: None,
-                consumer_key: consumer.key.clone(),
-                token: None,
-                requestor_id: None,
-                scope: None,
+                grant: Grant::Consumer {
+                    consumer_key: consumer.key.clone(),
+                    user: None,
+                    requestor_id: None,
+                },
             });
         };
         if requestor.is_some() {
@@ -84,7 +84,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         let host = BaseUri::new(request.scheme, request.authority, "")
             .map_err(|e| OAuthError::refused(e, Reason::Protocol))?;
         let consumer = self.consumers.get(signed.consumer_key().unwrap_or(""));
-        let record = self.store.get_access_token(token).await?;
+        let record = self.store.get_access_token_shared(token).await?;
         let record = self
             .verify_with_token(request, &signed, consumer.as_deref(), record, |r| {
                 (&r.consumer_key, &r.secret)
@@ -111,11 +111,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             ));
         }
         Ok(OAuthContext {
-            user: Some(record.user),
-            consumer_key: record.consumer_key,
-            token: Some(record.token),
-            requestor_id: None,
-            scope: record.scope,
+            grant: Grant::Token(record),
         })
     }
 
@@ -142,11 +138,11 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             .ok_or_else(|| denied("the requestor is not known here", Reason::UnknownRequestor))?;
         tracing::info!(consumer = %consumer.key, "two-legged request on a user's behalf");
         Ok(OAuthContext {
-            user: Some(user),
-            consumer_key: consumer.key.clone(),
-            token: None,
-            requestor_id: Some(requestor.to_owned()),
-            scope: None,
+            grant: Grant::Consumer {
+                consumer_key: consumer.key.clone(),
+                user: Some(user),
+                requestor_id: Some(requestor.to_owned()),
+            },
         })
     }
 }

@@ -120,6 +120,18 @@ pub trait TokenStore: Send + Sync {
         token: &str,
     ) -> impl Future<Output = Result<Option<AccessToken>, StoreError>> + Send;
 
+    /// [`TokenStore::get_access_token`], shared: what every request to a
+    /// protected resource asks. The default wraps the owned answer in an
+    /// `Arc`; a store that keeps its tokens in memory can hand out its own
+    /// `Arc` instead of copying the token's strings on every request
+    /// ([`MemoryStore`] does).
+    fn get_access_token_shared(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Option<Arc<AccessToken>>, StoreError>> + Send {
+        async move { Ok(self.get_access_token(token).await?.map(Arc::new)) }
+    }
+
     /// The OAuth Session extension's refresh, atomically: **if** the access
     /// token `old` is still active, revokes it at `at` **and** stores `next`.
     /// Both or neither: `Ok(false)` and nothing written when `old` is gone
@@ -213,6 +225,12 @@ impl<S: TokenStore + ?Sized> TokenStore for Arc<S> {
     ) -> impl Future<Output = Result<Option<AccessToken>, StoreError>> + Send {
         (**self).get_access_token(token)
     }
+    fn get_access_token_shared(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<Option<Arc<AccessToken>>, StoreError>> + Send {
+        (**self).get_access_token_shared(token)
+    }
     fn refresh_access_token(
         &self,
         old: &str,
@@ -275,7 +293,9 @@ const PURGE_EVERY: usize = 1024;
 struct MemoryInner {
     request_tokens: HashMap<String, RequestToken>,
     request_token_inserts: usize,
-    access_tokens: HashMap<String, AccessToken>,
+    /// Shared with the requests that use them ([`TokenStore::get_access_token_shared`]);
+    /// a change replaces the `Arc`.
+    access_tokens: HashMap<String, Arc<AccessToken>>,
     nonces: MemoryNonces,
 }
 
@@ -493,7 +513,7 @@ impl TokenStore for MemoryStore {
                 *current = exchanged.clone();
                 inner
                     .access_tokens
-                    .insert(access.token.clone(), access.clone());
+                    .insert(access.token.clone(), Arc::new(access.clone()));
                 Ok(true)
             }
             _ => Ok(false),
@@ -501,6 +521,13 @@ impl TokenStore for MemoryStore {
     }
 
     async fn get_access_token(&self, token: &str) -> Result<Option<AccessToken>, StoreError> {
+        Ok(self.lock().access_tokens.get(token).map(|t| (**t).clone()))
+    }
+
+    async fn get_access_token_shared(
+        &self,
+        token: &str,
+    ) -> Result<Option<Arc<AccessToken>>, StoreError> {
         Ok(self.lock().access_tokens.get(token).cloned())
     }
 
@@ -516,8 +543,10 @@ impl TokenStore for MemoryStore {
         }
         match inner.access_tokens.get_mut(old) {
             Some(current) if current.is_active() => {
-                *current = current.revoke(at);
-                inner.access_tokens.insert(next.token.clone(), next.clone());
+                *current = Arc::new(current.revoke(at));
+                inner
+                    .access_tokens
+                    .insert(next.token.clone(), Arc::new(next.clone()));
                 Ok(true)
             }
             _ => Ok(false),
@@ -532,7 +561,7 @@ impl TokenStore for MemoryStore {
         let mut inner = self.lock();
         Ok(match inner.access_tokens.get_mut(token) {
             Some(t) if t.is_active() => {
-                *t = t.revoke(at);
+                *t = Arc::new(t.revoke(at));
                 true
             }
             _ => false,
@@ -549,7 +578,7 @@ impl TokenStore for MemoryStore {
         let mut revoked = 0;
         for t in inner.access_tokens.values_mut() {
             if t.is_active() && t.user.user_id == user_id && t.consumer_key == consumer_key {
-                *t = t.revoke(at);
+                *t = Arc::new(t.revoke(at));
                 revoked += 1;
             }
         }
@@ -562,7 +591,7 @@ impl TokenStore for MemoryStore {
             .access_tokens
             .values()
             .filter(|t| t.is_active() && t.user.user_id == user_id)
-            .cloned()
+            .map(|t| (**t).clone())
             .collect();
         tokens.sort_by(|a, b| (a.created_at, &a.token).cmp(&(b.created_at, &b.token)));
         Ok(tokens)

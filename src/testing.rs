@@ -514,6 +514,12 @@ pub async fn revocation<S: TokenStore>(store: &S) {
         "a user's active tokens are listed oldest first"
     );
     let later = now + Duration::minutes(1);
+    let shared_before = store
+        .get_access_token_shared(&granted[0].token)
+        .await
+        .expect("get")
+        .expect("stored");
+    assert_eq!(*shared_before, granted[0], "the shared answer is the token");
     assert!(
         store
             .revoke_access_token(&granted[0].token, later)
@@ -542,6 +548,20 @@ pub async fn revocation<S: TokenStore>(store: &S) {
         revoked.state,
         AccessTokenState::Revoked { at: later },
         "revocation is recorded with its time"
+    );
+    let shared_after = store
+        .get_access_token_shared(&granted[0].token)
+        .await
+        .expect("get");
+    assert_eq!(
+        shared_after.as_deref(),
+        Some(&revoked),
+        "the shared answer sees the revocation"
+    );
+    assert_eq!(
+        shared_before.state,
+        AccessTokenState::Active,
+        "a token handed out before stays as it was: a change replaces it"
     );
     assert_eq!(
         store
