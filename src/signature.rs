@@ -2,8 +2,10 @@
 //! and PLAINTEXT, signing and verifying.
 //!
 //! Verification computes the expected signature, base64-encodes it, and
-//! compares the *encoded* text with the received one in constant time —
-//! never decoding the received signature first.
+//! compares that text with the received one in constant time — never
+//! base64-decoding the received signature. A request's `oauth_signature`
+//! arrives percent-encoded (`%2B` for `+`); it is percent-decoded byte by
+//! byte as it is compared, with nothing allocated.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
