@@ -153,6 +153,7 @@ struct Protocol<'a> {
     version: Option<Text<'a>>,
     callback: Option<Text<'a>>,
     verifier: Option<Text<'a>>,
+    body_hash: Option<Text<'a>>,
 }
 
 impl<'a> Protocol<'a> {
@@ -161,7 +162,7 @@ impl<'a> Protocol<'a> {
     ///
     /// Why not a `match` on the whole name: that compares it with one
     /// candidate after another. The length and the byte after `oauth_` tell
-    /// the nine names apart, so only one full comparison is left.
+    /// the ten names apart, so only one full comparison is left.
     fn slot(&mut self, name: &str) -> Option<(&mut Option<Text<'a>>, bool)> {
         let (expected, slot) = match (name.len(), name.as_bytes().get(6)) {
             (18, Some(b'c')) => ("oauth_consumer_key", &mut self.consumer_key),
@@ -173,6 +174,7 @@ impl<'a> Protocol<'a> {
             (13, Some(b'v')) => ("oauth_version", &mut self.version),
             (14, Some(b'c')) => ("oauth_callback", &mut self.callback),
             (14, Some(b'v')) => ("oauth_verifier", &mut self.verifier),
+            (15, Some(b'b')) => ("oauth_body_hash", &mut self.body_hash),
             _ => return None,
         };
         (name == expected).then_some((slot, expected == "oauth_signature"))
@@ -418,6 +420,11 @@ impl<'a> SignedRequest<'a> {
         self.protocol_text(self.protocol.verifier)
     }
 
+    /// `oauth_body_hash` (the Request Body Hash extension), decoded.
+    pub fn body_hash(&self) -> Option<&str> {
+        self.protocol_text(self.protocol.body_hash)
+    }
+
     /// The first value of a parameter by its decoded name, decoded; `None` when
     /// absent or not UTF-8. Covers every signed parameter (not `oauth_signature`).
     pub fn param(&self, name: &str) -> Option<Cow<'_, str>> {
@@ -595,7 +602,7 @@ impl<'a> Collector<'a, '_> {
             .and_then(|m| SignatureMethod::from_name(m.get(buffer)));
         sort_params(&mut self.params, buffer);
         // A repeated `oauth_*` parameter this crate does not track by name
-        // (e.g. `oauth_body_hash`) is adjacent after sorting.
+        // (e.g. `oauth_session_handle`) is adjacent after sorting.
         if self.params.windows(2).any(|w| {
             let (a, b) = (w[0].name.get(buffer), w[1].name.get(buffer));
             w[0].name_prefix == w[1].name_prefix && is_protocol(w[0].name_prefix) && a == b
@@ -708,6 +715,7 @@ mod tests {
         for target in [
             "/?oauth_nonce=1&oauth_nonce=2",
             "/?oauth_body_hash=a&oauth_body_hash=b",
+            "/?oauth_session_handle=a&oauth_session_handle=b",
             "/?oauth_signature=a&oauth_signature=b",
         ] {
             let e = collect(Request::new("GET", "http", "h", target)).unwrap_err();
@@ -828,6 +836,7 @@ mod tests {
             Request::new("GET", "http", "h", "/?a=%zz"),
             Request::new("GET", "http", "h", "/").authorization(Some("OAuth a=\"1")),
             Request::new("GET", "http", "h", "/?oauth_token=%FF"),
+            Request::new("GET", "http", "h", "/?oauth_body_hash=%FF"),
             Request::new("POST", "http", "h", "/").form_body(Some(FORM), b"a=\xff"),
         ] {
             let e = collect(r).unwrap_err();

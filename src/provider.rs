@@ -7,7 +7,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use crate::base_string::BaseUri;
-use crate::body_hash::{self, BODY_HASH_PARAM};
+use crate::body_hash;
 use crate::clock::{Clock, SystemClock};
 use crate::config::ProviderConfig;
 use crate::consumer::{Consumer, ConsumerRegistry};
@@ -183,10 +183,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 Reason::PlaintextWithoutTls,
             ));
         }
-        if single_param(&signed, BODY_HASH_PARAM)
-            .map_err(protocol)?
-            .is_some()
-        {
+        if signed.body_hash().is_some() {
             body_hash::check_placement(method, request.body_is_form()).map_err(protocol)?;
         }
         if signed.timestamp().is_some() || method != SignatureMethod::Plaintext {
@@ -258,11 +255,11 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 Reason::MethodNotAllowedForConsumer,
             ));
         }
-        // Checked by `precheck`: at most one, and only where it belongs.
-        let body_hash = single_param(signed, BODY_HASH_PARAM).ok().flatten();
+        // Sent at most once (collection refuses a repeated `oauth_*`), and
+        // only where it belongs (`precheck`).
         body_hash::check(
             method,
-            body_hash.as_deref(),
+            signed.body_hash(),
             request.body,
             request.body_is_form(),
             consumer.body_hash_required,
