@@ -120,8 +120,9 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         request: &Request<'_>,
         signed: SignedRequest<'_>,
     ) -> Result<AccessToken, OAuthError> {
+        let now = self.now();
         let signed =
-            self.precheck_collected(request, signed, &["oauth_token", SESSION_HANDLE_PARAM])?;
+            self.precheck_collected(request, signed, &["oauth_token", SESSION_HANDLE_PARAM], now)?;
         if self.config.sessions.is_none() {
             return Err(OAuthError::refused(
                 ProtocolError::new(Problem::ParameterRejected)
@@ -140,11 +141,8 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             .get_access_token(signed.token().unwrap_or(""))
             .await?;
         let old = self
-            .verify_with_token(request, &signed, consumer.as_deref(), record, |r| {
-                (&r.consumer_key, &r.secret)
-            })
+            .verify_with_token(request, &signed, consumer.as_deref(), record, now)
             .await?;
-        let now = self.now();
         if let AccessTokenState::Revoked { .. } = old.state {
             return Err(OAuthError::refused(Problem::TokenRevoked, Reason::Revoked));
         }
@@ -198,8 +196,9 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         request: &Request<'_>,
         signed: SignedRequest<'_>,
     ) -> Result<AccessToken, OAuthError> {
+        let now = self.now();
         let signed =
-            self.precheck_collected(request, signed, &["oauth_token", "oauth_verifier"])?;
+            self.precheck_collected(request, signed, &["oauth_token", "oauth_verifier"], now)?;
         let host = normalized_host(request.scheme, request.authority)
             .map_err(|e| OAuthError::refused(e, Reason::Protocol))?;
         let consumer = self.consumers.get(signed.consumer_key().unwrap_or(""));
@@ -208,9 +207,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             .get_request_token(signed.token().unwrap_or(""))
             .await?;
         let record = self
-            .verify_with_token(request, &signed, consumer.as_deref(), record, |r| {
-                (&r.consumer_key, &r.secret)
-            })
+            .verify_with_token(request, &signed, consumer.as_deref(), record, now)
             .await?;
         if record.host != host {
             return Err(OAuthError::refused(
@@ -218,7 +215,6 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 Reason::WrongHost,
             ));
         }
-        let now = self.now();
         let verifier = signed.verifier().unwrap_or("");
         // Each pass decides on the token as stored. A compare-and-set that
         // loses means another request changed the token first (counted a

@@ -104,18 +104,43 @@ impl<'a> BaseUri<'a> {
         authority: &'a str,
         path: &'a str,
     ) -> Result<Self, ProtocolError> {
-        // The common case, a host name without a port (`api.example.com`):
-        // nothing to split, check or drop.
-        if !authority.is_empty()
-            && run_len(authority.as_bytes(), Class::UNRESERVED) == authority.len()
-        {
-            return Ok(Self {
-                scheme,
-                host: authority,
-                port: None,
-                path,
-            });
+        // The common cases, a host name or IPv4 address with or without a
+        // port (`api.example.com`, `127.0.0.1:8080`): one scan, and the
+        // digits read as they are checked.
+        let bytes = authority.as_bytes();
+        let host_len = run_len(bytes, Class::UNRESERVED);
+        if host_len > 0 {
+            let host = &authority[..host_len];
+            match bytes[host_len..] {
+                [] => {
+                    return Ok(Self {
+                        scheme,
+                        host,
+                        port: None,
+                        path,
+                    });
+                }
+                [b':', ref digits @ ..] if (1..=5).contains(&digits.len()) => {
+                    let port = digits.iter().try_fold(0u32, |port, &d| {
+                        d.is_ascii_digit().then(|| port * 10 + u32::from(d - b'0'))
+                    });
+                    if let Some(port) = port.and_then(|p| u16::try_from(p).ok()) {
+                        return Ok(Self {
+                            scheme,
+                            host,
+                            port: Some(port).filter(|&p| Some(p) != default_port(scheme)),
+                            path,
+                        });
+                    }
+                }
+                _ => {}
+            }
         }
+        Self::parse(scheme, authority, path)
+    }
+
+    /// [`BaseUri::new`] for any authority, without its fast paths.
+    fn parse(scheme: &'a str, authority: &'a str, path: &'a str) -> Result<Self, ProtocolError> {
         let bad = || {
             ProtocolError::new(Problem::ParameterRejected)
                 .with_advice("the request's host is malformed")
@@ -151,14 +176,7 @@ impl<'a> BaseUri<'a> {
             }
             Some(_) => return Err(bad()),
         };
-        let default_port = if scheme.eq_ignore_ascii_case("http") {
-            Some(80)
-        } else if scheme.eq_ignore_ascii_case("https") {
-            Some(443)
-        } else {
-            None
-        };
-        let port = port.filter(|p| Some(*p) != default_port);
+        let port = port.filter(|&p| Some(p) != default_port(scheme));
         Ok(Self {
             scheme,
             host,
@@ -253,6 +271,18 @@ impl<'a> BaseUri<'a> {
             // Writing to a String cannot fail.
             let _ = write!(out, ":{port}");
         }
+    }
+}
+
+/// The port a URI of `scheme` has when it names none: 80 for `http`, 443
+/// for `https` (any case).
+fn default_port(scheme: &str) -> Option<u16> {
+    if scheme.eq_ignore_ascii_case("http") {
+        Some(80)
+    } else if scheme.eq_ignore_ascii_case("https") {
+        Some(443)
+    } else {
+        None
     }
 }
 
@@ -435,6 +465,35 @@ mod tests {
                 (400, Problem::ParameterRejected),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_general_parse() {
+        let hosts = [
+            "h",
+            "Example.COM",
+            "127.0.0.1",
+            "a-b.c_d~e",
+            "é",
+            "[::1]",
+            "",
+        ];
+        let ports = [
+            "", ":", ":0", ":80", ":443", ":0443", ":8080", ":65535", ":65536", ":99999",
+            ":123456", ":8x", ":+80", ": 80", "::80", "@x",
+        ];
+        for scheme in ["http", "HTTPS", "ftp"] {
+            for host in hosts {
+                for port in ports {
+                    let authority = format!("{host}{port}");
+                    assert_eq!(
+                        BaseUri::new(scheme, &authority, "/p").ok(),
+                        BaseUri::parse(scheme, &authority, "/p").ok(),
+                        "{scheme}://{authority}"
+                    );
+                }
+            }
         }
     }
 

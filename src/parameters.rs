@@ -162,22 +162,26 @@ impl<'a> Protocol<'a> {
     ///
     /// Why not a `match` on the whole name: that compares it with one
     /// candidate after another. The length and the byte after `oauth_` tell
-    /// the ten names apart, so only one full comparison is left.
+    /// the ten names apart, so only one full comparison is left — with a
+    /// literal of a known length, which compiles to a few word compares
+    /// instead of a `memcmp` call.
     fn slot(&mut self, name: &str) -> Option<(&mut Option<Text<'a>>, bool)> {
-        let (expected, slot) = match (name.len(), name.as_bytes().get(6)) {
-            (18, Some(b'c')) => ("oauth_consumer_key", &mut self.consumer_key),
-            (11, Some(b't')) => ("oauth_token", &mut self.token),
-            (22, Some(b's')) => ("oauth_signature_method", &mut self.signature_method),
-            (15, Some(b's')) => ("oauth_signature", &mut self.signature),
-            (15, Some(b't')) => ("oauth_timestamp", &mut self.timestamp),
-            (11, Some(b'n')) => ("oauth_nonce", &mut self.nonce),
-            (13, Some(b'v')) => ("oauth_version", &mut self.version),
-            (14, Some(b'c')) => ("oauth_callback", &mut self.callback),
-            (14, Some(b'v')) => ("oauth_verifier", &mut self.verifier),
-            (15, Some(b'b')) => ("oauth_body_hash", &mut self.body_hash),
+        let slot = match (name.len(), name.as_bytes().get(6)) {
+            (18, Some(b'c')) if name == "oauth_consumer_key" => &mut self.consumer_key,
+            (11, Some(b't')) if name == "oauth_token" => &mut self.token,
+            (22, Some(b's')) if name == "oauth_signature_method" => &mut self.signature_method,
+            (15, Some(b's')) if name == "oauth_signature" => {
+                return Some((&mut self.signature, true));
+            }
+            (15, Some(b't')) if name == "oauth_timestamp" => &mut self.timestamp,
+            (11, Some(b'n')) if name == "oauth_nonce" => &mut self.nonce,
+            (13, Some(b'v')) if name == "oauth_version" => &mut self.version,
+            (14, Some(b'c')) if name == "oauth_callback" => &mut self.callback,
+            (14, Some(b'v')) if name == "oauth_verifier" => &mut self.verifier,
+            (15, Some(b'b')) if name == "oauth_body_hash" => &mut self.body_hash,
             _ => return None,
         };
-        (name == expected).then_some((slot, expected == "oauth_signature"))
+        Some((slot, false))
     }
 }
 

@@ -51,12 +51,13 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     }
 
     async fn authenticate_signed(&self, request: &Request<'_>) -> Result<OAuthContext, OAuthError> {
-        let signed = self.precheck(request, &[])?;
+        let now = self.now();
+        let signed = self.precheck(request, &[], now)?;
         let requestor = single_param(&signed, "xoauth_requestor_id")
             .map_err(|e| OAuthError::refused(e, Reason::Protocol))?;
         let Some(token) = signed.token() else {
             // Two-legged: the consumer's own credentials only.
-            let consumer = self.verify_consumer_only(request, &signed).await?;
+            let consumer = self.verify_consumer_only(request, &signed, now).await?;
             if let Some(requestor) = requestor {
                 return self.act_for(&consumer, &requestor);
             }
@@ -86,14 +87,12 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         let consumer = self.consumers.get(signed.consumer_key().unwrap_or(""));
         let record = self.store.get_access_token_shared(token).await?;
         let record = self
-            .verify_with_token(request, &signed, consumer.as_deref(), record, |r| {
-                (&r.consumer_key, &r.secret)
-            })
+            .verify_with_token(request, &signed, consumer.as_deref(), record, now)
             .await?;
         if let AccessTokenState::Revoked { .. } = record.state {
             return Err(OAuthError::refused(Problem::TokenRevoked, Reason::Revoked));
         }
-        if record.is_expired(self.now()) {
+        if record.is_expired(now) {
             let advice = if record.session.is_some() {
                 "the access token has expired: refresh it with oauth_session_handle"
             } else {

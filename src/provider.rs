@@ -18,7 +18,52 @@ use crate::request::Request;
 use crate::secret::TokenSecret;
 use crate::signature::SignatureMethod;
 use crate::store::{NonceKey, NonceOutcome, NonceStore, StoreError, TokenStore};
+use crate::token::{AccessToken, RequestToken};
 use crate::user::User;
+
+/// A stored token's consumer and secret: what verifying a request signed
+/// with it needs.
+pub(crate) trait TokenCredentials {
+    /// The key of the consumer the token was issued to.
+    fn consumer_key(&self) -> &str;
+    /// The token's shared secret.
+    fn secret(&self) -> &TokenSecret;
+}
+
+impl TokenCredentials for RequestToken {
+    fn consumer_key(&self) -> &str {
+        &self.consumer_key
+    }
+
+    fn secret(&self) -> &TokenSecret {
+        &self.secret
+    }
+}
+
+impl TokenCredentials for AccessToken {
+    fn consumer_key(&self) -> &str {
+        &self.consumer_key
+    }
+
+    fn secret(&self) -> &TokenSecret {
+        &self.secret
+    }
+}
+
+impl<T: TokenCredentials> TokenCredentials for Arc<T> {
+    fn consumer_key(&self) -> &str {
+        T::consumer_key(self)
+    }
+
+    fn secret(&self) -> &TokenSecret {
+        T::secret(self)
+    }
+}
+
+/// Seconds since the Unix epoch at `at` (0 before it).
+fn unix_seconds(at: OffsetDateTime) -> u64 {
+    u64::try_from(at.unix_timestamp()).unwrap_or(0)
+}
 
 /// The secret a signature is verified with when the token is unknown, so
 /// that an unknown token costs the same work as a bad signature: as long as
@@ -132,6 +177,9 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         self.development
     }
 
+    /// The time on the provider's clock. Each request reads it once and
+    /// decides everything (timestamp window, nonce expiry, token expiry and
+    /// creation) at that one instant.
     pub(crate) fn now(&self) -> OffsetDateTime {
         self.clock.now()
     }
@@ -139,14 +187,18 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     /// Collects and checks what needs no store: parameters (`extra` required
     /// beyond the basic ones), the signature method against the
     /// configuration, PLAINTEXT only over TLS, `oauth_body_hash` only once
-    /// and never on a form body, and the timestamp window.
+    /// and never on a form body, and the timestamp window at `now`.
+    ///
+    /// `now` is read once per request (see [`Provider::now`]) and used for
+    /// every time check and timestamp the request makes.
     pub(crate) fn precheck<'r>(
         &self,
         request: &Request<'r>,
         extra: &[&'static str],
+        now: OffsetDateTime,
     ) -> Result<SignedRequest<'r>, OAuthError> {
         let signed = self.collect(request)?;
-        self.precheck_collected(request, signed, extra)
+        self.precheck_collected(request, signed, extra, now)
     }
 
     /// Collects `request`'s parameters (400 when they cannot be).
@@ -164,6 +216,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         request: &Request<'r>,
         signed: SignedRequest<'r>,
         extra: &[&'static str],
+        now: OffsetDateTime,
     ) -> Result<SignedRequest<'r>, OAuthError> {
         let protocol = |e: ProtocolError| OAuthError::refused(e, Reason::Protocol);
         signed.require(extra).map_err(protocol)?;
@@ -188,14 +241,10 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         }
         if signed.timestamp().is_some() || method != SignatureMethod::Plaintext {
             signed
-                .check_timestamp(self.unix_now(), &self.config.timestamp_window)
+                .check_timestamp(unix_seconds(now), &self.config.timestamp_window)
                 .map_err(protocol)?;
         }
         Ok(signed)
-    }
-
-    fn unix_now(&self) -> u64 {
-        u64::try_from(self.now().unix_timestamp()).unwrap_or(0)
     }
 
     /// Verifies the signature with the consumer's and the token's secrets —
@@ -203,7 +252,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     /// same work and gets the same answer (401 `signature_invalid`) as a bad
     /// signature — then checks the consumer may make this request and the
     /// body against `oauth_body_hash`, and records the nonce (only now that
-    /// the signature is known good).
+    /// the signature is known good) as seen at `now`.
     ///
     /// `token` is `None` for a request without a token, `Some(None)` for a
     /// token that is unknown (or belongs to another consumer).
@@ -214,6 +263,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         consumer: Option<&Consumer>,
         token: Option<Option<&TokenSecret>>,
         unknown_token_reason: Reason,
+        now: OffsetDateTime,
     ) -> Result<(), OAuthError> {
         let decoy;
         let consumer_secret = match consumer {
@@ -272,7 +322,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             };
             OAuthError::refused(e, reason)
         })?;
-        self.record_nonce(signed, &consumer.key).await
+        self.record_nonce(signed, &consumer.key, now).await
     }
 
     /// [`Provider::verify_signed`] for a request without a token (the
@@ -283,6 +333,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         &self,
         request: &Request<'_>,
         signed: &SignedRequest<'_>,
+        now: OffsetDateTime,
     ) -> Result<Arc<Consumer>, OAuthError> {
         let consumer = self.consumers.get(signed.consumer_key().unwrap_or(""));
         self.verify_signed(
@@ -291,6 +342,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             consumer.as_deref(),
             None,
             Reason::UnknownToken,
+            now,
         )
         .await?;
         // `verify_signed` refuses an unknown consumer: this is the same answer.
@@ -299,27 +351,26 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     }
 
     /// [`Provider::verify_signed`] for a request with a token: `record` is
-    /// what the store has for it, kept only when it is the consumer's (its
-    /// consumer key and secret from `parts`). Returns the record once the
-    /// signature verified; an unknown token, or another consumer's, is 401
-    /// `signature_invalid` after the same work.
-    pub(crate) async fn verify_with_token<T>(
+    /// what the store has for it, kept only when it is the consumer's.
+    /// Returns the record once the signature verified; an unknown token, or
+    /// another consumer's, is 401 `signature_invalid` after the same work.
+    pub(crate) async fn verify_with_token<T: TokenCredentials>(
         &self,
         request: &Request<'_>,
         signed: &SignedRequest<'_>,
         consumer: Option<&Consumer>,
         record: Option<T>,
-        parts: impl Fn(&T) -> (&str, &TokenSecret),
+        now: OffsetDateTime,
     ) -> Result<T, OAuthError> {
         let (record, reason) = match record {
-            Some(r) if consumer.is_some_and(|c| c.key == parts(&r).0) => {
+            Some(r) if consumer.is_some_and(|c| c.key == r.consumer_key()) => {
                 (Some(r), Reason::UnknownToken)
             }
             Some(_) => (None, Reason::TokenOfAnotherConsumer),
             None => (None, Reason::UnknownToken),
         };
-        let secret = record.as_ref().map(|r| parts(r).1);
-        self.verify_signed(request, signed, consumer, Some(secret), reason)
+        let secret = record.as_ref().map(TokenCredentials::secret);
+        self.verify_signed(request, signed, consumer, Some(secret), reason, now)
             .await?;
         record.ok_or_else(|| OAuthError::refused(Problem::SignatureInvalid, Reason::UnknownToken))
     }
@@ -328,6 +379,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         &self,
         signed: &SignedRequest<'_>,
         consumer_key: &str,
+        now: OffsetDateTime,
     ) -> Result<(), OAuthError> {
         let (Some(nonce), Some(timestamp)) = (signed.nonce(), signed.timestamp()) else {
             // PLAINTEXT may omit both (§3.1); it is only accepted over TLS.
@@ -347,11 +399,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         let expires_at =
             OffsetDateTime::from_unix_timestamp(i64::try_from(expires_unix).unwrap_or(i64::MAX))
                 .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-        match self
-            .nonces
-            .insert_nonce(&key, self.now(), expires_at)
-            .await?
-        {
+        match self.nonces.insert_nonce(&key, now, expires_at).await? {
             NonceOutcome::Fresh => Ok(()),
             NonceOutcome::Replayed => Err(OAuthError::refused(Problem::NonceUsed, Reason::Replay)),
         }

@@ -43,7 +43,8 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     }
 
     async fn issue_request_token(&self, request: &Request<'_>) -> Result<RequestToken, OAuthError> {
-        let signed = self.precheck(request, &["oauth_callback"])?;
+        let now = self.now();
+        let signed = self.precheck(request, &["oauth_callback"], now)?;
         if signed.token().is_some() {
             return Err(OAuthError::refused(
                 ProtocolError::new(Problem::ParameterRejected)
@@ -53,7 +54,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         }
         let host = normalized_host(request.scheme, request.authority)
             .map_err(|e| OAuthError::refused(e, Reason::Protocol))?;
-        let consumer = self.verify_consumer_only(request, &signed).await?;
+        let consumer = self.verify_consumer_only(request, &signed, now).await?;
         let callback = signed.callback().unwrap_or("");
         if !consumer.allows_callback(callback) {
             return Err(OAuthError::refused(
@@ -62,7 +63,6 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 Reason::CallbackNotAllowed,
             ));
         }
-        let now = self.now();
         let ttl = time::Duration::try_from(self.config.request_token_ttl)
             .unwrap_or(time::Duration::minutes(10));
         let token = RequestToken {

@@ -10,7 +10,7 @@
 //! and compare-and-set on a request token's [`StateTag`], so that two
 //! provider instances racing on one request token can never both win.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::hash::{BuildHasher, Hash, Hasher, RandomState};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -362,9 +362,17 @@ impl MemoryInner {
 #[derive(Debug, Default)]
 struct MemoryNonces {
     seen: HashSet<Fingerprint, PassThrough>,
-    /// Fingerprints by the second they expire (rounded up): each
-    /// fingerprint in `seen` is in exactly one list.
-    expiring: BTreeMap<i64, Vec<Fingerprint>>,
+    /// Fingerprints by the second they expire (rounded up), one entry per
+    /// second, earliest first: each fingerprint in `seen` is in exactly one
+    /// list.
+    ///
+    /// Why a sorted deque and not a `BTreeMap`: every request purges, then
+    /// inserts. Purging reads only the front, and nearly every insert goes
+    /// to the back (a nonce expires a fixed time after its timestamp, which
+    /// moves with the clock), so neither walks a tree whose nodes a busy
+    /// server has long evicted from its caches. An insert for an earlier
+    /// second is a binary search among at most a few hundred entries.
+    expiring: VecDeque<(i64, Vec<Fingerprint>)>,
     keys: FingerprintKeys,
 }
 
@@ -373,11 +381,15 @@ impl MemoryNonces {
     fn purge(&mut self, now: OffsetDateTime) -> usize {
         let now = now.unix_timestamp();
         let mut purged = 0;
-        while let Some(entry) = self.expiring.first_entry() {
-            if *entry.key() > now {
+        while self
+            .expiring
+            .front()
+            .is_some_and(|(second, _)| *second <= now)
+        {
+            let Some((_, expired)) = self.expiring.pop_front() else {
                 break;
-            }
-            for fingerprint in entry.remove() {
+            };
+            for fingerprint in expired {
                 self.seen.remove(&fingerprint);
                 purged += 1;
             }
@@ -401,7 +413,16 @@ impl MemoryNonces {
         }
         // Rounded up, so that a nonce is never forgotten early.
         let second = expires_at.unix_timestamp() + i64::from(expires_at.nanosecond() > 0);
-        self.expiring.entry(second).or_default().push(fingerprint);
+        match self.expiring.back_mut() {
+            Some((last, list)) if *last == second => list.push(fingerprint),
+            Some((last, _)) if *last > second => {
+                match self.expiring.binary_search_by_key(&second, |(s, _)| *s) {
+                    Ok(i) => self.expiring[i].1.push(fingerprint),
+                    Err(i) => self.expiring.insert(i, (second, vec![fingerprint])),
+                }
+            }
+            _ => self.expiring.push_back((second, vec![fingerprint])),
+        }
         NonceOutcome::Fresh
     }
 }
@@ -699,6 +720,34 @@ mod tests {
         );
         assert_eq!(nonces.purge(at(111)), 1, "b");
         assert_eq!(nonces.purge(at(1000)), 3);
+        assert!(nonces.seen.is_empty() && nonces.expiring.is_empty());
+    }
+
+    #[test]
+    fn nonces_expiring_out_of_order_are_each_forgotten_on_time() {
+        // Clients' clocks disagree: expiry seconds arrive in any order,
+        // before, at and after the latest one.
+        let mut nonces = MemoryNonces::default();
+        let mut expected = Vec::new();
+        let mut state = 0x853c_49e6_748f_ea9bu64;
+        for i in 0..2000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let expires = 1000 + (state % 60) as i64;
+            let nonce = format!("n{i}");
+            let outcome = nonces.insert(&key(&nonce), at(900), at(expires));
+            assert_eq!(outcome, NonceOutcome::Fresh);
+            expected.push(expires);
+        }
+        let seconds: Vec<i64> = nonces.expiring.iter().map(|(s, _)| *s).collect();
+        assert!(seconds.windows(2).all(|w| w[0] < w[1]), "{seconds:?}");
+        for now in 995..1065 {
+            let due = expected.iter().filter(|&&e| e == now).count();
+            assert_eq!(nonces.purge(at(now)), due, "at {now}");
+            let remembered = expected.iter().filter(|&&e| e > now).count();
+            assert_eq!(nonces.seen.len(), remembered, "at {now}");
+        }
         assert!(nonces.seen.is_empty() && nonces.expiring.is_empty());
     }
 
