@@ -330,7 +330,7 @@ impl MemoryStore {
 
     /// How many nonces are remembered (for tests and capacity planning).
     pub fn nonce_count(&self) -> usize {
-        self.lock().nonces.seen.len()
+        self.lock().nonces.remembered
     }
 
     /// How many request tokens are stored, in any state.
@@ -353,26 +353,35 @@ impl MemoryInner {
     }
 }
 
+/// Fingerprints of nonces, hashed as they are (see [`Spread`]).
+type FingerprintSet = HashSet<Fingerprint, Spread>;
+
 /// The nonces a [`MemoryStore`] remembers.
 ///
 /// Each is kept as a [`Fingerprint`] — 16 bytes, where the key's strings
-/// would take a hundred or more — in a set for the replay check, and in a
-/// list of the fingerprints that expire in the same second, so that
-/// forgetting expired nonces never scans the live ones.
+/// would take a hundred or more — filed by the key's timestamp, then by the
+/// second it expires.
+///
+/// Why by timestamp: a replay repeats the timestamp (it is part of the key),
+/// so a nonce is only ever looked for among those of its own timestamp, and
+/// nearly every request carries a timestamp within seconds of now. So each
+/// request touches one small, recently used set, where a single table of
+/// every live nonce (a million at 3,500 requests a second) costs a cache
+/// miss on every insert and on every expiry; and a whole second of nonces is
+/// forgotten by dropping its set, without scanning the live ones.
 #[derive(Debug, Default)]
 struct MemoryNonces {
-    seen: HashSet<Fingerprint, PassThrough>,
-    /// Fingerprints by the second they expire (rounded up), one entry per
-    /// second, earliest first: each fingerprint in `seen` is in exactly one
-    /// list.
-    ///
-    /// Why a sorted deque and not a `BTreeMap`: every request purges, then
-    /// inserts. Purging reads only the front, and nearly every insert goes
-    /// to the back (a nonce expires a fixed time after its timestamp, which
-    /// moves with the clock), so neither walks a tree whose nodes a busy
-    /// server has long evicted from its caches. An insert for an earlier
-    /// second is a binary search among at most a few hundred entries.
-    expiring: VecDeque<(i64, Vec<Fingerprint>)>,
+    /// For each timestamp, its nonces by the second they expire (rounded
+    /// up): one set per (timestamp, expiry second) — one per timestamp as
+    /// the provider files them (a nonce expires a fixed time after its
+    /// timestamp).
+    by_timestamp: HashMap<u64, Vec<(i64, FingerprintSet)>, Spread>,
+    /// The (expiry second, timestamp) of every set, earliest expiry first:
+    /// purging reads only the front, and nearly every new set goes to the
+    /// back.
+    expiring: VecDeque<(i64, u64)>,
+    /// How many fingerprints the sets hold.
+    remembered: usize,
     keys: FingerprintKeys,
 }
 
@@ -386,14 +395,20 @@ impl MemoryNonces {
             .front()
             .is_some_and(|(second, _)| *second <= now)
         {
-            let Some((_, expired)) = self.expiring.pop_front() else {
+            let Some((second, timestamp)) = self.expiring.pop_front() else {
                 break;
             };
-            for fingerprint in expired {
-                self.seen.remove(&fingerprint);
-                purged += 1;
+            let Some(sets) = self.by_timestamp.get_mut(&timestamp) else {
+                continue;
+            };
+            if let Some(i) = sets.iter().position(|(s, _)| *s == second) {
+                purged += sets.swap_remove(i).1.len();
+            }
+            if sets.is_empty() {
+                self.by_timestamp.remove(&timestamp);
             }
         }
+        self.remembered -= purged;
         purged
     }
 
@@ -408,21 +423,25 @@ impl MemoryNonces {
         // seeing one again is a fresh use, as a purge-then-insert store says.
         self.purge(now);
         let fingerprint = self.keys.fingerprint(key);
-        if !self.seen.insert(fingerprint) {
+        let sets = self.by_timestamp.entry(key.timestamp).or_default();
+        if sets.iter().any(|(_, set)| set.contains(&fingerprint)) {
             return NonceOutcome::Replayed;
         }
         // Rounded up, so that a nonce is never forgotten early.
         let second = expires_at.unix_timestamp() + i64::from(expires_at.nanosecond() > 0);
-        match self.expiring.back_mut() {
-            Some((last, list)) if *last == second => list.push(fingerprint),
-            Some((last, _)) if *last > second => {
-                match self.expiring.binary_search_by_key(&second, |(s, _)| *s) {
-                    Ok(i) => self.expiring[i].1.push(fingerprint),
-                    Err(i) => self.expiring.insert(i, (second, vec![fingerprint])),
-                }
+        match sets.iter_mut().find(|(s, _)| *s == second) {
+            Some((_, set)) => {
+                set.insert(fingerprint);
             }
-            _ => self.expiring.push_back((second, vec![fingerprint])),
+            None => {
+                let mut set = FingerprintSet::with_hasher(Spread);
+                set.insert(fingerprint);
+                sets.push((second, set));
+                let at = self.expiring.partition_point(|&(s, _)| s <= second);
+                self.expiring.insert(at, (second, key.timestamp));
+            }
         }
+        self.remembered += 1;
         NonceOutcome::Fresh
     }
 }
@@ -454,36 +473,44 @@ impl FingerprintKeys {
     }
 }
 
-/// Hashes a [`Fingerprint`] to its first half, which is already uniformly
-/// distributed and unpredictable: hashing it again would be wasted work.
+/// Hashes a `u64` with one multiplication by an odd constant (Fibonacci
+/// hashing), for the nonce tables' keys: a [`Fingerprint`]'s first half,
+/// already uniformly distributed and unpredictable, which a bijection keeps
+/// so (hashing it again would be wasted work), and a timestamp, whose
+/// consecutive values it spreads over the table (the `HashMap` default,
+/// SipHash, would cost more than the rest of the lookup). Timestamps need
+/// no keyed hash: the provider only files those within its window, a few
+/// hundred values.
 #[derive(Debug, Clone, Copy, Default)]
-struct PassThrough;
+struct Spread;
 
-impl BuildHasher for PassThrough {
-    type Hasher = PassThroughHasher;
+impl BuildHasher for Spread {
+    type Hasher = SpreadHasher;
 
-    fn build_hasher(&self) -> PassThroughHasher {
-        PassThroughHasher(0)
+    fn build_hasher(&self) -> SpreadHasher {
+        SpreadHasher(0)
     }
 }
 
-struct PassThroughHasher(u64);
+struct SpreadHasher(u64);
 
-impl Hasher for PassThroughHasher {
+impl Hasher for SpreadHasher {
     fn finish(&self) -> u64 {
         self.0
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        // Only `write_u64` is used (see `Fingerprint`'s `Hash`); fold
-        // anything else in rather than ignore it.
+        // Only `write_u64` is used (`u64` keys, `Fingerprint`'s `Hash`);
+        // fold anything else in rather than ignore it.
         for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+            self.write_u64(self.0.rotate_left(8) ^ u64::from(b));
         }
     }
 
     fn write_u64(&mut self, n: u64) {
-        self.0 = n;
+        // 2⁶⁴ / φ, odd: a bijection that carries every input bit upwards,
+        // into the top bits the table's control bytes are made of.
+        self.0 = n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
 }
 
@@ -720,35 +747,56 @@ mod tests {
         );
         assert_eq!(nonces.purge(at(111)), 1, "b");
         assert_eq!(nonces.purge(at(1000)), 3);
-        assert!(nonces.seen.is_empty() && nonces.expiring.is_empty());
+        assert_eq!(nonces.remembered, 0);
+        assert!(nonces.by_timestamp.is_empty() && nonces.expiring.is_empty());
     }
 
     #[test]
-    fn nonces_expiring_out_of_order_are_each_forgotten_on_time() {
-        // Clients' clocks disagree: expiry seconds arrive in any order,
-        // before, at and after the latest one.
+    fn nonces_of_skewed_clocks_are_each_caught_and_forgotten_on_time() {
+        // Clients' clocks disagree: timestamps, and with them expiry seconds,
+        // arrive in any order, before, at and after the latest ones.
         let mut nonces = MemoryNonces::default();
         let mut expected = Vec::new();
         let mut state = 0x853c_49e6_748f_ea9bu64;
-        for i in 0..2000 {
+        let mut next = || {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            let expires = 1000 + (state % 60) as i64;
-            let nonce = format!("n{i}");
-            let outcome = nonces.insert(&key(&nonce), at(900), at(expires));
+            state
+        };
+        let names: Vec<String> = (0..2000).map(|i| format!("n{i}")).collect();
+        for name in &names {
+            let timestamp = 900 + next() % 60;
+            // As the provider files them, and now and then another expiry
+            // for the same timestamp.
+            let expires = timestamp as i64 + 101 + i64::from(next() % 8 == 0);
+            let key = NonceKey {
+                timestamp,
+                ..key(name)
+            };
+            let outcome = nonces.insert(&key, at(900), at(expires));
             assert_eq!(outcome, NonceOutcome::Fresh);
-            expected.push(expires);
+            expected.push((key, expires));
         }
         let seconds: Vec<i64> = nonces.expiring.iter().map(|(s, _)| *s).collect();
-        assert!(seconds.windows(2).all(|w| w[0] < w[1]), "{seconds:?}");
-        for now in 995..1065 {
-            let due = expected.iter().filter(|&&e| e == now).count();
-            assert_eq!(nonces.purge(at(now)), due, "at {now}");
-            let remembered = expected.iter().filter(|&&e| e > now).count();
-            assert_eq!(nonces.seen.len(), remembered, "at {now}");
+        assert!(seconds.windows(2).all(|w| w[0] <= w[1]), "{seconds:?}");
+        // A replay is caught whatever expiry it is filed with.
+        for (key, expires) in expected.iter().step_by(7) {
+            let outcome = nonces.insert(key, at(900), at(expires + 50));
+            assert_eq!(outcome, NonceOutcome::Replayed);
         }
-        assert!(nonces.seen.is_empty() && nonces.expiring.is_empty());
+        for now in 995..1070 {
+            let due = expected.iter().filter(|(_, e)| *e == now).count();
+            assert_eq!(nonces.purge(at(now)), due, "at {now}");
+            let remembered = expected.iter().filter(|(_, e)| *e > now).count();
+            assert_eq!(nonces.remembered, remembered, "at {now}");
+            let held: usize = (nonces.by_timestamp.values().flatten())
+                .map(|(_, set)| set.len())
+                .sum();
+            assert_eq!(held, remembered, "at {now}");
+        }
+        assert_eq!(nonces.remembered, 0);
+        assert!(nonces.by_timestamp.is_empty() && nonces.expiring.is_empty());
     }
 
     /// The output of a future that is ready at once, as the memory store's are.
