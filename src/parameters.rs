@@ -532,6 +532,7 @@ impl<'a> Collector<'a, '_> {
         Ok(())
     }
 
+    #[inline(always)]
     fn add(
         &mut self,
         name: Canonical<'a>,
@@ -705,6 +706,45 @@ mod tests {
     }
 
     const FORM: &str = "application/x-www-form-urlencoded";
+
+    #[test]
+    fn parameters_are_sorted_by_name_then_value_at_every_size() {
+        // Names that share their first 8 bytes, repeated names, prefixes
+        // of each other, and values that decide the order.
+        const NAMES: [&str; 8] = [
+            "a",
+            "ab",
+            "abcdefgh",
+            "abcdefgh1",
+            "abcdefgh2",
+            "b",
+            "p1",
+            "p10",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |bound: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % bound
+        };
+        for n in [0, 1, 2, 31, 32, 33, 40, 100, 200] {
+            let query: Vec<String> = (0..n)
+                .map(|_| {
+                    let name = NAMES[next(NAMES.len() as u64) as usize];
+                    format!("{name}={}", next(5))
+                })
+                .collect();
+            let target = format!("/?{}", query.join("&"));
+            let signed = collect(Request::new("GET", "http", "h", &target)).unwrap();
+            let got: Vec<(&str, &str)> = signed.encoded_params().collect();
+            let mut expected: Vec<(&str, &str)> = (query.iter())
+                .map(|pair| pair.split_once('=').unwrap())
+                .collect();
+            expected.sort();
+            assert_eq!(got, expected, "{n} parameters");
+        }
+    }
 
     #[test]
     fn rejects_protocol_parameters_in_two_places() {
