@@ -30,7 +30,7 @@ pub(crate) const fn is_unreserved(b: u8) -> bool {
 /// of [`CLASSES`]. A single table answers every kind, so a scan over whole
 /// runs ([`run_len`]) is one load and one `and` per byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Class(u16);
+pub(crate) struct Class(u8);
 
 impl Class {
     /// RFC 3986 unreserved: `ALPHA / DIGIT / "-" / "." / "_" / "~"`.
@@ -47,10 +47,6 @@ impl Class {
     pub(crate) const FORM_NAME: Self = Self(1 << 5);
     /// Inside a form (or query) value: anything but `&`.
     pub(crate) const FORM_VALUE: Self = Self(1 << 6);
-    /// Inside a request path: anything but `?` and `#`.
-    pub(crate) const PATH: Self = Self(1 << 7);
-    /// Inside a query: anything but `#`.
-    pub(crate) const QUERY: Self = Self(1 << 8);
 
     /// Whether `b` belongs to this class.
     #[inline]
@@ -60,7 +56,7 @@ impl Class {
 }
 
 /// For each byte, the [`Class`]es it belongs to.
-const CLASSES: [u16; 256] = {
+const CLASSES: [u8; 256] = {
     let mut table = [0; 256];
     let mut i = 0;
     while i < 256 {
@@ -101,8 +97,6 @@ const CLASSES: [u16; 256] = {
             ),
             (Class::FORM_NAME, b != b'=' && b != b'&'),
             (Class::FORM_VALUE, b != b'&'),
-            (Class::PATH, b != b'?' && b != b'#'),
-            (Class::QUERY, b != b'#'),
         ];
         let mut c = 0;
         while c < classes.len() {
@@ -171,6 +165,23 @@ pub(crate) fn find_byte(bytes: &[u8], needle: u8) -> Option<usize> {
         i += 8;
     }
     let tail = bytes[i..].iter().position(|&b| b == needle);
+    tail.map(|j| i + j)
+}
+
+/// Where the first `a` or `b` in `bytes` is, a word at a time (see
+/// [`find_byte`]).
+#[inline]
+pub(crate) fn find_either(bytes: &[u8], a: u8, b: u8) -> Option<usize> {
+    let mut i = 0;
+    while let Some(chunk) = bytes[i..].first_chunk::<8>() {
+        let word = u64::from_le_bytes(*chunk);
+        let matches = zero_bytes(word ^ splat(a)) | zero_bytes(word ^ splat(b));
+        if matches != 0 {
+            return Some(i + matches.trailing_zeros() as usize / 8);
+        }
+        i += 8;
+    }
+    let tail = bytes[i..].iter().position(|&c| c == a || c == b);
     tail.map(|j| i + j)
 }
 
@@ -500,6 +511,11 @@ mod tests {
                     "{input:?} {needle}"
                 );
                 assert_eq!(
+                    find_either(&input, needle, b'#'),
+                    input.iter().position(|&b| b == needle || b == b'#'),
+                    "{input:?} {needle}"
+                );
+                assert_eq!(
                     count_byte(&input, needle),
                     input.iter().filter(|&&b| b == needle).count(),
                     "{input:?} {needle}"
@@ -513,7 +529,7 @@ mod tests {
         let classes = [
             (Class::UNRESERVED, is_unreserved as fn(u8) -> bool),
             (Class::FORM_NAME, |b| b != b'=' && b != b'&'),
-            (Class::QUERY, |b| b != b'#'),
+            (Class::FORM_VALUE, |b| b != b'&'),
             (Class::QUOTED, |b: u8| {
                 b != b'"' && b != b'\\' && !b.is_ascii_control()
             }),

@@ -18,6 +18,7 @@ use crate::request::Request;
 use crate::secret::TokenSecret;
 use crate::signature::SignatureMethod;
 use crate::store::{NonceKey, NonceOutcome, NonceStore, StoreError, TokenStore};
+use crate::timestamp::parse_timestamp;
 use crate::token::{AccessToken, RequestToken};
 use crate::user::User;
 
@@ -386,7 +387,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             return Ok(());
         };
         // The timestamp passed the window check, so it parses.
-        let timestamp: u64 = timestamp.trim_start_matches('0').parse().unwrap_or(0);
+        let timestamp = parse_timestamp(timestamp).unwrap_or(0);
         let key = NonceKey {
             consumer_key,
             token: signed.token().unwrap_or(""),

@@ -1,7 +1,7 @@
 //! A framework-neutral, borrowed view of an HTTP request as the server
 //! received it: everything RFC 5849 signs, nothing it does not.
 
-use crate::encoding::{Class, find_byte, run_len};
+use crate::encoding::{find_byte, find_either};
 
 /// What the signature covers of an HTTP request, borrowed from the host's
 /// request type (RFC 5849 §3.4.1).
@@ -86,14 +86,13 @@ impl<'a> Request<'a> {
         self.path_and_query().1
     }
 
-    /// The path and the query of the target, each found in one pass: the
-    /// path a byte at a time (it is short, and two bytes end it), the query
-    /// a word at a time (it can be long, and only `#` ends it).
+    /// The path and the query of the target, each found in one pass a word
+    /// at a time.
     pub(crate) fn path_and_query(&self) -> (&'a str, Option<&'a str>) {
         let target = strip_absolute_form(self.target);
         // The path ends at `?` or `#`, the query at `#` (a fragment is never
         // sent by conforming clients, and never signed).
-        let path_end = run_len(target.as_bytes(), Class::PATH);
+        let path_end = find_either(target.as_bytes(), b'?', b'#').unwrap_or(target.len());
         let (path, rest) = target.split_at(path_end);
         let query = rest
             .strip_prefix('?')

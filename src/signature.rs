@@ -423,6 +423,7 @@ impl SignedRequest<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::encoding::percent_encode_bytes;
 
     #[test]
     fn encoded_signatures_match_as_their_decoding_does() {
@@ -447,6 +448,43 @@ mod tests {
             !SignatureBuf::new().matches_encoded(""),
             "nothing expected never matches"
         );
+    }
+
+    #[test]
+    fn encoded_signatures_of_every_length_match_as_their_decoding_does() {
+        // Around `SignatureBuf`'s 128 bytes too, past which it spills.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound as u64) as usize
+        };
+        for len in [1, 2, 27, 28, 88, 126, 127, 128, 129, 130, 200] {
+            let value: Vec<u8> = (0..len).map(|_| b"aZ+/=%&"[next(7)]).collect();
+            let mut expected = SignatureBuf::new();
+            expected.set(&value);
+            for _ in 0..50 {
+                let mut received = percent_encode_bytes(&value).into_owned();
+                match next(6) {
+                    0 => {}
+                    1 => received = received.to_ascii_lowercase(),
+                    2 => received.push_str("%3D"),
+                    3 => {
+                        received.pop();
+                    }
+                    4 => received.insert(next(received.len()), 'x'),
+                    _ => received.push('%'),
+                }
+                let decoded = crate::encoding::percent_decode_str(&received, false);
+                let by_decoding = decoded.is_some_and(|d| expected.matches(&d));
+                assert_eq!(
+                    expected.matches_encoded(&received),
+                    by_decoding,
+                    "{len} {received}"
+                );
+            }
+        }
     }
 
     #[test]

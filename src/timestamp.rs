@@ -30,25 +30,33 @@ impl TimestampWindow {
     /// `timestamp_refused` with `oauth_acceptable_timestamps`. Returns the
     /// timestamp.
     pub fn check(&self, timestamp: &str, now: u64) -> Result<u64, ProtocolError> {
-        if timestamp.is_empty() || !timestamp.bytes().all(|b| b.is_ascii_digit()) {
+        let Some(ts) = parse_timestamp(timestamp) else {
             return Err(ProtocolError::new(Problem::ParameterRejected)
                 .with_advice("oauth_timestamp must be a number of seconds"));
-        }
+        };
         let earliest = now.saturating_sub(self.past_secs);
         let latest = now.saturating_add(self.future_secs);
-        // Too many digits for a u64 is certainly in the future.
-        let ts = timestamp.trim_start_matches('0').parse::<u64>().unwrap_or(
-            if timestamp.bytes().all(|b| b == b'0') {
-                0
-            } else {
-                u64::MAX
-            },
-        );
         if ts < earliest || ts > latest {
             return Err(ProtocolError::timestamp_refused(earliest, latest));
         }
         Ok(ts)
     }
+}
+
+/// The seconds of an `oauth_timestamp`: one or more ASCII digits, leading
+/// zeros allowed; too many for a `u64` reads as `u64::MAX`, which is
+/// certainly in the future. `None` for anything else.
+pub(crate) fn parse_timestamp(text: &str) -> Option<u64> {
+    if text.is_empty() {
+        return None;
+    }
+    text.bytes().try_fold(0u64, |seconds, b| {
+        b.is_ascii_digit().then(|| {
+            seconds
+                .saturating_mul(10)
+                .saturating_add(u64::from(b - b'0'))
+        })
+    })
 }
 
 impl SignedRequest<'_> {
@@ -82,7 +90,14 @@ mod tests {
         let e = w.check("99999999999999999999999", 1000).unwrap_err();
         assert_eq!(e.problem(), Problem::TimestampRefused);
         assert_eq!(w.check("0", 100), Ok(0));
-        for bad in ["", "abc", "-5", "1.5", " 1"] {
+        assert_eq!(w.check("000", 100), Ok(0));
+        assert_eq!(parse_timestamp("18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_timestamp("18446744073709551616"), Some(u64::MAX));
+        assert_eq!(
+            parse_timestamp("0018446744073709551614"),
+            Some(u64::MAX - 1)
+        );
+        for bad in ["", "abc", "-5", "+5", "1.5", " 1", "1 ", "١"] {
             let e = w.check(bad, 1000).unwrap_err();
             assert_eq!((e.status(), e.problem()), (400, Problem::ParameterRejected));
         }
