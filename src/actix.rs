@@ -566,7 +566,7 @@ fn with_security_headers(mut response: HttpResponse) -> HttpResponse {
 trait Authenticate: Send + Sync + 'static {
     fn authenticate<'a>(
         &'a self,
-        request: Request<'a>,
+        request: &'a Request<'a>,
     ) -> Pin<Box<dyn Future<Output = Result<OAuthContext, OAuthError>> + 'a>>;
 
     fn is_development(&self) -> bool;
@@ -575,9 +575,11 @@ trait Authenticate: Send + Sync + 'static {
 impl<S: TokenStore + 'static, N: NonceStore + 'static> Authenticate for Provider<S, N> {
     fn authenticate<'a>(
         &'a self,
-        request: Request<'a>,
+        request: &'a Request<'a>,
     ) -> Pin<Box<dyn Future<Output = Result<OAuthContext, OAuthError>> + 'a>> {
-        Box::pin(async move { Provider::authenticate(self, &request).await })
+        // Borrowed, not moved in: the boxed future is only the provider's,
+        // small enough for the allocator's per-thread cache.
+        Box::pin(Provider::authenticate(self, request))
     }
 
     fn is_development(&self) -> bool {
@@ -763,10 +765,8 @@ impl Verdict {
                     };
                     let authenticator = self.0.authenticator.clone();
                     let future = Box::pin(async move {
-                        authenticator
-                            .authenticate(parts.request())
-                            .await
-                            .map(Arc::new)
+                        let request = parts.request();
+                        authenticator.authenticate(&request).await.map(Arc::new)
                     });
                     *state = VerdictState::Running {
                         future,

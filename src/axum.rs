@@ -337,25 +337,39 @@ fn request_view<'a>(parts: &'a Parts, origin: &'a ResolvedOrigin, form: &'a [u8]
     .form_body(content_type, form)
 }
 
-enum BodyOutcome {
-    /// A form-encoded body, read whole.
-    Form(Bytes),
-    /// Any other body, not read.
-    Other(Body),
-}
-
 /// Reads the body only if it is `application/x-www-form-urlencoded` — or,
 /// with `hashed`, of any type when the request names `oauth_body_hash` — up
-/// to `limit` bytes: 413 past it, 400 if it cannot be read.
+/// to `limit` bytes: 413 past it, 400 if it cannot be read. Empty for a
+/// body left unread.
 async fn read_form_body(
     parts: &Parts,
     body: Body,
     limit: usize,
     hashed: bool,
-) -> Result<BodyOutcome, AxumResponse> {
+) -> Result<Bytes, AxumResponse> {
+    match body_plan(parts, body, limit, hashed) {
+        BodyPlan::Leave(_) => Ok(Bytes::new()),
+        BodyPlan::Read(body) => read_body(body, limit).await,
+        BodyPlan::TooLarge => Err(too_large()),
+    }
+}
+
+/// What [`read_form_body`] decides before reading anything.
+enum BodyPlan {
+    /// Not a form (nor hashed): passed on unread.
+    Leave(Body),
+    /// To be read whole.
+    Read(Body),
+    /// Declared longer than the limit: refused (413) unread.
+    TooLarge,
+}
+
+/// [`read_form_body`]'s decision, taken without waiting: which bodies to
+/// read, and which are declared longer than `limit`.
+fn body_plan(parts: &Parts, body: Body, limit: usize, hashed: bool) -> BodyPlan {
     // No body at all (a GET): nothing to read, no header to look at.
     if ::axum::body::HttpBody::is_end_stream(&body) {
-        return Ok(BodyOutcome::Other(body));
+        return BodyPlan::Leave(body);
     }
     let headers = &parts.headers;
     let hashed = hashed
@@ -364,14 +378,20 @@ async fn read_form_body(
             raw_target(parts),
         );
     if !hashed && !header_str(headers, header::CONTENT_TYPE).is_some_and(is_form_urlencoded) {
-        return Ok(BodyOutcome::Other(body));
+        return BodyPlan::Leave(body);
     }
     let declared = header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > limit as u64) {
-        return Err(too_large());
+        return BodyPlan::TooLarge;
     }
+    BodyPlan::Read(body)
+}
+
+/// Reads a whole body of at most `limit` bytes: 413 past it, 400 if it
+/// cannot be read.
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, AxumResponse> {
     match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(BodyOutcome::Form(collected.to_bytes())),
+        Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
         Err(_) => Err(plain(
             StatusCode::BAD_REQUEST,
@@ -438,8 +458,7 @@ async fn token_endpoint<S: TokenStore + 'static, N: NonceStore + 'static>(
     };
     let limit = endpoints.provider.config().limits.max_form_body_bytes;
     let form = match read_form_body(&parts, body, limit, true).await {
-        Ok(BodyOutcome::Form(bytes)) => bytes,
-        Ok(BodyOutcome::Other(_)) => Bytes::new(),
+        Ok(form) => form,
         Err(response) => return response,
     };
     let view = request_view(&parts, &origin, &form);
@@ -469,8 +488,7 @@ where
     };
     let form = if parts.method == Method::POST {
         match read_form_body(&parts, body, adapter::MAX_CONSENT_FORM_BYTES, false).await {
-            Ok(BodyOutcome::Form(bytes)) => bytes,
-            Ok(BodyOutcome::Other(_)) => Bytes::new(),
+            Ok(form) => form,
             Err(response) => return response,
         }
     } else {
@@ -512,7 +530,7 @@ fn with_security_headers(mut response: AxumResponse) -> AxumResponse {
 trait Authenticate: Send + Sync + 'static {
     fn authenticate<'a>(
         &'a self,
-        request: Request<'a>,
+        request: &'a Request<'a>,
     ) -> Pin<Box<dyn Future<Output = Result<OAuthContext, OAuthError>> + Send + 'a>>;
 
     fn is_development(&self) -> bool;
@@ -521,9 +539,11 @@ trait Authenticate: Send + Sync + 'static {
 impl<S: TokenStore + 'static, N: NonceStore + 'static> Authenticate for Provider<S, N> {
     fn authenticate<'a>(
         &'a self,
-        request: Request<'a>,
+        request: &'a Request<'a>,
     ) -> Pin<Box<dyn Future<Output = Result<OAuthContext, OAuthError>> + Send + 'a>> {
-        Box::pin(async move { Provider::authenticate(self, &request).await })
+        // Borrowed, not moved in: the boxed future is only the provider's,
+        // small enough for the allocator's per-thread cache.
+        Box::pin(Provider::authenticate(self, request))
     }
 
     fn is_development(&self) -> bool {
@@ -592,29 +612,53 @@ where
     }
 
     fn call(&mut self, request: ::axum::extract::Request) -> Self::Future {
-        let shared = self.shared.clone();
         // The clone is not ready; call the one that is (tower's usual dance).
         let ready = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, ready);
-        Box::pin(async move {
-            let (mut parts, body) = request.into_parts();
-            let origin = match shared.site.resolve(&parts) {
-                Ok(origin) => origin,
-                Err(e) => return Ok(misdirected(&e)),
-            };
-            let read = read_form_body(&parts, body, shared.body_limit, true).await;
-            let (body, form) = match read {
-                Ok(BodyOutcome::Form(bytes)) => (Body::from(bytes.clone()), bytes),
-                Ok(BodyOutcome::Other(body)) => (body, Bytes::new()),
-                Err(response) => return Ok(response),
-            };
-            let verdict = Verdict::new(&shared, &parts, &origin, form);
-            parts.extensions.insert(verdict);
-            parts.extensions.insert(origin);
-            let request = ::axum::extract::Request::from_parts(parts, body);
-            Ok(inner.call(request).await.into_response())
-        })
+        let (parts, body) = request.into_parts();
+        let origin = match self.shared.site.resolve(&parts) {
+            Ok(origin) => origin,
+            Err(e) => return Box::pin(std::future::ready(Ok(misdirected(&e)))),
+        };
+        let limit = self.shared.body_limit;
+        match body_plan(&parts, body, limit, true) {
+            BodyPlan::TooLarge => Box::pin(std::future::ready(Ok(too_large()))),
+            // Nearly every protected request (a GET): nothing to wait for
+            // before the inner service, so the boxed future is only its.
+            BodyPlan::Leave(body) => {
+                let request = with_verdict(&self.shared, parts, origin, body, Bytes::new());
+                let response = inner.call(request);
+                Box::pin(async move { Ok(response.await.into_response()) })
+            }
+            BodyPlan::Read(body) => {
+                let shared = self.shared.clone();
+                Box::pin(async move {
+                    let form = match read_body(body, limit).await {
+                        Ok(form) => form,
+                        Err(response) => return Ok(response),
+                    };
+                    let body = Body::from(form.clone());
+                    let request = with_verdict(&shared, parts, origin, body, form);
+                    Ok(inner.call(request).await.into_response())
+                })
+            }
+        }
     }
+}
+
+/// The request rebuilt for the inner service, with its (not yet computed)
+/// OAuth verdict and its origin in its extensions.
+fn with_verdict(
+    shared: &LayerShared,
+    mut parts: Parts,
+    origin: ResolvedOrigin,
+    body: Body,
+    form: Bytes,
+) -> ::axum::extract::Request {
+    let verdict = Verdict::new(shared, &parts, &origin, form);
+    parts.extensions.insert(verdict);
+    parts.extensions.insert(origin);
+    ::axum::extract::Request::from_parts(parts, body)
 }
 
 struct VerdictInner {
@@ -662,7 +706,7 @@ impl Verdict {
             .result
             .get_or_init(|| async {
                 let view = inner.request.request();
-                inner.authenticator.authenticate(view).await.map(Arc::new)
+                inner.authenticator.authenticate(&view).await.map(Arc::new)
             })
             .await;
         result.as_ref().map_err(|e| self.rejection(e.clone()))
