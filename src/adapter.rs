@@ -24,6 +24,7 @@ use std::future::Future;
 
 use subtle::ConstantTimeEq;
 
+use crate::authorization_header::raw_pairs;
 use crate::authorize::{Approval, AuthorizeError, Denial, PendingAuthorization};
 use crate::origin::ResolvedOrigin;
 use crate::provider::{Provider, normalized_host};
@@ -152,12 +153,9 @@ pub fn carries_oauth_credentials(
     query: Option<&str>,
     form_body: Option<&[u8]>,
 ) -> bool {
-    let header = authorization.is_some_and(|value| {
-        value
-            .split_whitespace()
-            .next()
-            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("OAuth"))
-    });
+    // The scheme as parameter collection reads it: what it would ignore
+    // carries nothing.
+    let header = authorization.is_some_and(|value| raw_pairs(value).is_ok());
     let names_oauth = |form: &str| {
         form.split('&').any(|pair| {
             let name = pair.split_once('=').map_or(pair, |(name, _)| name);
@@ -900,7 +898,18 @@ mod tests {
             None
         ));
         assert!(carries_oauth_credentials(Some("oauth x"), None, None));
+        assert!(carries_oauth_credentials(Some(" \tOAuth"), None, None));
         assert!(!carries_oauth_credentials(Some("Bearer x"), None, None));
+        // Read as collection reads it: not the OAuth scheme, not signed.
+        for other in ["OAuthx a=\"1\"", "OAuth\u{a0}a=\"1\"", "", "Basic OAuth"] {
+            assert!(
+                !carries_oauth_credentials(Some(other), None, None),
+                "{other:?}"
+            );
+            let request = Request::new("GET", "http", "h", "/").authorization(Some(other));
+            let signed = crate::SignedRequest::collect(&request, &crate::Limits::default());
+            assert_eq!(signed.map(|s| s.consumer_key().is_none()), Ok(true));
+        }
         assert!(carries_oauth_credentials(
             None,
             Some("a=1&oauth_token=x"),
