@@ -121,8 +121,12 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         signed: SignedRequest<'_>,
     ) -> Result<AccessToken, OAuthError> {
         let now = self.now();
-        let signed =
-            self.precheck_collected(request, signed, &["oauth_token", SESSION_HANDLE_PARAM], now)?;
+        self.precheck_collected(
+            request,
+            &signed,
+            &["oauth_token", SESSION_HANDLE_PARAM],
+            now,
+        )?;
         if self.config.sessions.is_none() {
             return Err(OAuthError::refused(
                 ProtocolError::new(Problem::ParameterRejected)
@@ -197,8 +201,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         signed: SignedRequest<'_>,
     ) -> Result<AccessToken, OAuthError> {
         let now = self.now();
-        let signed =
-            self.precheck_collected(request, signed, &["oauth_token", "oauth_verifier"], now)?;
+        self.precheck_collected(request, &signed, &["oauth_token", "oauth_verifier"], now)?;
         let host = normalized_host(request.scheme, request.authority)
             .map_err(|e| OAuthError::refused(e, Reason::Protocol))?;
         let consumer = self.consumers.get(signed.consumer_key().unwrap_or(""));

@@ -199,7 +199,8 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         now: OffsetDateTime,
     ) -> Result<SignedRequest<'r>, OAuthError> {
         let signed = self.collect(request)?;
-        self.precheck_collected(request, signed, extra, now)
+        self.precheck_collected(request, &signed, extra, now)?;
+        Ok(signed)
     }
 
     /// Collects `request`'s parameters (400 when they cannot be).
@@ -211,14 +212,15 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             .map_err(|e| OAuthError::refused(e, Reason::Protocol))
     }
 
-    /// [`Provider::precheck`] on parameters already collected.
-    pub(crate) fn precheck_collected<'r>(
+    /// [`Provider::precheck`] on parameters already collected (borrowed: a
+    /// `SignedRequest` is a few hundred bytes, not worth moving in and out).
+    pub(crate) fn precheck_collected(
         &self,
-        request: &Request<'r>,
-        signed: SignedRequest<'r>,
+        request: &Request<'_>,
+        signed: &SignedRequest<'_>,
         extra: &[&'static str],
         now: OffsetDateTime,
-    ) -> Result<SignedRequest<'r>, OAuthError> {
+    ) -> Result<(), OAuthError> {
         let protocol = |e: ProtocolError| OAuthError::refused(e, Reason::Protocol);
         signed.require(extra).map_err(protocol)?;
         let method = signed
@@ -245,7 +247,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 .check_timestamp(unix_seconds(now), &self.config.timestamp_window)
                 .map_err(protocol)?;
         }
-        Ok(signed)
+        Ok(())
     }
 
     /// Verifies the signature with the consumer's and the token's secrets —

@@ -358,7 +358,7 @@ type FingerprintSet = HashSet<Fingerprint, Spread>;
 
 /// The nonces a [`MemoryStore`] remembers.
 ///
-/// Each is kept as a [`Fingerprint`] — 16 bytes, where the key's strings
+/// Each is kept as a [`Fingerprint`] — 8 bytes, where the key's strings
 /// would take a hundred or more — filed by the key's timestamp, then by the
 /// second it expires.
 ///
@@ -446,15 +446,17 @@ impl MemoryNonces {
     }
 }
 
-/// 128 bits of a keyed hash (SipHash, two random keys) of a [`NonceKey`].
+/// 64 bits of a keyed hash (SipHash, a random key) of a [`NonceKey`].
 ///
-/// Equal keys have equal fingerprints, so a replay is always caught. Two
-/// different keys share one with probability 2⁻¹²⁸ — about 2⁻⁸⁸ that any
-/// two of a million live nonces collide — and the keys are secret, so a
-/// client cannot aim for a collision; the only effect of one would be a
-/// fresh nonce refused as replayed.
+/// Equal keys have equal fingerprints, so a replay is always caught. A
+/// fingerprint is only compared with those of the same timestamp (see
+/// [`MemoryNonces`]): at 3,500 requests a second, a fresh nonce shares one
+/// with a remembered nonce of its second with probability under 2⁻⁵², once
+/// in some 50,000 years of such traffic. The key is secret, so a client
+/// cannot aim for a collision, and the only effect of one would be a fresh
+/// nonce refused as replayed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Fingerprint(u64, u64);
+struct Fingerprint(u64);
 
 impl Hash for Fingerprint {
     fn hash<H: Hasher>(&self, state: &mut H) {
@@ -463,13 +465,13 @@ impl Hash for Fingerprint {
     }
 }
 
-/// The two secret SipHash keys of a store's fingerprints.
+/// The secret SipHash key of a store's fingerprints.
 #[derive(Debug, Default)]
-struct FingerprintKeys(RandomState, RandomState);
+struct FingerprintKeys(RandomState);
 
 impl FingerprintKeys {
     fn fingerprint(&self, key: &NonceKey<'_>) -> Fingerprint {
-        Fingerprint(self.0.hash_one(key), self.1.hash_one(key))
+        Fingerprint(self.0.hash_one(key))
     }
 }
 
