@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use time::OffsetDateTime;
+use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::base_string::BaseUri;
 use crate::body_hash;
@@ -396,12 +396,15 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             timestamp,
             nonce,
         };
-        // Forgotten once the timestamp has left the window.
+        // Forgotten once the timestamp has left the window — or never, when
+        // that is past the last instant `time` can represent (a window
+        // stretched to accept any timestamp lets such a one through).
         let past = self.config.timestamp_window.past_secs;
         let expires_unix = timestamp.saturating_add(past).saturating_add(1);
-        let expires_at =
-            OffsetDateTime::from_unix_timestamp(i64::try_from(expires_unix).unwrap_or(i64::MAX))
-                .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let expires_at = i64::try_from(expires_unix)
+            .ok()
+            .and_then(|unix| OffsetDateTime::from_unix_timestamp(unix).ok())
+            .unwrap_or(PrimitiveDateTime::MAX.assume_utc());
         match self.nonces.insert_nonce(&key, now, expires_at).await? {
             NonceOutcome::Fresh => Ok(()),
             NonceOutcome::Replayed => Err(OAuthError::refused(Problem::NonceUsed, Reason::Replay)),

@@ -375,7 +375,11 @@ struct MemoryNonces {
     /// up): one set per (timestamp, expiry second) — one per timestamp as
     /// the provider files them (a nonce expires a fixed time after its
     /// timestamp).
-    by_timestamp: HashMap<u64, Vec<(i64, FingerprintSet)>, Spread>,
+    ///
+    /// The timestamps are hashed with a keyed SipHash: with a window
+    /// stretched wide, a client could otherwise choose many that share a
+    /// slot of the table.
+    by_timestamp: HashMap<u64, Vec<(i64, FingerprintSet)>>,
     /// The (expiry second, timestamp) of every set, earliest expiry first:
     /// purging reads only the front, and nearly every new set goes to the
     /// back.
@@ -475,14 +479,11 @@ impl FingerprintKeys {
     }
 }
 
-/// Hashes a `u64` with one multiplication by an odd constant (Fibonacci
-/// hashing), for the nonce tables' keys: a [`Fingerprint`]'s first half,
-/// already uniformly distributed and unpredictable, which a bijection keeps
-/// so (hashing it again would be wasted work), and a timestamp, whose
-/// consecutive values it spreads over the table (the `HashMap` default,
-/// SipHash, would cost more than the rest of the lookup). Timestamps need
-/// no keyed hash: the provider only files those within its window, a few
-/// hundred values.
+/// Hashes a [`Fingerprint`] with one multiplication by an odd constant
+/// (Fibonacci hashing): a bijection, so the fingerprint — already a keyed
+/// hash, uniformly distributed and unpredictable — stays so (hashing it
+/// again would be wasted work), with its bits carried up into the top ones
+/// the table's control bytes are made of.
 #[derive(Debug, Clone, Copy, Default)]
 struct Spread;
 
@@ -502,8 +503,8 @@ impl Hasher for SpreadHasher {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        // Only `write_u64` is used (`u64` keys, `Fingerprint`'s `Hash`);
-        // fold anything else in rather than ignore it.
+        // Only `write_u64` is used (`Fingerprint`'s `Hash`); fold anything
+        // else in rather than ignore it.
         for &b in bytes {
             self.write_u64(self.0.rotate_left(8) ^ u64::from(b));
         }

@@ -574,6 +574,43 @@ async fn replayed_nonce_is_refused() {
 }
 
 #[tokio::test]
+async fn a_nonce_whose_expiry_is_past_representable_time_is_never_forgotten() {
+    // A window stretched to accept any timestamp lets one through whose
+    // expiry is past the year 9999: it must stay remembered, not be
+    // forgotten at the next insert (its expiry once fell back to 1970).
+    let store = MemoryStore::new();
+    let clock = ManualClock::at_unix(START);
+    let mut config = ProviderConfig::default();
+    config.timestamp_window.future_secs = u64::MAX;
+    let provider =
+        Provider::new(store.clone(), store.clone(), consumers(), config).with_clock(clock.clone());
+    let h = Harness {
+        provider,
+        clock,
+        store,
+    };
+    let (access, secret) = h.access_on(ORIGIN, alice()).await;
+    let url = format!("{ORIGIN}/api/whoami");
+    let far = 1_000_000_000_000; // the year 33658
+    let replayed = h.signed_at(
+        h.consumer().token(&access, &secret).nonce("far"),
+        "GET",
+        &url,
+        far,
+    );
+    assert!(h.provider.authenticate(&replayed.view()).await.is_ok());
+    // Another request purges what has expired.
+    let other = h.signed(h.consumer().token(&access, &secret), "GET", &url);
+    assert!(h.provider.authenticate(&other.view()).await.is_ok());
+    let err = assert_err(
+        h.provider.authenticate(&replayed.view()).await,
+        401,
+        "nonce_used",
+    );
+    assert_eq!(err.reason(), Some(Reason::Replay));
+}
+
+#[tokio::test]
 async fn stale_and_future_timestamps_are_refused() {
     let h = harness();
     let (access, secret) = h.access_on(ORIGIN, alice()).await;
