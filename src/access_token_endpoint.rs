@@ -5,11 +5,12 @@ use std::fmt::Write as _;
 
 use time::OffsetDateTime;
 
+use crate::base_string::BaseUri;
 use crate::encoding::Encoded;
 use crate::error::{Problem, ProtocolError};
 use crate::host_api::{OAuthError, Reason};
 use crate::parameters::SignedRequest;
-use crate::provider::{Provider, normalized_host, single_param};
+use crate::provider::{Provider, single_param};
 use crate::random::random_token;
 use crate::request::Request;
 use crate::request_token_endpoint::TOKEN_BYTES;
@@ -137,7 +138,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         let handle = single_param(&signed, SESSION_HANDLE_PARAM)
             .map_err(|e| OAuthError::refused(e, Reason::Protocol))?
             .unwrap_or_default();
-        let host = normalized_host(request.scheme, request.authority)
+        let host = BaseUri::new(request.scheme, request.authority, "")
             .map_err(|e| OAuthError::refused(e, Reason::Protocol))?;
         let consumer = self.consumers.get(signed.consumer_key().unwrap_or(""));
         let record = self
@@ -150,7 +151,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         if let AccessTokenState::Revoked { .. } = old.state {
             return Err(OAuthError::refused(Problem::TokenRevoked, Reason::Revoked));
         }
-        if old.host != host {
+        if !host.has_host_string(&old.host) {
             return Err(OAuthError::refused(
                 Problem::TokenRejected,
                 Reason::WrongHost,
@@ -202,7 +203,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     ) -> Result<AccessToken, OAuthError> {
         let now = self.now();
         self.precheck_collected(request, &signed, &["oauth_token", "oauth_verifier"], now)?;
-        let host = normalized_host(request.scheme, request.authority)
+        let host = BaseUri::new(request.scheme, request.authority, "")
             .map_err(|e| OAuthError::refused(e, Reason::Protocol))?;
         let consumer = self.consumers.get(signed.consumer_key().unwrap_or(""));
         let record = self
@@ -212,7 +213,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         let record = self
             .verify_with_token(request, &signed, consumer.as_deref(), record, now)
             .await?;
-        if record.host != host {
+        if !host.has_host_string(&record.host) {
             return Err(OAuthError::refused(
                 Problem::TokenRejected,
                 Reason::WrongHost,

@@ -7,9 +7,10 @@
 
 use time::OffsetDateTime;
 
+use crate::base_string::BaseUri;
 use crate::encoding::Encoded;
 use crate::host_api::OAuthServiceFailure;
-use crate::provider::{Provider, normalized_host};
+use crate::provider::Provider;
 use crate::random::random_token;
 use crate::request::Request;
 use crate::request_token_endpoint::TOKEN_BYTES;
@@ -217,14 +218,14 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         request: &Request<'_>,
         token: &str,
     ) -> Result<RequestToken, AuthorizeError> {
-        let host = normalized_host(request.scheme, request.authority)
+        let host = BaseUri::new(request.scheme, request.authority, "")
             .map_err(|_| AuthorizeError::WrongHost)?;
         let record = self
             .store
             .get_request_token(token)
             .await?
             .ok_or(AuthorizeError::UnknownToken)?;
-        if record.host != host {
+        if !host.has_host_string(&record.host) {
             return Err(AuthorizeError::WrongHost);
         }
         if record.is_expired(self.now()) {

@@ -120,11 +120,8 @@ impl<'a> BaseUri<'a> {
                         path,
                     });
                 }
-                [b':', ref digits @ ..] if (1..=5).contains(&digits.len()) => {
-                    let port = digits.iter().try_fold(0u32, |port, &d| {
-                        d.is_ascii_digit().then(|| port * 10 + u32::from(d - b'0'))
-                    });
-                    if let Some(port) = port.and_then(|p| u16::try_from(p).ok()) {
+                [b':', ref digits @ ..] => {
+                    if let Some(port) = port_number(digits) {
                         return Ok(Self {
                             scheme,
                             host,
@@ -171,10 +168,7 @@ impl<'a> BaseUri<'a> {
         }
         let port = match port {
             None | Some("") => None,
-            Some(p) if p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => {
-                Some(p.parse::<u16>().map_err(|_| bad())?)
-            }
-            Some(_) => return Err(bad()),
+            Some(p) => Some(port_number(p.as_bytes()).ok_or_else(bad)?),
         };
         let port = port.filter(|&p| Some(p) != default_port(scheme));
         Ok(Self {
@@ -249,14 +243,13 @@ impl<'a> BaseUri<'a> {
             .zip(self.host.bytes())
             .all(|(n, h)| n == h.to_ascii_lowercase());
         // `host_string` writes a port in decimal, without leading zeros.
-        let canonical_port =
-            |p: &str| p.bytes().all(|b| b.is_ascii_digit()) && (p == "0" || !p.starts_with('0'));
+        let no_leading_zero = |p: &str| p == "0" || !p.starts_with('0');
         same_host
             && match self.port {
                 None => rest.is_empty(),
                 Some(port) => rest
                     .strip_prefix(':')
-                    .is_some_and(|p| p.len() <= 5 && canonical_port(p) && p.parse() == Ok(port)),
+                    .is_some_and(|p| no_leading_zero(p) && port_number(p.as_bytes()) == Some(port)),
             }
     }
 
@@ -272,6 +265,18 @@ impl<'a> BaseUri<'a> {
             let _ = write!(out, ":{port}");
         }
     }
+}
+
+/// A port as an authority writes it: 1 to 5 ASCII digits (leading zeros
+/// allowed) for a number up to 65535.
+fn port_number(digits: &[u8]) -> Option<u16> {
+    if !(1..=5).contains(&digits.len()) {
+        return None;
+    }
+    let port = digits.iter().try_fold(0u32, |port, &d| {
+        d.is_ascii_digit().then(|| port * 10 + u32::from(d - b'0'))
+    })?;
+    u16::try_from(port).ok()
 }
 
 /// The port a URI of `scheme` has when it names none: 80 for `http`, 443

@@ -155,33 +155,43 @@ const fn zero_bytes(word: u64) -> u64 {
 /// a word (eight bytes) per loop, with no setup.
 #[inline]
 pub(crate) fn find_byte(bytes: &[u8], needle: u8) -> Option<usize> {
-    let mut i = 0;
-    while let Some(chunk) = bytes[i..].first_chunk::<8>() {
-        let matches = zero_bytes(u64::from_le_bytes(*chunk) ^ splat(needle));
-        if matches != 0 {
-            // Little-endian: the lowest set bit is the first match.
-            return Some(i + matches.trailing_zeros() as usize / 8);
-        }
-        i += 8;
-    }
-    let tail = bytes[i..].iter().position(|&b| b == needle);
-    tail.map(|j| i + j)
+    find_first(
+        bytes,
+        |word| zero_bytes(word ^ splat(needle)),
+        |b| b == needle,
+    )
 }
 
 /// Where the first `a` or `b` in `bytes` is, a word at a time (see
 /// [`find_byte`]).
 #[inline]
 pub(crate) fn find_either(bytes: &[u8], a: u8, b: u8) -> Option<usize> {
+    find_first(
+        bytes,
+        |word| zero_bytes(word ^ splat(a)) | zero_bytes(word ^ splat(b)),
+        |c| c == a || c == b,
+    )
+}
+
+/// The scan behind [`find_byte`] and [`find_either`]: `word_matches` marks
+/// the high bit of each matching byte of a word (little-endian), `matches`
+/// tests the bytes of the tail shorter than a word.
+#[inline(always)]
+fn find_first(
+    bytes: &[u8],
+    word_matches: impl Fn(u64) -> u64,
+    matches: impl Fn(u8) -> bool,
+) -> Option<usize> {
     let mut i = 0;
     while let Some(chunk) = bytes[i..].first_chunk::<8>() {
-        let word = u64::from_le_bytes(*chunk);
-        let matches = zero_bytes(word ^ splat(a)) | zero_bytes(word ^ splat(b));
-        if matches != 0 {
-            return Some(i + matches.trailing_zeros() as usize / 8);
+        let found = word_matches(u64::from_le_bytes(*chunk));
+        if found != 0 {
+            // Little-endian: the lowest set bit is the first match.
+            return Some(i + found.trailing_zeros() as usize / 8);
         }
         i += 8;
     }
-    let tail = bytes[i..].iter().position(|&c| c == a || c == b);
+    let tail = bytes[i..].iter().position(|&b| matches(b));
     tail.map(|j| i + j)
 }
 

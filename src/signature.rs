@@ -332,9 +332,7 @@ impl SignatureBuf {
             .fold(0u8, |acc, (e, r)| acc | (e ^ r));
         bool::from(difference.ct_eq(&0))
     }
-}
 
-impl SignatureBuf {
     /// [`SignatureBuf::matches`] for the received signature in its canonical
     /// percent-encoding (`%2B` for `+`): decoded byte by byte as it is
     /// compared, with nothing allocated. Only the received text, which the

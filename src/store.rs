@@ -386,7 +386,8 @@ struct MemoryNonces {
     expiring: VecDeque<(i64, u64)>,
     /// How many fingerprints the sets hold.
     remembered: usize,
-    keys: FingerprintKeys,
+    /// The secret SipHash key of the fingerprints.
+    fingerprint_key: RandomState,
 }
 
 impl MemoryNonces {
@@ -426,7 +427,7 @@ impl MemoryNonces {
         // Expired nonces go first: their timestamps have left the window, so
         // seeing one again is a fresh use, as a purge-then-insert store says.
         self.purge(now);
-        let fingerprint = self.keys.fingerprint(key);
+        let fingerprint = Fingerprint(self.fingerprint_key.hash_one(key));
         let sets = self.by_timestamp.entry(key.timestamp).or_default();
         if sets.iter().any(|(_, set)| set.contains(&fingerprint)) {
             return NonceOutcome::Replayed;
@@ -466,16 +467,6 @@ impl Hash for Fingerprint {
     fn hash<H: Hasher>(&self, state: &mut H) {
         // Already a keyed hash: the set uses it as it is.
         state.write_u64(self.0);
-    }
-}
-
-/// The secret SipHash key of a store's fingerprints.
-#[derive(Debug, Default)]
-struct FingerprintKeys(RandomState);
-
-impl FingerprintKeys {
-    fn fingerprint(&self, key: &NonceKey<'_>) -> Fingerprint {
-        Fingerprint(self.0.hash_one(key))
     }
 }
 

@@ -186,6 +186,21 @@ async fn refresh_refusals() {
         400,
         "parameter_absent",
     );
+    // On another host than the one the token was obtained on.
+    let signer = app()
+        .token(&g.token, &g.secret)
+        .header_param("oauth_session_handle", &g.handle);
+    let request = s.signed(
+        signer,
+        "POST",
+        "https://example.appspot.com/_ah/OAuthGetAccessToken",
+        None,
+    );
+    assert_refused(
+        &s.provider.access_token(&request.view()).await,
+        401,
+        "token_rejected",
+    );
     // Revoked by the user: the session ends.
     s.provider.revoke_token(&g.token).await.unwrap();
     let response = refresh(&s, app(), &g.token, &g.secret, &g.handle).await;
