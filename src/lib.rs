@@ -8,12 +8,14 @@
 //!
 //! A host builds a [`Provider`] on a store ([`MemoryStore`] here) with its
 //! consumers, and hands it requests as borrowed [`Request`] views. The
-//! consumer side is played by the crate's [`Signer`].
+//! consumer side is played by the crate's [`client::Signer`].
 //!
 //! ```
+//! use oauth1_provider::client::Signer;
+//! use oauth1_provider::protocol::parse_form;
 //! use oauth1_provider::{
 //!     Approval, Consumer, ConsumerRegistry, MemoryStore, Provider, ProviderConfig, Request,
-//!     SignatureMethod, Signer, User, parse_form,
+//!     SignatureMethod, User,
 //! };
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -79,129 +81,190 @@
 //! # }
 //! ```
 //!
+//! # Layers
+//!
+//! One crate, one folder per layer; imports go one way, down the list
+//! (`.ci/layers.py` checks it):
+//!
+//! ```text
+//!  adapters/  axum, actix-web: mount the endpoints, extractors, the consent
+//!     │       pages and the authorize step, the origin policy — shared once
+//!     ▼
+//!  provider/  Provider: config, the three endpoints, the protected-resource
+//!     │       check, OAuthContext (get_current_user …)        — async
+//!     ▼
+//!  store/     TokenStore / NonceStore, MemoryStore, SQLite, PostgreSQL,
+//!     │       Redis, the conformance suite                     — async edge
+//!     ▼
+//!  model/     consumers, tokens and their state machines, users, secrets,
+//!     │       the clock                                        — plain data
+//!     ▼
+//!  protocol/  RFC 5849 §3: request view, encoding, header, base string,
+//!             signatures, timestamps, body hash, SignedRequest — pure, sync
+//! ```
+//!
+//! The root re-exports what a host touches first; the rest lives in named
+//! modules: [`protocol`] (the pure core), [`client`] (the consumer-side
+//! [`client::Signer`]), [`model`], [`store`], [`provider`], [`consent`] (the
+//! authorize step), [`origin`], [`danger`] (what weakens security), the
+//! adapters [`axum`](crate::axum) and [`actix`](crate::actix), and
+//! `testing` (the store conformance suite). The design and the protocol
+//! decisions are written up in `docs/design.md`, the measurements in
+//! `docs/performance.md`.
+//!
 //! # The pure core
 //!
 //! Everything about a single request is synchronous and usable without a
-//! runtime: [`SignedRequest::collect`] (Authorization header, query and form
-//! body, §3.4.1.3), [`SignedRequest::require`],
-//! [`SignedRequest::verify_signature`] (base string §3.4.1, HMAC or PLAINTEXT
-//! §3.4, constant-time comparison) and [`SignedRequest::check_timestamp`]
-//! (§3.3). Every refusal is a [`ProtocolError`] that knows its HTTP status and
-//! `oauth_problem`.
-//!
-//! ```
-//! use oauth1_provider::{Limits, Request, SignatureMethod, SignedRequest, Signer, TimestampWindow};
-//!
-//! // A client signs a request…
-//! let header = Signer::new(SignatureMethod::HmacSha1, "key", "consumer-secret")
-//!     .token("token", "token-secret")
-//!     .timestamp(1_700_000_000)
-//!     .authorization_header("GET", "https://api.example.com/v1/events?max=10", None)
-//!     .unwrap();
-//!
-//! // …and the provider verifies it as the server received it.
-//! let request = Request::new("GET", "https", "api.example.com", "/v1/events?max=10")
-//!     .authorization(Some(&header));
-//! let signed = SignedRequest::collect(&request, &Limits::default()).unwrap();
-//! signed.require(&["oauth_token"]).unwrap();
-//! assert_eq!(signed.consumer_key(), Some("key"));
-//! signed.verify_signature("consumer-secret", "token-secret").unwrap();
-//! signed.check_timestamp(1_700_000_100, &TimestampWindow::default()).unwrap();
-//!
-//! // A wrong secret is a 401 `signature_invalid`.
-//! let err = signed.verify_signature("consumer-secret", "wrong").unwrap_err();
-//! assert_eq!((err.status(), err.problem().code()), (401, "signature_invalid"));
-//! ```
+//! runtime: [`protocol::SignedRequest`] collects the parameters (§3.4.1.3),
+//! verifies the signature (§3.4) and checks the timestamp (§3.3); every
+//! refusal is a [`ProtocolError`] that knows its HTTP status and
+//! `oauth_problem`. The [`protocol`] module's docs show it on its own.
 //!
 //! # Features
 //!
-//! - `axum`, `actix`: adapters that mount the endpoints and give handlers the
-//!   current OAuth user.
-//! - `sqlite` (`sqlite-bundled` to compile SQLite in), `postgres`, `redis`:
-//!   stores for one process and for many.
-//! - `rsa`: RSA-SHA1 and RSA-SHA256 with a consumer's registered public key
-//!   (`Consumer::rsa`, `ConsumerPublicKey`).
-//! - `test-util`: the store conformance suite, `oauth1_provider::testing`.
+//! | feature | what it adds |
+//! |---|---|
+//! | `axum` | [`axum`](crate::axum): the endpoints, a verifying layer and extractors for axum 0.8 |
+//! | `actix` | [`actix`](crate::actix): the same for actix-web 4 |
+//! | `sqlite` (`sqlite-bundled` compiles SQLite in) | `store::SqliteStore`, the embedded default |
+//! | `postgres` | `store::PostgresStore`, for many instances |
+//! | `redis` | `store::RedisNonceStore`, nonces shared by many instances |
+//! | `rsa` | RSA-SHA1 / RSA-SHA256 with a consumer's public key |
+//! | `test-util` | `testing`: the store conformance suite |
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod access_token_endpoint;
-#[cfg(feature = "actix")]
-pub mod actix;
-pub mod adapter;
-mod authorization_header;
-mod authorize;
-#[cfg(feature = "axum")]
-pub mod axum;
-mod base_string;
-mod body_hash;
-mod clock;
-mod config;
-mod consumer;
-mod encoding;
-mod error;
-mod host_api;
-mod origin;
-mod parameters;
-#[cfg(feature = "postgres")]
-mod postgres_store;
-mod protected_resource;
-mod provider;
-mod random;
-#[cfg(feature = "redis")]
-mod redis_store;
-mod request;
-mod request_token_endpoint;
-mod response;
-#[cfg(feature = "rsa")]
-mod rsa;
-mod secret;
-pub mod signature;
-mod signer;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-mod sql_columns;
-#[cfg(feature = "sqlite")]
-mod sqlite_store;
+
+mod adapters;
+pub mod model;
+pub mod protocol;
+pub mod provider;
 pub mod store;
-#[cfg(feature = "test-util")]
-pub mod testing;
-mod timestamp;
-mod token;
-mod user;
 
-pub use authorization_header::{AuthorizationHeader, HeaderError, format_authorization_header};
-pub use authorize::{Approval, AuthorizeError, Denial, PendingAuthorization};
-pub use base_string::base_string_uri;
-pub use body_hash::{BODY_HASH_PARAM, body_hash, verify_body_hash};
-pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{DangerousConfig, ProviderConfig, SessionConfig};
-pub use consumer::{ANONYMOUS_CONSUMER_KEY, Consumer, ConsumerRegistry};
-pub use encoding::percent_encode;
-pub use error::{Problem, ProtocolError};
-pub use host_api::{
-    OAuthContext, OAuthError, OAuthRequestError, OAuthRequestErrorKind, OAuthServiceFailure, Reason,
+pub use model::{Consumer, ConsumerRegistry, User};
+pub use protocol::{ProtocolError, Request, Response, SignatureMethod};
+pub use provider::{
+    Approval, OAuthContext, OAuthError, OAuthRequestError, OAuthRequestErrorKind,
+    OAuthServiceFailure, Provider, ProviderConfig,
 };
-pub use origin::{OriginError, OriginHeaders, OriginPolicy, ResolvedOrigin};
-pub use parameters::{Limits, ParameterSource, SignedRequest};
-#[cfg(feature = "postgres")]
-pub use postgres_store::PostgresStore;
-pub use provider::{Authorization, Provider, normalized_host};
-pub use random::RandomError;
-#[cfg(feature = "redis")]
-pub use redis_store::RedisNonceStore;
-pub use request::{Request, is_form_urlencoded};
-pub use response::{FORM_CONTENT_TYPE, Response, parse_form};
-#[cfg(feature = "rsa")]
-pub use rsa::{ConsumerPrivateKey, ConsumerPublicKey, KeyError, MAX_RSA_BITS, MIN_RSA_BITS};
-pub use secret::{ConsumerSecret, SessionHandle, TokenSecret, Verifier};
-pub use signature::SignatureMethod;
-pub use signer::{SignError, Signer};
-#[cfg(feature = "sqlite")]
-pub use sqlite_store::SqliteStore;
 pub use store::{MemoryStore, StoreError};
-pub use timestamp::TimestampWindow;
-pub use token::{
-    AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState, Session, StateTag,
-    TransitionError,
-};
-pub use user::User;
+pub use adapters::origin::OriginPolicy;
+
+#[cfg(feature = "actix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
+pub use adapters::actix;
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub use adapters::axum;
+
+pub mod client {
+    //! The consumer side: [`Signer`] signs requests as a client would (RFC
+    //! 5849 §3.1), for tests, examples and hosts that call other providers.
+    //!
+    //! ```
+    //! use oauth1_provider::client::Signer;
+    //! use oauth1_provider::SignatureMethod;
+    //! let header = Signer::new(SignatureMethod::HmacSha1, "key", "secret")
+    //!     .authorization_header("GET", "https://api.example/x", None)
+    //!     .unwrap();
+    //! assert!(header.starts_with("OAuth "));
+    //! ```
+
+    #[cfg(feature = "rsa")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rsa")))]
+    pub use crate::protocol::rsa::ConsumerPrivateKey;
+    pub use crate::protocol::signer::{SignError, Signer};
+}
+
+pub mod consent {
+    //! The resource owner authorization step (RFC 5849 §2.2): what a consent
+    //! page shows and the user's answer ([`PendingAuthorization`],
+    //! [`Approval`], [`Denial`]), and the framework-neutral authorize
+    //! endpoint the adapters share ([`authorize_step`], the pages of
+    //! [`render_page`]). A host with its own adapter or its own pages starts
+    //! here.
+    //!
+    //! ```
+    //! use oauth1_provider::consent::{AuthorizePage, render_page};
+    //! let page = render_page(&AuthorizePage::Denied { app_name: "<Photo Printer>", site: "example.com" });
+    //! assert_eq!(page.status, 200);
+    //! assert!(page.body.contains("&lt;Photo Printer&gt;"));
+    //! assert_eq!(page.header("x-frame-options"), Some("DENY"));
+    //! ```
+
+    pub use crate::adapters::authorize::{
+        AuthorizeRequest, Decision, EndpointPaths, SignedIn, authorize_step, csrf_matches,
+    };
+    pub use crate::adapters::pages::{
+        AuthorizeHints, AuthorizePage, CSRF_FIELD, ConsentPage, DECISION_FIELD,
+        MAX_CONSENT_FORM_BYTES, PAGE_SECURITY_HEADERS, PageError, TOKEN_FIELD, render_page,
+    };
+    pub use crate::provider::{Approval, AuthorizeError, Denial, PendingAuthorization};
+}
+
+pub mod origin {
+    //! Which origin (scheme and host) a request was really addressed to:
+    //! what its signature covers and its tokens are bound to. Configured
+    //! public origins, or `Forwarded` / `X-Forwarded-*` from trusted proxies
+    //! only ([`OriginPolicy`]).
+
+    pub use crate::adapters::origin::{OriginError, OriginHeaders, OriginPolicy, ResolvedOrigin};
+    pub use crate::adapters::signed::{carries_oauth_credentials, names_body_hash};
+}
+
+pub mod danger {
+    //! What weakens security, named as such (as rustls' `danger` and
+    //! jsonwebtoken's `dangerous`): development mode, the configuration
+    //! switches that turn checks off, and the expected signature of a
+    //! request, which is as good as a valid one.
+
+    use crate::model::ConsumerRegistry;
+    use crate::protocol::{ProtocolError, SignatureMethod, SignedRequest};
+    use crate::provider::{Provider, ProviderConfig};
+    use crate::store::{NonceStore, TokenStore};
+
+    pub use crate::provider::DangerousConfig;
+
+    /// **Development mode**, App Engine's dev server behaviour: every request
+    /// authenticates as `example@example.com` (user id `0`) via consumer
+    /// `example.com`, whatever it carries, and a warning is logged each time.
+    /// Only by this explicit call; never from configuration or environment.
+    ///
+    /// ```
+    /// use oauth1_provider::{ConsumerRegistry, MemoryStore, ProviderConfig};
+    /// let store = MemoryStore::new();
+    /// let provider = oauth1_provider::danger::development_provider(
+    ///     store.clone(), store, ConsumerRegistry::new(), ProviderConfig::default());
+    /// assert!(provider.is_development());
+    /// ```
+    pub fn development_provider<S: TokenStore, N: NonceStore>(
+        store: S,
+        nonces: N,
+        consumers: ConsumerRegistry,
+        config: ProviderConfig,
+    ) -> Provider<S, N> {
+        Provider::development(store, nonces, consumers, config)
+    }
+
+    /// The signature `request` should carry with these secrets — for
+    /// diagnostics (an explain tool) and signers. Never send it to a client
+    /// or log it: it is as good as a valid signature.
+    pub fn expected_signature(
+        request: &SignedRequest<'_>,
+        method: SignatureMethod,
+        consumer_secret: &str,
+        token_secret: &str,
+    ) -> Result<String, ProtocolError> {
+        request.expected_signature(method, consumer_secret, token_secret)
+    }
+}
+
+#[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+pub use store::conformance as testing;
+
+/// The README's and `docs/`'s code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -1,0 +1,424 @@
+//! Consumers (RFC 5849 "clients"): the third-party apps the host has
+//! registered, and App Engine's unregistered `anonymous` consumer.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+
+use crate::protocol::encoding::percent_encode;
+use crate::model::secret::ConsumerSecret;
+use crate::protocol::signature::SignatureMethod;
+
+/// The key of App Engine's unregistered consumer.
+pub const ANONYMOUS_CONSUMER_KEY: &str = "anonymous";
+
+/// A registered consumer: its credentials and what it may do.
+#[derive(Debug, Clone)]
+pub struct Consumer {
+    /// The consumer key (`oauth_consumer_key`).
+    pub key: String,
+    /// The shared secret.
+    pub secret: ConsumerSecret,
+    /// The name shown to users on the consent page.
+    pub display_name: String,
+    /// Callback URLs this consumer may use: an `oauth_callback` must start
+    /// with one of these, at a boundary (`https://app.example/cb` allows
+    /// `https://app.example/cb?x=1` and `https://app.example/cb/done`, not
+    /// `https://app.example/cbx`). `oob` is always allowed. Empty means `oob`
+    /// only.
+    pub callback_prefixes: Vec<String>,
+    /// Signature methods this consumer may use. Defaults to HMAC-SHA1,
+    /// HMAC-SHA256 and HMAC-SHA512; PLAINTEXT must be added explicitly (and
+    /// is only accepted over TLS unless configured otherwise).
+    pub signature_methods: Vec<SignatureMethod>,
+    /// Whether this consumer may make two-legged requests (signed with its
+    /// own credentials only, no token): the handler sees the consumer and no
+    /// user. Defaults to false.
+    pub two_legged: bool,
+    /// Domains whose users this consumer may act for without their token, by
+    /// naming one in `xoauth_requestor_id=user@domain` on a two-legged
+    /// request (Google Apps' trusted two-legged OAuth). Exact, case-insensitive
+    /// matches of the part after the last `@`; the host's requestor lookup
+    /// (`Provider::with_requestor_lookup`) must still know the user.
+    /// Independent of [`Consumer::two_legged`]. Defaults to none.
+    pub requestor_domains: Vec<String>,
+    /// Whether every request from this consumer without a form-encoded body
+    /// must carry `oauth_body_hash` (the Request Body Hash extension), as
+    /// LTI and payment APIs require. Without it, a request is refused with
+    /// 400 `parameter_absent`. A hash that is sent is always checked.
+    /// Defaults to false.
+    pub body_hash_required: bool,
+    /// Whether the consumer is enabled. A disabled consumer is refused with
+    /// 401 `consumer_key_refused`. Defaults to true.
+    pub enabled: bool,
+    /// Whether this is the unregistered `anonymous` consumer, whose consent
+    /// page warns that the app is unverified.
+    pub unverified: bool,
+    /// The consumer's registered RSA public key (feature `rsa`). A consumer
+    /// with a key signs with RSA-SHA1 / RSA-SHA256 only: HMAC and PLAINTEXT
+    /// requests are refused whatever its `secret` and `signature_methods`
+    /// say. Defaults to none.
+    #[cfg(feature = "rsa")]
+    pub rsa_key: Option<crate::protocol::rsa::ConsumerPublicKey>,
+}
+
+impl Consumer {
+    /// A consumer with the defaults above.
+    pub fn new(
+        key: impl Into<String>,
+        secret: impl Into<String>,
+        display_name: impl Into<String>,
+    ) -> Self {
+        Self {
+            key: key.into(),
+            secret: ConsumerSecret::new(secret),
+            display_name: display_name.into(),
+            callback_prefixes: Vec::new(),
+            signature_methods: vec![
+                SignatureMethod::HmacSha1,
+                SignatureMethod::HmacSha256,
+                SignatureMethod::HmacSha512,
+            ],
+            two_legged: false,
+            requestor_domains: Vec::new(),
+            body_hash_required: false,
+            enabled: true,
+            unverified: false,
+            #[cfg(feature = "rsa")]
+            rsa_key: None,
+        }
+    }
+
+    /// A consumer that signs with RSA (RFC 5849 §3.4.3; feature `rsa`), as
+    /// Google's registrations did: `public_key` verifies its signatures,
+    /// RSA-SHA1 and RSA-SHA256 are its only methods, and it has no shared
+    /// secret at all (none is derived from the key).
+    #[cfg(feature = "rsa")]
+    pub fn rsa(
+        key: impl Into<String>,
+        public_key: crate::protocol::rsa::ConsumerPublicKey,
+        display_name: impl Into<String>,
+    ) -> Self {
+        Self {
+            signature_methods: SignatureMethod::RSA.to_vec(),
+            rsa_key: Some(public_key),
+            ..Self::new(key, "", display_name)
+        }
+    }
+
+    /// App Engine's unregistered consumer: key and secret `anonymous`, any
+    /// `http(s)` callback, shown as unverified with the
+    /// `xoauth_displayname` the client sends.
+    pub fn anonymous() -> Self {
+        Self {
+            callback_prefixes: vec!["http://".into(), "https://".into()],
+            unverified: true,
+            ..Self::new(
+                ANONYMOUS_CONSUMER_KEY,
+                ANONYMOUS_CONSUMER_KEY,
+                "Unverified application",
+            )
+        }
+    }
+
+    /// Allows callbacks starting with `prefix`.
+    pub fn callback_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.callback_prefixes.push(prefix.into());
+        self
+    }
+
+    /// Replaces the allowed signature methods.
+    pub fn signature_methods(mut self, methods: impl IntoIterator<Item = SignatureMethod>) -> Self {
+        self.signature_methods = methods.into_iter().collect();
+        self
+    }
+
+    /// Allows or forbids two-legged requests.
+    pub fn two_legged(mut self, allowed: bool) -> Self {
+        self.two_legged = allowed;
+        self
+    }
+
+    /// Trusts this consumer to act for the users of `domain` with
+    /// `xoauth_requestor_id` (see [`Consumer::requestor_domains`]).
+    pub fn act_for_domain(mut self, domain: impl Into<String>) -> Self {
+        self.requestor_domains.push(domain.into());
+        self
+    }
+
+    /// Whether this consumer may act for `requestor` (`user@domain`): the
+    /// address is well-formed and its domain is one the host trusts this
+    /// consumer for.
+    pub fn may_act_for(&self, requestor: &str) -> bool {
+        let Some((local, domain)) = requestor.rsplit_once('@') else {
+            return false;
+        };
+        !local.is_empty()
+            && !local.contains('@')
+            && !domain.is_empty()
+            && !requestor.bytes().any(|b| b.is_ascii_control() || b == b' ')
+            && self
+                .requestor_domains
+                .iter()
+                .any(|trusted| trusted.eq_ignore_ascii_case(domain))
+    }
+
+    /// Requires `oauth_body_hash` on every request without a form body
+    /// (see [`Consumer::body_hash_required`]).
+    pub fn require_body_hash(mut self, required: bool) -> Self {
+        self.body_hash_required = required;
+        self
+    }
+
+    /// Enables or disables the consumer.
+    pub fn enabled(mut self, enabled: bool) -> Self {
+        self.enabled = enabled;
+        self
+    }
+
+    /// Whether `callback` is acceptable for this consumer: `oob` (any case),
+    /// or an absolute `http`/`https` URL under a registered prefix.
+    pub fn allows_callback(&self, callback: &str) -> bool {
+        if callback.eq_ignore_ascii_case("oob") {
+            return true;
+        }
+        if !is_http_url(callback) {
+            return false;
+        }
+        self.callback_prefixes.iter().any(|prefix| {
+            callback.starts_with(prefix.as_str())
+                && (prefix.ends_with('/')
+                    || prefix.ends_with("://")
+                    || matches!(
+                        callback.as_bytes().get(prefix.len()),
+                        None | Some(b'/' | b'?' | b'#')
+                    ))
+        })
+    }
+}
+
+/// An absolute `http`/`https` URL with a host and no whitespace or control
+/// characters (so never `javascript:` or `data:`).
+fn is_http_url(url: &str) -> bool {
+    let lower_scheme_end = url.find("://");
+    let Some(end) = lower_scheme_end else {
+        return false;
+    };
+    let scheme = &url[..end];
+    let rest = &url[end + 3..];
+    (scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https"))
+        && !rest.is_empty()
+        && !rest.starts_with(['/', '?', '#'])
+        && !url.bytes().any(|b| b.is_ascii_control() || b == b' ')
+}
+
+/// The consumers the provider knows: filled by the host, shareable and
+/// changeable while the provider runs (clones share the registry).
+#[derive(Debug, Clone, Default)]
+pub struct ConsumerRegistry {
+    inner: Arc<RwLock<Registered>>,
+}
+
+/// Encoded length of the decoy secret while no consumer is registered.
+const DEFAULT_DECOY_SECRET_LEN: usize = 32;
+
+#[derive(Default)]
+struct Registered {
+    by_key: HashMap<String, Arc<Consumer>>,
+    /// How many registered consumers' secrets have each encoded length.
+    secret_lengths: BTreeMap<usize, usize>,
+    /// What an unknown consumer's request is verified with (see
+    /// [`ConsumerRegistry::decoy_secret`]).
+    decoy: Option<Arc<ConsumerSecret>>,
+}
+
+impl std::fmt::Debug for Registered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not even the secrets' lengths.
+        f.debug_struct("Registered")
+            .field("by_key", &self.by_key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Registered {
+    fn count_secret(&mut self, consumer: &Consumer, added: bool) {
+        // The anonymous consumer's secret is public; it is not what a decoy
+        // must look like.
+        if consumer.unverified {
+            return;
+        }
+        let len = percent_encode(consumer.secret.secret()).len();
+        let count = self.secret_lengths.entry(len).or_default();
+        if added {
+            *count += 1;
+        } else {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                self.secret_lengths.remove(&len);
+            }
+        }
+        // The most common length (the longest of equally common ones).
+        let len = self
+            .secret_lengths
+            .iter()
+            .max_by_key(|&(len, count)| (count, len))
+            .map_or(DEFAULT_DECOY_SECRET_LEN, |(&len, _)| len);
+        if self.decoy.as_ref().is_none_or(|d| d.secret().len() != len) {
+            self.decoy = Some(Arc::new(ConsumerSecret::new("0".repeat(len))));
+        }
+    }
+}
+
+impl ConsumerRegistry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds or replaces a consumer.
+    pub fn register(&self, consumer: Consumer) {
+        let mut registered = self.write();
+        registered.count_secret(&consumer, true);
+        let key = consumer.key.clone();
+        if let Some(old) = registered.by_key.insert(key, Arc::new(consumer)) {
+            registered.count_secret(&old, false);
+        }
+    }
+
+    /// Enables App Engine's unregistered `anonymous` consumer.
+    pub fn allow_anonymous(&self) {
+        self.register(Consumer::anonymous());
+    }
+
+    /// Enables or disables a consumer; false when it is not registered.
+    pub fn set_enabled(&self, key: &str, enabled: bool) -> bool {
+        let mut registered = self.write();
+        match registered.by_key.get(key) {
+            Some(existing) => {
+                let mut updated = Consumer::clone(existing);
+                updated.enabled = enabled;
+                registered.by_key.insert(key.to_owned(), Arc::new(updated));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes a consumer; its tokens stop working (unknown consumer).
+    pub fn remove(&self, key: &str) -> bool {
+        let mut registered = self.write();
+        match registered.by_key.remove(key) {
+            Some(old) => {
+                registered.count_secret(&old, false);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Looks a consumer up by key.
+    pub fn get(&self, key: &str) -> Option<Arc<Consumer>> {
+        self.read().by_key.get(key).cloned()
+    }
+
+    /// The secret a request from an unknown consumer is verified with, so
+    /// that it costs what a bad signature from a registered one does: a
+    /// fixed value as long (encoded) as most registered consumers' secrets.
+    /// HMAC hashes a key longer than its block first, so a decoy of another
+    /// length would take measurably more or less time.
+    pub(crate) fn decoy_secret(&self) -> Arc<ConsumerSecret> {
+        match &self.read().decoy {
+            Some(decoy) => Arc::clone(decoy),
+            None => Arc::new(ConsumerSecret::new("0".repeat(DEFAULT_DECOY_SECRET_LEN))),
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Registered> {
+        self.inner
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Registered> {
+        self.inner
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callbacks_match_prefixes_at_a_boundary() {
+        let c = Consumer::new("k", "s", "App").callback_prefix("https://app.example.com/cb");
+        assert!(c.allows_callback("oob"));
+        assert!(c.allows_callback("OOB"));
+        assert!(c.allows_callback("https://app.example.com/cb"));
+        assert!(c.allows_callback("https://app.example.com/cb?x=1"));
+        assert!(c.allows_callback("https://app.example.com/cb/done"));
+        assert!(!c.allows_callback("https://app.example.com/cbx"));
+        assert!(!c.allows_callback("https://app.example.com.evil.com/cb"));
+        assert!(!c.allows_callback("http://app.example.com/cb"));
+        assert!(!c.allows_callback("javascript:alert(1)//https://app.example.com/cb"));
+        let a = Consumer::anonymous();
+        assert!(a.allows_callback("http://localhost:9/cb"));
+        assert!(!a.allows_callback("data:text/html,x"));
+        assert!(!a.allows_callback("javascript://%0Aalert(1)"));
+        assert!(!a.allows_callback("https:///nohost"));
+        assert!(!Consumer::new("k", "s", "n").allows_callback("https://x.example/"));
+    }
+
+    #[test]
+    fn requestors_must_be_in_a_trusted_domain() {
+        let c = Consumer::new("k", "s", "App").act_for_domain("Example.com");
+        assert!(c.may_act_for("alice@example.com"));
+        assert!(c.may_act_for("alice@EXAMPLE.COM"));
+        assert!(!c.may_act_for("alice@evil.example.com"));
+        assert!(!c.may_act_for("alice@example.com.evil"));
+        assert!(!c.may_act_for("example.com"));
+        assert!(!c.may_act_for("@example.com"));
+        assert!(!c.may_act_for("a b@example.com"));
+        assert!(!c.may_act_for("a@evil.com@example.com"));
+        assert!(!c.may_act_for("a@example.com\n"));
+        assert!(!Consumer::new("k", "s", "App").may_act_for("alice@example.com"));
+    }
+
+    #[test]
+    fn registry_enables_and_disables() {
+        let r = ConsumerRegistry::new();
+        r.register(Consumer::new("k", "s", "App"));
+        assert!(r.get("k").unwrap().enabled);
+        assert!(r.set_enabled("k", false));
+        assert!(!r.get("k").unwrap().enabled);
+        assert!(!r.set_enabled("missing", false));
+        assert!(r.remove("k"));
+        assert!(r.get("k").is_none());
+    }
+
+    #[test]
+    fn the_decoy_secret_is_as_long_as_most_registered_secrets() {
+        let r = ConsumerRegistry::new();
+        assert_eq!(r.decoy_secret().secret().len(), DEFAULT_DECOY_SECRET_LEN);
+        r.allow_anonymous();
+        assert_eq!(r.decoy_secret().secret().len(), DEFAULT_DECOY_SECRET_LEN);
+        r.register(Consumer::new("a", "13-characters", "A"));
+        assert_eq!(r.decoy_secret().secret().len(), 13);
+        // Encoded length: `&` is `%26`.
+        r.register(Consumer::new("b", "&", "B"));
+        r.register(Consumer::new("c", "abc", "C"));
+        assert_eq!(r.decoy_secret().secret().len(), 3);
+        // Replacing and removing consumers updates the counts.
+        r.register(Consumer::new("c", "a-longer-secret-for-c", "C"));
+        assert_eq!(r.decoy_secret().secret().len(), 21);
+        assert!(r.remove("c"));
+        assert!(r.remove("b"));
+        assert_eq!(r.decoy_secret().secret().len(), 13);
+        assert!(r.set_enabled("a", false));
+        assert_eq!(r.decoy_secret().secret().len(), 13);
+        assert!(r.remove("a"));
+        assert_eq!(r.decoy_secret().secret().len(), DEFAULT_DECOY_SECRET_LEN);
+        assert!(!format!("{r:?}").contains("13-characters"));
+    }
+}

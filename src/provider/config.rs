@@ -1,0 +1,94 @@
+//! Provider configuration with secure defaults (jsonwebtoken `Validation`):
+//! every field says what it defaults to; what weakens security lives in
+//! [`DangerousConfig`].
+
+use std::time::Duration;
+
+use crate::protocol::signed_request::Limits;
+use crate::protocol::signature::SignatureMethod;
+use crate::protocol::timestamp::TimestampWindow;
+
+/// How the provider behaves. `ProviderConfig::default()` is the secure
+/// choice; change fields as needed.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ProviderConfig {
+    /// The `realm` in `WWW-Authenticate` challenges. Defaults to `""`.
+    pub realm: String,
+    /// How long a request token may wait for the user and the exchange.
+    /// Defaults to 10 minutes (App Engine's).
+    pub request_token_ttl: Duration,
+    /// Accepted `oauth_timestamp` skew. Defaults to ±300 seconds.
+    pub timestamp_window: TimestampWindow,
+    /// Size limits on requests. Defaults to [`Limits::default`].
+    pub limits: Limits,
+    /// Signature methods accepted at all (each consumer narrows this further).
+    /// Defaults to HMAC-SHA1, HMAC-SHA256, HMAC-SHA512, and with feature
+    /// `rsa` RSA-SHA1 and RSA-SHA256 (which only consumers registered with a
+    /// key can use); PLAINTEXT is off.
+    pub signature_methods: Vec<SignatureMethod>,
+    /// Wrong verifiers tolerated before a request token is burned.
+    /// Defaults to 3.
+    pub max_verifier_attempts: u32,
+    /// The OAuth Session extension (Yahoo-style expiring access tokens with
+    /// a session handle to refresh them). Defaults to `None`: App Engine's
+    /// access tokens, valid until revoked.
+    pub sessions: Option<SessionConfig>,
+    /// Settings that weaken security. Defaults to none of them.
+    pub dangerous: DangerousConfig,
+}
+
+/// How access tokens expire and refresh under the OAuth Session extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SessionConfig {
+    /// How long an access token works (`oauth_expires_in`). Defaults to one
+    /// hour (Yahoo's).
+    pub access_token_ttl: Duration,
+    /// How long the user's authorization lasts across refreshes
+    /// (`oauth_authorization_expires_in`), from the first access token.
+    /// `None`: until revoked. Defaults to 30 days.
+    pub authorization_ttl: Option<Duration>,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            access_token_ttl: Duration::from_secs(3600),
+            authorization_ttl: Some(Duration::from_secs(30 * 24 * 3600)),
+        }
+    }
+}
+
+impl Default for ProviderConfig {
+    fn default() -> Self {
+        Self {
+            realm: String::new(),
+            request_token_ttl: Duration::from_secs(600),
+            timestamp_window: TimestampWindow::default(),
+            limits: Limits::default(),
+            signature_methods: vec![
+                SignatureMethod::HmacSha1,
+                SignatureMethod::HmacSha256,
+                SignatureMethod::HmacSha512,
+                #[cfg(feature = "rsa")]
+                SignatureMethod::RsaSha1,
+                #[cfg(feature = "rsa")]
+                SignatureMethod::RsaSha256,
+            ],
+            max_verifier_attempts: 3,
+            sessions: None,
+            dangerous: DangerousConfig::default(),
+        }
+    }
+}
+
+/// Settings that make the provider less safe. Each is off by default; turn
+/// one on only with a reason you could defend in a security review.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct DangerousConfig {
+    /// Accept PLAINTEXT signatures over plain `http`, where anyone on the
+    /// path reads the secrets. Defaults to false (PLAINTEXT needs `https`).
+    pub allow_plaintext_over_http: bool,
+}

@@ -1,0 +1,103 @@
+//! The temporary credentials endpoint (RFC 5849 §2.1), App Engine's
+//! `/_ah/OAuthGetRequestToken`.
+
+use std::fmt::Write as _;
+
+use crate::protocol::encoding::Encoded;
+use crate::protocol::error::{Problem, ProtocolError};
+use crate::provider::context::{OAuthError, Reason};
+use crate::provider::{Provider, normalized_host};
+use crate::protocol::random::random_token;
+use crate::protocol::request::Request;
+use crate::protocol::response::Response;
+use crate::model::secret::TokenSecret;
+use crate::store::{NonceStore, TokenStore};
+use crate::model::token::{Callback, RequestToken, RequestTokenState};
+
+/// Random bytes in tokens, secrets and verifiers: 192 bits, 32 URL-safe characters.
+pub(crate) const TOKEN_BYTES: usize = 24;
+
+impl<S: TokenStore, N: NonceStore> Provider<S, N> {
+    /// Answers a temporary-credentials request: signed with the client
+    /// credentials only, `oauth_callback` required (a URL under one of the
+    /// consumer's registered prefixes, or `oob` in any case). Issues a request
+    /// token bound to the request's host, valid for the configured TTL (10
+    /// minutes by default), and answers
+    /// `oauth_token=…&oauth_token_secret=…&oauth_callback_confirmed=true`.
+    ///
+    /// `scope` and `xoauth_displayname`, when sent, are recorded as sent.
+    pub async fn request_token(&self, request: &Request<'_>) -> Response {
+        match self.issue_request_token(request).await {
+            Ok(token) => {
+                let mut body = String::with_capacity(128);
+                let _ = write!(
+                    body,
+                    "oauth_token={}&oauth_token_secret={}&oauth_callback_confirmed=true",
+                    Encoded(&token.token),
+                    Encoded(token.secret.secret())
+                );
+                Response::credentials(body)
+            }
+            Err(e) => self.refusal(&e, "request_token"),
+        }
+    }
+
+    async fn issue_request_token(&self, request: &Request<'_>) -> Result<RequestToken, OAuthError> {
+        let now = self.now();
+        let signed = self.precheck(request, &["oauth_callback"], now)?;
+        if signed.token().is_some() {
+            return Err(OAuthError::refused(
+                ProtocolError::new(Problem::ParameterRejected)
+                    .with_advice("a temporary-credentials request carries no oauth_token"),
+                Reason::Protocol,
+            ));
+        }
+        let host = normalized_host(request.scheme, request.authority)
+            .map_err(|e| OAuthError::refused(e, Reason::Protocol))?;
+        let consumer = self.verify_consumer_only(request, &signed, now).await?;
+        let callback = signed.callback().unwrap_or("");
+        if !consumer.allows_callback(callback) {
+            return Err(OAuthError::refused(
+                ProtocolError::new(Problem::ParameterRejected)
+                    .with_advice("oauth_callback is not registered for this consumer"),
+                Reason::CallbackNotAllowed,
+            ));
+        }
+        let ttl = time::Duration::try_from(self.config.request_token_ttl)
+            .unwrap_or(time::Duration::minutes(10));
+        let token = RequestToken {
+            token: random_token(TOKEN_BYTES)?,
+            secret: TokenSecret::new(random_token(TOKEN_BYTES)?),
+            consumer_key: consumer.key.clone(),
+            host,
+            callback: Callback::parse(callback),
+            scope: signed.param("scope").map(|s| s.into_owned()),
+            display_name: signed.param("xoauth_displayname").map(|s| s.into_owned()),
+            created_at: now,
+            expires_at: now + ttl,
+            state: RequestTokenState::Issued,
+        };
+        self.store.insert_request_token(&token).await?;
+        tracing::info!(consumer = %token.consumer_key, host = %token.host, "issued request token");
+        Ok(token)
+    }
+
+    /// Logs a refusal with its precise reason (never a secret) and renders it.
+    pub(crate) fn refusal(&self, error: &OAuthError, endpoint: &'static str) -> Response {
+        match error {
+            OAuthError::Request(e) => tracing::info!(
+                endpoint,
+                problem = %e.protocol_error().problem(),
+                reason = ?e.reason(),
+                "OAuth request refused"
+            ),
+            OAuthError::ServiceFailure(e) => tracing::error!(
+                endpoint,
+                error = %e,
+                source = ?std::error::Error::source(e).map(ToString::to_string),
+                "OAuth service failure"
+            ),
+        }
+        error.to_response(&self.config.realm)
+    }
+}
