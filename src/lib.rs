@@ -107,7 +107,7 @@
 //! modules: [`protocol`] (the pure core), [`client`] (the consumer-side
 //! [`client::Signer`]), [`model`], [`store`], [`provider`], [`consent`] (the
 //! authorize step), [`origin`], [`danger`] (what weakens security), the
-//! adapters [`axum`](crate::axum) and [`actix`](crate::actix), and
+//! adapters `axum` and `actix`, and
 //! `testing` (the store conformance suite). The design and the protocol
 //! decisions are written up in `docs/design.md`, the measurements in
 //! `docs/performance.md`.
@@ -124,8 +124,8 @@
 //!
 //! | feature | what it adds |
 //! |---|---|
-//! | `axum` | [`axum`](crate::axum): the endpoints, a verifying layer and extractors for axum 0.8 |
-//! | `actix` | [`actix`](crate::actix): the same for actix-web 4 |
+//! | `axum` | `axum`: the endpoints, a verifying layer and extractors for axum 0.8 |
+//! | `actix` | `actix`: the same for actix-web 4 |
 //! | `sqlite` (`sqlite-bundled` compiles SQLite in) | `store::SqliteStore`, the embedded default |
 //! | `postgres` | `store::PostgresStore`, for many instances |
 //! | `redis` | `store::RedisNonceStore`, nonces shared by many instances |
@@ -135,13 +135,13 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-
 mod adapters;
 pub mod model;
 pub mod protocol;
 pub mod provider;
 pub mod store;
 
+pub use adapters::origin::OriginPolicy;
 pub use model::{Consumer, ConsumerRegistry, User};
 pub use protocol::{ProtocolError, Request, Response, SignatureMethod};
 pub use provider::{
@@ -149,7 +149,6 @@ pub use provider::{
     OAuthServiceFailure, Provider, ProviderConfig,
 };
 pub use store::{MemoryStore, StoreError};
-pub use adapters::origin::OriginPolicy;
 
 #[cfg(feature = "actix")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
@@ -210,7 +209,6 @@ pub mod origin {
     //! only ([`OriginPolicy`]).
 
     pub use crate::adapters::origin::{OriginError, OriginHeaders, OriginPolicy, ResolvedOrigin};
-    pub use crate::adapters::signed::{carries_oauth_credentials, names_body_hash};
 }
 
 pub mod danger {
@@ -264,7 +262,22 @@ pub mod danger {
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub use store::conformance as testing;
 
-/// The README's and `docs/`'s code blocks, compiled and run as doctests.
+/// The README's code blocks, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// `docs/design.md`'s code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/design.md")]
+pub struct DesignDoctests;
+
+/// `docs/operations.md`'s code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/operations.md")]
+pub struct OperationsDoctests;
+
+/// `docs/performance.md`'s code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/performance.md")]
+pub struct PerformanceDoctests;

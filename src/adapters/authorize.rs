@@ -9,12 +9,12 @@ use subtle::ConstantTimeEq;
 
 use crate::adapters::origin::ResolvedOrigin;
 use crate::adapters::pages::{
-    AuthorizeHints, AuthorizePage, CSRF_FIELD, ConsentPage, DECISION_FIELD, PageError,
-    TOKEN_FIELD, with_page_security_headers,
+    AuthorizeHints, AuthorizePage, CSRF_FIELD, ConsentPage, DECISION_FIELD, PageError, TOKEN_FIELD,
+    with_page_security_headers,
 };
 use crate::model::user::User;
-use crate::protocol::response::{Response, parse_form};
 use crate::protocol::request::Request;
+use crate::protocol::response::{Response, parse_form};
 use crate::provider::authorize::{Approval, Denial};
 use crate::provider::{Provider, normalized_host};
 use crate::store::{NonceStore, TokenStore};
@@ -104,7 +104,7 @@ pub struct AuthorizeRequest<'a> {
     /// The raw request target: path and query as received.
     pub target: &'a str,
     /// The `application/x-www-form-urlencoded` body of a `POST` (at most
-    /// [`MAX_CONSENT_FORM_BYTES`]); empty otherwise. Ignored unless the
+    /// [`MAX_CONSENT_FORM_BYTES`](crate::consent::MAX_CONSENT_FORM_BYTES)); empty otherwise. Ignored unless the
     /// method is `POST`.
     pub form: &'a [u8],
 }
@@ -119,7 +119,7 @@ pub struct AuthorizeRequest<'a> {
 /// (`/_ah/OAuthAuthorizeToken?oauth_token=…`) and answers the signed-in user,
 /// or the host's own response for a visitor who is not signed in, which this
 /// returns as `Err` for the adapter to send. Pages come from `render`; every
-/// `Ok` response carries [`PAGE_SECURITY_HEADERS`].
+/// `Ok` response carries [`PAGE_SECURITY_HEADERS`](crate::consent::PAGE_SECURITY_HEADERS).
 pub async fn authorize_step<S, N, F, Fut, E>(
     provider: &Provider<S, N>,
     request: AuthorizeRequest<'_>,
@@ -250,7 +250,6 @@ fn see_other(url: &str) -> Response {
         body: String::new(),
     })
 }
-
 
 #[cfg(test)]
 mod tests {

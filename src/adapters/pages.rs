@@ -19,7 +19,7 @@ pub const MAX_CONSENT_FORM_BYTES: usize = 16 * 1024;
 
 /// The `Content-Security-Policy` of the pages: nothing but inline styles, and
 /// never inside a frame.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; \
+pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; \
      img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
 
 /// Headers every authorize-step and account page carries: no framing
@@ -34,14 +34,7 @@ pub const PAGE_SECURITY_HEADERS: [(&str, &str); 5] = [
 ];
 
 /// Escapes text for HTML element content and quoted attribute values.
-///
-/// ```
-/// assert_eq!(
-///     oauth1_provider::adapter::escape_html(r#"<a href="x">'&'</a>"#),
-///     "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-/// );
-/// ```
-pub fn escape_html(text: &str) -> String {
+pub(crate) fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         match c {
@@ -57,7 +50,7 @@ pub fn escape_html(text: &str) -> String {
 }
 
 /// Adds each of [`PAGE_SECURITY_HEADERS`] the response does not set itself.
-pub fn with_page_security_headers(mut response: Response) -> Response {
+pub(crate) fn with_page_security_headers(mut response: Response) -> Response {
     for (name, value) in PAGE_SECURITY_HEADERS {
         if response.header(name).is_none() {
             response.headers.push((name, value.to_owned()));
@@ -67,7 +60,7 @@ pub fn with_page_security_headers(mut response: Response) -> Response {
 }
 
 /// An HTML response with [`PAGE_SECURITY_HEADERS`].
-pub fn html_response(status: u16, html: String) -> Response {
+pub(crate) fn html_response(status: u16, html: String) -> Response {
     with_page_security_headers(Response {
         status,
         headers: vec![("content-type", "text/html; charset=utf-8".to_owned())],
@@ -77,7 +70,7 @@ pub fn html_response(status: u16, html: String) -> Response {
 
 /// A complete HTML document in the pages' plain style: `title` is escaped,
 /// `body_html` is inserted as is (escape what you put in it).
-pub fn html_document(title: &str, body_html: &str) -> String {
+pub(crate) fn html_document(title: &str, body_html: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -321,7 +314,7 @@ pub fn render_page(page: &AuthorizePage<'_>) -> Response {
 /// The most characters of an app's name a page shows: an unregistered app
 /// names itself, and a name of any length must not push the buttons off the
 /// page.
-pub const MAX_APP_NAME_CHARS: usize = 80;
+pub(crate) const MAX_APP_NAME_CHARS: usize = 80;
 
 /// An app's name for a page: cut at [`MAX_APP_NAME_CHARS`] (with `…`).
 fn short_app_name(name: &str) -> std::borrow::Cow<'_, str> {
@@ -420,7 +413,6 @@ fn callback_origin(url: &str) -> String {
         .map_or(authority, |(_, host)| host);
     format!("{scheme}://{host}")
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -536,6 +528,14 @@ mod tests {
         let hints =
             AuthorizeHints::from_pairs(&pairs(&[("hd", &long), ("hl", "a b"), ("btmpl", "")]));
         assert_eq!(hints, AuthorizeHints::default());
+    }
+
+    #[test]
+    fn html_is_escaped_for_content_and_attributes() {
+        assert_eq!(
+            escape_html(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
     }
 
     #[test]

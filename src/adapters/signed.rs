@@ -8,12 +8,11 @@ use crate::protocol::authorization_header::raw_pairs;
 #[cfg(any(feature = "axum", feature = "actix"))]
 use crate::protocol::request::Request;
 
-
 /// Whether a request carries OAuth credentials at all: an `Authorization`
 /// header with the `OAuth` scheme, or an `oauth_*` parameter in the query or
 /// the form body (RFC 5849 §3.5). Adapters use it to tell "not signed" (no
 /// OAuth user, `None`) from "signed but refused".
-pub fn carries_oauth_credentials(
+pub(crate) fn carries_oauth_credentials(
     authorization: Option<&str>,
     query: Option<&str>,
     form_body: Option<&[u8]>,
@@ -116,14 +115,13 @@ impl SignedParts {
 /// extension) in its `Authorization` header or query: then its body, of any
 /// content type, must be read (within the form-body limit) to verify it.
 /// Adapters read form-encoded bodies anyway; other bodies only then.
-pub fn names_body_hash(authorization: Option<&str>, target: &str) -> bool {
+pub(crate) fn names_body_hash(authorization: Option<&str>, target: &str) -> bool {
     let query = target.split_once('?').map_or("", |(_, q)| q);
     authorization.is_some_and(|h| h.contains(crate::protocol::body_hash::BODY_HASH_PARAM))
         || query
             .split('&')
             .any(|pair| pair.split('=').next() == Some(crate::protocol::body_hash::BODY_HASH_PARAM))
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -146,7 +144,10 @@ mod tests {
                 "{other:?}"
             );
             let request = Request::new("GET", "http", "h", "/").authorization(Some(other));
-            let signed = crate::protocol::SignedRequest::collect(&request, &crate::protocol::Limits::default());
+            let signed = crate::protocol::SignedRequest::collect(
+                &request,
+                &crate::protocol::Limits::default(),
+            );
             assert_eq!(signed.map(|s| s.consumer_key().is_none()), Ok(true));
         }
         assert!(carries_oauth_credentials(

@@ -25,7 +25,7 @@ impl Clock for SystemClock {
 /// A clock that stands still until moved: for tests. Clones share the time.
 ///
 /// ```
-/// use oauth1_provider::{Clock, ManualClock};
+/// use oauth1_provider::model::{Clock, ManualClock};
 /// let clock = ManualClock::at_unix(1_700_000_000);
 /// clock.advance(std::time::Duration::from_secs(660));
 /// assert_eq!(clock.now().unix_timestamp(), 1_700_000_660);

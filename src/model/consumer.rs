@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
-use crate::protocol::encoding::percent_encode;
 use crate::model::secret::ConsumerSecret;
+use crate::protocol::encoding::percent_encode;
 use crate::protocol::signature::SignatureMethod;
 
 /// The key of App Engine's unregistered consumer.

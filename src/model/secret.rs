@@ -7,8 +7,17 @@ use zeroize::Zeroize;
 macro_rules! secret_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq)]
+        #[derive(Clone)]
         pub struct $name(String);
+
+        /// In constant time (for equal lengths), as [`Self::ct_eq`].
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                self.ct_eq(&other.0)
+            }
+        }
+
+        impl Eq for $name {}
 
         impl $name {
             /// Wraps a secret value.
@@ -72,5 +81,8 @@ mod tests {
         assert!(!s.ct_eq("hunter3"));
         assert!(!s.ct_eq("hunter"));
         assert_eq!(s.secret(), "hunter2");
+        assert_eq!(s, ConsumerSecret::new("hunter2"));
+        assert_ne!(s, ConsumerSecret::new("hunter3"));
+        assert_ne!(s, ConsumerSecret::new("hunter22"));
     }
 }

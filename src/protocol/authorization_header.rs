@@ -4,7 +4,9 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use crate::protocol::encoding::{Class, Encoded, RawComponent, percent_decode_str, split_component};
+use crate::protocol::encoding::{
+    Class, Encoded, RawComponent, percent_decode_str, split_component,
+};
 
 /// Why an `Authorization` header could not be parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -25,7 +27,7 @@ pub enum HeaderError {
 /// percent-decoded (RFC 5849 §3.5.1; no `+`-as-space rule).
 ///
 /// ```
-/// use oauth1_provider::AuthorizationHeader;
+/// use oauth1_provider::protocol::AuthorizationHeader;
 /// let h = AuthorizationHeader::parse(
 ///     r#"OAuth realm="Photos", oauth_consumer_key="dpf43f3p2l4k3l03", oauth_callback="http%3A%2F%2Fprinter.example.com%2Fready""#,
 /// ).unwrap();
@@ -82,7 +84,7 @@ impl<'a> AuthorizationHeader<'a> {
 /// name and value (§3.5.1). `realm` is written first, as a quoted string.
 ///
 /// ```
-/// let h = oauth1_provider::format_authorization_header(
+/// let h = oauth1_provider::protocol::format_authorization_header(
 ///     Some("Photos"),
 ///     [("oauth_consumer_key", "key"), ("oauth_signature", "a+b/c=")],
 /// );

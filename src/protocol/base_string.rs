@@ -294,7 +294,7 @@ fn default_port(scheme: &str) -> Option<u16> {
 /// `HTTP://Example.com:80/a?b` → `http://example.com/a`.
 ///
 /// ```
-/// use oauth1_provider::base_string_uri;
+/// use oauth1_provider::protocol::base_string_uri;
 /// assert_eq!(base_string_uri("https", "Photos.Example.net:443", "/photos").unwrap(),
 ///            "https://photos.example.net/photos");
 /// assert_eq!(base_string_uri("http", "[::1]:8080", "").unwrap(), "http://[::1]:8080/");

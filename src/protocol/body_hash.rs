@@ -10,7 +10,8 @@
 //! empty string.
 //!
 //! ```
-//! use oauth1_provider::{SignatureMethod, body_hash};
+//! use oauth1_provider::SignatureMethod;
+//! use oauth1_provider::protocol::body_hash;
 //! assert_eq!(
 //!     body_hash(SignatureMethod::HmacSha1, b"Hello World!").as_deref(),
 //!     Some("Lve95gjOVATpfV8EL5X4nxwjKHE=")

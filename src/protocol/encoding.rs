@@ -212,7 +212,7 @@ pub(crate) fn count_byte(bytes: &[u8], needle: u8) -> usize {
 /// outside the unreserved set as `%XX` with upper-case hex.
 ///
 /// ```
-/// assert_eq!(oauth1_provider::percent_encode("a b&c=ü~"), "a%20b%26c%3D%C3%BC~");
+/// assert_eq!(oauth1_provider::protocol::percent_encode("a b&c=ü~"), "a%20b%26c%3D%C3%BC~");
 /// ```
 pub fn percent_encode(input: &str) -> Cow<'_, str> {
     percent_encode_bytes(input.as_bytes())

@@ -8,7 +8,7 @@ use rand::rngs::OsRng;
 /// The OS random source failed; nothing unguessable can be issued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the operating system's random number generator failed")]
-pub struct RandomError;
+pub(crate) struct RandomError;
 
 /// `bytes` random bytes from the OS CSPRNG as URL-safe base64 without padding
 /// (`A–Z a–z 0–9 - _`, all RFC 3986 unreserved, so never percent-encoded).

@@ -7,7 +7,8 @@
 //! else, and its token secrets are not part of any signature (§3.4.3).
 //!
 //! ```
-//! use oauth1_provider::{ConsumerPublicKey, Limits, Request, SignatureMethod, SignedRequest};
+//! use oauth1_provider::{Request, SignatureMethod};
+//! use oauth1_provider::protocol::{ConsumerPublicKey, Limits, SignedRequest};
 //!
 //! // The oauth.net wiki's RSA-SHA1 test case, with its certificate.
 //! let certificate = "-----BEGIN CERTIFICATE-----
@@ -155,7 +156,7 @@ fn certificate_key(
     RsaPublicKey::from_public_key_der(&spki).map_err(|_| KeyError::Malformed)
 }
 
-/// An RSA private key, for the consumer side ([`Signer::rsa_key`](crate::Signer::rsa_key)),
+/// An RSA private key, for the consumer side ([`Signer::rsa_key`](crate::client::Signer::rsa_key)),
 /// tests and demos. The provider itself never needs one. `Debug` is
 /// redacted; the key material is wiped on drop.
 ///

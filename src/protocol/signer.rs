@@ -6,10 +6,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::protocol::authorization_header::format_authorization_header;
 use crate::protocol::error::ProtocolError;
-use crate::protocol::signed_request::{Limits, SignedRequest};
-use crate::protocol::random::{RandomError, random_token};
+use crate::protocol::random::random_token;
 use crate::protocol::request::Request;
 use crate::protocol::signature::SignatureMethod;
+use crate::protocol::signed_request::{Limits, SignedRequest};
 
 /// Why a request could not be signed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -27,15 +27,16 @@ pub enum SignError {
     #[error("RSA signing needs the consumer's RSA private key")]
     MissingKey,
     /// The OS random source failed while making a nonce.
-    #[error(transparent)]
-    Random(#[from] RandomError),
+    #[error("the operating system's random number generator failed")]
+    Random,
 }
 
 /// Signs requests for a consumer (and optionally a token): the client half of
 /// RFC 5849, for tests, examples and hosts that call other OAuth 1 APIs.
 ///
 /// ```
-/// use oauth1_provider::{Signer, SignatureMethod};
+/// use oauth1_provider::SignatureMethod;
+/// use oauth1_provider::client::Signer;
 /// let header = Signer::new(SignatureMethod::HmacSha1, "key", "secret")
 ///     .token("token", "token-secret")
 ///     .timestamp(1_700_000_000)
@@ -159,7 +160,8 @@ impl<'a> Signer<'a> {
     /// sends none.
     ///
     /// ```
-    /// use oauth1_provider::{SignatureMethod, Signer};
+    /// use oauth1_provider::SignatureMethod;
+    /// use oauth1_provider::client::Signer;
     /// let header = Signer::new(SignatureMethod::HmacSha1, "key", "secret")
     ///     .body_hash(b"Hello World!")
     ///     .authorization_header("POST", "https://api.example.com/v1/items", None)
@@ -199,7 +201,7 @@ impl<'a> Signer<'a> {
         let nonce = match self.nonce {
             Some(n) => n,
             None => {
-                random_nonce = random_token(24)?;
+                random_nonce = random_token(24).map_err(|_| SignError::Random)?;
                 &random_nonce
             }
         };

@@ -5,19 +5,19 @@ use std::fmt::Write as _;
 
 use time::OffsetDateTime;
 
+use crate::model::secret::{SessionHandle, TokenSecret};
+use crate::model::token::{AccessToken, AccessTokenState, Session, TransitionError};
 use crate::protocol::base_string::BaseUri;
 use crate::protocol::encoding::Encoded;
 use crate::protocol::error::{Problem, ProtocolError};
-use crate::provider::context::{OAuthError, Reason};
-use crate::protocol::signed_request::SignedRequest;
-use crate::provider::{Provider, single_param};
 use crate::protocol::random::random_token;
 use crate::protocol::request::Request;
-use crate::provider::request_token::TOKEN_BYTES;
 use crate::protocol::response::Response;
-use crate::model::secret::{SessionHandle, TokenSecret};
+use crate::protocol::signed_request::SignedRequest;
+use crate::provider::context::{OAuthError, Reason};
+use crate::provider::request_token::TOKEN_BYTES;
+use crate::provider::{Provider, single_param};
 use crate::store::{NonceStore, StoreError, TokenStore};
-use crate::model::token::{AccessToken, AccessTokenState, Session, TransitionError};
 
 /// The OAuth Session extension's handle parameter.
 pub(crate) const SESSION_HANDLE_PARAM: &str = "oauth_session_handle";

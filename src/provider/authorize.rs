@@ -7,17 +7,17 @@
 
 use time::OffsetDateTime;
 
-use crate::protocol::base_string::BaseUri;
-use crate::protocol::encoding::Encoded;
-use crate::provider::context::OAuthServiceFailure;
-use crate::provider::Provider;
-use crate::protocol::random::random_token;
-use crate::protocol::request::Request;
-use crate::provider::request_token::TOKEN_BYTES;
 use crate::model::secret::Verifier;
-use crate::store::{NonceStore, StoreError, TokenStore};
 use crate::model::token::{Callback, RequestToken, TransitionError};
 use crate::model::user::User;
+use crate::protocol::base_string::BaseUri;
+use crate::protocol::encoding::Encoded;
+use crate::protocol::random::random_token;
+use crate::protocol::request::Request;
+use crate::provider::Provider;
+use crate::provider::context::OAuthServiceFailure;
+use crate::provider::request_token::TOKEN_BYTES;
+use crate::store::{NonceStore, StoreError, TokenStore};
 
 /// A request token waiting for the user's answer: what a consent page shows.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use crate::protocol::signed_request::Limits;
 use crate::protocol::signature::SignatureMethod;
+use crate::protocol::signed_request::Limits;
 use crate::protocol::timestamp::TimestampWindow;
 
 /// How the provider behaves. `ProviderConfig::default()` is the secure

@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
+use crate::model::token::AccessToken;
+use crate::model::user::User;
 use crate::protocol::error::{Problem, ProtocolError};
 use crate::protocol::response::{FORM_CONTENT_TYPE, Response};
 use crate::store::StoreError;
-use crate::model::token::AccessToken;
-use crate::model::user::User;
 
 /// App Engine's kinds of `OAuthRequestError`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -19,19 +19,19 @@ pub use context::{
     OAuthContext, OAuthError, OAuthRequestError, OAuthRequestErrorKind, OAuthServiceFailure, Reason,
 };
 
-use crate::protocol::base_string::BaseUri;
-use crate::protocol::body_hash;
 use crate::model::clock::{Clock, SystemClock};
 use crate::model::consumer::{Consumer, ConsumerRegistry};
-use crate::protocol::error::{Problem, ProtocolError};
-use crate::protocol::signed_request::SignedRequest;
-use crate::protocol::request::Request;
 use crate::model::secret::TokenSecret;
-use crate::protocol::signature::SignatureMethod;
-use crate::store::{NonceKey, NonceOutcome, NonceStore, Purged, StoreError, TokenStore};
-use crate::protocol::timestamp::parse_timestamp;
 use crate::model::token::{AccessToken, RequestToken};
 use crate::model::user::User;
+use crate::protocol::base_string::BaseUri;
+use crate::protocol::body_hash;
+use crate::protocol::error::{Problem, ProtocolError};
+use crate::protocol::request::Request;
+use crate::protocol::signature::SignatureMethod;
+use crate::protocol::signed_request::SignedRequest;
+use crate::protocol::timestamp::parse_timestamp;
+use crate::store::{NonceKey, NonceOutcome, NonceStore, Purged, StoreError, TokenStore};
 
 /// A stored token's consumer and secret: what verifying a request signed
 /// with it needs.
@@ -563,7 +563,8 @@ mod tests {
 
     #[test]
     fn the_dummy_token_secret_is_as_long_as_issued_ones() {
-        let issued = crate::protocol::random::random_token(crate::provider::request_token::TOKEN_BYTES);
+        let issued =
+            crate::protocol::random::random_token(crate::provider::request_token::TOKEN_BYTES);
         assert_eq!(DUMMY_TOKEN_SECRET.len(), issued.unwrap().len());
     }
 

@@ -1,15 +1,15 @@
 //! Authenticated requests (RFC 5849 §3): who is behind a signed request to
 //! one of the host's own handlers.
 
-use crate::protocol::base_string::BaseUri;
 use crate::model::consumer::Consumer;
-use crate::protocol::error::{Problem, ProtocolError};
-use crate::provider::context::{Grant, OAuthContext, OAuthError, Reason};
-use crate::provider::{Provider, single_param};
-use crate::protocol::request::Request;
-use crate::store::{NonceStore, TokenStore};
 use crate::model::token::AccessTokenState;
 use crate::model::user::User;
+use crate::protocol::base_string::BaseUri;
+use crate::protocol::error::{Problem, ProtocolError};
+use crate::protocol::request::Request;
+use crate::provider::context::{Grant, OAuthContext, OAuthError, Reason};
+use crate::provider::{Provider, single_param};
+use crate::store::{NonceStore, TokenStore};
 
 impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     /// Authenticates a signed request to a protected resource: parameters,

@@ -3,16 +3,16 @@
 
 use std::fmt::Write as _;
 
+use crate::model::secret::TokenSecret;
+use crate::model::token::{Callback, RequestToken, RequestTokenState};
 use crate::protocol::encoding::Encoded;
 use crate::protocol::error::{Problem, ProtocolError};
-use crate::provider::context::{OAuthError, Reason};
-use crate::provider::{Provider, normalized_host};
 use crate::protocol::random::random_token;
 use crate::protocol::request::Request;
 use crate::protocol::response::Response;
-use crate::model::secret::TokenSecret;
+use crate::provider::context::{OAuthError, Reason};
+use crate::provider::{Provider, normalized_host};
 use crate::store::{NonceStore, TokenStore};
-use crate::model::token::{Callback, RequestToken, RequestTokenState};
 
 /// Random bytes in tokens, secrets and verifiers: 192 bits, 32 URL-safe characters.
 pub(crate) const TOKEN_BYTES: usize = 24;

@@ -19,13 +19,13 @@ use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 
-use crate::protocol::random::random_token;
 use crate::model::secret::{SessionHandle, TokenSecret, Verifier};
-use crate::store::{NonceKey, NonceOutcome, NonceStore, TokenStore};
 use crate::model::token::{
     AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState, Session, StateTag,
 };
 use crate::model::user::User;
+use crate::protocol::random::random_token;
+use crate::store::{NonceKey, NonceOutcome, NonceStore, TokenStore};
 
 /// How many tasks race in the concurrency cases.
 pub const RACERS: usize = 1000;

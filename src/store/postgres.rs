@@ -14,11 +14,11 @@ use time::OffsetDateTime;
 use tokio_postgres::{NoTls, Row};
 
 use crate::model::secret::{SessionHandle, TokenSecret, Verifier};
-use crate::store::{NonceKey, NonceOutcome, NonceStore, StoreError, TokenStore};
 use crate::model::token::{
     AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState, Session, StateTag,
 };
 use crate::model::user::User;
+use crate::store::{NonceKey, NonceOutcome, NonceStore, StoreError, TokenStore};
 
 /// How many inserts between lazy purges of expired request tokens (and,
 /// separately, of expired nonces), per store instance.

@@ -4,9 +4,9 @@
 
 use time::OffsetDateTime;
 
-use crate::store::StoreError;
 use crate::model::token::{RequestTokenState, StateTag};
 use crate::model::user::User;
+use crate::store::StoreError;
 
 /// A stored value this library cannot have written: the database was
 /// edited or damaged.

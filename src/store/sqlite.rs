@@ -14,11 +14,11 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use time::OffsetDateTime;
 
 use crate::model::secret::{SessionHandle, TokenSecret, Verifier};
-use crate::store::{NonceKey, NonceOutcome, NonceStore, StoreError, TokenStore};
 use crate::model::token::{
     AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState, Session, StateTag,
 };
 use crate::model::user::User;
+use crate::store::{NonceKey, NonceOutcome, NonceStore, StoreError, TokenStore};
 
 /// How long a statement waits for another process's write lock before it
 /// fails with "database is locked".

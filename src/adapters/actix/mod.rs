@@ -1,7 +1,7 @@
 //! The actix-web 4 adapter (feature `actix`): mount the three endpoints,
 //! verify signed requests to the host's own handlers, and hand them the user.
 //! The same capabilities as the axum adapter, on the same framework-neutral
-//! core ([`Provider`], [`adapter`]).
+//! core ([`Provider`], [`crate::consent`]).
 //!
 //! - [`OAuth::endpoints`] is a service factory for App Engine's three
 //!   endpoints (GET and POST, paths from [`EndpointPaths`]): pass it to
@@ -37,7 +37,7 @@
 //!     async fn signed_in(&self, request: &HttpRequest, return_to: &str) -> Result<SignedIn, HttpResponse> {
 //!         // Ask the host's own session; send strangers to the login page.
 //!         let _ = request;
-//!         let login = format!("/login?next={}", oauth1_provider::percent_encode(return_to));
+//!         let login = format!("/login?next={}", oauth1_provider::protocol::percent_encode(return_to));
 //!         Err(HttpResponse::SeeOther().insert_header((header::LOCATION, login)).finish())
 //!     }
 //! }
@@ -88,15 +88,15 @@ use bytes::Bytes;
 pub use crate::adapters::authorize::{EndpointPaths, SignedIn};
 
 use crate::adapters::authorize::AuthorizeRequest;
+use crate::adapters::origin::{OriginError, OriginHeaders, OriginPolicy, ResolvedOrigin};
 use crate::adapters::pages::AuthorizePage;
 use crate::adapters::signed::SignedParts;
-use crate::provider::context::{OAuthContext, OAuthError};
-use crate::adapters::origin::{OriginError, OriginHeaders, OriginPolicy, ResolvedOrigin};
-use crate::provider::Provider;
+use crate::model::user::User;
 use crate::protocol::request::{Request, is_form_urlencoded};
 use crate::protocol::response::Response;
+use crate::provider::Provider;
+use crate::provider::context::{OAuthContext, OAuthError};
 use crate::store::{NonceStore, TokenStore};
-use crate::model::user::User;
 
 /// The host's part of the authorize step: who is signed in, and optionally
 /// how the pages look. The adapter does the rest (token lookup, CSRF check,
@@ -456,8 +456,8 @@ impl From<Response> for HttpResponse {
     }
 }
 
-/// A handler may return the neutral response (e.g. an
-/// [`crate::consent::html_response`]).
+/// A handler may return the neutral response (e.g. a page of
+/// [`crate::consent::render_page`]).
 impl Responder for Response {
     type Body = ::actix_web::body::BoxBody;
 
@@ -918,9 +918,11 @@ impl OAuthConsumer {
         self.context.get_oauth_consumer_key()
     }
 
-    /// The user who authorized the token; `None` for a two-legged request.
-    pub fn user(&self) -> Option<&User> {
-        self.context.user()
+    /// The user who authorized the token (App Engine's `get_current_user`,
+    /// as [`OAuthContext::get_current_user`]); a two-legged request has none:
+    /// `NotAllowed`.
+    pub fn get_current_user(&self) -> Result<&User, OAuthError> {
+        self.context.get_current_user()
     }
 
     /// The whole verdict.

@@ -35,7 +35,7 @@
 //!     async fn signed_in(&self, request: &Parts, return_to: &str) -> Result<SignedIn, Response> {
 //!         // Ask the host's own session; send strangers to the login page.
 //!         let _ = request;
-//!         Err(Redirect::to(&format!("/login?next={}", oauth1_provider::percent_encode(return_to))).into_response())
+//!         Err(Redirect::to(&format!("/login?next={}", oauth1_provider::protocol::percent_encode(return_to))).into_response())
 //!     }
 //! }
 //!
@@ -78,15 +78,15 @@ use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use tower::{Layer, Service};
 
 use crate::adapters::authorize::AuthorizeRequest;
+use crate::adapters::origin::{OriginError, OriginHeaders, OriginPolicy, ResolvedOrigin};
 use crate::adapters::pages::AuthorizePage;
 use crate::adapters::signed::SignedParts;
-use crate::provider::context::{OAuthContext, OAuthError};
-use crate::adapters::origin::{OriginError, OriginHeaders, OriginPolicy, ResolvedOrigin};
-use crate::provider::Provider;
+use crate::model::user::User;
 use crate::protocol::request::{Request, is_form_urlencoded};
 use crate::protocol::response::Response;
+use crate::provider::Provider;
+use crate::provider::context::{OAuthContext, OAuthError};
 use crate::store::{NonceStore, TokenStore};
-use crate::model::user::User;
 
 /// An axum response.
 type AxumResponse = ::axum::response::Response;
@@ -489,7 +489,14 @@ where
         Err(e) => return misdirected(&e),
     };
     let form = if parts.method == Method::POST {
-        match read_form_body(&parts, body, crate::adapters::pages::MAX_CONSENT_FORM_BYTES, false).await {
+        match read_form_body(
+            &parts,
+            body,
+            crate::adapters::pages::MAX_CONSENT_FORM_BYTES,
+            false,
+        )
+        .await
+        {
             Ok(form) => form,
             Err(response) => return response,
         }
@@ -811,9 +818,11 @@ impl OAuthConsumer {
         self.context.get_oauth_consumer_key()
     }
 
-    /// The user who authorized the token; `None` for a two-legged request.
-    pub fn user(&self) -> Option<&User> {
-        self.context.user()
+    /// The user who authorized the token (App Engine's `get_current_user`,
+    /// as [`OAuthContext::get_current_user`]); a two-legged request has none:
+    /// `NotAllowed`.
+    pub fn get_current_user(&self) -> Result<&User, OAuthError> {
+        self.context.get_current_user()
     }
 
     /// The whole verdict.

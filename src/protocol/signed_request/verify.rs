@@ -117,7 +117,7 @@ impl SignedRequest<'_> {
     /// The signature this request should carry with these secrets — for
     /// diagnostics (the explain tool) and signers. Never send it to a client
     /// or log it: it is as good as a valid signature.
-    pub fn expected_signature(
+    pub(crate) fn expected_signature(
         &self,
         method: SignatureMethod,
         consumer_secret: &str,
