@@ -109,6 +109,23 @@ pub struct AuthorizeRequest<'a> {
     pub form: &'a [u8],
 }
 
+#[cfg(any(feature = "axum", feature = "actix"))]
+impl<'a> AuthorizeRequest<'a> {
+    /// The request as an adapter received it.
+    pub(crate) fn of(
+        head: &'a impl crate::adapters::head::RequestHead,
+        origin: &'a ResolvedOrigin,
+        form: &'a [u8],
+    ) -> Self {
+        Self {
+            method: head.method(),
+            origin,
+            target: head.target(),
+            form,
+        }
+    }
+}
+
 /// Runs the authorize endpoint (RFC 5849 §2.2) for an adapter: finds the
 /// request token (from the posted form, else the query), asks the host who
 /// is signed in, and shows the consent page — or, for a posted answer with

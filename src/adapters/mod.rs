@@ -15,6 +15,13 @@ pub mod actix;
 pub(crate) mod authorize;
 #[cfg(feature = "axum")]
 pub mod axum;
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) mod head;
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) mod oauth;
 pub(crate) mod origin;
 pub(crate) mod pages;
+#[cfg(any(feature = "axum", feature = "actix"))]
 pub(crate) mod signed;
+#[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) mod verdict;

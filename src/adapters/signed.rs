@@ -2,10 +2,8 @@
 //! it carries OAuth credentials at all, whether it names a body hash, and an
 //! owned copy of what its signature covers for lazy verification.
 
-#[cfg(any(feature = "axum", feature = "actix"))]
 use crate::adapters::origin::ResolvedOrigin;
 use crate::protocol::authorization_header::raw_pairs;
-#[cfg(any(feature = "axum", feature = "actix"))]
 use crate::protocol::request::Request;
 
 /// Whether a request carries OAuth credentials at all: an `Authorization`
@@ -38,7 +36,6 @@ pub(crate) fn carries_oauth_credentials(
 /// An owned copy of what a request's signature covers, kept by an adapter
 /// for lazy verification (the framework's request is gone by the time a
 /// handler asks): its text in one allocation, the form body shared.
-#[cfg(any(feature = "axum", feature = "actix"))]
 pub(crate) struct SignedParts {
     /// Method, scheme, authority, target, Authorization and Content-Type,
     /// one after the other.
@@ -50,7 +47,6 @@ pub(crate) struct SignedParts {
     form: bytes::Bytes,
 }
 
-#[cfg(any(feature = "axum", feature = "actix"))]
 impl SignedParts {
     pub(crate) fn new(
         method: &str,

@@ -1,0 +1,363 @@
+//! The verdict on a request under an adapter's verifying layer or
+//! middleware, and what the extractors hand handlers: computed on first use
+//! (so routes that never ask cost no store call and use no nonce), shared by
+//! every extractor that asks meanwhile, kept for the rest of the request.
+//! The framework extractors only find the [`Verdict`] in their request's
+//! extensions and convert [`OAuthRejection`] into their response type.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
+
+use bytes::Bytes;
+
+use crate::adapters::head::{RequestHead, Site, plain};
+use crate::adapters::origin::ResolvedOrigin;
+use crate::adapters::signed::{SignedParts, carries_oauth_credentials};
+use crate::model::user::User;
+use crate::protocol::request::Request;
+use crate::protocol::response::Response;
+use crate::provider::Provider;
+use crate::provider::context::{OAuthContext, OAuthError};
+use crate::store::{NonceStore, TokenStore};
+
+type Authentication<'a> =
+    Pin<Box<dyn Future<Output = Result<OAuthContext, OAuthError>> + Send + 'a>>;
+
+/// Authenticates a request on a type-erased provider.
+pub(crate) trait Authenticate: Send + Sync + 'static {
+    fn authenticate<'a>(&'a self, request: &'a Request<'a>) -> Authentication<'a>;
+
+    fn is_development(&self) -> bool;
+}
+
+impl<S: TokenStore + 'static, N: NonceStore + 'static> Authenticate for Provider<S, N> {
+    fn authenticate<'a>(&'a self, request: &'a Request<'a>) -> Authentication<'a> {
+        // Borrowed, not moved in: the boxed future is only the provider's,
+        // small enough for the allocator's per-thread cache.
+        Box::pin(Provider::authenticate(self, request))
+    }
+
+    fn is_development(&self) -> bool {
+        Provider::is_development(self)
+    }
+}
+
+/// What a verifying layer or middleware shares with every request.
+pub(crate) struct Verifier {
+    pub(crate) authenticator: Arc<dyn Authenticate>,
+    pub(crate) realm: Arc<str>,
+    pub(crate) site: Site,
+    pub(crate) body_limit: usize,
+}
+
+impl Verifier {
+    pub(crate) fn new<S, N>(provider: &Arc<Provider<S, N>>, site: &Site) -> Self
+    where
+        S: TokenStore + 'static,
+        N: NonceStore + 'static,
+    {
+        Self {
+            authenticator: provider.clone(),
+            realm: provider.config().realm.as_str().into(),
+            site: site.clone(),
+            body_limit: provider.config().limits.max_form_body_bytes,
+        }
+    }
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("origins", &self.site.origins)
+            .field("body_limit", &self.body_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+type Verification = Pin<Box<dyn Future<Output = Result<Arc<OAuthContext>, OAuthError>> + Send>>;
+
+/// Where the request's verification is: not asked yet, running (shared by
+/// every extractor that asks meanwhile), or done.
+enum State {
+    NotAsked(Box<SignedParts>),
+    Running {
+        future: Verification,
+        waiting: Vec<Waker>,
+    },
+    Done(Result<Arc<OAuthContext>, OAuthError>),
+    /// Only while moving from `NotAsked` to `Running`.
+    Moving,
+}
+
+struct Inner {
+    authenticator: Arc<dyn Authenticate>,
+    realm: Arc<str>,
+    /// Whether the request carries OAuth credentials at all.
+    signed: bool,
+    state: Mutex<State>,
+}
+
+/// The request's OAuth verdict, computed on first use and kept in the
+/// request's extensions.
+#[derive(Clone)]
+pub(crate) struct Verdict(Arc<Inner>);
+
+impl Verdict {
+    pub(crate) fn new(
+        verifier: &Verifier,
+        head: &impl RequestHead,
+        origin: &ResolvedOrigin,
+        form: Bytes,
+    ) -> Self {
+        let parts = SignedParts::new(
+            head.method(),
+            origin,
+            head.target(),
+            head.header("authorization"),
+            head.header("content-type"),
+            form,
+        );
+        let signed = verifier.authenticator.is_development()
+            || carries_oauth_credentials(parts.authorization(), parts.query(), Some(parts.form()));
+        Self(Arc::new(Inner {
+            authenticator: verifier.authenticator.clone(),
+            realm: verifier.realm.clone(),
+            signed,
+            state: Mutex::new(State::NotAsked(Box::new(parts))),
+        }))
+    }
+
+    /// Whether the request carries OAuth credentials at all.
+    pub(crate) fn signed(&self) -> bool {
+        self.0.signed
+    }
+
+    fn poll_verdict(&self, cx: &mut Context<'_>) -> Poll<Result<Arc<OAuthContext>, OAuthError>> {
+        let mut state = self.0.state.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            match &mut *state {
+                State::Done(result) => return Poll::Ready(result.clone()),
+                State::NotAsked(_) => {
+                    let State::NotAsked(parts) = std::mem::replace(&mut *state, State::Moving)
+                    else {
+                        unreachable!("matched above")
+                    };
+                    let authenticator = self.0.authenticator.clone();
+                    let future = Box::pin(async move {
+                        let request = parts.request();
+                        authenticator.authenticate(&request).await.map(Arc::new)
+                    });
+                    *state = State::Running {
+                        future,
+                        waiting: Vec::new(),
+                    };
+                }
+                State::Running { future, waiting } => {
+                    return match future.as_mut().poll(cx) {
+                        Poll::Ready(result) => {
+                            let waiting = std::mem::take(waiting);
+                            *state = State::Done(result.clone());
+                            drop(state);
+                            waiting.into_iter().for_each(Waker::wake);
+                            Poll::Ready(result)
+                        }
+                        Poll::Pending => {
+                            // The future keeps only the latest waker: remember
+                            // every asker to wake them all when it is done.
+                            if !waiting.iter().any(|w| w.will_wake(cx.waker())) {
+                                waiting.push(cx.waker().clone());
+                            }
+                            Poll::Pending
+                        }
+                    };
+                }
+                State::Moving => unreachable!("never observed outside poll_verdict"),
+            }
+        }
+    }
+
+    /// The verdict, computed by the first caller.
+    pub(crate) async fn get(&self) -> Result<Arc<OAuthContext>, OAuthRejection> {
+        std::future::poll_fn(|cx| self.poll_verdict(cx))
+            .await
+            .map_err(|e| self.rejection(e))
+    }
+
+    fn rejection(&self, error: OAuthError) -> OAuthRejection {
+        OAuthRejection(Rejection::Refused {
+            error,
+            realm: self.0.realm.clone(),
+        })
+    }
+}
+
+/// The user behind a signed request with an access token (App Engine's
+/// `get_current_user`), as a handler argument. Needs the adapter's
+/// verifying layer (axum's `OAuth::layer`) or middleware (actix-web's
+/// `OAuth::middleware`).
+///
+/// An unsigned or refused request gets the provider's 400/401/503 answer
+/// with `WWW-Authenticate: OAuth realm="…", oauth_problem="…"`. In axum,
+/// `Option<OAuthUser>` is `None` for a request carrying no OAuth credentials
+/// at all, while one that carries them but is refused still gets the
+/// refusal; actix-web's `MaybeOAuthUser` does the same.
+#[derive(Debug, Clone)]
+pub struct OAuthUser {
+    /// A context with a user: checked when the extractor ran.
+    context: Arc<OAuthContext>,
+}
+
+impl OAuthUser {
+    /// The user behind `verdict`: refused when the request is, or has no
+    /// user (a two-legged request).
+    pub(crate) async fn from_verdict(
+        verdict: Result<Verdict, OAuthRejection>,
+    ) -> Result<Self, OAuthRejection> {
+        let verdict = verdict?;
+        let context = verdict.get().await?;
+        context
+            .get_current_user()
+            .map_err(|e| verdict.rejection(e))?;
+        Ok(Self { context })
+    }
+
+    /// `None` for a request carrying no OAuth credentials at all; else as
+    /// [`OAuthUser::from_verdict`].
+    pub(crate) async fn maybe_from_verdict(
+        verdict: Result<Verdict, OAuthRejection>,
+    ) -> Result<Option<Self>, OAuthRejection> {
+        match verdict {
+            Ok(verdict) if !verdict.signed() => Ok(None),
+            verdict => Self::from_verdict(verdict).await.map(Some),
+        }
+    }
+
+    /// The user who authorized the token (App Engine's `get_current_user`).
+    pub fn get_current_user(&self) -> &User {
+        (self.context.user()).expect("an OAuthUser is only extracted with a user")
+    }
+
+    /// Whether the user is an admin of the host app.
+    pub fn is_current_user_admin(&self) -> bool {
+        self.get_current_user().admin
+    }
+
+    /// The consumer key of the signed request.
+    pub fn get_oauth_consumer_key(&self) -> &str {
+        self.context.get_oauth_consumer_key()
+    }
+
+    /// The whole verdict (the access token used, …).
+    pub fn context(&self) -> &OAuthContext {
+        &self.context
+    }
+}
+
+/// The consumer behind a signed request, with or without a user (a
+/// two-legged request has none), as a handler argument. Needs the
+/// adapter's verifying layer or middleware; refusals as for [`OAuthUser`].
+#[derive(Debug, Clone)]
+pub struct OAuthConsumer {
+    context: Arc<OAuthContext>,
+}
+
+impl OAuthConsumer {
+    /// The consumer behind `verdict`: refused when the request is.
+    pub(crate) async fn from_verdict(
+        verdict: Result<Verdict, OAuthRejection>,
+    ) -> Result<Self, OAuthRejection> {
+        Ok(Self {
+            context: verdict?.get().await?,
+        })
+    }
+
+    /// The consumer key of the signed request.
+    pub fn get_oauth_consumer_key(&self) -> &str {
+        self.context.get_oauth_consumer_key()
+    }
+
+    /// The user who authorized the token (App Engine's `get_current_user`,
+    /// as [`OAuthContext::get_current_user`]); a two-legged request has none:
+    /// `NotAllowed`.
+    pub fn get_current_user(&self) -> Result<&User, OAuthError> {
+        self.context.get_current_user()
+    }
+
+    /// The whole verdict.
+    pub fn context(&self) -> &OAuthContext {
+        &self.context
+    }
+}
+
+/// Why [`OAuthUser`] or [`OAuthConsumer`] could not be extracted: the
+/// provider refused the request (answered as it says), or the route is not
+/// under the adapter's verifying layer or middleware (500, a bug in the
+/// host).
+#[derive(Debug)]
+pub struct OAuthRejection(Rejection);
+
+#[derive(Debug)]
+enum Rejection {
+    Refused { error: OAuthError, realm: Arc<str> },
+    NotVerified,
+}
+
+impl OAuthRejection {
+    /// The route is not under the verifying layer or middleware.
+    pub(crate) fn not_verified() -> Self {
+        Self(Rejection::NotVerified)
+    }
+
+    /// The provider's refusal; `None` when the layer or middleware is missing.
+    pub fn error(&self) -> Option<&OAuthError> {
+        match &self.0 {
+            Rejection::Refused { error, .. } => Some(error),
+            Rejection::NotVerified => None,
+        }
+    }
+
+    /// The answer's status.
+    #[cfg(feature = "actix")]
+    pub(crate) fn status(&self) -> u16 {
+        match &self.0 {
+            Rejection::Refused { error, .. } => error.status(),
+            Rejection::NotVerified => 500,
+        }
+    }
+
+    /// The answer: the provider's refusal (with `WWW-Authenticate`), or 500.
+    pub(crate) fn to_response(&self) -> Response {
+        match &self.0 {
+            Rejection::Refused { error, realm } => error.to_response(realm),
+            Rejection::NotVerified => {
+                tracing::error!(
+                    "OAuthUser/OAuthConsumer used on a route without the OAuth layer or \
+                     middleware; add it"
+                );
+                plain(500, "The server is misconfigured.")
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for OAuthRejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Rejection::Refused { error, .. } => std::fmt::Display::fmt(error, f),
+            Rejection::NotVerified => {
+                f.write_str("the route is not under the OAuth layer or middleware")
+            }
+        }
+    }
+}
+
+impl std::error::Error for OAuthRejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.0 {
+            Rejection::Refused { error, .. } => Some(error),
+            Rejection::NotVerified => None,
+        }
+    }
+}
