@@ -143,7 +143,7 @@ impl IntoResponse for Response {
             |name| HeaderName::from_bytes(name.as_bytes()),
             HeaderValue::from_str,
         );
-        out.headers_mut().extend(headers.map(|(n, v)| (n, v)));
+        out.headers_mut().extend(headers);
         out
     }
 }
