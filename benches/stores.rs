@@ -15,7 +15,9 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput};
 use oauth1_provider::store::{NonceKey, NonceStore, TokenStore};
 use oauth1_provider::testing::{sample_access_token, sample_request_token};
-use oauth1_provider::{MemoryStore, PostgresStore, RedisNonceStore, SqliteStore, User, Verifier};
+use oauth1_provider::{MemoryStore, User};
+use oauth1_provider::model::Verifier;
+use oauth1_provider::store::{PostgresStore, RedisNonceStore, SqliteStore};
 use time::OffsetDateTime;
 use tokio::runtime::Runtime;
 

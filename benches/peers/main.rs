@@ -18,7 +18,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use fixture::CpuClock;
 
-use oauth1_provider::{Limits, Request, SignatureMethod, SignedRequest, Signer, TimestampWindow};
+use oauth1_provider::{Request, SignatureMethod};
+use oauth1_provider::client::Signer;
+use oauth1_provider::protocol::{Limits, SignedRequest, TimestampWindow};
 use serde_json::{Value, json};
 
 const CONSUMER_KEY: &str = "dpf43f3p2l4k3l03consumerkey";

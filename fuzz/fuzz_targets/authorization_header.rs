@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use oauth1_provider::{AuthorizationHeader, format_authorization_header};
+use oauth1_provider::protocol::{AuthorizationHeader, format_authorization_header};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

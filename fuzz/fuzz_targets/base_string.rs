@@ -4,7 +4,7 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use oauth1_provider::{base_string_uri, percent_encode};
+use oauth1_provider::protocol::{base_string_uri, percent_encode};
 
 #[derive(Arbitrary, Debug)]
 struct Input<'a> {

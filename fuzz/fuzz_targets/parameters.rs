@@ -4,7 +4,8 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use oauth1_provider::{Limits, Request, SignedRequest};
+use oauth1_provider::Request;
+use oauth1_provider::protocol::{Limits, SignedRequest};
 
 #[derive(Arbitrary, Debug)]
 struct Input<'a> {

@@ -5,7 +5,9 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use oauth1_provider::{Limits, Request, SignatureMethod, SignedRequest, Signer, TimestampWindow};
+use oauth1_provider::{Request, SignatureMethod};
+use oauth1_provider::client::Signer;
+use oauth1_provider::protocol::{Limits, SignedRequest, TimestampWindow};
 
 #[derive(Arbitrary, Debug)]
 struct Input<'a> {
