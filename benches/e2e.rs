@@ -38,8 +38,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::ListenerExt as _;
 use fixture::{CONSUMER_SECRET, TOKEN, TOKEN_SECRET};
-use oauth1_provider::{MemoryStore, SignatureMethod, User};
 use oauth1_provider::client::Signer;
+use oauth1_provider::{MemoryStore, SignatureMethod, User};
 use time::OffsetDateTime;
 use tower::ServiceExt as _;
 

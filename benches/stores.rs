@@ -13,11 +13,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput};
+use oauth1_provider::model::Verifier;
 use oauth1_provider::store::{NonceKey, NonceStore, TokenStore};
+use oauth1_provider::store::{PostgresStore, RedisNonceStore, SqliteStore};
 use oauth1_provider::testing::{sample_access_token, sample_request_token};
 use oauth1_provider::{MemoryStore, User};
-use oauth1_provider::model::Verifier;
-use oauth1_provider::store::{PostgresStore, RedisNonceStore, SqliteStore};
 use time::OffsetDateTime;
 use tokio::runtime::Runtime;
 

@@ -18,9 +18,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use fixture::CpuClock;
 
-use oauth1_provider::{Request, SignatureMethod};
 use oauth1_provider::client::Signer;
 use oauth1_provider::protocol::{Limits, SignedRequest, TimestampWindow};
+use oauth1_provider::{Request, SignatureMethod};
 use serde_json::{Value, json};
 
 const CONSUMER_KEY: &str = "dpf43f3p2l4k3l03consumerkey";

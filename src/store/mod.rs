@@ -111,6 +111,39 @@ pub struct Purged {
 }
 
 /// Where request and access tokens live.
+///
+/// # Implementing your own store
+///
+/// A host that keeps its tokens in its own database implements this trait
+/// (and [`NonceStore`], or takes nonces to [`MemoryStore`] or the Redis
+/// store) on a type that is `Send + Sync`; `Arc<S>` of a store is a store
+/// too.
+///
+/// 1. Persist [`RequestToken`] and [`AccessToken`] whole (they are plain
+///    data, in [`crate::model`]) and give them back as they were stored.
+/// 2. Make the single-use transitions atomic: [`TokenStore::update_request_token`]
+///    is a compare-and-set on the stored state's [`StateTag`], and
+///    [`TokenStore::exchange_request_token`] and
+///    [`TokenStore::refresh_access_token`] write both records or neither
+///    (one transaction, or one conditional statement), so that of two
+///    instances racing on one token exactly one wins.
+/// 3. Answer expected outcomes as values (`Ok(None)`, `Ok(false)`) and keep
+///    [`StoreError`] for infrastructure failure, wrapping the driver's error
+///    ([`StoreError::new`]) so that its `source()` survives.
+/// 4. Prove it with the conformance suite (feature `test-util`), under a
+///    multi-threaded runtime so that its races are real:
+///
+/// ```no_run
+/// # #[cfg(feature = "test-util")]
+/// # async fn demo() {
+/// use oauth1_provider::MemoryStore;
+/// // #[tokio::test(flavor = "multi_thread")] in your tests:
+/// oauth1_provider::testing::run_conformance_suite(MemoryStore::new()).await;
+/// # }
+/// ```
+///
+/// `SqliteStore` and `PostgresStore` (features `sqlite`, `postgres`) are
+/// complete examples over SQL.
 pub trait TokenStore: Send + Sync {
     /// Stores a new request token. Tokens are random; a store may treat a
     /// duplicate as an error.

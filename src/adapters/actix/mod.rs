@@ -1,7 +1,7 @@
 //! The actix-web 4 adapter (feature `actix`): mount the three endpoints,
 //! verify signed requests to the host's own handlers, and hand them the user.
 //! The same capabilities as the axum adapter, on the same framework-neutral
-//! core ([`Provider`], [`crate::consent`]).
+//! core ([`Provider`](crate::Provider), [`crate::consent`]).
 //!
 //! - [`OAuth::endpoints`] is a service factory for App Engine's three
 //!   endpoints (GET and POST, paths from [`EndpointPaths`]): pass it to
@@ -17,12 +17,12 @@
 //!   `oauth_body_hash` (only those, up to the configured limit) and puts them back for the handler untouched, and gives handlers
 //!   the [`OAuthUser`], [`MaybeOAuthUser`] and [`OAuthConsumer`] extractors.
 //!   It verifies lazily: the first extractor that asks runs
-//!   [`Provider::authenticate`] (§3), and the verdict is kept in the
+//!   [`Provider::authenticate`](crate::Provider::authenticate) (§3), and the verdict is kept in the
 //!   request's extensions for the rest of the request; routes that never ask
 //!   cost no store call and use no nonce.
 //!
 //! The request's origin (scheme and host, what signatures cover and tokens
-//! are bound to) comes from the [`OriginPolicy`]: configured public origins,
+//! are bound to) comes from the [`OriginPolicy`](crate::OriginPolicy): configured public origins,
 //! `Forwarded` / `X-Forwarded-*` only from trusted proxies (the peer is
 //! `HttpRequest::peer_addr`). The request target is `HttpRequest::uri()`,
 //! path and query as received, whatever scope the route is in.

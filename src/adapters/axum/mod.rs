@@ -14,12 +14,12 @@
 //!   refuses requests whose origin is not served here,
 //!   and gives handlers the [`OAuthUser`] / `Option<OAuthUser>` /
 //!   [`OAuthConsumer`] extractors. It verifies lazily: the first extractor
-//!   that asks runs [`Provider::authenticate`] (§3), and the verdict is kept
+//!   that asks runs [`Provider::authenticate`](crate::Provider::authenticate) (§3), and the verdict is kept
 //!   for the rest of the request; routes that never ask cost no store call and
 //!   use no nonce. The handler receives the body untouched.
 //!
 //! The request's origin (scheme and host, what signatures cover and tokens
-//! are bound to) comes from the [`OriginPolicy`]: configured public origins,
+//! are bound to) comes from the [`OriginPolicy`](crate::OriginPolicy): configured public origins,
 //! `Forwarded` / `X-Forwarded-*` only from trusted proxies (the peer address
 //! is axum's `ConnectInfo<SocketAddr>`, when the server provides it). The
 //! request target is the original URI, before any `nest` stripped a prefix.
