@@ -21,9 +21,9 @@ use oauth1_provider::{
 };
 use tower::ServiceExt as _;
 
-use crate::support::{hidden, param};
+use crate::support::reply::{hidden, param};
 
-pub(crate) type Reply = crate::support::Reply<StatusCode>;
+pub(crate) type Reply = crate::support::reply::Reply<StatusCode>;
 
 #[allow(dead_code)]
 #[path = "../../examples/provider/app.rs"]

@@ -21,12 +21,13 @@ use std::time::Duration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use oauth1_provider::{SignatureMethod, Signer};
 
-use crate::demo_flow::{
-    Credentials, Site, credentials_in, demo_with_consumer, form_encode, hidden_field,
-    oauth_problem, query_param,
+use crate::support::demo_client::{
+    Credentials, Site, credentials_in, demo_with_consumer, form_encode, oauth_problem,
 };
-use crate::demo_process::DemoProcess;
-use crate::support::service_env;
+use crate::support::demo_process::DemoProcess;
+use crate::support::env::service_env;
+use crate::support::reply::{hidden_field, param as query_param};
+use crate::support::temp::TempDir;
 
 /// The longest any one wait may take (a page, an element, the callback).
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -227,27 +228,6 @@ async fn connect(port: u16, chromium: &str, profile: &Path) -> Client {
         .await
         .expect("set the timeouts");
     client
-}
-
-/// A new empty directory under the target's tmp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-            "{name}-{}-{:x}",
-            std::process::id(),
-            rand::random::<u64>()
-        ));
-        std::fs::create_dir_all(&dir).expect("create a temp dir");
-        Self(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 impl Ctx {

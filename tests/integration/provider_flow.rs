@@ -2,219 +2,24 @@
 //! signer, every refusal (status + `oauth_problem` + state), two-legged
 //! requests, development mode, a failing store, and `Send` futures.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use oauth1_provider::store::{NonceKey, NonceOutcome, NonceStore, TokenStore};
+use oauth1_provider::store::TokenStore;
 use oauth1_provider::{
-    AccessToken, Approval, AuthorizeError, Consumer, ConsumerRegistry, Denial, ManualClock,
-    MemoryStore, OAuthError, OAuthRequestErrorKind, Provider, ProviderConfig, Reason, RequestToken,
-    RequestTokenState, Response, SignatureMethod, Signer, StateTag, StoreError, User,
+    Approval, AuthorizeError, ConsumerRegistry, Denial, ManualClock, MemoryStore, OAuthError,
+    OAuthRequestErrorKind, Provider, ProviderConfig, Reason, RequestTokenState, SignatureMethod,
+    Signer, StateTag,
 };
-use rand::rngs::StdRng;
-use rand::{Rng as _, SeedableRng as _};
-use time::OffsetDateTime;
 
-use crate::support::OwnedRequest;
-
-pub const START: i64 = 1_700_000_000;
-pub const CONSUMER: (&str, &str) = ("client-key", "client-secret");
-pub const CALLBACK: &str = "https://client.example/cb?state=xyz";
-pub const ORIGIN: &str = "https://api.example.com";
-
-pub struct Harness<S: TokenStore + NonceStore + Clone = MemoryStore> {
-    pub provider: Provider<S>,
-    pub clock: ManualClock,
-    pub store: S,
-}
-
-pub fn consumers() -> ConsumerRegistry {
-    let consumers = ConsumerRegistry::new();
-    consumers.register(
-        Consumer::new(CONSUMER.0, CONSUMER.1, "Client App")
-            .callback_prefix("https://client.example/cb"),
-    );
-    consumers.register(Consumer::new("robot", "robot-secret", "Robot").two_legged(true));
-    consumers.register(
-        Consumer::new("plain", "plain-secret", "Plain")
-            .signature_methods([SignatureMethod::Plaintext]),
-    );
-    consumers.allow_anonymous();
-    consumers
-}
-
-pub fn harness() -> Harness {
-    harness_on(MemoryStore::new())
-}
-
-pub fn harness_on<S: TokenStore + NonceStore + Clone>(store: S) -> Harness<S> {
-    let clock = ManualClock::at_unix(START);
-    let mut config = ProviderConfig::default();
-    config.signature_methods = SignatureMethod::ALL.to_vec();
-    let provider =
-        Provider::new(store.clone(), store.clone(), consumers(), config).with_clock(clock.clone());
-    Harness {
-        provider,
-        clock,
-        store,
-    }
-}
-
-impl<S: TokenStore + NonceStore + Clone> Harness<S> {
-    pub fn now(&self) -> u64 {
-        u64::try_from(oauth1_provider::Clock::now(&self.clock).unix_timestamp()).unwrap()
-    }
-
-    /// A request signed by `signer` (timestamp from the harness clock).
-    pub fn signed(&self, signer: Signer<'_>, method: &str, url: &str) -> OwnedRequest {
-        self.signed_at(signer, method, url, self.now())
-    }
-
-    /// A request signed by `signer` with `timestamp`.
-    pub fn signed_at(
-        &self,
-        signer: Signer<'_>,
-        method: &str,
-        url: &str,
-        timestamp: u64,
-    ) -> OwnedRequest {
-        let header = signer
-            .timestamp(timestamp)
-            .authorization_header(method, url, None)
-            .unwrap();
-        let mut request = OwnedRequest::from_url(method, url, None);
-        request.authorization = Some(header);
-        request
-    }
-
-    pub fn consumer(&self) -> Signer<'static> {
-        Signer::new(SignatureMethod::HmacSha1, CONSUMER.0, CONSUMER.1)
-    }
-
-    pub async fn request_token_on(&self, origin: &str, callback: &str) -> (String, String) {
-        let url = format!("{origin}/_ah/OAuthGetRequestToken");
-        let request = self.signed(self.consumer().callback(callback), "POST", &url);
-        let response = self.provider.request_token(&request.view()).await;
-        assert_eq!(response.status, 200, "{}", response.body);
-        (
-            field(&response, "oauth_token"),
-            field(&response, "oauth_token_secret"),
-        )
-    }
-
-    /// Request token, approval by `user`: (token, secret, verifier).
-    pub async fn approved_on(&self, origin: &str, user: User) -> (String, String, String) {
-        let (token, secret) = self.request_token_on(origin, CALLBACK).await;
-        let verifier = approve_for_verifier(&self.provider, origin, &token, user).await;
-        (token, secret, verifier)
-    }
-
-    pub async fn exchange_on(
-        &self,
-        origin: &str,
-        token: &str,
-        secret: &str,
-        verifier: &str,
-    ) -> Response {
-        let url = format!("{origin}/_ah/OAuthGetAccessToken");
-        let signer = self.consumer().token(token, secret).verifier(verifier);
-        let request = self.signed(signer, "POST", &url);
-        self.provider.access_token(&request.view()).await
-    }
-
-    /// The whole flow for `user` on `origin`: access token and secret.
-    pub async fn access_on(&self, origin: &str, user: User) -> (String, String) {
-        let (token, secret, verifier) = self.approved_on(origin, user).await;
-        let response = self.exchange_on(origin, &token, &secret, &verifier).await;
-        assert_eq!(response.status, 200, "{}", response.body);
-        (
-            field(&response, "oauth_token"),
-            field(&response, "oauth_token_secret"),
-        )
-    }
-
-    pub async fn call(
-        &self,
-        url: &str,
-        token: &str,
-        secret: &str,
-    ) -> Result<oauth1_provider::OAuthContext, OAuthError> {
-        let request = self.signed(self.consumer().token(token, secret), "GET", url);
-        self.provider.authenticate(&request.view()).await
-    }
-}
-
-pub fn alice() -> User {
-    User::new("alice@example.com", "1001").admin(true)
-}
-
-pub fn field(response: &Response, name: &str) -> String {
-    response
-        .form_fields()
-        .into_iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v)
-        .unwrap_or_else(|| panic!("no {name} in {}", response.body))
-}
-
-/// `user` approves `token` on `origin`'s authorize page: the verifier the
-/// callback redirect carries.
-pub async fn approve_for_verifier<S: TokenStore, N: NonceStore>(
-    provider: &Provider<S, N>,
-    origin: &str,
-    token: &str,
-    user: User,
-) -> String {
-    let page = OwnedRequest::from_url("GET", &format!("{origin}/_ah/OAuthAuthorizeToken"), None);
-    let Approval::Redirect(url) = provider.approve(&page.view(), token, user).await.unwrap() else {
-        panic!("expected a redirect");
-    };
-    url_param(&url, "oauth_verifier")
-}
-
-pub fn url_param(url: &str, name: &str) -> String {
-    let query = url.split_once('?').map_or("", |(_, q)| q);
-    oauth1_provider::parse_form(query)
-        .into_iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v)
-        .unwrap_or_else(|| panic!("no {name} in {url}"))
-}
-
-#[track_caller]
-pub fn assert_refused(response: &Response, status: u16, problem: &str) {
-    assert_eq!(response.status, status, "{}", response.body);
-    assert_eq!(
-        oauth1_provider::parse_form(&response.body)
-            .into_iter()
-            .find(|(n, _)| n == "oauth_problem")
-            .map(|(_, v)| v)
-            .as_deref(),
-        Some(problem),
-        "{}",
-        response.body
-    );
-    let challenge = response
-        .header("www-authenticate")
-        .expect("WWW-Authenticate");
-    assert!(
-        challenge.contains(&format!("oauth_problem=\"{problem}\"")),
-        "{challenge}"
-    );
-}
-
-#[track_caller]
-fn assert_err(
-    result: Result<oauth1_provider::OAuthContext, OAuthError>,
-    status: u16,
-    problem: &str,
-) -> OAuthError {
-    let err = result.expect_err("expected a refusal");
-    assert_eq!(err.status(), status, "{err:?}");
-    assert_eq!(err.problem().map(|p| p.code()), Some(problem), "{err:?}");
-    err
-}
+use crate::support::flaky_store::FlakyStore;
+use crate::support::harness::{
+    CALLBACK, CONSUMER, Harness, ORIGIN, START, alice, assert_refused, consumers, field, harness,
+    harness_on, refused, url_param,
+};
+use crate::support::reply::param;
+use crate::support::request::OwnedRequest;
 
 #[tokio::test]
 async fn three_legged_flow_end_to_end() {
@@ -312,7 +117,7 @@ async fn three_legged_flow_end_to_end() {
     assert_eq!(grants[0].consumer_name, "Client App");
     assert_eq!(grants[0].granted_at.unix_timestamp(), START);
     assert!(h.provider.revoke_token(&grants[0].token).await.unwrap());
-    let err = assert_err(
+    let err = refused(
         h.call(&format!("{ORIGIN}/api/whoami"), &access, &access_secret)
             .await,
         401,
@@ -517,14 +322,14 @@ async fn tokens_are_bound_to_the_host_they_were_obtained_on() {
         .await
         .is_ok()
     );
-    let err = assert_err(
+    let err = refused(
         h.call(&format!("{other}/api/whoami"), &access, &access_secret)
             .await,
         401,
         "token_rejected",
     );
     assert_eq!(err.reason(), Some(Reason::WrongHost));
-    assert_err(
+    refused(
         h.call(
             "https://api.example.com:8443/api/whoami",
             &access,
@@ -546,7 +351,7 @@ async fn replayed_nonce_is_refused() {
         &format!("{ORIGIN}/api/whoami"),
     );
     assert!(h.provider.authenticate(&request.view()).await.is_ok());
-    let err = assert_err(
+    let err = refused(
         h.provider.authenticate(&request.view()).await,
         401,
         "nonce_used",
@@ -560,7 +365,7 @@ async fn replayed_nonce_is_refused() {
         "GET",
         &format!("{ORIGIN}/api/whoami"),
     );
-    assert_err(
+    refused(
         h.provider.authenticate(&forged.view()).await,
         401,
         "signature_invalid",
@@ -602,7 +407,7 @@ async fn a_nonce_whose_expiry_is_past_representable_time_is_never_forgotten() {
     // Another request purges what has expired.
     let other = h.signed(h.consumer().token(&access, &secret), "GET", &url);
     assert!(h.provider.authenticate(&other.view()).await.is_ok());
-    let err = assert_err(
+    let err = refused(
         h.provider.authenticate(&replayed.view()).await,
         401,
         "nonce_used",
@@ -624,7 +429,7 @@ async fn stale_and_future_timestamps_are_refused() {
             .unwrap();
         let mut request = OwnedRequest::from_url("GET", &format!("{ORIGIN}/api/whoami"), None);
         request.authorization = Some(header);
-        let err = assert_err(
+        let err = refused(
             h.provider.authenticate(&request.view()).await,
             401,
             "timestamp_refused",
@@ -644,7 +449,7 @@ async fn disabled_consumer_is_refused() {
     let h = harness();
     let (access, secret) = h.access_on(ORIGIN, alice()).await;
     h.provider.consumers().set_enabled(CONSUMER.0, false);
-    let err = assert_err(
+    let err = refused(
         h.call(&format!("{ORIGIN}/api/whoami"), &access, &secret)
             .await,
         401,
@@ -775,7 +580,7 @@ async fn unknown_consumer_unknown_token_and_bad_signature_look_the_same() {
     let mut bodies = Vec::new();
     for (signer, reason) in cases {
         let request = h.signed(signer, "GET", &url);
-        let err = assert_err(
+        let err = refused(
             h.provider.authenticate(&request.view()).await,
             401,
             "signature_invalid",
@@ -828,7 +633,7 @@ async fn two_legged_requests_are_opt_in() {
         matches!(err, OAuthError::Request(ref e) if e.kind() == OAuthRequestErrorKind::NotAllowed)
     );
     let client = h.signed(h.consumer(), "GET", &url);
-    let err = assert_err(
+    let err = refused(
         h.provider.authenticate(&client.view()).await,
         401,
         "permission_denied",
@@ -910,7 +715,7 @@ async fn concurrent_wrong_verifiers_are_all_counted() {
         for task in tasks {
             let response = task.await.unwrap();
             assert_eq!(response.status, 401);
-            match crate::support::param(&response.body, "oauth_problem").as_deref() {
+            match param(&response.body, "oauth_problem").as_deref() {
                 Some("verifier_invalid") => compared += 1,
                 Some("token_rejected") => {}
                 other => panic!("unexpected {other:?}"),
@@ -947,154 +752,6 @@ async fn a_right_verifier_racing_wrong_ones_wins() {
             out
         };
         assert_eq!(statuses, [401, 200, 401]);
-    }
-}
-
-/// A store that fails on purpose: every operation while `failing` is set,
-/// and whatever [`Faults`] plans (the Nth operation, or each one with a
-/// seeded probability). A failed operation does nothing to the data.
-#[derive(Clone, Default)]
-pub struct FlakyStore {
-    pub inner: MemoryStore,
-    pub failing: Arc<AtomicBool>,
-    pub faults: Arc<Mutex<Faults>>,
-}
-
-/// Which operations of a [`FlakyStore`] fail, counting every token and nonce
-/// operation from 1.
-#[derive(Debug, Default)]
-pub struct Faults {
-    /// Operations so far.
-    pub ops: u64,
-    /// Fail the operation with this number.
-    pub fail_at: Option<u64>,
-    /// Fail each operation with probability `per_mille / 1000`, drawn from
-    /// this seeded generator.
-    pub random: Option<(StdRng, u32)>,
-    /// Operations failed so far.
-    pub injected: u64,
-}
-
-impl FlakyStore {
-    /// A store whose operation number `n` fails.
-    pub fn failing_at(n: u64) -> Self {
-        let store = Self::default();
-        store.faults().fail_at = Some(n);
-        store
-    }
-
-    /// A store each of whose operations fails with probability
-    /// `per_mille / 1000`, reproducibly for `seed`.
-    pub fn failing_randomly(seed: u64, per_mille: u32) -> Self {
-        let store = Self::default();
-        store.faults().random = Some((StdRng::seed_from_u64(seed), per_mille));
-        store
-    }
-
-    pub fn faults(&self) -> MutexGuard<'_, Faults> {
-        self.faults.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn check(&self) -> Result<(), StoreError> {
-        let mut faults = self.faults();
-        faults.ops += 1;
-        let planned = faults.fail_at == Some(faults.ops);
-        let random = match &mut faults.random {
-            Some((rng, per_mille)) => rng.random_range(0..1000) < *per_mille,
-            None => false,
-        };
-        if self.failing.load(Ordering::SeqCst) || planned || random {
-            faults.injected += 1;
-            Err(StoreError::new(std::io::Error::other("connection refused")))
-        } else {
-            Ok(())
-        }
-    }
-}
-
-impl TokenStore for FlakyStore {
-    async fn insert_request_token(&self, token: &RequestToken) -> Result<(), StoreError> {
-        self.check()?;
-        self.inner.insert_request_token(token).await
-    }
-    async fn get_request_token(&self, token: &str) -> Result<Option<RequestToken>, StoreError> {
-        self.check()?;
-        self.inner.get_request_token(token).await
-    }
-    async fn update_request_token(
-        &self,
-        expected: StateTag,
-        next: &RequestToken,
-    ) -> Result<bool, StoreError> {
-        self.check()?;
-        self.inner.update_request_token(expected, next).await
-    }
-    async fn exchange_request_token(
-        &self,
-        expected: StateTag,
-        exchanged: &RequestToken,
-        access: &AccessToken,
-    ) -> Result<bool, StoreError> {
-        self.check()?;
-        self.inner
-            .exchange_request_token(expected, exchanged, access)
-            .await
-    }
-    async fn get_access_token(&self, token: &str) -> Result<Option<AccessToken>, StoreError> {
-        self.check()?;
-        self.inner.get_access_token(token).await
-    }
-    async fn refresh_access_token(
-        &self,
-        old: &str,
-        at: OffsetDateTime,
-        next: &AccessToken,
-    ) -> Result<bool, StoreError> {
-        self.check()?;
-        self.inner.refresh_access_token(old, at, next).await
-    }
-    async fn revoke_access_token(
-        &self,
-        token: &str,
-        at: OffsetDateTime,
-    ) -> Result<bool, StoreError> {
-        self.check()?;
-        self.inner.revoke_access_token(token, at).await
-    }
-    async fn revoke_user_tokens(
-        &self,
-        user_id: &str,
-        consumer_key: &str,
-        at: OffsetDateTime,
-    ) -> Result<usize, StoreError> {
-        self.check()?;
-        self.inner
-            .revoke_user_tokens(user_id, consumer_key, at)
-            .await
-    }
-    async fn list_user_tokens(&self, user_id: &str) -> Result<Vec<AccessToken>, StoreError> {
-        self.check()?;
-        self.inner.list_user_tokens(user_id).await
-    }
-    async fn purge_expired(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
-        self.check()?;
-        self.inner.purge_expired(now).await
-    }
-}
-
-impl NonceStore for FlakyStore {
-    async fn insert_nonce(
-        &self,
-        key: &NonceKey<'_>,
-        now: OffsetDateTime,
-        expires_at: OffsetDateTime,
-    ) -> Result<NonceOutcome, StoreError> {
-        self.check()?;
-        self.inner.insert_nonce(key, now, expires_at).await
-    }
-    async fn purge_nonces(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
-        self.check()?;
-        self.inner.purge_nonces(now).await
     }
 }
 

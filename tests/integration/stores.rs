@@ -9,8 +9,7 @@
 
 use std::io;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -23,45 +22,19 @@ use oauth1_provider::{
 };
 use time::{Duration, OffsetDateTime};
 
+use crate::support::env::service_env;
+use crate::support::services::TempSchema;
+use crate::support::temp::{TempDir, temp_db_path};
+
 // ---------------------------------------------------------------------------
 // Helpers
 
 fn postgres_url() -> Option<String> {
-    crate::support::service_env("OAUTH1_TEST_POSTGRES_URL")
+    service_env("OAUTH1_TEST_POSTGRES_URL")
 }
 
 fn redis_url() -> Option<String> {
-    crate::support::service_env("OAUTH1_TEST_REDIS_URL")
-}
-
-/// A fresh path under the system temp dir (no file created yet).
-pub(crate) fn temp_db_path(name: &str) -> PathBuf {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    std::env::temp_dir()
-        .join(format!(
-            "oauth1-provider-test-{}-{nanos}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ))
-        .join(format!("{name}.sqlite3"))
-}
-
-/// Removes the temp dir `temp_db_path` made, when dropped.
-pub(crate) struct TempDir(pub(crate) PathBuf);
-
-impl TempDir {
-    pub(crate) fn of(db: &std::path::Path) -> Self {
-        Self(db.parent().expect("parent").to_owned())
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+    service_env("OAUTH1_TEST_REDIS_URL")
 }
 
 fn now() -> OffsetDateTime {
@@ -791,42 +764,6 @@ async fn postgres_two_instances_have_one_exchange_winner_and_share_nonces() {
         NonceOutcome::Replayed,
         "a nonce used on one instance is refused on the other"
     );
-}
-
-/// A fresh schema in the test database, as `search_path`, for the length
-/// of a test: migrations run on an empty database there.
-pub(crate) struct TempSchema {
-    pub(crate) admin: PostgresStore,
-    pub(crate) name: String,
-}
-
-impl TempSchema {
-    pub(crate) async fn create(url: &str) -> (Self, String) {
-        let admin = PostgresStore::connect(url).await.expect("connect");
-        let name = format!(
-            "oauth1_test_{}",
-            sample_request_token(now())
-                .token
-                .to_lowercase()
-                .replace(['-', '_'], "")
-        );
-        let client = admin.pool().get().await.expect("client");
-        client
-            .batch_execute(&format!("CREATE SCHEMA {name}"))
-            .await
-            .expect("create schema");
-        let sep = if url.contains('?') { '&' } else { '?' };
-        let scoped = format!("{url}{sep}options=-csearch_path%3D{name}");
-        (Self { admin, name }, scoped)
-    }
-
-    async fn drop_schema(self) {
-        let client = self.admin.pool().get().await.expect("client");
-        client
-            .batch_execute(&format!("DROP SCHEMA {} CASCADE", self.name))
-            .await
-            .expect("drop schema");
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
