@@ -135,3 +135,14 @@ fn with(name: &str, value: &'static str) -> Vec<(&'static str, &'static str)> {
 
 /// The URL the signature and Problem Reporting tests sign.
 const URL: &str = "https://api.example.com/v1/events?max=10&q=caf%C3%A9+au+lait";
+
+/// A GET of [`URL`] as the provider receives it, authorized by `header`.
+fn received(header: &str) -> Request<'_> {
+    Request::new(
+        "GET",
+        "https",
+        "api.example.com",
+        "/v1/events?max=10&q=caf%C3%A9+au+lait",
+    )
+    .authorization(Some(header))
+}

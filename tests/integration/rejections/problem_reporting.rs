@@ -5,18 +5,12 @@ use oauth1_provider::{
     format_authorization_header,
 };
 
-use super::{COMPLETE, CONSUMER_SECRET, NOW, URL, collect, decode_form, refused, signer};
+use super::{COMPLETE, CONSUMER_SECRET, NOW, URL, collect, decode_form, received, refused, signer};
 
 #[test]
 fn refusals_render_as_problem_reporting() {
     let header = signer().authorization_header("GET", URL, None).unwrap();
-    let request = Request::new(
-        "GET",
-        "https",
-        "api.example.com",
-        "/v1/events?max=10&q=caf%C3%A9+au+lait",
-    )
-    .authorization(Some(&header));
+    let request = received(&header);
     let signed = collect(&request).unwrap();
     let e = refused(
         signed.verify_signature(CONSUMER_SECRET, "wrong"),

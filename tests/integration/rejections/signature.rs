@@ -5,7 +5,7 @@ use oauth1_provider::{
     format_authorization_header,
 };
 
-use super::{CONSUMER_SECRET, TOKEN_SECRET, URL, collect, refused, signer, verify};
+use super::{CONSUMER_SECRET, TOKEN_SECRET, URL, collect, received, refused, signer, verify};
 
 #[test]
 fn the_signed_request_verifies_as_received() {
@@ -34,13 +34,7 @@ fn the_signed_request_verifies_as_received() {
 #[test]
 fn a_wrong_consumer_secret_is_refused() {
     let header = signer().authorization_header("GET", URL, None).unwrap();
-    let request = Request::new(
-        "GET",
-        "https",
-        "api.example.com",
-        "/v1/events?max=10&q=caf%C3%A9+au+lait",
-    )
-    .authorization(Some(&header));
+    let request = received(&header);
     let signed = collect(&request).unwrap();
     for secret in [
         "consumer-secreT",
@@ -59,13 +53,7 @@ fn a_wrong_consumer_secret_is_refused() {
 #[test]
 fn a_wrong_token_secret_is_refused() {
     let header = signer().authorization_header("GET", URL, None).unwrap();
-    let request = Request::new(
-        "GET",
-        "https",
-        "api.example.com",
-        "/v1/events?max=10&q=caf%C3%A9+au+lait",
-    )
-    .authorization(Some(&header));
+    let request = received(&header);
     let signed = collect(&request).unwrap();
     for secret in ["token-secreT", "", "token-secret&"] {
         refused(
@@ -78,13 +66,7 @@ fn a_wrong_token_secret_is_refused() {
     let header = Signer::new(SignatureMethod::HmacSha1, "key", CONSUMER_SECRET)
         .authorization_header("GET", URL, None)
         .unwrap();
-    let request = Request::new(
-        "GET",
-        "https",
-        "api.example.com",
-        "/v1/events?max=10&q=caf%C3%A9+au+lait",
-    )
-    .authorization(Some(&header));
+    let request = received(&header);
     let signed = collect(&request).unwrap();
     assert_eq!(signed.verify_signature(CONSUMER_SECRET, ""), Ok(()));
     refused(
