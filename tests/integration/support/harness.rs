@@ -126,6 +126,15 @@ impl<S: TokenStore + NonceStore + Clone> Harness<S> {
         )
     }
 
+    /// How many grants `user` has made (the account page's list).
+    pub async fn grants(&self, user: &User) -> usize {
+        self.provider
+            .authorizations(&user.user_id)
+            .await
+            .unwrap()
+            .len()
+    }
+
     pub async fn call(
         &self,
         url: &str,
