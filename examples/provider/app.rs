@@ -36,7 +36,6 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use oauth1_provider::axum::{ConsentUi, OAuth, SignedIn};
 use oauth1_provider::store::{NonceStore, TokenStore};
 use oauth1_provider::{Consumer, ConsumerRegistry, OriginPolicy, Provider, User, percent_encode};
@@ -45,8 +44,6 @@ use rand::TryRngCore as _;
 pub use config::{ConsumerSpec, DemoConfig};
 pub use sessions::SESSION_COOKIE;
 
-use api::{admin, whoami};
-use pages::{account, home, login, login_page, logout, logout_page, not_found, revoke};
 use sessions::{Session, Sessions, cookie};
 use users::{Users, user_id};
 
@@ -117,14 +114,9 @@ pub fn build_split<S: DemoStore, N: DemoNonces>(
         paths: oauth.endpoint_paths().clone(),
     });
     let router = Router::new()
-        .route("/", get(home::<S, N>))
-        .route("/login", get(login_page::<S, N>).post(login::<S, N>))
-        .route("/logout", get(logout_page::<S, N>).post(logout::<S, N>))
-        .route("/account", get(account::<S, N>))
-        .route("/account/revoke", post(revoke::<S, N>))
-        .route("/api/whoami", get(whoami).post(whoami))
-        .route("/api/admin", get(admin).post(admin))
-        .fallback(not_found)
+        .merge(pages::routes::<S, N>())
+        .merge(api::routes())
+        .fallback(pages::not_found)
         .with_state(demo.clone())
         .merge(oauth.router(Consent(demo)))
         .layer(oauth.layer());

@@ -1,8 +1,17 @@
 //! The protected API: JSON about the user behind a signed request.
 
+use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use oauth1_provider::axum::OAuthUser;
+
+/// The API's routes: `/api/whoami` and `/api/admin`, GET or POST.
+pub(super) fn routes<T: Clone + Send + Sync + 'static>() -> Router<T> {
+    Router::new()
+        .route("/api/whoami", get(whoami).post(whoami))
+        .route("/api/admin", get(admin).post(admin))
+}
 
 fn json(status: StatusCode, value: &serde_json::Value) -> Response {
     (
@@ -17,7 +26,7 @@ fn json(status: StatusCode, value: &serde_json::Value) -> Response {
 }
 
 /// Who is behind this signed request (GET or POST, any parameters).
-pub(super) async fn whoami(user: OAuthUser) -> Response {
+async fn whoami(user: OAuthUser) -> Response {
     let me = user.get_current_user();
     json(
         StatusCode::OK,
@@ -31,7 +40,7 @@ pub(super) async fn whoami(user: OAuthUser) -> Response {
 }
 
 /// Only for the site's admins.
-pub(super) async fn admin(user: OAuthUser) -> Response {
+async fn admin(user: OAuthUser) -> Response {
     if user.is_current_user_admin() {
         json(
             StatusCode::OK,

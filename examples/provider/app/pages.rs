@@ -1,16 +1,30 @@
 //! The site's HTML pages: home, sign-in and sign-out, the account page
 //! (the apps with access, and revoking them), errors.
 
-use axum::Extension;
+use std::sync::Arc;
+
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
 use oauth1_provider::ResolvedOrigin;
 use oauth1_provider::adapter::{csrf_matches, escape_html, html_document, html_response};
 use serde::Deserialize;
 
 use super::sessions::{SESSION_COOKIE, clear_cookie, cookie, local_path, session_cookie};
-use super::{AppState, DemoNonces, DemoStore, to_login};
+use super::{AppState, Demo, DemoNonces, DemoStore, to_login};
+
+/// The pages' routes: `/`, `/login`, `/logout`, `/account` and
+/// `/account/revoke` (the fallback, [`not_found`], is the app's).
+pub(super) fn routes<S: DemoStore, N: DemoNonces>() -> Router<Arc<Demo<S, N>>> {
+    Router::new()
+        .route("/", get(home::<S, N>))
+        .route("/login", get(login_page::<S, N>).post(login::<S, N>))
+        .route("/logout", get(logout_page::<S, N>).post(logout::<S, N>))
+        .route("/account", get(account::<S, N>))
+        .route("/account/revoke", post(revoke::<S, N>))
+}
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
     html_response(status.as_u16(), html_document(title, body)).into_response()
@@ -31,7 +45,7 @@ fn sign_out_form(csrf: &str) -> String {
     )
 }
 
-pub(super) async fn home<S: DemoStore, N: DemoNonces>(
+async fn home<S: DemoStore, N: DemoNonces>(
     State(demo): AppState<S, N>,
     Extension(origin): Extension<ResolvedOrigin>,
     headers: HeaderMap,
@@ -79,7 +93,7 @@ pub(super) async fn home<S: DemoStore, N: DemoNonces>(
 }
 
 #[derive(Deserialize)]
-pub(super) struct NextQuery {
+struct NextQuery {
     next: Option<String>,
 }
 
@@ -103,7 +117,7 @@ fn login_form(origin: &ResolvedOrigin, next: &str, email: &str, error: Option<&s
     )
 }
 
-pub(super) async fn login_page<S: DemoStore, N: DemoNonces>(
+async fn login_page<S: DemoStore, N: DemoNonces>(
     State(demo): AppState<S, N>,
     Extension(origin): Extension<ResolvedOrigin>,
     Query(query): Query<NextQuery>,
@@ -121,13 +135,13 @@ pub(super) async fn login_page<S: DemoStore, N: DemoNonces>(
 }
 
 #[derive(Deserialize)]
-pub(super) struct LoginForm {
+struct LoginForm {
     email: String,
     password: String,
     next: Option<String>,
 }
 
-pub(super) async fn login<S: DemoStore, N: DemoNonces>(
+async fn login<S: DemoStore, N: DemoNonces>(
     State(demo): AppState<S, N>,
     Extension(origin): Extension<ResolvedOrigin>,
     headers: HeaderMap,
@@ -172,7 +186,7 @@ pub(super) async fn login<S: DemoStore, N: DemoNonces>(
     }
 }
 
-pub(super) async fn logout_page<S: DemoStore, N: DemoNonces>(
+async fn logout_page<S: DemoStore, N: DemoNonces>(
     State(demo): AppState<S, N>,
     Extension(origin): Extension<ResolvedOrigin>,
     headers: HeaderMap,
@@ -193,11 +207,11 @@ pub(super) async fn logout_page<S: DemoStore, N: DemoNonces>(
 }
 
 #[derive(Deserialize)]
-pub(super) struct CsrfForm {
+struct CsrfForm {
     csrf_token: Option<String>,
 }
 
-pub(super) async fn logout<S: DemoStore, N: DemoNonces>(
+async fn logout<S: DemoStore, N: DemoNonces>(
     State(demo): AppState<S, N>,
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
@@ -220,7 +234,7 @@ fn forged() -> Response {
     )
 }
 
-pub(super) async fn account<S: DemoStore, N: DemoNonces>(
+async fn account<S: DemoStore, N: DemoNonces>(
     State(demo): AppState<S, N>,
     Extension(origin): Extension<ResolvedOrigin>,
     headers: HeaderMap,
@@ -305,12 +319,12 @@ fn unavailable() -> Response {
 }
 
 #[derive(Deserialize)]
-pub(super) struct RevokeForm {
+struct RevokeForm {
     consumer_key: String,
     csrf_token: Option<String>,
 }
 
-pub(super) async fn revoke<S: DemoStore, N: DemoNonces>(
+async fn revoke<S: DemoStore, N: DemoNonces>(
     State(demo): AppState<S, N>,
     headers: HeaderMap,
     Form(form): Form<RevokeForm>,
