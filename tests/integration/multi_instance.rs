@@ -21,6 +21,7 @@ use crate::support::demo_process::{DemoProcess, demo_binary};
 use crate::support::instances::{
     CALLBACK, CONSUMER_KEY, ORIGIN, consumer, instance_args, signed_whoami,
 };
+use crate::support::ports::ClosedPort;
 use crate::support::reply::hidden_field;
 use crate::support::services::{PgSchema, RedisPrefix};
 
@@ -298,12 +299,11 @@ fn demo_store_flags_refuse_what_they_cannot_use() {
         assert!(!output.status.success(), "{args:?} must fail");
         String::from_utf8_lossy(&output.stderr).into_owned()
     };
-    // A port nothing listens on: connecting fails at once.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port");
-    let store = format!("postgres://oauth1:sekrit@{closed}/app");
-    let nonces = format!("redis://:sekrit@{closed}/0");
+    // A port nothing listens on, held so that nothing can: connecting fails
+    // at once.
+    let closed = ClosedPort::reserve();
+    let store = format!("postgres://oauth1:sekrit@{}/app", closed.addr());
+    let nonces = format!("redis://:sekrit@{}/0", closed.addr());
 
     let unknown = run(&["--store", "mysql://oauth1:sekrit@db/app"]);
     assert!(unknown.contains("--store takes"), "{unknown}");

@@ -8,7 +8,7 @@
 //! them against real servers, so there a missing URL fails.
 
 use std::io;
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -23,6 +23,7 @@ use oauth1_provider::{
 use time::{Duration, OffsetDateTime};
 
 use crate::support::env::service_env;
+use crate::support::ports::ClosedPort;
 use crate::support::services::TempSchema;
 use crate::support::temp::{TempDir, temp_db_path};
 
@@ -400,9 +401,12 @@ async fn full_flow<S: TokenStore, N: NonceStore>(provider: &Provider<S, N>) {
 }
 
 /// A TCP forwarder to a real server that a test can cut, as if the server
-/// went down: open connections are shut down and new ones refused.
+/// went down: open connections are shut down and new ones refused. Its port
+/// is held from start to drop, so that once cut it stays refused: no other
+/// test's listener can be given it while a store still dials it.
 struct Proxy {
     addr: SocketAddr,
+    _port: ClosedPort,
     stop: Arc<AtomicBool>,
     streams: Arc<Mutex<Vec<TcpStream>>>,
     acceptor: Option<JoinHandle<()>>,
@@ -410,8 +414,9 @@ struct Proxy {
 
 impl Proxy {
     fn start(target: SocketAddr) -> io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
+        let port = ClosedPort::reserve();
+        let listener = port.listen()?;
+        let addr = port.addr();
         let stop = Arc::new(AtomicBool::new(false));
         let streams: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
         let acceptor = {
@@ -447,11 +452,13 @@ impl Proxy {
                     pipe(c1, server);
                     pipe(s1, client);
                 }
-                // The listener is dropped here: new connections are refused.
+                // The listener is dropped here: new connections are refused
+                // (the port is still held, by `_port`).
             })
         };
         Ok(Self {
             addr,
+            _port: port,
             stop,
             streams,
             acceptor: Some(acceptor),
@@ -503,13 +510,6 @@ fn server_addr(url: &str) -> SocketAddr {
         .expect("resolve")
         .next()
         .expect("an address")
-}
-
-/// A local port nothing listens on.
-fn closed_port() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr")
-    // Dropped: the port is closed.
 }
 
 // ---------------------------------------------------------------------------
@@ -801,7 +801,8 @@ async fn postgres_instances_starting_at_once_migrate_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_unreachable_server_is_an_error() {
     let Some(url) = postgres_url() else { return };
-    let err = PostgresStore::connect(&via(&url, closed_port()))
+    let closed = ClosedPort::reserve();
+    let err = PostgresStore::connect(&via(&url, closed.addr()))
         .await
         .expect_err("nothing listens there");
     assert!(std::error::Error::source(&err).is_some());
@@ -982,7 +983,8 @@ async fn postgres_and_sqlite_run_the_whole_flow() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_unreachable_server_is_an_error() {
     let Some(url) = redis_url() else { return };
-    let err = RedisNonceStore::connect(&via(&url, closed_port()))
+    let closed = ClosedPort::reserve();
+    let err = RedisNonceStore::connect(&via(&url, closed.addr()))
         .await
         .expect_err("nothing listens there");
     assert!(std::error::Error::source(&err).is_some());

@@ -14,7 +14,7 @@
 //!   (Python oauthlib as an independent signer).
 //! - Surroundings: [`env`] (services and clients, or a reason to skip),
 //!   [`services`] (a test's own PostgreSQL schema and Redis prefix),
-//!   [`temp`] (temporary files).
+//!   [`ports`] (a loopback port held closed), [`temp`] (temporary files).
 //!
 //! [`services`] and [`instances`] use the PostgreSQL and Redis stores and the
 //! conformance suite's samples: they are built with those features only.
@@ -31,6 +31,7 @@ pub mod http;
 #[cfg(all(feature = "postgres", feature = "redis", feature = "test-util"))]
 pub mod instances;
 pub mod oauthlib;
+pub mod ports;
 pub mod reply;
 pub mod request;
 #[cfg(all(feature = "postgres", feature = "redis", feature = "test-util"))]
