@@ -5,7 +5,8 @@
 #
 # Source it, then call setup_browser: it installs what is missing and
 # exports OAUTH1_TEST_CHROMEDRIVER and OAUTH1_TEST_CHROMIUM, which the tests
-# look for. The tests start chromedriver themselves, on a free loopback port.
+# look for. The tests start chromedriver themselves, on a loopback port it
+# binds itself (--port=0) and reports.
 
 setup_browser() {
     local chromedriver=/usr/bin/chromedriver chromium=/usr/bin/chromium

@@ -50,7 +50,9 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use app::{ConsumerSpec, DemoConfig, DemoNonces, DemoStore, UserSpec};
+use app::config::UserSpec;
+use app::extensions::Extensions;
+use app::{ConsumerSpec, DemoConfig, DemoNonces, DemoStore};
 use oauth1_provider::store::NonceStore;
 use oauth1_provider::{MemoryStore, PostgresStore, RedisNonceStore, SqliteStore};
 
@@ -109,7 +111,7 @@ struct Args {
     store: StoreChoice,
     /// `--nonces`: Redis, else nonces live in the `--store`.
     nonces: Option<RedisNonces>,
-    extensions: app::Extensions,
+    extensions: Extensions,
 }
 
 const USAGE: &str = "usage: provider [--bind ADDR] [--public-origin URL]... [--trusted-proxy IP]... \
@@ -127,7 +129,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         users: Vec::new(),
         store: StoreChoice::Sqlite(DEFAULT_SQLITE_PATH.into()),
         nonces: None,
-        extensions: app::Extensions::default(),
+        extensions: Extensions::default(),
     };
     let mut nonce_key_prefix = None;
     while let Some(arg) = args.next() {
@@ -138,7 +140,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             _ => (arg, None),
         };
         if flag == "--help" || flag == "-h" {
-            return Err(format!("{USAGE} {}", app::Extensions::USAGE));
+            return Err(format!("{USAGE} {}", Extensions::USAGE));
         }
         let value = inline
             .or_else(|| args.next())
@@ -169,7 +171,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             other => match parsed.extensions.parse_flag(other, &value) {
                 Some(result) => result?,
                 None => {
-                    let extensions = app::Extensions::USAGE;
+                    let extensions = Extensions::USAGE;
                     return Err(format!("unknown option {other}\n{USAGE} {extensions}"));
                 }
             },

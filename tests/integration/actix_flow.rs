@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::support::{hidden, param};
+use crate::support::reply::{hidden, param};
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::header;
@@ -23,7 +23,7 @@ use oauth1_provider::actix::{
 };
 use oauth1_provider::store::TokenStore;
 
-type Reply = crate::support::Reply<StatusCode>;
+type Reply = crate::support::reply::Reply<StatusCode>;
 
 use oauth1_provider::{
     Consumer, ConsumerRegistry, ManualClock, MemoryStore, OriginPolicy, Provider, ProviderConfig,
@@ -41,7 +41,7 @@ const START: i64 = 1_700_000_000;
 const SIGNED_IN_AS: &str = "x-signed-in-as";
 
 // A store that fails every call while `failing` is set: the one the core tests use.
-use crate::provider_flow::FlakyStore;
+use crate::support::flaky_store::FlakyStore;
 
 // ------------------------------------------------------------ the host app
 

@@ -21,9 +21,9 @@ use oauth1_provider::{
 };
 use tower::ServiceExt as _;
 
-use crate::support::{hidden, param};
+use crate::support::reply::{hidden, param};
 
-pub(crate) type Reply = crate::support::Reply<StatusCode>;
+pub(crate) type Reply = crate::support::reply::Reply<StatusCode>;
 
 #[allow(dead_code)]
 #[path = "../../examples/provider/app.rs"]
@@ -912,7 +912,7 @@ async fn sessions_and_authorize_hints_through_the_demo_app() {
         vec![demo_app::ConsumerSpec::parse("client-key:client-secret:Client App").unwrap()];
     config.callback_prefixes = vec!["https://client.example/cb".into()];
     config.password_hashing = argon2::Params::new(64, 1, 1, None).unwrap();
-    let mut extensions = demo_app::Extensions::default();
+    let mut extensions = demo_app::extensions::Extensions::default();
     assert!(extensions.parse_flag("--sessions", "3600").unwrap().is_ok());
     assert!(
         extensions

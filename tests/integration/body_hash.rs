@@ -10,8 +10,9 @@ use oauth1_provider::{
     SignatureMethod, Signer, body_hash,
 };
 
-use crate::breadth_support::{ORIGIN, Site, all_methods, refused, site};
-use crate::support::OwnedRequest;
+use crate::support::breadth::{ORIGIN, Site, all_methods, site};
+use crate::support::harness::{assert_refused, refused};
+use crate::support::request::OwnedRequest;
 
 const JSON: &str = "application/json";
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -233,7 +234,7 @@ async fn a_consumer_can_require_body_hashes() {
         &url,
         Some((JSON, BODY)),
     );
-    crate::provider_flow::assert_refused(
+    assert_refused(
         &s.provider.request_token(&r.view()).await,
         400,
         "parameter_absent",
@@ -396,10 +397,10 @@ async fn oauthlib_signed_json_bodies_verify() {
             "timestamp": s.now().to_string(),
             "body_hash": hash,
         });
-        let Some(signed) = crate::breadth_support::oauthlib_sign(&spec) else {
+        let Some(signed) = crate::support::oauthlib::oauthlib_sign(&spec) else {
             return;
         };
-        let mut request = crate::breadth_support::from_oauthlib("POST", &signed);
+        let mut request = crate::support::oauthlib::from_oauthlib("POST", &signed);
         assert!(
             request
                 .authorization
@@ -423,7 +424,8 @@ async fn oauthlib_signed_json_bodies_verify() {
 
 #[test]
 fn the_demo_checks_body_hashes_when_asked() {
-    use crate::demo_process::{DemoProcess, http};
+    use crate::support::demo_process::DemoProcess;
+    use crate::support::http::http;
     let demo = DemoProcess::spawn(&[
         "--store",
         "memory",

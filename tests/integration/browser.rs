@@ -4,9 +4,10 @@
 //! the test.
 //!
 //! Needs `OAUTH1_TEST_CHROMEDRIVER` and `OAUTH1_TEST_CHROMIUM` (`.ci/browser.sh`
-//! sets both). Each test starts its own chromedriver on a free loopback
-//! port, in its own process group, and kills the group when it ends, pass
-//! or fail; the tests take turns (one browser at a time on a small machine).
+//! sets both). Each test starts its own chromedriver, which binds a loopback
+//! port of its own choosing (`--port=0`) and says which, in its own process
+//! group, and kills the group when it ends, pass or fail; the tests take
+//! turns (one browser at a time on a small machine).
 //! Every wait is for an element or a callback, bounded by [`TIMEOUT`].
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
@@ -21,12 +22,13 @@ use std::time::Duration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use oauth1_provider::{SignatureMethod, Signer};
 
-use crate::demo_flow::{
-    Credentials, Site, credentials_in, demo_with_consumer, form_encode, hidden_field,
-    oauth_problem, query_param,
+use crate::support::demo_client::{
+    Credentials, Site, credentials_in, demo_with_consumer, form_encode, oauth_problem,
 };
-use crate::demo_process::DemoProcess;
-use crate::support::service_env;
+use crate::support::demo_process::DemoProcess;
+use crate::support::env::service_env;
+use crate::support::reply::{hidden_field, param as query_param};
+use crate::support::temp::TempDir;
 
 /// The longest any one wait may take (a page, an element, the callback).
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -46,13 +48,12 @@ struct ChromeDriver {
 }
 
 impl ChromeDriver {
+    /// Starts chromedriver on a port it binds itself (`--port=0`) and reads
+    /// the port from the line that says it started. (A port chosen here and
+    /// passed in would be free only until some other test bound port 0.)
     fn start(binary: &str) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
         let mut child = Command::new(binary)
-            .arg(format!("--port={port}"))
+            .arg("--port=0")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -62,17 +63,37 @@ impl ChromeDriver {
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
+            let mut said = String::new();
             let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
-            let started = lines.any(|line| line.contains("started successfully"));
-            let _ = tx.send(started);
+            let port = lines.find_map(|line| {
+                said.push_str(&line);
+                said.push('\n');
+                started_on(&line)
+            });
+            let _ = tx.send(port.filter(|&port| port != 0).ok_or(said));
             lines.for_each(drop);
         });
-        let driver = Self { child, port };
+        // Built before waiting, so that a failed start still kills the group.
+        let mut driver = Self { child, port: 0 };
         match rx.recv_timeout(TIMEOUT) {
-            Ok(true) => driver,
-            outcome => panic!("chromedriver did not start: {outcome:?}"),
+            Ok(Ok(port)) => {
+                driver.port = port;
+                driver
+            }
+            Ok(Err(said)) => panic!(
+                "chromedriver --port=0 did not say which port it listens on \
+                 (\"started successfully on port N\", N not 0); it said:\n{said}"
+            ),
+            Err(e) => panic!("chromedriver did not start within {TIMEOUT:?}: {e}"),
         }
     }
+}
+
+/// The port in chromedriver's start-up line, "ChromeDriver was started
+/// successfully on port 40123."
+fn started_on(line: &str) -> Option<u16> {
+    let (_, rest) = line.split_once("started successfully on port ")?;
+    rest.trim().trim_end_matches('.').parse().ok()
 }
 
 impl Drop for ChromeDriver {
@@ -227,27 +248,6 @@ async fn connect(port: u16, chromium: &str, profile: &Path) -> Client {
         .await
         .expect("set the timeouts");
     client
-}
-
-/// A new empty directory under the target's tmp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-            "{name}-{}-{:x}",
-            std::process::id(),
-            rand::random::<u64>()
-        ));
-        std::fs::create_dir_all(&dir).expect("create a temp dir");
-        Self(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 impl Ctx {

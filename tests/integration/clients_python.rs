@@ -14,8 +14,8 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::demo_flow::{Credentials, demo_with_consumer};
-use crate::support::service_env;
+use crate::support::demo_client::{Credentials, demo_with_consumer};
+use crate::support::env::service_env;
 
 const SCRIPT: &str = "tests/clients/requests_oauthlib_flow.py";
 const CALLBACK_PREFIX: &str = "http://client.test/";

@@ -10,8 +10,11 @@
 
 use oauth1_request as oauth;
 
-use crate::demo_flow::{Credentials, Site, credentials_in, demo_with_consumer, oauth_problem};
-use crate::demo_process::HttpResponse;
+use crate::support::demo_client::{
+    Credentials, Site, credentials_in, demo_with_consumer, oauth_problem,
+};
+use crate::support::demo_process::DemoProcess;
+use crate::support::http::HttpResponse;
 
 const REQUEST_TOKEN: &str = "/_ah/OAuthGetRequestToken";
 const ACCESS_TOKEN: &str = "/_ah/OAuthGetAccessToken";
@@ -24,7 +27,7 @@ fn consumer() -> Credentials {
 }
 
 /// A demo with [`consumer`] registered.
-fn demo() -> (crate::demo_process::DemoProcess, Site) {
+fn demo() -> (DemoProcess, Site) {
     demo_with_consumer(&consumer(), "oauth1-request client", "http://client.test/")
 }
 

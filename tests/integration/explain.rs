@@ -43,7 +43,7 @@ impl Outcome {
 }
 
 fn run(stdin: &str) -> Outcome {
-    let mut child = Command::new(crate::support::example_binary("explain"))
+    let mut child = Command::new(crate::support::examples::example_binary("explain"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -22,11 +22,14 @@ use std::time::Instant;
 
 use oauth1_provider::{SignatureMethod, Signer};
 
-use crate::demo_flow::{Credentials, Site, credentials_in, oauth_problem};
-use crate::demo_process::{Connection, DemoProcess, HttpResponse};
-use crate::multi_instance::{
-    CALLBACK, CONSUMER_KEY, CONSUMER_SECRET, ORIGIN, PgSchema, RedisPrefix, consumer, instance_args,
+use crate::support::demo_client::{Credentials, Site, credentials_in, oauth_problem};
+use crate::support::demo_process::DemoProcess;
+use crate::support::http::{Connection, HttpResponse};
+use crate::support::instances::{
+    CALLBACK, CONSUMER_KEY, CONSUMER_SECRET, ORIGIN, consumer, instance_args,
 };
+use crate::support::services::{PgSchema, RedisPrefix};
+use crate::support::temp::{TempDir, temp_db_path};
 
 /// Concurrent clients, each on its own thread and connection.
 const CLIENTS: usize = 64;
@@ -446,8 +449,8 @@ fn load_burst_on_the_memory_store() {
 
 #[test]
 fn load_burst_on_sqlite() {
-    let db = crate::stores::temp_db_path("load");
-    let _cleanup = crate::stores::TempDir::of(&db);
+    let db = temp_db_path("load");
+    let _cleanup = TempDir::of(&db);
     let store = format!("sqlite:{}", db.display());
     burst("SQLite", &instance_args(&store, None), 4_000, || None);
 }

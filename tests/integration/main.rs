@@ -1,10 +1,8 @@
 //! Integration tests, one module per concern.
 
 mod actix_flow;
-mod alloc_probe;
 mod axum_flow;
 mod body_hash;
-mod breadth_support;
 mod browser;
 mod clients_python;
 mod clients_rust;

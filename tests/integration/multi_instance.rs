@@ -16,161 +16,24 @@
 use std::collections::BTreeMap;
 use std::sync::Barrier;
 
-use oauth1_provider::{SignatureMethod, Signer};
+use crate::support::demo_client::{Credentials, Site, oauth_problem};
+use crate::support::demo_process::{DemoProcess, demo_binary};
+use crate::support::instances::{
+    CALLBACK, CONSUMER_KEY, ORIGIN, consumer, instance_args, signed_whoami,
+};
+use crate::support::ports::ClosedPort;
+use crate::support::reply::hidden_field;
+use crate::support::services::{PgSchema, RedisPrefix};
 
-use crate::demo_flow::{Credentials, Site, hidden_field, oauth_problem};
-use crate::demo_process::DemoProcess;
-use crate::stores::TempSchema;
-use crate::support::service_env;
-
-/// The one public origin every instance serves, as behind a load balancer.
-pub const ORIGIN: &str = "http://app.test:8080";
-/// The registered consumer the tests use.
-pub const CONSUMER_KEY: &str = "lb-key";
-pub const CONSUMER_SECRET: &str = "lb-secret";
-pub const CALLBACK: &str = "http://client.test/ready";
 const USER: &str = "test@example.com";
 const PASSWORD: &str = "password";
 
 /// How many racing exchanges of one request token.
 const RACING_EXCHANGES: usize = 200;
 
-/// A fresh PostgreSQL schema in the test database, for demo processes
-/// (`--store` [`url`](Self::url)); dropped with everything in it when this
-/// is dropped, so a test leaves nothing behind and sees nothing of others.
-pub struct PgSchema {
-    runtime: tokio::runtime::Runtime,
-    schema: Option<TempSchema>,
-    /// The test database URL with this schema as its `search_path`.
-    pub url: String,
-}
-
-impl PgSchema {
-    /// `None` (after saying why) when `OAUTH1_TEST_POSTGRES_URL` is unset
-    /// outside CI.
-    pub fn create() -> Option<Self> {
-        let base = service_env("OAUTH1_TEST_POSTGRES_URL")?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        let (schema, url) = runtime.block_on(TempSchema::create(&base));
-        Some(Self {
-            runtime,
-            schema: Some(schema),
-            url,
-        })
-    }
-
-    /// How many rows `table` of this schema holds.
-    pub fn count(&self, table: &str) -> i64 {
-        let schema = self.schema.as_ref().expect("the schema");
-        self.runtime.block_on(async {
-            let client = schema.admin.pool().get().await.expect("a client");
-            client
-                .query_one(
-                    &format!("SELECT count(*) FROM {}.{table}", schema.name),
-                    &[],
-                )
-                .await
-                .expect("count")
-                .get(0)
-        })
-    }
-}
-
-impl Drop for PgSchema {
-    fn drop(&mut self) {
-        let Some(schema) = self.schema.take() else {
-            return;
-        };
-        let dropped = self.runtime.block_on(async {
-            let client = schema.admin.pool().get().await.map_err(|e| e.to_string())?;
-            client
-                .batch_execute(&format!("DROP SCHEMA {} CASCADE", schema.name))
-                .await
-                .map_err(|e| e.to_string())
-        });
-        if let Err(e) = dropped {
-            eprintln!("could not drop test schema {}: {e}", schema.name);
-        }
-    }
-}
-
-/// A Redis key prefix of a test's own for demo processes' nonces
-/// (`--nonces URL --nonce-key-prefix PREFIX`); its keys are deleted when
-/// this is dropped.
-pub struct RedisPrefix {
-    client: redis::Client,
-    url: String,
-    prefix: String,
-}
-
-impl RedisPrefix {
-    /// `None` (after saying why) when `OAUTH1_TEST_REDIS_URL` is unset
-    /// outside CI.
-    pub fn create() -> Option<Self> {
-        let url = service_env("OAUTH1_TEST_REDIS_URL")?;
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        Some(Self {
-            client: redis::Client::open(url.as_str()).expect("a Redis URL"),
-            prefix: format!("oauth1-test:{}-{nanos}:", std::process::id()),
-            url,
-        })
-    }
-
-    /// The keys under the prefix.
-    pub fn keys(&self) -> Vec<String> {
-        let mut connection = self.client.get_connection().expect("connect to Redis");
-        redis::cmd("KEYS")
-            .arg(format!("{}*", self.prefix))
-            .query(&mut connection)
-            .expect("KEYS")
-    }
-}
-
-impl Drop for RedisPrefix {
-    fn drop(&mut self) {
-        let deleted = self.client.get_connection().and_then(|mut connection| {
-            let keys: Vec<String> = redis::cmd("KEYS")
-                .arg(format!("{}*", self.prefix))
-                .query(&mut connection)?;
-            keys.chunks(1000).try_for_each(|chunk| {
-                redis::cmd("DEL")
-                    .arg(chunk)
-                    .query::<i64>(&mut connection)
-                    .map(drop)
-            })
-        });
-        if let Err(e) = deleted {
-            eprintln!("could not delete Redis keys {}*: {e}", self.prefix);
-        }
-    }
-}
-
-/// The demo's arguments for one instance behind the balancer.
-pub fn instance_args<'a>(store: &'a str, nonces: Option<&'a RedisPrefix>) -> Vec<&'a str> {
-    let mut args = vec![
-        "--store",
-        store,
-        "--public-origin",
-        ORIGIN,
-        "--consumer",
-        "lb-key:lb-secret:Load Balanced",
-        "--callback-prefix",
-        CALLBACK,
-    ];
-    if let Some(redis) = nonces {
-        args.extend(["--nonces", &redis.url, "--nonce-key-prefix", &redis.prefix]);
-    }
-    args
-}
-
 /// Starts `n` instances at once (their start-up, password hashing included,
 /// overlaps).
-pub fn spawn_instances(n: usize, args: &[&str]) -> Vec<DemoProcess> {
+fn spawn_instances(n: usize, args: &[&str]) -> Vec<DemoProcess> {
     std::thread::scope(|scope| {
         let starting: Vec<_> = (0..n)
             .map(|_| scope.spawn(|| DemoProcess::spawn(args)))
@@ -180,19 +43,6 @@ pub fn spawn_instances(n: usize, args: &[&str]) -> Vec<DemoProcess> {
             .map(|s| s.join().expect("an instance starts"))
             .collect()
     })
-}
-
-pub fn consumer() -> Credentials {
-    Credentials::new(CONSUMER_KEY, CONSUMER_SECRET)
-}
-
-/// A signed `GET /api/whoami`'s `Authorization` header for `site`'s origin,
-/// to send (and resend) as is.
-pub fn signed_whoami(site: &Site, token: &Credentials) -> String {
-    Signer::new(SignatureMethod::HmacSha1, CONSUMER_KEY, CONSUMER_SECRET)
-        .token(&token.key, &token.secret)
-        .authorization_header("GET", &site.url("/api/whoami"), None)
-        .expect("sign")
 }
 
 fn assert_whoami(site: &Site, token: &Credentials, email: &str, which: &str) {
@@ -441,7 +291,7 @@ fn two_instances_on_postgres_with_redis_nonces_behave_as_one() {
 #[test]
 fn demo_store_flags_refuse_what_they_cannot_use() {
     let run = |args: &[&str]| {
-        let output = std::process::Command::new(crate::demo_process::demo_binary())
+        let output = std::process::Command::new(demo_binary())
             .args(["--bind", "127.0.0.1:0"])
             .args(args)
             .output()
@@ -449,12 +299,11 @@ fn demo_store_flags_refuse_what_they_cannot_use() {
         assert!(!output.status.success(), "{args:?} must fail");
         String::from_utf8_lossy(&output.stderr).into_owned()
     };
-    // A port nothing listens on: connecting fails at once.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port");
-    let store = format!("postgres://oauth1:sekrit@{closed}/app");
-    let nonces = format!("redis://:sekrit@{closed}/0");
+    // A port nothing listens on, held so that nothing can: connecting fails
+    // at once.
+    let closed = ClosedPort::reserve();
+    let store = format!("postgres://oauth1:sekrit@{}/app", closed.addr());
+    let nonces = format!("redis://:sekrit@{}/0", closed.addr());
 
     let unknown = run(&["--store", "mysql://oauth1:sekrit@db/app"]);
     assert!(unknown.contains("--store takes"), "{unknown}");

@@ -7,10 +7,11 @@
 //! Both runs serve the same `--public-origin`: tokens are bound to the
 //! origin they were obtained on, and a restarted process gets a new port.
 
-use crate::demo_flow::{Site, oauth_problem};
-use crate::demo_process::DemoProcess;
-use crate::multi_instance::{CALLBACK, ORIGIN, PgSchema, consumer, signed_whoami};
-use crate::stores::{TempDir, temp_db_path};
+use crate::support::demo_client::{Site, oauth_problem};
+use crate::support::demo_process::DemoProcess;
+use crate::support::instances::{CALLBACK, ORIGIN, consumer, instance_args, signed_whoami};
+use crate::support::services::PgSchema;
+use crate::support::temp::{TempDir, temp_db_path};
 
 const USER: &str = "admin@example.com";
 const PASSWORD: &str = "password";
@@ -82,7 +83,7 @@ fn demo_keeps_tokens_across_a_restart_on_its_default_store() {
 #[test]
 fn demo_keeps_tokens_across_a_restart_on_postgres() {
     let Some(pg) = PgSchema::create() else { return };
-    let args = crate::multi_instance::instance_args(&pg.url, None);
+    let args = instance_args(&pg.url, None);
     tokens_survive_a_restart(|| DemoProcess::spawn(&args));
     assert_eq!(pg.count("oauth1_access_tokens"), 2);
 }

@@ -10,9 +10,10 @@ use oauth1_provider::{
 };
 use serde_json::Value;
 
-use crate::breadth_support::{ORIGIN, all_methods, from_oauthlib, oauthlib_sign, site};
-use crate::provider_flow::{alice, assert_refused};
-use crate::support::OwnedRequest;
+use crate::support::breadth::{ORIGIN, all_methods, site};
+use crate::support::harness::{alice, assert_refused};
+use crate::support::oauthlib::{from_oauthlib, oauthlib_sign};
+use crate::support::request::OwnedRequest;
 
 /// One 1024-bit key for the whole test binary (generating is slow in debug).
 fn key() -> &'static ConsumerPrivateKey {
@@ -211,7 +212,7 @@ async fn rsa_refusals() {
     let hmac_only = site(consumers(), oauth1_provider::ProviderConfig::default());
     let mut config = oauth1_provider::ProviderConfig::default();
     config.signature_methods = vec![SignatureMethod::HmacSha1];
-    let hmac_only = crate::breadth_support::Site {
+    let hmac_only = crate::support::breadth::Site {
         provider: Provider::new(MemoryStore::new(), MemoryStore::new(), consumers(), config)
             .with_clock(hmac_only.clock.clone()),
         clock: hmac_only.clock,
@@ -270,7 +271,8 @@ async fn rsa_request_token_endpoint_refusal_is_reported() {
 
 #[test]
 fn the_demo_serves_an_rsa_consumer_acting_for_a_user() {
-    use crate::demo_process::{DemoProcess, http};
+    use crate::support::demo_process::DemoProcess;
+    use crate::support::http::http;
     let pem = std::env::temp_dir().join(format!("oauth1-demo-rsa-{}.pem", std::process::id()));
     std::fs::write(&pem, key().public_key().to_pem()).unwrap();
     let rsa_flag = format!("printer:{}:Photo Printer", pem.display());

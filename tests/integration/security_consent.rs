@@ -7,7 +7,9 @@ use axum::http::StatusCode;
 use oauth1_provider::{RequestTokenState, SignatureMethod, Signer};
 
 use crate::axum_flow::{CALLBACK, demo};
-use crate::provider_flow::{CALLBACK as HARNESS_CALLBACK, ORIGIN, alice, assert_refused, harness};
+use crate::support::harness::{
+    CALLBACK as HARNESS_CALLBACK, ORIGIN, alice, assert_refused, harness,
+};
 
 #[tokio::test]
 async fn a_csrf_token_from_another_session_of_the_same_user_is_refused() {

@@ -9,10 +9,9 @@ use std::future::Future;
 use oauth1_provider::store::TokenStore;
 use oauth1_provider::{Approval, Denial, RequestTokenState, Response, StateTag};
 
-use crate::provider_flow::{
-    CALLBACK, FlakyStore, Harness, ORIGIN, alice, field, harness_on, url_param,
-};
-use crate::support::OwnedRequest;
+use crate::support::flaky_store::FlakyStore;
+use crate::support::harness::{CALLBACK, Harness, ORIGIN, alice, field, harness_on, url_param};
+use crate::support::request::OwnedRequest;
 
 /// One attempt at one step of the flow.
 #[derive(Debug)]

@@ -5,9 +5,9 @@
 
 use oauth1_provider::{FORM_CONTENT_TYPE, Limits, Signer};
 
-use crate::alloc_probe::largest_allocation;
-use crate::provider_flow::{CALLBACK, Harness, ORIGIN, alice, assert_refused, harness};
-use crate::support::OwnedRequest;
+use crate::support::alloc_probe::largest_allocation;
+use crate::support::harness::{CALLBACK, Harness, ORIGIN, alice, assert_refused, harness};
+use crate::support::request::OwnedRequest;
 
 // ------------------------------------------------------------ requests
 

@@ -22,11 +22,12 @@ use oauth1_provider::{
 };
 use tracing::Level;
 
-use crate::alloc_probe::frees_canary;
-use crate::provider_flow::{
-    CALLBACK, CONSUMER, FlakyStore, Harness, ORIGIN, alice, consumers, field, harness_on, url_param,
+use crate::support::alloc_probe::frees_canary;
+use crate::support::flaky_store::FlakyStore;
+use crate::support::harness::{
+    CALLBACK, CONSUMER, Harness, ORIGIN, alice, consumers, field, harness_on, url_param,
 };
-use crate::support::OwnedRequest;
+use crate::support::request::OwnedRequest;
 
 /// Everything a `fmt` subscriber at TRACE writes, kept in memory.
 #[derive(Clone, Default)]

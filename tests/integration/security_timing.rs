@@ -24,8 +24,10 @@ use oauth1_provider::{Response, SignatureMethod, Signer};
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 
-use crate::provider_flow::{CALLBACK, CONSUMER, Harness, ORIGIN, alice, assert_refused, harness};
-use crate::support::OwnedRequest;
+use crate::support::harness::{
+    CALLBACK, CONSUMER, Harness, ORIGIN, alice, assert_refused, harness,
+};
+use crate::support::request::OwnedRequest;
 
 /// Pairs of requests timed per comparison.
 const PAIRS: usize = 4000;

@@ -13,8 +13,8 @@ use oauth1_provider::{
     SessionConfig, SignatureMethod, Signer,
 };
 
-use crate::breadth_support::{ORIGIN, Site, refused, site, site_on};
-use crate::provider_flow::{alice, assert_refused, field};
+use crate::support::breadth::{ORIGIN, Site, site, site_on};
+use crate::support::harness::{alice, assert_refused, field, refused};
 
 const APP: (&str, &str) = ("yahoo-app", "yahoo-secret");
 
@@ -403,7 +403,7 @@ mod stores {
 async fn a_failing_store_answers_503_and_the_session_survives() {
     use std::sync::atomic::Ordering;
 
-    use crate::provider_flow::FlakyStore;
+    use crate::support::flaky_store::FlakyStore;
     let store = FlakyStore::default();
     let s = site_on(store.clone(), consumers(), sessions_config());
     let (g, _) = grant(&s).await;

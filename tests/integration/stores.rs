@@ -8,9 +8,8 @@
 //! them against real servers, so there a missing URL fails.
 
 use std::io;
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -23,45 +22,20 @@ use oauth1_provider::{
 };
 use time::{Duration, OffsetDateTime};
 
+use crate::support::env::service_env;
+use crate::support::ports::ClosedPort;
+use crate::support::services::TempSchema;
+use crate::support::temp::{TempDir, temp_db_path};
+
 // ---------------------------------------------------------------------------
 // Helpers
 
 fn postgres_url() -> Option<String> {
-    crate::support::service_env("OAUTH1_TEST_POSTGRES_URL")
+    service_env("OAUTH1_TEST_POSTGRES_URL")
 }
 
 fn redis_url() -> Option<String> {
-    crate::support::service_env("OAUTH1_TEST_REDIS_URL")
-}
-
-/// A fresh path under the system temp dir (no file created yet).
-pub(crate) fn temp_db_path(name: &str) -> PathBuf {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    std::env::temp_dir()
-        .join(format!(
-            "oauth1-provider-test-{}-{nanos}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ))
-        .join(format!("{name}.sqlite3"))
-}
-
-/// Removes the temp dir `temp_db_path` made, when dropped.
-pub(crate) struct TempDir(pub(crate) PathBuf);
-
-impl TempDir {
-    pub(crate) fn of(db: &std::path::Path) -> Self {
-        Self(db.parent().expect("parent").to_owned())
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+    service_env("OAUTH1_TEST_REDIS_URL")
 }
 
 fn now() -> OffsetDateTime {
@@ -427,9 +401,12 @@ async fn full_flow<S: TokenStore, N: NonceStore>(provider: &Provider<S, N>) {
 }
 
 /// A TCP forwarder to a real server that a test can cut, as if the server
-/// went down: open connections are shut down and new ones refused.
+/// went down: open connections are shut down and new ones refused. Its port
+/// is held from start to drop, so that once cut it stays refused: no other
+/// test's listener can be given it while a store still dials it.
 struct Proxy {
     addr: SocketAddr,
+    _port: ClosedPort,
     stop: Arc<AtomicBool>,
     streams: Arc<Mutex<Vec<TcpStream>>>,
     acceptor: Option<JoinHandle<()>>,
@@ -437,8 +414,9 @@ struct Proxy {
 
 impl Proxy {
     fn start(target: SocketAddr) -> io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
+        let port = ClosedPort::reserve();
+        let listener = port.listen()?;
+        let addr = port.addr();
         let stop = Arc::new(AtomicBool::new(false));
         let streams: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
         let acceptor = {
@@ -474,11 +452,13 @@ impl Proxy {
                     pipe(c1, server);
                     pipe(s1, client);
                 }
-                // The listener is dropped here: new connections are refused.
+                // The listener is dropped here: new connections are refused
+                // (the port is still held, by `_port`).
             })
         };
         Ok(Self {
             addr,
+            _port: port,
             stop,
             streams,
             acceptor: Some(acceptor),
@@ -530,13 +510,6 @@ fn server_addr(url: &str) -> SocketAddr {
         .expect("resolve")
         .next()
         .expect("an address")
-}
-
-/// A local port nothing listens on.
-fn closed_port() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr")
-    // Dropped: the port is closed.
 }
 
 // ---------------------------------------------------------------------------
@@ -793,42 +766,6 @@ async fn postgres_two_instances_have_one_exchange_winner_and_share_nonces() {
     );
 }
 
-/// A fresh schema in the test database, as `search_path`, for the length
-/// of a test: migrations run on an empty database there.
-pub(crate) struct TempSchema {
-    pub(crate) admin: PostgresStore,
-    pub(crate) name: String,
-}
-
-impl TempSchema {
-    pub(crate) async fn create(url: &str) -> (Self, String) {
-        let admin = PostgresStore::connect(url).await.expect("connect");
-        let name = format!(
-            "oauth1_test_{}",
-            sample_request_token(now())
-                .token
-                .to_lowercase()
-                .replace(['-', '_'], "")
-        );
-        let client = admin.pool().get().await.expect("client");
-        client
-            .batch_execute(&format!("CREATE SCHEMA {name}"))
-            .await
-            .expect("create schema");
-        let sep = if url.contains('?') { '&' } else { '?' };
-        let scoped = format!("{url}{sep}options=-csearch_path%3D{name}");
-        (Self { admin, name }, scoped)
-    }
-
-    async fn drop_schema(self) {
-        let client = self.admin.pool().get().await.expect("client");
-        client
-            .batch_execute(&format!("DROP SCHEMA {} CASCADE", self.name))
-            .await
-            .expect("drop schema");
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_instances_starting_at_once_migrate_once() {
     let Some(url) = postgres_url() else { return };
@@ -864,7 +801,8 @@ async fn postgres_instances_starting_at_once_migrate_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_unreachable_server_is_an_error() {
     let Some(url) = postgres_url() else { return };
-    let err = PostgresStore::connect(&via(&url, closed_port()))
+    let closed = ClosedPort::reserve();
+    let err = PostgresStore::connect(&via(&url, closed.addr()))
         .await
         .expect_err("nothing listens there");
     assert!(std::error::Error::source(&err).is_some());
@@ -1045,7 +983,8 @@ async fn postgres_and_sqlite_run_the_whole_flow() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_unreachable_server_is_an_error() {
     let Some(url) = redis_url() else { return };
-    let err = RedisNonceStore::connect(&via(&url, closed_port()))
+    let closed = ClosedPort::reserve();
+    let err = RedisNonceStore::connect(&via(&url, closed.addr()))
         .await
         .expect_err("nothing listens there");
     assert!(std::error::Error::source(&err).is_some());

@@ -8,9 +8,9 @@ use oauth1_provider::{
     SignatureMethod, Signer, User,
 };
 
-use crate::breadth_support::{ORIGIN, Site, refused, site};
-use crate::provider_flow::alice;
-use crate::support::OwnedRequest;
+use crate::support::breadth::{ORIGIN, Site, site};
+use crate::support::harness::{alice, field, refused};
+use crate::support::request::OwnedRequest;
 
 fn consumers() -> ConsumerRegistry {
     let consumers = ConsumerRegistry::new();
@@ -268,7 +268,7 @@ async fn scope_is_recorded_and_exposed_to_the_host() {
         None,
     );
     let response = s.provider.request_token(&request.view()).await;
-    let token = crate::provider_flow::field(&response, "oauth_token");
+    let token = field(&response, "oauth_token");
     let page = OwnedRequest::from_url("GET", &format!("{ORIGIN}/_ah/OAuthAuthorizeToken"), None);
     let pending = s
         .provider

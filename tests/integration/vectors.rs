@@ -7,7 +7,7 @@
 use oauth1_provider::{Limits, SignatureMethod, SignedRequest, base_string_uri, percent_encode};
 use serde_json::Value;
 
-use crate::support::OwnedRequest;
+use crate::support::request::OwnedRequest;
 
 fn vectors() -> Vec<Value> {
     let text = std::fs::read_to_string(concat!(

@@ -8,8 +8,8 @@ use oauth1_provider::{
     SignatureMethod, Signer, User,
 };
 
-use crate::provider_flow::{START, approve_for_verifier, field};
-use crate::support::OwnedRequest;
+use crate::support::harness::{START, approve_for_verifier, field};
+use crate::support::request::OwnedRequest;
 
 pub const ORIGIN: &str = "https://api.example.com";
 pub const CALLBACK: &str = "https://client.example/cb";
@@ -115,81 +115,4 @@ impl<S: TokenStore + NonceStore> Site<S> {
         );
         self.provider.access_token(&request.view()).await
     }
-}
-
-/// Signs a request with Python oauthlib (`tests/clients/oauthlib_sign.py`,
-/// run by `OAUTH1_TEST_PYTHON`): its `{uri, headers, body}`. `None`, with the
-/// reason printed, when no such Python is configured — unless `CI` is set,
-/// where that is a failure.
-pub fn oauthlib_sign(spec: &serde_json::Value) -> Option<serde_json::Value> {
-    use std::io::Write as _;
-    let Some(python) = std::env::var_os("OAUTH1_TEST_PYTHON") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but OAUTH1_TEST_PYTHON is not: create the venv with .ci/python-venv.sh"
-        );
-        eprintln!(
-            "skipped: OAUTH1_TEST_PYTHON is not set (a Python with tests/clients/requirements.txt, \
-             e.g. target/ci-venv/bin/python)"
-        );
-        return None;
-    };
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/clients/oauthlib_sign.py"
-    );
-    let mut child = std::process::Command::new(python)
-        .arg(script)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run OAUTH1_TEST_PYTHON");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(spec.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "oauthlib_sign.py failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(serde_json::from_slice(&out.stdout).expect("oauthlib_sign.py prints JSON"))
-}
-
-/// The request oauthlib signed, as the provider receives it.
-pub fn from_oauthlib(method: &str, signed: &serde_json::Value) -> OwnedRequest {
-    let mut request = OwnedRequest::from_url(method, signed["uri"].as_str().unwrap(), None);
-    let headers = signed["headers"].as_object().unwrap();
-    request.authorization = headers
-        .get("Authorization")
-        .and_then(|v| v.as_str())
-        .map(str::to_owned);
-    request.content_type = headers
-        .get("Content-Type")
-        .and_then(|v| v.as_str())
-        .map(str::to_owned);
-    if let Some(body) = signed["body"].as_str() {
-        request.body = body.as_bytes().to_vec();
-    }
-    request
-}
-
-/// Asserts a refusal with this status and `oauth_problem`; returns it.
-#[track_caller]
-pub fn refused(
-    result: Result<oauth1_provider::OAuthContext, oauth1_provider::OAuthError>,
-    status: u16,
-    problem: &str,
-) -> oauth1_provider::OAuthError {
-    let err = result.expect_err("expected a refusal");
-    assert_eq!(
-        (err.status(), err.problem().map(|p| p.code())),
-        (status, Some(problem)),
-        "{err:?}"
-    );
-    err
 }

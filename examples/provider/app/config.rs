@@ -1,0 +1,127 @@
+//! What the command line configures: the site's origins and proxies, its
+//! consumers and users, how passwords are hashed, the extensions.
+
+use std::net::IpAddr;
+
+use super::extensions::Extensions;
+
+/// What the demo serves and to whom.
+#[derive(Debug, Clone)]
+pub struct DemoConfig {
+    /// The origins the site is served under; a token is bound to the one it
+    /// was obtained on, and a request for any other origin is refused.
+    pub public_origins: Vec<String>,
+    /// Proxies whose `Forwarded` / `X-Forwarded-*` headers are believed
+    /// (behind a load balancer). None by default.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Registered consumers (the unregistered `anonymous` one is always on).
+    pub consumers: Vec<ConsumerSpec>,
+    /// Callback URL prefixes the registered consumers may use besides `oob`.
+    pub callback_prefixes: Vec<String>,
+    /// The site's users.
+    pub users: Vec<UserSpec>,
+    /// How passwords are hashed (Argon2id). Defaults to the argon2 crate's
+    /// defaults (19 MiB, 2 passes); tests lower it to run fast.
+    pub password_hashing: argon2::Params,
+    /// Opt-in protocol extensions (RSA consumers, two-legged requests, …).
+    pub extensions: Extensions,
+}
+
+impl DemoConfig {
+    /// The defaults for a server on `port`: served as `http://127.0.0.1:PORT`
+    /// and `http://localhost:PORT`, no registered consumer, two users.
+    pub fn new(port: u16) -> Self {
+        Self {
+            public_origins: vec![
+                format!("http://127.0.0.1:{port}"),
+                format!("http://localhost:{port}"),
+            ],
+            trusted_proxies: Vec::new(),
+            consumers: Vec::new(),
+            callback_prefixes: Vec::new(),
+            users: vec![
+                UserSpec::parse("test@example.com:password").expect("valid"),
+                UserSpec::parse("admin@example.com:password:admin").expect("valid"),
+            ],
+            password_hashing: argon2::Params::DEFAULT,
+            extensions: Extensions::default(),
+        }
+    }
+}
+
+/// A registered consumer: `KEY:SECRET[:NAME]`.
+#[derive(Clone)]
+pub struct ConsumerSpec {
+    /// The consumer key.
+    pub key: String,
+    pub(super) secret: String,
+    /// The name users see on the consent page.
+    pub name: String,
+}
+
+impl std::fmt::Debug for ConsumerSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsumerSpec")
+            .field("key", &self.key)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConsumerSpec {
+    /// Parses `KEY:SECRET[:NAME]`.
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        let mut parts = spec.splitn(3, ':');
+        let (Some(key), Some(secret)) = (parts.next(), parts.next()) else {
+            return Err("--consumer takes KEY:SECRET[:NAME]".into());
+        };
+        if key.is_empty() || secret.is_empty() {
+            return Err("--consumer takes KEY:SECRET[:NAME]".into());
+        }
+        Ok(Self {
+            key: key.into(),
+            secret: secret.into(),
+            name: parts.next().filter(|n| !n.is_empty()).unwrap_or(key).into(),
+        })
+    }
+}
+
+/// A user: `EMAIL:PASSWORD[:admin]`. The password is hashed at start-up and
+/// never printed.
+#[derive(Clone)]
+pub struct UserSpec {
+    /// The email address, which is also the login.
+    pub email: String,
+    pub(super) password: String,
+    /// Whether the user is an admin of the site.
+    pub admin: bool,
+}
+
+impl std::fmt::Debug for UserSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserSpec")
+            .field("email", &self.email)
+            .field("admin", &self.admin)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UserSpec {
+    /// Parses `EMAIL:PASSWORD[:admin]` (the password may contain `:`).
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        let usage = || "--user takes EMAIL:PASSWORD[:admin]".to_owned();
+        let (email, rest) = spec.split_once(':').ok_or_else(usage)?;
+        let (password, admin) = match rest.strip_suffix(":admin") {
+            Some(password) => (password, true),
+            None => (rest, false),
+        };
+        if !email.contains('@') || password.is_empty() {
+            return Err(usage());
+        }
+        Ok(Self {
+            email: email.to_ascii_lowercase(),
+            password: password.into(),
+            admin,
+        })
+    }
+}

@@ -1,0 +1,360 @@
+//! The site's HTML pages: home, sign-in and sign-out, the account page
+//! (the apps with access, and revoking them), errors.
+
+use std::sync::Arc;
+
+use axum::extract::{Form, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use oauth1_provider::ResolvedOrigin;
+use oauth1_provider::adapter::{csrf_matches, escape_html, html_document, html_response};
+use serde::Deserialize;
+
+use super::sessions::{SESSION_COOKIE, clear_cookie, cookie, local_path, session_cookie};
+use super::{AppState, Demo, DemoNonces, DemoStore, to_login};
+
+/// The pages' routes: `/`, `/login`, `/logout`, `/account` and
+/// `/account/revoke` (the fallback, [`not_found`], is the app's).
+pub(super) fn routes<S: DemoStore, N: DemoNonces>() -> Router<Arc<Demo<S, N>>> {
+    Router::new()
+        .route("/", get(home::<S, N>))
+        .route("/login", get(login_page::<S, N>).post(login::<S, N>))
+        .route("/logout", get(logout_page::<S, N>).post(logout::<S, N>))
+        .route("/account", get(account::<S, N>))
+        .route("/account/revoke", post(revoke::<S, N>))
+}
+
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    html_response(status.as_u16(), html_document(title, body)).into_response()
+}
+
+fn site_line(origin: &ResolvedOrigin) -> String {
+    format!(
+        "<p class=\"site\">{} · OAuth 1.0a demo provider</p>",
+        escape_html(&origin.authority)
+    )
+}
+
+fn sign_out_form(csrf: &str) -> String {
+    format!(
+        "<form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf_token\" \
+         value=\"{}\"><button type=\"submit\">Sign out</button></form>",
+        escape_html(csrf)
+    )
+}
+
+async fn home<S: DemoStore, N: DemoNonces>(
+    State(demo): AppState<S, N>,
+    Extension(origin): Extension<ResolvedOrigin>,
+    headers: HeaderMap,
+) -> Response {
+    let base = format!("{}://{}", origin.scheme, origin.authority);
+    let mut body = site_line(&origin);
+    body.push_str("<h1>Welcome</h1>");
+    match demo.signed_in(&headers) {
+        Some((_, session, user)) => {
+            body.push_str(&format!(
+                "<p>Signed in as <strong>{}</strong>{}.</p>\
+                 <p><a href=\"/account\">Apps with access to your account</a></p>{}",
+                escape_html(&user.email),
+                if user.admin { " (admin)" } else { "" },
+                sign_out_form(&session.csrf)
+            ));
+        }
+        None => body.push_str(
+            "<p>This site lends your account to apps you approve, with OAuth 1.0a.</p>\
+             <p><a class=\"button\" href=\"/login\">Sign in</a></p>",
+        ),
+    }
+    let row = |name: &str, value: &str| {
+        format!(
+            "<tr><th>{}</th><td><code>{}</code></td></tr>",
+            escape_html(name),
+            escape_html(value)
+        )
+    };
+    body.push_str(&format!(
+        "<p class=\"muted\">For app developers: consumer key and secret \
+         <code>anonymous</code> / <code>anonymous</code>.</p><table>{}{}{}{}</table>",
+        row(
+            "Request token",
+            &format!("{base}{}", demo.paths.request_token)
+        ),
+        row("Authorize", &format!("{base}{}", demo.paths.authorize)),
+        row(
+            "Access token",
+            &format!("{base}{}", demo.paths.access_token)
+        ),
+        row("Who am I", &format!("{base}/api/whoami")),
+    ));
+    page(StatusCode::OK, "OAuth 1.0a demo provider", &body)
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+fn login_form(origin: &ResolvedOrigin, next: &str, email: &str, error: Option<&str>) -> String {
+    format!(
+        "{}<h1>Sign in</h1>{}\
+         <form method=\"post\" action=\"/login\">\
+         <input type=\"hidden\" name=\"next\" value=\"{}\">\
+         <label for=\"email\">Email</label>\
+         <input type=\"email\" id=\"email\" name=\"email\" value=\"{}\" autocomplete=\"username\" required autofocus>\
+         <label for=\"password\">Password</label>\
+         <input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required>\
+         <div class=\"actions\"><button type=\"submit\" class=\"primary\">Sign in</button></div></form>",
+        site_line(origin),
+        error.map_or_else(String::new, |e| format!(
+            "<p class=\"error\" role=\"alert\">{}</p>",
+            escape_html(e)
+        )),
+        escape_html(next),
+        escape_html(email),
+    )
+}
+
+async fn login_page<S: DemoStore, N: DemoNonces>(
+    State(demo): AppState<S, N>,
+    Extension(origin): Extension<ResolvedOrigin>,
+    Query(query): Query<NextQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let next = local_path(query.next.as_deref());
+    if demo.signed_in(&headers).is_some() {
+        return Redirect::to(next).into_response();
+    }
+    page(
+        StatusCode::OK,
+        "Sign in",
+        &login_form(&origin, next, "", None),
+    )
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+async fn login<S: DemoStore, N: DemoNonces>(
+    State(demo): AppState<S, N>,
+    Extension(origin): Extension<ResolvedOrigin>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let next = local_path(form.next.as_deref()).to_owned();
+    // Hashing is deliberately slow: keep it off the async workers.
+    let checking = demo.clone();
+    let (email, password) = (form.email.clone(), form.password);
+    let user = tokio::task::spawn_blocking(move || checking.users.verify(&email, &password))
+        .await
+        .ok()
+        .flatten();
+    let Some(user) = user else {
+        tracing::info!("failed sign-in");
+        let html = login_form(
+            &origin,
+            &next,
+            &form.email,
+            Some("Wrong email or password."),
+        );
+        return page(StatusCode::UNAUTHORIZED, "Sign in", &html);
+    };
+    // A new session id at every sign-in (no fixation).
+    if let Some(old) = cookie(&headers, SESSION_COOKIE) {
+        demo.sessions.remove(old);
+    }
+    match demo.sessions.create(&user.email) {
+        Ok(id) => (
+            [(header::SET_COOKIE, session_cookie(&id, &origin))],
+            Redirect::to(&next),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot create a session");
+            page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Try again",
+                "<h1>Try again</h1><p>Signing in failed; please try again.</p>",
+            )
+        }
+    }
+}
+
+async fn logout_page<S: DemoStore, N: DemoNonces>(
+    State(demo): AppState<S, N>,
+    Extension(origin): Extension<ResolvedOrigin>,
+    headers: HeaderMap,
+) -> Response {
+    match demo.signed_in(&headers) {
+        Some((_, session, user)) => {
+            let body = format!(
+                "{}<h1>Sign out?</h1><p>You are signed in as <strong>{}</strong>.</p>\
+                 <div class=\"actions\">{}</div>",
+                site_line(&origin),
+                escape_html(&user.email),
+                sign_out_form(&session.csrf)
+            );
+            page(StatusCode::OK, "Sign out", &body)
+        }
+        None => Redirect::to("/").into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf_token: Option<String>,
+}
+
+async fn logout<S: DemoStore, N: DemoNonces>(
+    State(demo): AppState<S, N>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Some((id, session, _)) = demo.signed_in(&headers) {
+        if !csrf_matches(&session.csrf, form.csrf_token.as_deref()) {
+            return forged();
+        }
+        demo.sessions.remove(&id);
+    }
+    ([(header::SET_COOKIE, clear_cookie())], Redirect::to("/")).into_response()
+}
+
+fn forged() -> Response {
+    page(
+        StatusCode::FORBIDDEN,
+        "Request refused",
+        "<h1>This request did not come from this site</h1>\
+         <p>Nothing was changed. Reload the page and try again.</p>",
+    )
+}
+
+async fn account<S: DemoStore, N: DemoNonces>(
+    State(demo): AppState<S, N>,
+    Extension(origin): Extension<ResolvedOrigin>,
+    headers: HeaderMap,
+) -> Response {
+    let Some((_, session, user)) = demo.signed_in(&headers) else {
+        return to_login("/account");
+    };
+    let grants = match demo.provider.authorizations(&user.user_id).await {
+        Ok(grants) => grants,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot list authorizations");
+            return unavailable();
+        }
+    };
+    // One row per app, however many tokens it holds.
+    let mut apps: Vec<(String, String, time::OffsetDateTime, Vec<String>)> = Vec::new();
+    for grant in grants {
+        match apps.iter_mut().find(|a| a.0 == grant.consumer_key) {
+            Some(app) => {
+                if !app.3.contains(&grant.host) {
+                    app.3.push(grant.host);
+                }
+            }
+            None => apps.push((
+                grant.consumer_key,
+                grant.consumer_name,
+                grant.granted_at,
+                vec![grant.host],
+            )),
+        }
+    }
+    let mut body = format!(
+        "{}<h1>Apps with access to your account</h1><p>Signed in as <strong>{}</strong>.</p>",
+        site_line(&origin),
+        escape_html(&user.email)
+    );
+    if apps.is_empty() {
+        body.push_str("<p class=\"muted\">No app has access to your account.</p>");
+    } else {
+        body.push_str("<table><tr><th>App</th><th>Allowed</th><th></th></tr>");
+        for (key, name, granted_at, hosts) in &apps {
+            body.push_str(&format!(
+                "<tr><td><strong>{}</strong><br><span class=\"muted\">on {}</span></td>\
+                 <td>{}</td><td>\
+                 <form method=\"post\" action=\"/account/revoke\">\
+                 <input type=\"hidden\" name=\"consumer_key\" value=\"{}\">\
+                 <input type=\"hidden\" name=\"csrf_token\" value=\"{}\">\
+                 <button type=\"submit\">Revoke</button></form></td></tr>",
+                escape_html(name),
+                escape_html(&hosts.join(", ")),
+                escape_html(&when(*granted_at)),
+                escape_html(key),
+                escape_html(&session.csrf),
+            ));
+        }
+        body.push_str("</table>");
+    }
+    body.push_str(&format!(
+        "<div class=\"actions\"><a class=\"button\" href=\"/\">Home</a>{}</div>",
+        sign_out_form(&session.csrf)
+    ));
+    page(StatusCode::OK, "Your apps", &body)
+}
+
+fn when(t: time::OffsetDateTime) -> String {
+    format!(
+        "{}-{:02}-{:02} {:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
+}
+
+fn unavailable() -> Response {
+    page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Try again",
+        "<h1>Try again</h1><p>The service is temporarily unavailable.</p>",
+    )
+}
+
+#[derive(Deserialize)]
+struct RevokeForm {
+    consumer_key: String,
+    csrf_token: Option<String>,
+}
+
+async fn revoke<S: DemoStore, N: DemoNonces>(
+    State(demo): AppState<S, N>,
+    headers: HeaderMap,
+    Form(form): Form<RevokeForm>,
+) -> Response {
+    let Some((_, session, user)) = demo.signed_in(&headers) else {
+        return to_login("/account");
+    };
+    if !csrf_matches(&session.csrf, form.csrf_token.as_deref()) {
+        return forged();
+    }
+    match demo
+        .provider
+        .revoke_authorization(&user.user_id, &form.consumer_key)
+        .await
+    {
+        Ok(n) => {
+            tracing::info!(consumer = %form.consumer_key, tokens = n, "access revoked by its user");
+            Redirect::to("/account").into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot revoke");
+            unavailable()
+        }
+    }
+}
+
+pub(super) async fn not_found() -> Response {
+    page(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "<h1>Not found</h1><p><a href=\"/\">Home</a></p>",
+    )
+}
