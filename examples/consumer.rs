@@ -20,7 +20,9 @@ use std::net::TcpStream;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use oauth1_provider::{SignatureMethod, Signer, parse_form, percent_encode};
+use oauth1_provider::SignatureMethod;
+use oauth1_provider::client::Signer;
+use oauth1_provider::protocol::{parse_form, percent_encode};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 

@@ -62,17 +62,16 @@
 //! PLAINTEXT it *is* the encoded secrets): treat stdout like a credential and
 //! do not paste it into public tickets. stderr is safe to share.
 //!
-//! [`SignedRequest::collect`]: oauth1_provider::SignedRequest::collect
-//! [`SignedRequest::require`]: oauth1_provider::SignedRequest::require
-//! [`SignedRequest::verify_signature`]: oauth1_provider::SignedRequest::verify_signature
+//! [`SignedRequest::collect`]: oauth1_provider::protocol::SignedRequest::collect
+//! [`SignedRequest::require`]: oauth1_provider::protocol::SignedRequest::require
+//! [`SignedRequest::verify_signature`]: oauth1_provider::protocol::SignedRequest::verify_signature
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{IsTerminal as _, Read as _};
 use std::process::ExitCode;
 
-use oauth1_provider::{
-    Limits, ProtocolError, Request, SignatureMethod, SignedRequest, base_string_uri, percent_encode,
-};
+use oauth1_provider::protocol::{Limits, SignedRequest, base_string_uri, percent_encode};
+use oauth1_provider::{ProtocolError, Request, SignatureMethod};
 use serde::{Deserialize, Serialize};
 
 const NOTE: &str = "timestamp and nonce freshness are not checked by this tool";
@@ -246,9 +245,12 @@ fn run() -> Result<bool, Fatal> {
     let required = signed.require(&[]);
     let method = signed.signature_method();
     let expected = match method {
-        Some(m) => signed
-            .expected_signature(m, consumer_secret, token_secret)
-            .map_err(|e| refused("while computing its signature", &e))?,
+        // The explain tool shows it to the developer debugging their own
+        // signature: the one place it may be printed.
+        Some(m) => {
+            oauth1_provider::danger::expected_signature(&signed, m, consumer_secret, token_secret)
+                .map_err(|e| refused("while computing its signature", &e))?
+        }
         None => String::new(),
     };
     let verdict = signed.verify_signature(consumer_secret, token_secret);

@@ -21,6 +21,8 @@ mod api;
 pub mod config;
 #[path = "app/extensions.rs"]
 pub mod extensions;
+#[path = "app/html.rs"]
+mod html;
 #[path = "app/pages.rs"]
 mod pages;
 #[path = "app/sessions.rs"]
@@ -37,8 +39,9 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use oauth1_provider::axum::{ConsentUi, OAuth, SignedIn};
+use oauth1_provider::protocol::percent_encode;
 use oauth1_provider::store::{NonceStore, TokenStore};
-use oauth1_provider::{Consumer, ConsumerRegistry, OriginPolicy, Provider, User, percent_encode};
+use oauth1_provider::{Consumer, ConsumerRegistry, OriginPolicy, Provider, User};
 use rand::TryRngCore as _;
 
 pub use config::{ConsumerSpec, DemoConfig};

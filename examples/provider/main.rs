@@ -53,8 +53,9 @@ use std::time::Duration;
 use app::config::UserSpec;
 use app::extensions::Extensions;
 use app::{ConsumerSpec, DemoConfig, DemoNonces, DemoStore};
+use oauth1_provider::MemoryStore;
 use oauth1_provider::store::NonceStore;
-use oauth1_provider::{MemoryStore, PostgresStore, RedisNonceStore, SqliteStore};
+use oauth1_provider::store::{PostgresStore, RedisNonceStore, SqliteStore};
 
 /// Where tokens and nonces live. Adding a store is one variant here and one
 /// arm in `main`.

@@ -25,9 +25,13 @@ use oauth1_provider::store::TokenStore;
 
 type Reply = crate::support::reply::Reply<StatusCode>;
 
+use oauth1_provider::client::Signer;
+use oauth1_provider::model::{ManualClock, RequestTokenState};
+use oauth1_provider::origin::ResolvedOrigin;
+use oauth1_provider::protocol::percent_encode;
 use oauth1_provider::{
-    Consumer, ConsumerRegistry, ManualClock, MemoryStore, OriginPolicy, Provider, ProviderConfig,
-    RequestTokenState, ResolvedOrigin, SignatureMethod, Signer, User, percent_encode,
+    Consumer, ConsumerRegistry, MemoryStore, OriginPolicy, Provider, ProviderConfig,
+    SignatureMethod, User,
 };
 
 const API: &str = "http://api.test";
@@ -124,7 +128,7 @@ async fn robot(consumer: OAuthConsumer) -> String {
     format!(
         "{} {}",
         consumer.get_oauth_consumer_key(),
-        consumer.user().is_none()
+        consumer.get_current_user().is_err()
     )
 }
 

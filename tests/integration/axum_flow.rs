@@ -14,10 +14,12 @@ use axum::http::{Method, StatusCode, header};
 use axum::response::Response as AxumResponse;
 use axum::routing::{get, post};
 use oauth1_provider::axum::{ConsentUi, OAuth, OAuthConsumer, OAuthUser, SignedIn};
+use oauth1_provider::client::Signer;
+use oauth1_provider::model::{ManualClock, RequestTokenState};
 use oauth1_provider::store::TokenStore;
 use oauth1_provider::{
-    Consumer, ConsumerRegistry, ManualClock, MemoryStore, OriginPolicy, Provider, ProviderConfig,
-    RequestTokenState, SignatureMethod, Signer, User,
+    Consumer, ConsumerRegistry, MemoryStore, OriginPolicy, Provider, ProviderConfig,
+    SignatureMethod, User,
 };
 use tower::ServiceExt as _;
 
@@ -324,7 +326,7 @@ async fn three_legged_flow_through_the_demo_app() {
     let form = |password: &str| {
         format!(
             "email=test%40example.com&password={password}&next={}",
-            oauth1_provider::percent_encode(&consent_path)
+            oauth1_provider::protocol::percent_encode(&consent_path)
         )
     };
     let reply = browser.post("/login", &form("wrong")).await;
@@ -757,7 +759,7 @@ fn test_app() -> TestApp {
                 format!(
                     "{} {}",
                     consumer.get_oauth_consumer_key(),
-                    consumer.user().is_none()
+                    consumer.get_current_user().is_err()
                 )
             }),
         )

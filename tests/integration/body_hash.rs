@@ -5,9 +5,11 @@
 
 use std::sync::Arc;
 
+use oauth1_provider::client::Signer;
+use oauth1_provider::protocol::body_hash;
+use oauth1_provider::provider::Reason;
 use oauth1_provider::{
-    Consumer, ConsumerRegistry, MemoryStore, OAuthError, Provider, ProviderConfig, Reason,
-    SignatureMethod, Signer, body_hash,
+    Consumer, ConsumerRegistry, MemoryStore, OAuthError, Provider, ProviderConfig, SignatureMethod,
 };
 
 use crate::support::breadth::{ORIGIN, Site, all_methods, site};
@@ -82,7 +84,7 @@ async fn json_bodies_verify_with_the_methods_hash() {
 
 #[tokio::test]
 async fn rsa_signed_json_bodies_verify() {
-    let key = oauth1_provider::ConsumerPrivateKey::generate(1024).unwrap();
+    let key = oauth1_provider::client::ConsumerPrivateKey::generate(1024).unwrap();
     let consumers = ConsumerRegistry::new();
     consumers.register(
         Consumer::rsa("mc", key.public_key(), "MC")
@@ -165,7 +167,7 @@ async fn body_hash_refusals() {
     // Twice (the parameter collection refuses any repeated oauth_*).
     let mut r = request(&s, lti, JSON, BODY, Some(&sha1));
     let header = r.authorization.take().unwrap();
-    let encoded = oauth1_provider::percent_encode(&sha1);
+    let encoded = oauth1_provider::protocol::percent_encode(&sha1);
     r.authorization = Some(format!("{header}, oauth_body_hash=\"{encoded}\""));
     refused(
         s.provider.authenticate(&r.view()).await,
@@ -367,7 +369,7 @@ async fn the_actix_middleware_buffers_hashed_bodies_and_hands_them_back() {
 
 #[tokio::test]
 async fn oauthlib_signed_json_bodies_verify() {
-    let key = oauth1_provider::ConsumerPrivateKey::generate(1024).unwrap();
+    let key = oauth1_provider::client::ConsumerPrivateKey::generate(1024).unwrap();
     let s = site(consumers(), all_methods());
     s.provider.consumers().register(
         Consumer::rsa("mc", key.public_key(), "MC")

@@ -20,7 +20,8 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use oauth1_provider::{SignatureMethod, Signer};
+use oauth1_provider::SignatureMethod;
+use oauth1_provider::client::Signer;
 
 use crate::support::demo_client::{
     Credentials, Site, credentials_in, demo_with_consumer, form_encode, oauth_problem,

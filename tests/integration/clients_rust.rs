@@ -1,7 +1,7 @@
 //! An independent Rust client completes the flow over HTTP against the demo
 //! process: every token request and API call is signed by the
 //! `oauth1-request` crate (0.6: HMAC-SHA1 and PLAINTEXT), not by our
-//! [`Signer`](oauth1_provider::Signer). Sign-in and consent are the browser's
+//! [`Signer`](oauth1_provider::client::Signer). Sign-in and consent are the browser's
 //! part, done by [`Site`].
 //!
 //! `oauth1-request` 0.6 sorts repeated names by raw value (RFC 5849 sorts by

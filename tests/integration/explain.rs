@@ -6,7 +6,9 @@
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
-use oauth1_provider::{SignatureMethod, Signer, format_authorization_header, percent_encode};
+use oauth1_provider::SignatureMethod;
+use oauth1_provider::client::Signer;
+use oauth1_provider::protocol::{format_authorization_header, percent_encode};
 use serde_json::{Value, json};
 
 const CONSUMER_SECRET: &str = "cs-Kq3Zr8";

@@ -16,10 +16,11 @@ use std::collections::BTreeMap;
 use std::num::NonZeroU64;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use oauth1_provider::{
-    AuthorizationHeader, Limits, ParameterSource, ProtocolError, Request, SignatureMethod,
-    SignedRequest, Signer, TimestampWindow,
+use oauth1_provider::client::Signer;
+use oauth1_provider::protocol::{
+    AuthorizationHeader, Limits, ParameterSource, SignedRequest, TimestampWindow,
 };
+use oauth1_provider::{ProtocolError, Request, SignatureMethod};
 use oauth1_request as oauth;
 use oauth1_request::signature_method::SignatureMethod as TheirMethod;
 use proptest::collection::{btree_map, vec};

@@ -20,7 +20,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::{Barrier, Mutex, PoisonError};
 use std::time::Instant;
 
-use oauth1_provider::{SignatureMethod, Signer};
+use oauth1_provider::SignatureMethod;
+use oauth1_provider::client::Signer;
 
 use crate::support::demo_client::{Credentials, Site, credentials_in, oauth_problem};
 use crate::support::demo_process::DemoProcess;

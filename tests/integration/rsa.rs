@@ -4,10 +4,11 @@
 
 use std::sync::OnceLock;
 
-use oauth1_provider::{
-    Consumer, ConsumerPrivateKey, ConsumerPublicKey, ConsumerRegistry, KeyError, ManualClock,
-    MemoryStore, Provider, Reason, SignatureMethod, Signer,
-};
+use oauth1_provider::client::{ConsumerPrivateKey, Signer};
+use oauth1_provider::model::ManualClock;
+use oauth1_provider::protocol::{ConsumerPublicKey, KeyError};
+use oauth1_provider::provider::Reason;
+use oauth1_provider::{Consumer, ConsumerRegistry, MemoryStore, Provider, SignatureMethod};
 use serde_json::Value;
 
 use crate::support::breadth::{ORIGIN, all_methods, site};
@@ -58,7 +59,8 @@ async fn the_published_rsa_sha1_vector_verifies_through_the_provider() {
     let v = vector();
     let key = ConsumerPublicKey::from_pem(v["public_key_pem"].as_str().unwrap()).unwrap();
     assert_eq!(key.bits(), 1024);
-    let signature = oauth1_provider::percent_encode(v["expected"]["signature"].as_str().unwrap());
+    let signature =
+        oauth1_provider::protocol::percent_encode(v["expected"]["signature"].as_str().unwrap());
     let url = format!(
         "{}?{}&oauth_signature={signature}",
         v["url"].as_str().unwrap(),
@@ -78,7 +80,8 @@ async fn the_published_rsa_sha1_vector_verifies_through_the_provider() {
     assert_eq!(context.get_oauth_consumer_key(), "dpf43f3p2l4k3l03");
     // The base string is the vector's.
     let signed =
-        oauth1_provider::SignedRequest::collect(&request.view(), &Default::default()).unwrap();
+        oauth1_provider::protocol::SignedRequest::collect(&request.view(), &Default::default())
+            .unwrap();
     assert_eq!(
         signed.base_string().unwrap(),
         v["expected"]["base_string"].as_str().unwrap()
@@ -266,7 +269,7 @@ async fn rsa_request_token_endpoint_refusal_is_reported() {
     let err = Signer::new(SignatureMethod::RsaSha1, "rsa-app", "")
         .authorization_header("GET", &url, None)
         .unwrap_err();
-    assert_eq!(err, oauth1_provider::SignError::MissingKey);
+    assert_eq!(err, oauth1_provider::client::SignError::MissingKey);
 }
 
 #[test]
@@ -288,7 +291,7 @@ fn the_demo_serves_an_rsa_consumer_acting_for_a_user() {
     let call = |requestor: &str, signer: Signer<'_>| {
         let target = format!(
             "/api/whoami?xoauth_requestor_id={}",
-            oauth1_provider::percent_encode(requestor)
+            oauth1_provider::protocol::percent_encode(requestor)
         );
         let header = signer
             .authorization_header("GET", &format!("{}{target}", demo.base_url()), None)

@@ -4,7 +4,9 @@
 //! `javascript:` or `data:` URL or escape the consumer's registered prefixes.
 
 use axum::http::StatusCode;
-use oauth1_provider::{RequestTokenState, SignatureMethod, Signer};
+use oauth1_provider::SignatureMethod;
+use oauth1_provider::client::Signer;
+use oauth1_provider::model::RequestTokenState;
 
 use crate::axum_flow::{CALLBACK, demo};
 use crate::support::harness::{

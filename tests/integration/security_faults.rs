@@ -6,8 +6,10 @@
 
 use std::future::Future;
 
+use oauth1_provider::consent::Denial;
+use oauth1_provider::model::{RequestTokenState, StateTag};
 use oauth1_provider::store::TokenStore;
-use oauth1_provider::{Approval, Denial, RequestTokenState, Response, StateTag};
+use oauth1_provider::{Approval, Response};
 
 use crate::support::flaky_store::FlakyStore;
 use crate::support::harness::{CALLBACK, Harness, ORIGIN, alice, field, harness_on, url_param};

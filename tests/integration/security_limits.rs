@@ -3,7 +3,8 @@
 //! hundred times past the limits is refused without an allocation in
 //! proportion to it (the tests' allocator, `alloc_probe`, watches the largest one).
 
-use oauth1_provider::{FORM_CONTENT_TYPE, Limits, Signer};
+use oauth1_provider::client::Signer;
+use oauth1_provider::protocol::{FORM_CONTENT_TYPE, Limits};
 
 use crate::support::alloc_probe::largest_allocation;
 use crate::support::harness::{CALLBACK, Harness, ORIGIN, alice, assert_refused, harness};

@@ -12,13 +12,18 @@ use std::process::Command;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use oauth1_provider::adapter::{AuthorizeRequest, SignedIn, authorize_step, render_page};
+use oauth1_provider::client::Signer;
+use oauth1_provider::consent::{AuthorizeRequest, SignedIn, authorize_step, render_page};
+use oauth1_provider::model::{
+    AccessToken, AccessTokenState, Callback, ConsumerSecret, RequestToken, RequestTokenState,
+    Session, SessionHandle, TokenSecret, Verifier,
+};
+use oauth1_provider::origin::ResolvedOrigin;
+use oauth1_provider::protocol::{AuthorizationHeader, Limits, SignedRequest, percent_encode};
 use oauth1_provider::store::TokenStore;
 use oauth1_provider::{
-    AccessToken, AccessTokenState, Approval, AuthorizationHeader, Callback, Consumer,
-    ConsumerRegistry, ConsumerSecret, Limits, MemoryStore, Provider, ProviderConfig, RequestToken,
-    RequestTokenState, ResolvedOrigin, Response, Session, SessionHandle, SignatureMethod,
-    SignedRequest, Signer, TokenSecret, Verifier, percent_encode,
+    Approval, Consumer, ConsumerRegistry, MemoryStore, Provider, ProviderConfig, Response,
+    SignatureMethod,
 };
 use tracing::Level;
 
@@ -130,7 +135,8 @@ impl Secrets {
         let view = request.view();
         let signed = SignedRequest::collect(&view, &Limits::default()).unwrap();
         let method = signed.signature_method().unwrap();
-        let expected = signed.expected_signature(method, consumer, token).unwrap();
+        let expected =
+            oauth1_provider::danger::expected_signature(&signed, method, consumer, token).unwrap();
         assert_ne!(Some(expected.as_str()), signed.signature());
         self.add(&expected);
     }
@@ -326,7 +332,7 @@ async fn the_whole_flow_logs_no_secret() {
     h.store.failing.store(false, Ordering::SeqCst);
 
     // Development mode warns on every use.
-    let development = Provider::development(
+    let development = oauth1_provider::danger::development_provider(
         MemoryStore::new(),
         MemoryStore::new(),
         consumers(),

@@ -20,7 +20,8 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use oauth1_provider::{Response, SignatureMethod, Signer};
+use oauth1_provider::client::Signer;
+use oauth1_provider::{Response, SignatureMethod};
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 

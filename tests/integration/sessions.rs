@@ -7,10 +7,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use oauth1_provider::client::Signer;
+use oauth1_provider::provider::{Reason, SessionConfig};
 use oauth1_provider::store::{NonceStore, TokenStore};
 use oauth1_provider::{
-    Consumer, ConsumerRegistry, OAuthContext, OAuthError, ProviderConfig, Reason, Response,
-    SessionConfig, SignatureMethod, Signer,
+    Consumer, ConsumerRegistry, OAuthContext, OAuthError, ProviderConfig, Response, SignatureMethod,
 };
 
 use crate::support::breadth::{ORIGIN, Site, site, site_on};
@@ -271,9 +272,10 @@ async fn concurrent_refreshes_in_memory_have_one_winner() {
 
 #[cfg(all(feature = "postgres", feature = "sqlite"))]
 mod stores {
+    use oauth1_provider::User;
     use oauth1_provider::store::TokenStore;
+    use oauth1_provider::store::{PostgresStore, SqliteStore};
     use oauth1_provider::testing::{sample_request_token, sample_session_token};
-    use oauth1_provider::{PostgresStore, SqliteStore, User};
 
     use super::*;
 
@@ -304,7 +306,7 @@ mod stores {
         concurrent_refreshes_have_one_winner(Arc::new(s)).await;
     }
 
-    fn session_token() -> oauth1_provider::AccessToken {
+    fn session_token() -> oauth1_provider::model::AccessToken {
         let now = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
         let request = sample_request_token(now);
         sample_session_token(&request, &User::new("s@example.com", "s-1"), now)
@@ -393,7 +395,7 @@ mod stores {
     }
 
     /// Stores `token` the only way the trait allows: an exchange.
-    async fn insert<S: TokenStore>(store: &S, token: &oauth1_provider::AccessToken) {
+    async fn insert<S: TokenStore>(store: &S, token: &oauth1_provider::model::AccessToken) {
         let request = sample_request_token(token.created_at);
         oauth1_provider::testing::store_by_exchange(store, &request, token).await;
     }

@@ -13,12 +13,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+use oauth1_provider::client::Signer;
+use oauth1_provider::model::{Callback, RequestToken, RequestTokenState, StateTag, Verifier};
+use oauth1_provider::protocol::parse_form;
 use oauth1_provider::store::{NonceKey, NonceOutcome, NonceStore, TokenStore};
+use oauth1_provider::store::{PostgresStore, RedisNonceStore, SqliteStore};
 use oauth1_provider::testing::{self, sample_access_token, sample_request_token};
 use oauth1_provider::{
-    Approval, Callback, Consumer, ConsumerRegistry, PostgresStore, Provider, ProviderConfig,
-    RedisNonceStore, Request, RequestToken, RequestTokenState, SignatureMethod, Signer,
-    SqliteStore, StateTag, StoreError, User, Verifier, parse_form,
+    Approval, Consumer, ConsumerRegistry, Provider, ProviderConfig, Request, SignatureMethod,
+    StoreError, User,
 };
 use time::{Duration, OffsetDateTime};
 

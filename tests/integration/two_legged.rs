@@ -3,9 +3,11 @@
 //! that domain's users, and is refused for any other consumer, domain or
 //! unknown user. Also `scope`, recorded and exposed to the host.
 
+use oauth1_provider::client::Signer;
+use oauth1_provider::provider::Reason;
 use oauth1_provider::{
-    Consumer, ConsumerRegistry, OAuthRequestErrorKind, Provider, ProviderConfig, Reason,
-    SignatureMethod, Signer, User,
+    Consumer, ConsumerRegistry, OAuthRequestErrorKind, Provider, ProviderConfig, SignatureMethod,
+    User,
 };
 
 use crate::support::breadth::{ORIGIN, Site, site};
@@ -49,7 +51,7 @@ fn signer<'a>(key: &'a str, secret: &'a str) -> Signer<'a> {
 fn url_for(requestor: &str) -> String {
     format!(
         "{ORIGIN}/api/whoami?xoauth_requestor_id={}",
-        oauth1_provider::percent_encode(requestor)
+        oauth1_provider::protocol::percent_encode(requestor)
     )
 }
 

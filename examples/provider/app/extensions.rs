@@ -69,7 +69,7 @@ impl Extensions {
         self.rsa_consumers
             .iter()
             .map(|(key, pem, name)| {
-                let public = oauth1_provider::ConsumerPublicKey::from_pem(pem)
+                let public = oauth1_provider::protocol::ConsumerPublicKey::from_pem(pem)
                     .map_err(|e| format!("--rsa-consumer {key}: {e}"))?;
                 Ok(Consumer::rsa(key, public, name))
             })
@@ -80,7 +80,7 @@ impl Extensions {
     pub(super) fn provider_config(&self) -> ProviderConfig {
         let mut config = ProviderConfig::default();
         if let Some(ttl) = self.session_ttl {
-            let mut sessions = oauth1_provider::SessionConfig::default();
+            let mut sessions = oauth1_provider::provider::SessionConfig::default();
             sessions.access_token_ttl = ttl;
             config.sessions = Some(sessions);
         }

@@ -8,8 +8,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
-use oauth1_provider::ResolvedOrigin;
-use oauth1_provider::adapter::{csrf_matches, escape_html, html_document, html_response};
+use oauth1_provider::consent::csrf_matches;
+use oauth1_provider::origin::ResolvedOrigin;
+
+use super::html::{escape_html, page};
 use serde::Deserialize;
 
 use super::sessions::{SESSION_COOKIE, clear_cookie, cookie, local_path, session_cookie};
@@ -24,10 +26,6 @@ pub(super) fn routes<S: DemoStore, N: DemoNonces>() -> Router<Arc<Demo<S, N>>> {
         .route("/logout", get(logout_page::<S, N>).post(logout::<S, N>))
         .route("/account", get(account::<S, N>))
         .route("/account/revoke", post(revoke::<S, N>))
-}
-
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    html_response(status.as_u16(), html_document(title, body)).into_response()
 }
 
 fn site_line(origin: &ResolvedOrigin) -> String {

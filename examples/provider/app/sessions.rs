@@ -5,7 +5,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, header};
-use oauth1_provider::ResolvedOrigin;
+use oauth1_provider::origin::ResolvedOrigin;
 
 use super::random_id;
 

@@ -2,9 +2,10 @@
 //! callback it may not use; and an unknown consumer, an unknown token and a
 //! bad signature answered alike.
 
+use oauth1_provider::client::Signer;
+use oauth1_provider::provider::Reason;
 use oauth1_provider::{
-    MemoryStore, OAuthError, OAuthRequestErrorKind, Provider, ProviderConfig, Reason,
-    SignatureMethod, Signer,
+    MemoryStore, OAuthError, OAuthRequestErrorKind, Provider, ProviderConfig, SignatureMethod,
 };
 
 use crate::support::harness::{

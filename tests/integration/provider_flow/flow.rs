@@ -1,7 +1,8 @@
 //! The three-legged flow with our signer: to a callback and out of band, for
 //! a registered consumer and for the anonymous one.
 
-use oauth1_provider::{Approval, OAuthError, OAuthRequestErrorKind, SignatureMethod, Signer};
+use oauth1_provider::client::Signer;
+use oauth1_provider::{Approval, OAuthError, OAuthRequestErrorKind, SignatureMethod};
 
 use crate::support::harness::{
     CALLBACK, CONSUMER, ORIGIN, START, alice, field, harness, refused, url_param,

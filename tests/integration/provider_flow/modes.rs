@@ -1,8 +1,10 @@
 //! Two-legged requests (opt-in per consumer) and development mode.
 
+use oauth1_provider::client::Signer;
+use oauth1_provider::provider::Reason;
 use oauth1_provider::{
-    ConsumerRegistry, MemoryStore, OAuthError, OAuthRequestErrorKind, Provider, ProviderConfig,
-    Reason, SignatureMethod, Signer,
+    ConsumerRegistry, MemoryStore, OAuthError, OAuthRequestErrorKind, ProviderConfig,
+    SignatureMethod,
 };
 
 use crate::support::harness::{ORIGIN, harness, refused};
@@ -34,7 +36,7 @@ async fn two_legged_requests_are_opt_in() {
 
 #[tokio::test]
 async fn development_mode_authenticates_everything_as_the_example_user() {
-    let provider = Provider::development(
+    let provider = oauth1_provider::danger::development_provider(
         MemoryStore::new(),
         MemoryStore::new(),
         ConsumerRegistry::new(),

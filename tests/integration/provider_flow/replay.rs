@@ -1,7 +1,9 @@
 //! Replays: a nonce is used once (and remembered however far its expiry), and
 //! a request is timely.
 
-use oauth1_provider::{ManualClock, MemoryStore, OAuthError, Provider, ProviderConfig, Reason};
+use oauth1_provider::model::ManualClock;
+use oauth1_provider::provider::Reason;
+use oauth1_provider::{MemoryStore, OAuthError, Provider, ProviderConfig};
 
 use crate::support::harness::{Harness, ORIGIN, START, alice, consumers, harness, refused};
 use crate::support::request::OwnedRequest;

@@ -3,8 +3,10 @@
 
 use std::time::Duration;
 
+use oauth1_provider::consent::{AuthorizeError, Denial};
+use oauth1_provider::model::{RequestTokenState, StateTag};
+use oauth1_provider::provider::Reason;
 use oauth1_provider::store::TokenStore as _;
-use oauth1_provider::{AuthorizeError, Denial, Reason, RequestTokenState, StateTag};
 
 use crate::support::harness::{
     CALLBACK, ORIGIN, alice, assert_refused, harness, refused, url_param,

@@ -1,6 +1,7 @@
 //! 400 `parameter_absent`: each missing required parameter is named.
 
-use oauth1_provider::{Request, TimestampWindow};
+use oauth1_provider::Request;
+use oauth1_provider::protocol::TimestampWindow;
 
 use super::{COMPLETE, CONSUMER_SECRET, NOW, collect, decode_form, oauth_header, refused, with};
 

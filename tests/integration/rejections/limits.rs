@@ -1,6 +1,7 @@
 //! 400 `parameter_rejected`: each of `Limits`, at and just over the limit.
 
-use oauth1_provider::{Limits, Request, SignedRequest};
+use oauth1_provider::Request;
+use oauth1_provider::protocol::{Limits, SignedRequest};
 
 use super::{FORM, collect, oauth_header, refused, signer, verify};
 

@@ -23,10 +23,12 @@ mod version_and_method;
 
 use std::fmt::Debug;
 
-use oauth1_provider::{
-    AuthorizationHeader, Limits, ProtocolError, Request, SignatureMethod, SignedRequest, Signer,
-    TimestampWindow, format_authorization_header, percent_encode,
+use oauth1_provider::client::Signer;
+use oauth1_provider::protocol::{
+    AuthorizationHeader, Limits, SignedRequest, TimestampWindow, format_authorization_header,
+    percent_encode,
 };
+use oauth1_provider::{ProtocolError, Request, SignatureMethod};
 
 const FORM: &str = "application/x-www-form-urlencoded";
 const NOW: u64 = 1_700_000_000;

@@ -1,6 +1,7 @@
 //! Bodies and Authorization schemes that are not OAuth's: not signed, ignored.
 
-use oauth1_provider::{ParameterSource, Request};
+use oauth1_provider::Request;
+use oauth1_provider::protocol::ParameterSource;
 
 use super::{FORM, collect, header_as_form, refused, signer, verify};
 

@@ -1,7 +1,8 @@
 //! 400 `parameter_rejected`: where and how often protocol parameters appear.
 
-use oauth1_provider::{
-    AuthorizationHeader, ParameterSource, Request, format_authorization_header, percent_encode,
+use oauth1_provider::Request;
+use oauth1_provider::protocol::{
+    AuthorizationHeader, ParameterSource, format_authorization_header, percent_encode,
 };
 
 use super::{FORM, collect, oauth_header, refused, signer};

@@ -1,9 +1,9 @@
 //! Problem Reporting: `WWW-Authenticate` and the form body.
 
-use oauth1_provider::{
-    AuthorizationHeader, Limits, ProtocolError, Request, SignedRequest, TimestampWindow,
-    format_authorization_header,
+use oauth1_provider::protocol::{
+    AuthorizationHeader, Limits, SignedRequest, TimestampWindow, format_authorization_header,
 };
+use oauth1_provider::{ProtocolError, Request};
 
 use super::{COMPLETE, CONSUMER_SECRET, NOW, URL, collect, decode_form, received, refused, signer};
 

@@ -1,9 +1,8 @@
 //! 401 `signature_invalid`: wrong secrets, and every part of the request signed.
 
-use oauth1_provider::{
-    AuthorizationHeader, ProtocolError, Request, SignatureMethod, Signer,
-    format_authorization_header,
-};
+use oauth1_provider::client::Signer;
+use oauth1_provider::protocol::{AuthorizationHeader, format_authorization_header};
+use oauth1_provider::{ProtocolError, Request, SignatureMethod};
 
 use super::{CONSUMER_SECRET, TOKEN_SECRET, URL, collect, received, refused, signer, verify};
 

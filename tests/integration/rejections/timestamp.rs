@@ -1,6 +1,7 @@
 //! `oauth_timestamp`: 401 `timestamp_refused`, 400 when not a number.
 
-use oauth1_provider::{Request, TimestampWindow};
+use oauth1_provider::Request;
+use oauth1_provider::protocol::TimestampWindow;
 
 use super::{
     CONSUMER_SECRET, NOW, TOKEN_SECRET, collect, decode_form, oauth_header, refused, signer, with,

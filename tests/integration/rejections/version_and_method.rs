@@ -1,6 +1,7 @@
 //! 400 `version_rejected` and `signature_method_rejected`.
 
-use oauth1_provider::{Request, percent_encode};
+use oauth1_provider::Request;
+use oauth1_provider::protocol::percent_encode;
 
 use super::{CONSUMER_SECRET, FORM, TOKEN_SECRET, collect, oauth_header, refused, with};
 

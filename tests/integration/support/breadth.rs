@@ -2,10 +2,11 @@
 //! sessions, two-legged): a provider on a memory store and a manual clock,
 //! and the three-legged flow for any signer.
 
+use oauth1_provider::client::Signer;
+use oauth1_provider::model::ManualClock;
 use oauth1_provider::store::{NonceStore, TokenStore};
 use oauth1_provider::{
-    ConsumerRegistry, ManualClock, MemoryStore, Provider, ProviderConfig, Response,
-    SignatureMethod, Signer, User,
+    ConsumerRegistry, MemoryStore, Provider, ProviderConfig, Response, SignatureMethod, User,
 };
 
 use crate::support::harness::{START, approve_for_verifier, field};
@@ -46,7 +47,7 @@ pub fn site_on<S: TokenStore + NonceStore + Clone>(
 
 impl<S: TokenStore + NonceStore> Site<S> {
     pub fn now(&self) -> u64 {
-        u64::try_from(oauth1_provider::Clock::now(&self.clock).unix_timestamp()).unwrap()
+        u64::try_from(oauth1_provider::model::Clock::now(&self.clock).unix_timestamp()).unwrap()
     }
 
     /// `signer`'s request, timestamped by the site's clock, with an optional
@@ -59,7 +60,7 @@ impl<S: TokenStore + NonceStore> Site<S> {
         body: Option<(&str, &[u8])>,
     ) -> OwnedRequest {
         let form = body
-            .filter(|(ct, _)| oauth1_provider::is_form_urlencoded(ct))
+            .filter(|(ct, _)| oauth1_provider::protocol::is_form_urlencoded(ct))
             .map(|(_, b)| b);
         let header = signer
             .timestamp(self.now())

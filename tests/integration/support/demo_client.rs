@@ -8,7 +8,9 @@
 
 use std::net::SocketAddr;
 
-use oauth1_provider::{SignatureMethod, Signer, parse_form};
+use oauth1_provider::SignatureMethod;
+use oauth1_provider::client::Signer;
+use oauth1_provider::protocol::parse_form;
 
 use crate::support::demo_process::DemoProcess;
 use crate::support::http::{HttpResponse, http};
@@ -259,5 +261,5 @@ pub fn oauth_problem(reply: &HttpResponse) -> Option<String> {
 /// `application/x-www-form-urlencoded` value encoding (RFC 3986 unreserved
 /// kept, everything else escaped — always valid form encoding).
 pub fn form_encode(value: &str) -> String {
-    oauth1_provider::percent_encode(value).into_owned()
+    oauth1_provider::protocol::percent_encode(value).into_owned()
 }

@@ -4,8 +4,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use oauth1_provider::model::{AccessToken, RequestToken, StateTag};
 use oauth1_provider::store::{NonceKey, NonceOutcome, NonceStore, TokenStore};
-use oauth1_provider::{AccessToken, MemoryStore, RequestToken, StateTag, StoreError};
+use oauth1_provider::{MemoryStore, StoreError};
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 use time::OffsetDateTime;

@@ -2,10 +2,12 @@
 //! and a manual clock, with our signer as the consumer, and the assertions
 //! on what it answers.
 
+use oauth1_provider::client::Signer;
+use oauth1_provider::model::ManualClock;
 use oauth1_provider::store::{NonceStore, TokenStore};
 use oauth1_provider::{
-    Approval, Consumer, ConsumerRegistry, ManualClock, MemoryStore, OAuthError, Provider,
-    ProviderConfig, Response, SignatureMethod, Signer, User,
+    Approval, Consumer, ConsumerRegistry, MemoryStore, OAuthError, Provider, ProviderConfig,
+    Response, SignatureMethod, User,
 };
 
 use crate::support::request::OwnedRequest;
@@ -55,7 +57,7 @@ pub fn harness_on<S: TokenStore + NonceStore + Clone>(store: S) -> Harness<S> {
 
 impl<S: TokenStore + NonceStore + Clone> Harness<S> {
     pub fn now(&self) -> u64 {
-        u64::try_from(oauth1_provider::Clock::now(&self.clock).unix_timestamp()).unwrap()
+        u64::try_from(oauth1_provider::model::Clock::now(&self.clock).unix_timestamp()).unwrap()
     }
 
     /// A request signed by `signer` (timestamp from the harness clock).
@@ -176,7 +178,7 @@ pub async fn approve_for_verifier<S: TokenStore, N: NonceStore>(
 
 pub fn url_param(url: &str, name: &str) -> String {
     let query = url.split_once('?').map_or("", |(_, q)| q);
-    oauth1_provider::parse_form(query)
+    oauth1_provider::protocol::parse_form(query)
         .into_iter()
         .find(|(n, _)| n == name)
         .map(|(_, v)| v)
@@ -187,7 +189,7 @@ pub fn url_param(url: &str, name: &str) -> String {
 pub fn assert_refused(response: &Response, status: u16, problem: &str) {
     assert_eq!(response.status, status, "{}", response.body);
     assert_eq!(
-        oauth1_provider::parse_form(&response.body)
+        oauth1_provider::protocol::parse_form(&response.body)
             .into_iter()
             .find(|(n, _)| n == "oauth_problem")
             .map(|(_, v)| v)

@@ -2,7 +2,8 @@
 //! [`ORIGIN`] on its own port, with the same registered consumer, on a shared
 //! store (and Redis nonces).
 
-use oauth1_provider::{SignatureMethod, Signer};
+use oauth1_provider::SignatureMethod;
+use oauth1_provider::client::Signer;
 
 use crate::support::demo_client::{Credentials, Site};
 use crate::support::services::RedisPrefix;

@@ -16,12 +16,13 @@
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
-use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
+
+use socket2::{Domain, Protocol, Socket, Type};
 
 /// A loopback port held bound, not listening: connecting to it is refused.
 pub struct ClosedPort {
     /// Holds the port; closed (and the port released) on drop.
-    _socket: OwnedFd,
+    _socket: Socket,
     addr: SocketAddr,
 }
 
@@ -29,11 +30,14 @@ impl ClosedPort {
     /// Holds a port the OS picks on `127.0.0.1`.
     pub fn reserve() -> Self {
         let socket = reuseport_socket().expect("a TCP socket");
-        bind(&socket, 0).expect("bind 127.0.0.1:0");
-        let port = local_port(&socket).expect("the port it was bound to");
+        let any = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        socket.bind(&any.into()).expect("bind 127.0.0.1:0");
+        let addr = (socket.local_addr().ok())
+            .and_then(|a| a.as_socket())
+            .expect("the address it was bound to");
         Self {
             _socket: socket,
-            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+            addr,
         }
     }
 
@@ -48,78 +52,16 @@ impl ClosedPort {
     /// held.
     pub fn listen(&self) -> io::Result<TcpListener> {
         let socket = reuseport_socket()?;
-        bind(&socket, self.addr.port())?;
-        // SAFETY: listen(2) on a socket this function owns; no pointers.
-        check(unsafe { libc::listen(socket.as_raw_fd(), 128) })?;
-        Ok(TcpListener::from(socket))
+        socket.bind(&self.addr.into())?;
+        socket.listen(128)?;
+        Ok(socket.into())
     }
 }
 
-/// A new IPv4 TCP socket with `SO_REUSEPORT`, closed on exec (a process a
-/// test starts must not inherit the port).
-fn reuseport_socket() -> io::Result<OwnedFd> {
-    // SAFETY: socket(2) takes no pointers; its result is checked.
-    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `fd` is a new descriptor that nothing else owns.
-    let socket = unsafe { OwnedFd::from_raw_fd(fd) };
-    let on: libc::c_int = 1;
-    // SAFETY: the value points to a live `c_int` and the length is its size.
-    check(unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_REUSEPORT,
-            (&raw const on).cast(),
-            socklen::<libc::c_int>(),
-        )
-    })?;
+/// A new IPv4 TCP socket with `SO_REUSEPORT` (socket2 opens it close-on-exec:
+/// a process a test starts does not inherit the port).
+fn reuseport_socket() -> io::Result<Socket> {
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_port(true)?;
     Ok(socket)
-}
-
-/// `127.0.0.1:port`, as the socket calls take it.
-fn loopback(port: u16) -> libc::sockaddr_in {
-    // SAFETY: `sockaddr_in` is plain data, for which all zeros is a value.
-    let mut addr: libc::sockaddr_in = unsafe { std::mem::zeroed() };
-    addr.sin_family = libc::sa_family_t::try_from(libc::AF_INET).expect("AF_INET fits");
-    addr.sin_port = port.to_be();
-    addr.sin_addr.s_addr = u32::from(Ipv4Addr::LOCALHOST).to_be();
-    addr
-}
-
-fn bind(socket: &OwnedFd, port: u16) -> io::Result<()> {
-    let addr = loopback(port);
-    // SAFETY: the address points to a live `sockaddr_in` and the length is
-    // its size.
-    check(unsafe {
-        libc::bind(
-            socket.as_raw_fd(),
-            (&raw const addr).cast(),
-            socklen::<libc::sockaddr_in>(),
-        )
-    })
-}
-
-fn local_port(socket: &OwnedFd) -> io::Result<u16> {
-    let mut addr = loopback(0);
-    let mut len = socklen::<libc::sockaddr_in>();
-    // SAFETY: the address and the length point to a live `sockaddr_in` and
-    // its size, which getsockname(2) writes no further than.
-    check(unsafe { libc::getsockname(socket.as_raw_fd(), (&raw mut addr).cast(), &mut len) })?;
-    Ok(u16::from_be(addr.sin_port))
-}
-
-/// A socket call's `0` or `-1` (with `errno`) as a result.
-fn check(status: libc::c_int) -> io::Result<()> {
-    if status == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-fn socklen<T>() -> libc::socklen_t {
-    libc::socklen_t::try_from(size_of::<T>()).expect("a socket address fits socklen_t")
 }

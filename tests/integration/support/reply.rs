@@ -1,7 +1,7 @@
 //! Reading what a provider answered: the in-process adapters' [`Reply`],
 //! form and query parameters, hidden form fields.
 
-use oauth1_provider::parse_form;
+use oauth1_provider::protocol::parse_form;
 
 /// A response as the in-process adapter tests read it: status (the
 /// framework's own `StatusCode`), headers and body text.

@@ -5,7 +5,7 @@
 //! The servers come from `OAUTH1_TEST_POSTGRES_URL` / `OAUTH1_TEST_REDIS_URL`
 //! (`source .ci/services.sh && start_services` sets both).
 
-use oauth1_provider::PostgresStore;
+use oauth1_provider::store::PostgresStore;
 use oauth1_provider::testing::sample_request_token;
 use time::OffsetDateTime;
 
