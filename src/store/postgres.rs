@@ -1,98 +1,31 @@
 //! [`PostgresStore`]: tokens and nonces in PostgreSQL, shared by every
 //! instance of a host app (feature `postgres`).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
-use crate::store::sql::{
-    ACCESS_TOKEN_COLUMNS, REQUEST_TOKEN_COLUMNS, SchemaTooNew, from_unix, invalid, state_columns,
-    tag_columns, unix,
-};
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use time::OffsetDateTime;
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
-use crate::model::secret::{SessionHandle, TokenSecret, Verifier};
-use crate::model::token::{
-    AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState, Session, StateTag,
+use crate::store::StoreError;
+use crate::store::sql::{
+    Bound, Col, Decode, LazyPurge, SqlBackend, SqlRow, SqlValue, Statements, invalid, migrations,
+    pending_migrations, row_count, schema_version, sql_store, stored_version, unix,
 };
-use crate::model::user::User;
-use crate::store::{NonceKey, NonceOutcome, NonceStore, StoreError, TokenStore};
-
-/// How many inserts between lazy purges of expired request tokens (and,
-/// separately, of expired nonces), per store instance.
-const PURGE_EVERY: u32 = 1024;
 
 /// The advisory lock every instance takes while it creates or migrates the
 /// schema (`pg_advisory_xact_lock`), so two instances starting at once do
 /// not race on `CREATE TABLE`. The bytes of "oauth1pv".
 const MIGRATION_LOCK: i64 = 0x6f61_7574_6831_7076;
 
-/// The migrations, in order: `MIGRATIONS[n]` takes the schema from version
-/// `n` to `n + 1`. Append only; never edit a released one.
-const MIGRATIONS: &[&str] = &[
-    // Version 1. Client-supplied free text (callback, scope, display name)
-    // is BYTEA holding UTF-8: a client can send a NUL byte, which TEXT cannot
-    // hold.
-    r#"
-    CREATE TABLE oauth1_request_tokens (
-        token            TEXT    NOT NULL PRIMARY KEY,
-        secret           TEXT    NOT NULL,
-        consumer_key     TEXT    NOT NULL,
-        host             TEXT    NOT NULL,
-        callback         BYTEA,            -- NULL: out of band (`oob`)
-        scope            BYTEA,
-        display_name     BYTEA,
-        created_at       BIGINT  NOT NULL, -- unix seconds
-        expires_at       BIGINT  NOT NULL, -- unix seconds
-        state            TEXT    NOT NULL
-            CHECK (state IN ('issued', 'authorized', 'exchanged', 'denied', 'burned')),
-        user_email       TEXT,
-        user_id          TEXT,
-        user_admin       BOOLEAN,
-        user_auth_domain TEXT,
-        verifier         TEXT,
-        failed_attempts  BIGINT  NOT NULL DEFAULT 0,
-        CHECK ((state = 'authorized') = (user_email IS NOT NULL AND user_id IS NOT NULL
-            AND user_admin IS NOT NULL AND user_auth_domain IS NOT NULL AND verifier IS NOT NULL)),
-        CHECK (state = 'authorized' OR failed_attempts = 0)
-    );
-    CREATE INDEX oauth1_request_tokens_expires_at ON oauth1_request_tokens (expires_at);
+/// The migrations, version 1 first (see [`migrations!`]).
+const MIGRATIONS: &[&str] = migrations!("postgres": "0001_tokens.sql", "0002_sessions.sql");
 
-    CREATE TABLE oauth1_access_tokens (
-        token            TEXT    NOT NULL PRIMARY KEY,
-        secret           TEXT    NOT NULL,
-        consumer_key     TEXT    NOT NULL,
-        host             TEXT    NOT NULL,
-        user_email       TEXT    NOT NULL,
-        user_id          TEXT    NOT NULL,
-        user_admin       BOOLEAN NOT NULL,
-        user_auth_domain TEXT    NOT NULL,
-        scope            BYTEA,
-        created_at       BIGINT  NOT NULL, -- unix seconds
-        revoked_at       BIGINT            -- unix seconds; NULL while active
-    );
-    CREATE INDEX oauth1_access_tokens_active_user
-        ON oauth1_access_tokens (user_id, consumer_key, created_at) WHERE revoked_at IS NULL;
-
-    -- A nonce is remembered by the SHA-256 of its length-prefixed key
-    -- (consumer, token, timestamp, nonce): fixed size whatever the client sent.
-    CREATE TABLE oauth1_nonces (
-        key        BYTEA   NOT NULL PRIMARY KEY,
-        expires_at BIGINT  NOT NULL        -- unix seconds
-    );
-    CREATE INDEX oauth1_nonces_expires_at ON oauth1_nonces (expires_at);
-    "#,
-    // Version 2: the OAuth Session extension (expiring access tokens).
-    r#"
-    ALTER TABLE oauth1_access_tokens
-        ADD COLUMN expires_at               BIGINT,  -- unix seconds; NULL: never
-        ADD COLUMN session_handle           TEXT,    -- NULL: no session
-        ADD COLUMN authorization_expires_at BIGINT,  -- unix seconds
-        ADD CHECK (session_handle IS NOT NULL OR authorization_expires_at IS NULL);
-    "#,
-];
+/// The shared statements, with PostgreSQL's placeholders; `token` sorts by
+/// its bytes in collation `C`, whatever the database's default.
+static SQL: LazyLock<Statements> = LazyLock::new(|| Statements::new('$', " COLLATE \"C\""));
 
 /// Tokens and nonces in PostgreSQL: for several instances of a host app
 /// behind a load balancer, sharing tokens and replay protection.
@@ -108,7 +41,7 @@ const MIGRATIONS: &[&str] = &[
 /// - Every call takes a connection from a `deadpool-postgres` pool.
 /// - The guarantees are the [`MemoryStore`](crate::MemoryStore)'s, across
 ///   instances: compare-and-set is one `UPDATE … WHERE token = $1 AND
-///   state = $2 AND failed_attempts = $3` (a racing writer waits for the row
+///   state = $17 AND failed_attempts = $18` (a racing writer waits for the row
 ///   lock and then re-checks the condition, so exactly one wins); an exchange
 ///   is one transaction that sets the request token `exchanged` and inserts
 ///   the access token, both or neither; a nonce is one `INSERT … ON CONFLICT
@@ -141,16 +74,13 @@ const MIGRATIONS: &[&str] = &[
 /// [`NonceStore::purge_nonces`] (or
 /// [`Provider::purge_expired`](crate::Provider::purge_expired)), which a
 /// host can run on a schedule from one instance.
+///
+/// [`TokenStore::purge_expired`]: crate::store::TokenStore::purge_expired
+/// [`NonceStore::purge_nonces`]: crate::store::NonceStore::purge_nonces
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: Pool,
-    counters: Arc<Counters>,
-}
-
-#[derive(Default)]
-struct Counters {
-    request_token_inserts: AtomicU32,
-    nonce_inserts: AtomicU32,
+    purge: Arc<LazyPurge>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -167,7 +97,7 @@ fn db(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
 
 impl PostgresStore {
     /// The schema version this library creates and expects.
-    pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+    pub const SCHEMA_VERSION: u32 = schema_version(MIGRATIONS);
 
     /// Connects to `url` (`postgres://user:password@host:port/database`, or
     /// key-value form) with a pool of up to 16 connections, **without TLS**
@@ -204,7 +134,7 @@ impl PostgresStore {
     pub async fn from_pool(pool: Pool) -> Result<Self, StoreError> {
         let store = Self {
             pool,
-            counters: Arc::default(),
+            purge: Arc::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -233,29 +163,13 @@ impl PostgresStore {
         )
         .await
         .map_err(db)?;
-        let current: i64 = tx
-            .query_one(
-                "SELECT coalesce(max(version), 0)::BIGINT FROM oauth1_schema_version",
-                &[],
-            )
-            .await
-            .map_err(db)?
-            .get(0);
-        let current = usize::try_from(current)
-            .ok()
-            .filter(|&c| c <= MIGRATIONS.len())
-            .ok_or_else(|| {
-                StoreError::new(SchemaTooNew {
-                    found: current,
-                    known: Self::SCHEMA_VERSION,
-                })
-            })?;
-        for (version, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let current = version(&tx).await?;
+        for (version, sql) in pending_migrations(MIGRATIONS, current)? {
             tx.batch_execute(sql).await.map_err(db)?;
-            let version = i32::try_from(version + 1).map_err(|_| invalid("version"))?;
+            let version = i32::try_from(version).map_err(|_| invalid("version"))?;
             tx.execute(
                 "INSERT INTO oauth1_schema_version (version, applied_at) VALUES ($1, $2)",
-                &[&version, &OffsetDateTime::now_utc().unix_timestamp()],
+                &[&version, &unix(OffsetDateTime::now_utc())],
             )
             .await
             .map_err(db)?;
@@ -266,16 +180,7 @@ impl PostgresStore {
 
     /// The schema version recorded in the database.
     pub async fn schema_version(&self) -> Result<u32, StoreError> {
-        let client = self.client().await?;
-        let version: i64 = client
-            .query_one(
-                "SELECT coalesce(max(version), 0)::BIGINT FROM oauth1_schema_version",
-                &[],
-            )
-            .await
-            .map_err(db)?
-            .get(0);
-        u32::try_from(version).map_err(|_| invalid("version"))
+        stored_version(version(&self.client().await?).await?)
     }
 
     /// How many nonces are remembered, expired ones not yet purged included
@@ -293,457 +198,95 @@ impl PostgresStore {
     async fn count(&self, sql: &str) -> Result<usize, StoreError> {
         let client = self.client().await?;
         let n: i64 = client.query_one(sql, &[]).await.map_err(db)?.get(0);
-        usize::try_from(n).map_err(|_| invalid("count"))
-    }
-
-    /// Whether this insert is the one that should purge first.
-    fn purge_due(counter: &AtomicU32) -> bool {
-        counter.fetch_add(1, Ordering::Relaxed) % PURGE_EVERY == PURGE_EVERY - 1
+        row_count(n)
     }
 }
 
-fn text(bytes: Option<Vec<u8>>, column: &'static str) -> Result<Option<String>, StoreError> {
-    bytes
-        .map(|b| String::from_utf8(b).map_err(|_| invalid(column)))
-        .transpose()
+/// The schema version recorded in the database, 0 before the first
+/// migration.
+async fn version(client: &impl GenericClient) -> Result<i64, StoreError> {
+    let sql = "SELECT coalesce(max(version), 0)::BIGINT FROM oauth1_schema_version";
+    let row = client.query_one(sql, &[]).await.map_err(db)?;
+    row.try_get(0).map_err(db)
 }
 
-fn callback_column(callback: &Callback) -> Option<&[u8]> {
-    match callback {
-        Callback::Oob => None,
-        Callback::Url(url) => Some(url.as_bytes()),
+/// The shared mapping's value as a parameter: free text as `BYTEA`.
+fn param<'a>(value: &'a SqlValue<'a>) -> &'a (dyn ToSql + Sync) {
+    match value {
+        SqlValue::Text(v) => v,
+        SqlValue::FreeText(v) | SqlValue::Bytes(v) => v,
+        SqlValue::Int(v) => v,
+        SqlValue::Bool(v) => v,
     }
 }
 
-fn request_token_from_row(r: &Row) -> Result<RequestToken, StoreError> {
-    let get_err = |e| db(e);
-    let state: String = r.try_get(9).map_err(get_err)?;
-    let state = match state.as_str() {
-        "issued" => RequestTokenState::Issued,
-        "authorized" => {
-            let user = (|| -> Result<_, tokio_postgres::Error> {
-                Ok((
-                    r.try_get::<_, Option<String>>(10)?,
-                    r.try_get::<_, Option<String>>(11)?,
-                    r.try_get::<_, Option<bool>>(12)?,
-                    r.try_get::<_, Option<String>>(13)?,
-                    r.try_get::<_, Option<String>>(14)?,
-                ))
-            })()
-            .map_err(get_err)?;
-            let (Some(email), Some(user_id), Some(admin), Some(auth_domain), Some(verifier)) = user
-            else {
-                return Err(invalid("user"));
-            };
-            let failed: i64 = r.try_get(15).map_err(get_err)?;
-            RequestTokenState::Authorized {
-                user: User {
-                    email,
-                    user_id,
-                    admin,
-                    auth_domain,
-                },
-                verifier: Verifier::new(verifier),
-                failed_attempts: u32::try_from(failed).map_err(|_| invalid("failed_attempts"))?,
-            }
-        }
-        "exchanged" => RequestTokenState::Exchanged,
-        "denied" => RequestTokenState::Denied,
-        "burned" => RequestTokenState::Burned,
-        _ => return Err(invalid("state")),
-    };
-    Ok(RequestToken {
-        token: r.try_get(0).map_err(get_err)?,
-        secret: TokenSecret::new(r.try_get::<_, String>(1).map_err(get_err)?),
-        consumer_key: r.try_get(2).map_err(get_err)?,
-        host: r.try_get(3).map_err(get_err)?,
-        callback: text(r.try_get(4).map_err(get_err)?, "callback")?
-            .map_or(Callback::Oob, Callback::Url),
-        scope: text(r.try_get(5).map_err(get_err)?, "scope")?,
-        display_name: text(r.try_get(6).map_err(get_err)?, "display_name")?,
-        created_at: from_unix(r.try_get(7).map_err(get_err)?, "created_at")?,
-        expires_at: from_unix(r.try_get(8).map_err(get_err)?, "expires_at")?,
-        state,
-    })
+impl SqlRow for Row {
+    fn text(&self, col: Col) -> Result<Option<String>, StoreError> {
+        self.try_get(col.index).map_err(db)
+    }
+    /// Free text is `BYTEA` holding UTF-8; anything else is invalid.
+    fn free_text(&self, col: Col) -> Result<Option<String>, StoreError> {
+        let bytes: Option<Vec<u8>> = self.try_get(col.index).map_err(db)?;
+        bytes
+            .map(|b| String::from_utf8(b).map_err(|_| invalid(col.name)))
+            .transpose()
+    }
+    fn int(&self, col: Col) -> Result<Option<i64>, StoreError> {
+        self.try_get(col.index).map_err(db)
+    }
+    fn bool(&self, col: Col) -> Result<Option<bool>, StoreError> {
+        self.try_get(col.index).map_err(db)
+    }
 }
 
-fn access_token_from_row(r: &Row) -> Result<AccessToken, StoreError> {
-    let get_err = |e| db(e);
-    let revoked_at: Option<i64> = r.try_get(10).map_err(get_err)?;
-    Ok(AccessToken {
-        token: r.try_get(0).map_err(get_err)?,
-        secret: TokenSecret::new(r.try_get::<_, String>(1).map_err(get_err)?),
-        consumer_key: r.try_get(2).map_err(get_err)?,
-        host: r.try_get(3).map_err(get_err)?,
-        user: User {
-            email: r.try_get(4).map_err(get_err)?,
-            user_id: r.try_get(5).map_err(get_err)?,
-            admin: r.try_get(6).map_err(get_err)?,
-            auth_domain: r.try_get(7).map_err(get_err)?,
-        },
-        scope: text(r.try_get(8).map_err(get_err)?, "scope")?,
-        created_at: from_unix(r.try_get(9).map_err(get_err)?, "created_at")?,
-        expires_at: r
-            .try_get::<_, Option<i64>>(11)
-            .map_err(get_err)?
-            .map(|at| from_unix(at, "expires_at"))
-            .transpose()?,
-        session: match r.try_get::<_, Option<String>>(12).map_err(get_err)? {
-            None => None,
-            Some(handle) => Some(Session {
-                handle: SessionHandle::new(handle),
-                authorization_expires_at: r
-                    .try_get::<_, Option<i64>>(13)
-                    .map_err(get_err)?
-                    .map(|at| from_unix(at, "authorization_expires_at"))
-                    .transpose()?,
-            }),
-        },
-        state: match revoked_at {
-            None => AccessTokenState::Active,
-            Some(at) => AccessTokenState::Revoked {
-                at: from_unix(at, "revoked_at")?,
-            },
-        },
-    })
+/// Runs one cached statement on a pooled client or in a transaction; how
+/// many rows it changed.
+async fn run(client: &impl GenericClient, (sql, values): Bound<'_>) -> Result<u64, StoreError> {
+    let stmt = client.prepare_cached(sql).await.map_err(db)?;
+    let params: Vec<_> = values.iter().map(param).collect();
+    client.execute(&stmt, &params).await.map_err(db)
 }
 
-/// Inserts an access token, on a pooled client or inside a transaction (a
-/// macro for the reason `cas_request_token!` is one).
-macro_rules! insert_access_token {
-    ($client:expr, $access:expr) => {{
-        let access: &AccessToken = $access;
-        let revoked_at = match access.state {
-            AccessTokenState::Active => None,
-            AccessTokenState::Revoked { at } => Some(unix(at)),
-        };
-        let session = access.session.as_ref();
-        let stmt = $client
-            .prepare_cached(&format!(
-                "INSERT INTO oauth1_access_tokens ({ACCESS_TOKEN_COLUMNS}) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-            ))
-            .await
-            .map_err(db)?;
-        $client
-            .execute(
-                &stmt,
-                &[
-                    &access.token,
-                    &access.secret.secret(),
-                    &access.consumer_key,
-                    &access.host,
-                    &access.user.email,
-                    &access.user.user_id,
-                    &access.user.admin,
-                    &access.user.auth_domain,
-                    &access.scope.as_deref().map(str::as_bytes),
-                    &unix(access.created_at),
-                    &revoked_at,
-                    &access.expires_at.map(unix),
-                    &session.map(|s| s.handle.secret()),
-                    &session.and_then(|s| s.authorization_expires_at).map(unix),
-                ],
-            )
-            .await
-            .map_err(db)?;
-    }};
-}
-
-/// Compare-and-set of a whole request-token record on its state tag, in one
-/// statement: a concurrent writer of the same row waits for the row lock and
-/// then re-evaluates the `WHERE`, so only one of them matches. A macro
-/// because it runs on a pooled client or inside a transaction (deadpool's
-/// `GenericClient` futures are not `Send`).
-macro_rules! cas_request_token {
-    ($client:expr, $expected:expr, $next:expr) => {{
-        let (client, next) = ($client, $next);
-        let (expected_state, expected_attempts) = tag_columns($expected);
-        let s = state_columns(&next.state);
-        let stmt = client
-            .prepare_cached(
-                "UPDATE oauth1_request_tokens SET secret = $3, consumer_key = $4, host = $5, \
-                 callback = $6, scope = $7, display_name = $8, created_at = $9, \
-                 expires_at = $10, state = $11, user_email = $12, user_id = $13, \
-                 user_admin = $14, user_auth_domain = $15, verifier = $16, \
-                 failed_attempts = $17 \
-                 WHERE token = $1 AND state = $2 AND failed_attempts = $18",
-            )
-            .await
-            .map_err(db)?;
-        let changed = client
-            .execute(
-                &stmt,
-                &[
-                    &next.token,
-                    &expected_state,
-                    &next.secret.secret(),
-                    &next.consumer_key,
-                    &next.host,
-                    &callback_column(&next.callback),
-                    &next.scope.as_deref().map(str::as_bytes),
-                    &next.display_name.as_deref().map(str::as_bytes),
-                    &unix(next.created_at),
-                    &unix(next.expires_at),
-                    &s.name,
-                    &s.user.map(|u| u.email.as_str()),
-                    &s.user.map(|u| u.user_id.as_str()),
-                    &s.user.map(|u| u.admin),
-                    &s.user.map(|u| u.auth_domain.as_str()),
-                    &s.verifier,
-                    &s.failed_attempts,
-                    &expected_attempts,
-                ],
-            )
-            .await
-            .map_err(db)?;
-        changed == 1
-    }};
-}
-
-impl TokenStore for PostgresStore {
-    async fn insert_request_token(&self, t: &RequestToken) -> Result<(), StoreError> {
-        let client = self.client().await?;
-        if Self::purge_due(&self.counters.request_token_inserts) {
-            purge_request_tokens(&client, t.created_at).await?;
-        }
-        let s = state_columns(&t.state);
-        let stmt = client
-            .prepare_cached(&format!(
-                "INSERT INTO oauth1_request_tokens ({REQUEST_TOKEN_COLUMNS}) VALUES \
-                 ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
-            ))
-            .await
-            .map_err(db)?;
-        client
-            .execute(
-                &stmt,
-                &[
-                    &t.token,
-                    &t.secret.secret(),
-                    &t.consumer_key,
-                    &t.host,
-                    &callback_column(&t.callback),
-                    &t.scope.as_deref().map(str::as_bytes),
-                    &t.display_name.as_deref().map(str::as_bytes),
-                    &unix(t.created_at),
-                    &unix(t.expires_at),
-                    &s.name,
-                    &s.user.map(|u| u.email.as_str()),
-                    &s.user.map(|u| u.user_id.as_str()),
-                    &s.user.map(|u| u.admin),
-                    &s.user.map(|u| u.auth_domain.as_str()),
-                    &s.verifier,
-                    &s.failed_attempts,
-                ],
-            )
-            .await
-            .map_err(db)?;
-        Ok(())
+impl SqlBackend for PostgresStore {
+    fn statements(&self) -> &'static Statements {
+        &SQL
     }
 
-    async fn get_request_token(&self, token: &str) -> Result<Option<RequestToken>, StoreError> {
-        let client = self.client().await?;
-        let stmt = client
-            .prepare_cached(&format!(
-                "SELECT {REQUEST_TOKEN_COLUMNS} FROM oauth1_request_tokens WHERE token = $1"
-            ))
-            .await
-            .map_err(db)?;
-        let row = client.query_opt(&stmt, &[&token]).await.map_err(db)?;
-        row.as_ref().map(request_token_from_row).transpose()
+    fn lazy_purge(&self) -> &LazyPurge {
+        &self.purge
     }
 
-    async fn update_request_token(
+    async fn execute(&self, statement: Bound<'_>) -> Result<u64, StoreError> {
+        run(&self.client().await?, statement).await
+    }
+
+    async fn query<T: Send + 'static>(
         &self,
-        expected: StateTag,
-        next: &RequestToken,
-    ) -> Result<bool, StoreError> {
+        (sql, values): Bound<'_>,
+        decode: Decode<T>,
+    ) -> Result<Vec<T>, StoreError> {
         let client = self.client().await?;
-        Ok(cas_request_token!(&client, expected, next))
+        let stmt = client.prepare_cached(sql).await.map_err(db)?;
+        let params: Vec<_> = values.iter().map(param).collect();
+        let rows = client.query(&stmt, &params).await.map_err(db)?;
+        rows.iter().map(|row| decode(row)).collect()
     }
 
-    async fn exchange_request_token(
-        &self,
-        expected: StateTag,
-        exchanged: &RequestToken,
-        access: &AccessToken,
-    ) -> Result<bool, StoreError> {
+    /// A concurrent writer of `first`'s row waits for its lock, then
+    /// re-evaluates the `WHERE` and changes nothing.
+    async fn execute_both(&self, first: Bound<'_>, then: Bound<'_>) -> Result<bool, StoreError> {
         let mut client = self.client().await?;
         // Both writes or neither: a transaction dropped without a commit
-        // (a refused CAS, a failed insert, a lost connection) rolls back.
+        // (`first` refused, `then` failed, a lost connection) rolls back.
         let tx = client.transaction().await.map_err(db)?;
-        if !cas_request_token!(&tx, expected, exchanged) {
+        if run(&tx, first).await? != 1 {
             tx.rollback().await.map_err(db)?;
             return Ok(false);
         }
-        insert_access_token!(&tx, access);
+        run(&tx, then).await?;
         tx.commit().await.map_err(db)?;
         Ok(true)
     }
-
-    async fn get_access_token(&self, token: &str) -> Result<Option<AccessToken>, StoreError> {
-        let client = self.client().await?;
-        let stmt = client
-            .prepare_cached(&format!(
-                "SELECT {ACCESS_TOKEN_COLUMNS} FROM oauth1_access_tokens WHERE token = $1"
-            ))
-            .await
-            .map_err(db)?;
-        let row = client.query_opt(&stmt, &[&token]).await.map_err(db)?;
-        row.as_ref().map(access_token_from_row).transpose()
-    }
-
-    async fn refresh_access_token(
-        &self,
-        old: &str,
-        at: OffsetDateTime,
-        next: &AccessToken,
-    ) -> Result<bool, StoreError> {
-        let mut client = self.client().await?;
-        // Both writes or neither. A concurrent refresh of the same token
-        // waits for the row lock, re-evaluates `revoked_at IS NULL`, and
-        // changes nothing.
-        let tx = client.transaction().await.map_err(db)?;
-        let stmt = tx
-            .prepare_cached(
-                "UPDATE oauth1_access_tokens SET revoked_at = $2 \
-                 WHERE token = $1 AND revoked_at IS NULL",
-            )
-            .await
-            .map_err(db)?;
-        if tx.execute(&stmt, &[&old, &unix(at)]).await.map_err(db)? != 1 {
-            tx.rollback().await.map_err(db)?;
-            return Ok(false);
-        }
-        insert_access_token!(&tx, next);
-        tx.commit().await.map_err(db)?;
-        Ok(true)
-    }
-
-    async fn revoke_access_token(
-        &self,
-        token: &str,
-        at: OffsetDateTime,
-    ) -> Result<bool, StoreError> {
-        let client = self.client().await?;
-        let stmt = client
-            .prepare_cached(
-                "UPDATE oauth1_access_tokens SET revoked_at = $2 \
-                 WHERE token = $1 AND revoked_at IS NULL",
-            )
-            .await
-            .map_err(db)?;
-        let changed = client
-            .execute(&stmt, &[&token, &unix(at)])
-            .await
-            .map_err(db)?;
-        Ok(changed == 1)
-    }
-
-    async fn revoke_user_tokens(
-        &self,
-        user_id: &str,
-        consumer_key: &str,
-        at: OffsetDateTime,
-    ) -> Result<usize, StoreError> {
-        let client = self.client().await?;
-        let stmt = client
-            .prepare_cached(
-                "UPDATE oauth1_access_tokens SET revoked_at = $3 \
-                 WHERE user_id = $1 AND consumer_key = $2 AND revoked_at IS NULL",
-            )
-            .await
-            .map_err(db)?;
-        let changed = client
-            .execute(&stmt, &[&user_id, &consumer_key, &unix(at)])
-            .await
-            .map_err(db)?;
-        usize::try_from(changed).map_err(|_| invalid("count"))
-    }
-
-    async fn list_user_tokens(&self, user_id: &str) -> Result<Vec<AccessToken>, StoreError> {
-        let client = self.client().await?;
-        // Byte order for ties, as the memory store sorts, whatever the
-        // database's collation.
-        let stmt = client
-            .prepare_cached(&format!(
-                "SELECT {ACCESS_TOKEN_COLUMNS} FROM oauth1_access_tokens \
-                 WHERE user_id = $1 AND revoked_at IS NULL \
-                 ORDER BY created_at, token COLLATE \"C\""
-            ))
-            .await
-            .map_err(db)?;
-        let rows = client.query(&stmt, &[&user_id]).await.map_err(db)?;
-        rows.iter().map(access_token_from_row).collect()
-    }
-
-    async fn purge_expired(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
-        let client = self.client().await?;
-        purge_request_tokens(&client, now).await
-    }
 }
 
-async fn purge_request_tokens(
-    client: &deadpool_postgres::Client,
-    now: OffsetDateTime,
-) -> Result<usize, StoreError> {
-    let stmt = client
-        .prepare_cached("DELETE FROM oauth1_request_tokens WHERE expires_at <= $1")
-        .await
-        .map_err(db)?;
-    let n = client.execute(&stmt, &[&unix(now)]).await.map_err(db)?;
-    usize::try_from(n).map_err(|_| invalid("count"))
-}
-
-async fn purge_nonces(
-    client: &deadpool_postgres::Client,
-    now: OffsetDateTime,
-) -> Result<usize, StoreError> {
-    let stmt = client
-        .prepare_cached("DELETE FROM oauth1_nonces WHERE expires_at <= $1")
-        .await
-        .map_err(db)?;
-    let n = client.execute(&stmt, &[&unix(now)]).await.map_err(db)?;
-    usize::try_from(n).map_err(|_| invalid("count"))
-}
-
-impl NonceStore for PostgresStore {
-    async fn insert_nonce(
-        &self,
-        key: &NonceKey<'_>,
-        now: OffsetDateTime,
-        expires_at: OffsetDateTime,
-    ) -> Result<NonceOutcome, StoreError> {
-        let digest = key.digest();
-        let client = self.client().await?;
-        if Self::purge_due(&self.counters.nonce_inserts) {
-            purge_nonces(&client, now).await?;
-        }
-        // One statement: a new key is inserted; a remembered one is
-        // overwritten only if it has expired; otherwise no row changes and the
-        // nonce is a replay. Concurrent inserts of one key serialize on it.
-        let stmt = client
-            .prepare_cached(
-                "INSERT INTO oauth1_nonces (key, expires_at) VALUES ($1, $2) \
-                 ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at \
-                 WHERE oauth1_nonces.expires_at <= $3",
-            )
-            .await
-            .map_err(db)?;
-        let changed = client
-            .execute(&stmt, &[&&digest[..], &unix(expires_at), &unix(now)])
-            .await
-            .map_err(db)?;
-        Ok(if changed == 1 {
-            NonceOutcome::Fresh
-        } else {
-            NonceOutcome::Replayed
-        })
-    }
-
-    async fn purge_nonces(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
-        let client = self.client().await?;
-        purge_nonces(&client, now).await
-    }
-}
+sql_store!(PostgresStore);

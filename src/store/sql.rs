@@ -1,12 +1,25 @@
-//! What the SQL stores (SQLite, PostgreSQL) share: how tokens, their states
-//! and nonces become columns, and the errors for what only an edited or
-//! damaged database can hold. Each store keeps its own SQL and row reading.
+//! What the SQL stores (SQLite, PostgreSQL) share: the one mapping between
+//! tokens and rows, both ways, the statements built from it, lazy purging,
+//! migration versioning, and the errors for what only an edited or damaged
+//! database can hold.
+//!
+//! The stores' operations are written once too, in [`sql_store!`], over a
+//! [`SqlBackend`]: the driver glue each store keeps (connections, pools,
+//! transactions, binding [`SqlValue`]s with its placeholders, reading rows
+//! through [`SqlRow`], its error mapping) and its migrations' SQL
+//! (`migrations/<backend>/*.sql`).
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use time::OffsetDateTime;
 
-use crate::model::token::{RequestTokenState, StateTag};
+use crate::model::secret::{SessionHandle, TokenSecret, Verifier};
+use crate::model::token::{
+    AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState, Session, StateTag,
+};
 use crate::model::user::User;
-use crate::store::StoreError;
+use crate::store::{NonceOutcome, StoreError};
 
 /// A stored value this library cannot have written: the database was
 /// edited or damaged.
@@ -24,9 +37,293 @@ pub(crate) fn invalid(column: &'static str) -> StoreError {
 /// The schema in the database is newer than this library knows.
 #[derive(Debug, thiserror::Error)]
 #[error("the database schema is version {found}; this library knows up to {known}")]
-pub(crate) struct SchemaTooNew {
-    pub(crate) found: i64,
-    pub(crate) known: u32,
+struct SchemaTooNew {
+    found: i64,
+    known: u32,
+}
+
+/// The migrations a schema at version `current` still needs, each with the
+/// version it takes the schema to. `migrations[n]` takes it from version `n`
+/// to `n + 1`. An error if `current` is newer than `migrations` know.
+pub(crate) fn pending_migrations(
+    migrations: &'static [&'static str],
+    current: i64,
+) -> Result<impl Iterator<Item = (u32, &'static str)>, StoreError> {
+    let known = schema_version(migrations);
+    let done = usize::try_from(current)
+        .ok()
+        .filter(|&done| done <= migrations.len())
+        .ok_or_else(|| {
+            StoreError::new(SchemaTooNew {
+                found: current,
+                known,
+            })
+        })?;
+    Ok((done..migrations.len()).map(|n| (n as u32 + 1, migrations[n])))
+}
+
+/// The schema version `migrations` create.
+pub(crate) const fn schema_version(migrations: &[&str]) -> u32 {
+    migrations.len() as u32
+}
+
+/// A version recorded in the database, as a [`u32`].
+pub(crate) fn stored_version(version: i64) -> Result<u32, StoreError> {
+    u32::try_from(version).map_err(|_| invalid("version"))
+}
+
+/// A row count from the database (rows changed, purged or counted), as a
+/// [`usize`].
+pub(crate) fn row_count(n: impl TryInto<usize>) -> Result<usize, StoreError> {
+    n.try_into().map_err(|_| invalid("count"))
+}
+
+/// A backend's migrations, in order, from its `.sql` files under
+/// `migrations/<backend>/`: the `n`th takes the schema from version `n - 1`
+/// to `n` (the versions a database records). Append only; never edit a
+/// released one.
+macro_rules! migrations {
+    ($backend:literal: $($file:literal),+ $(,)?) => {
+        &[$(include_str!(concat!("migrations/", $backend, "/", $file))),+]
+    };
+}
+pub(crate) use migrations;
+
+/// How many inserts between lazy purges of expired request tokens (and,
+/// separately, of expired nonces), per store instance.
+const PURGE_EVERY: u32 = 1024;
+
+/// Lazy purging: counts a store instance's inserts of request tokens and of
+/// nonces, and picks every [`PURGE_EVERY`]th of each to purge the expired
+/// ones of its kind first.
+#[derive(Debug, Default)]
+pub(crate) struct LazyPurge {
+    request_tokens: AtomicU32,
+    nonces: AtomicU32,
+}
+
+impl LazyPurge {
+    /// Counts a request-token insert; whether it should purge first.
+    pub(crate) fn request_token_due(&self) -> bool {
+        Self::due(&self.request_tokens)
+    }
+
+    /// Counts a nonce insert; whether it should purge first.
+    pub(crate) fn nonce_due(&self) -> bool {
+        Self::due(&self.nonces)
+    }
+
+    fn due(counter: &AtomicU32) -> bool {
+        counter.fetch_add(1, Ordering::Relaxed) % PURGE_EVERY == PURGE_EVERY - 1
+    }
+}
+
+/// A nonce insert's outcome from how many rows it changed: the insert (or
+/// the overwrite of an expired nonce) changes one; a replay changes none.
+pub(crate) fn nonce_outcome(changed: u64) -> NonceOutcome {
+    if changed == 1 {
+        NonceOutcome::Fresh
+    } else {
+        NonceOutcome::Replayed
+    }
+}
+
+/// A column as the stores read it: its position in its table's column list
+/// (the `SELECT` list and the encoders' order) and its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Col {
+    pub(crate) index: usize,
+    pub(crate) name: &'static str,
+}
+
+/// A table's columns, in order: a module named for the table with its name,
+/// its column list and a [`Col`] per column, named as the column. Use them
+/// by path (`c::token`), never by a glob import, where a pattern could
+/// mistake a binding for one of them.
+macro_rules! columns {
+    (
+        $(#[$doc:meta])*
+        $module:ident = $table:literal { $first:ident $(, $col:ident)* $(,)? }
+    ) => {
+        $(#[$doc])*
+        #[allow(non_upper_case_globals)]
+        pub(crate) mod $module {
+            use super::Col;
+
+            /// Numbers the columns in order.
+            #[allow(non_camel_case_types)]
+            enum Index {
+                $first,
+                $($col,)*
+            }
+
+            /// The table.
+            pub(crate) const TABLE: &str = $table;
+            /// The column names, comma-separated, in order.
+            pub(crate) const LIST: &str =
+                concat!(stringify!($first) $(, ", ", stringify!($col))*);
+            /// The columns, in order.
+            pub(crate) const ALL: &[Col] = &[$first $(, $col)*];
+
+            pub(crate) const $first: Col = Col {
+                index: Index::$first as usize,
+                name: stringify!($first),
+            };
+            $(
+                pub(crate) const $col: Col = Col {
+                    index: Index::$col as usize,
+                    name: stringify!($col),
+                };
+            )*
+        }
+    };
+}
+
+columns! {
+    /// `oauth1_request_tokens`: a request token and its state.
+    request_tokens = "oauth1_request_tokens" {
+        token, secret, consumer_key, host, callback, scope, display_name, created_at, expires_at,
+        state, user_email, user_id, user_admin, user_auth_domain, verifier, failed_attempts,
+    }
+}
+
+columns! {
+    /// `oauth1_access_tokens`: an access token, active or revoked.
+    access_tokens = "oauth1_access_tokens" {
+        token, secret, consumer_key, host, user_email, user_id, user_admin, user_auth_domain,
+        scope, created_at, revoked_at, expires_at, session_handle, authorization_expires_at,
+    }
+}
+
+/// The statements both stores run, in their SQL dialect; those on tokens built
+/// from the column lists, binding the encoders' values in order.
+pub(crate) struct Statements {
+    /// Binds [`request_token_values`].
+    pub(crate) insert_request_token: String,
+    /// Binds the token; reads a row for [`decode_request_token`].
+    pub(crate) select_request_token: String,
+    /// The compare-and-set of a whole request-token record on its state
+    /// tag, in one statement; binds [`update_request_token_values`].
+    pub(crate) update_request_token: String,
+    /// Binds [`access_token_values`].
+    pub(crate) insert_access_token: String,
+    /// Binds the token; reads a row for [`decode_access_token`].
+    pub(crate) select_access_token: String,
+    /// Binds the user id; reads a user's active access tokens, oldest first
+    /// (then by token).
+    pub(crate) list_user_tokens: String,
+    /// Binds the token and the time: revokes it if active.
+    pub(crate) revoke_access_token: String,
+    /// Binds the user id, the consumer key and the time: revokes the
+    /// user's active tokens for that consumer.
+    pub(crate) revoke_user_tokens: String,
+    /// Binds the time: deletes the request tokens expired by then.
+    pub(crate) purge_request_tokens: String,
+    /// Binds the nonce's digest, its expiry and the time: a new nonce is
+    /// inserted; a remembered one is overwritten only if it has expired
+    /// (its timestamp left the window); otherwise no row changes and the
+    /// nonce is a replay ([`nonce_outcome`]).
+    pub(crate) insert_nonce: String,
+    /// Binds the time: deletes the nonces expired by then.
+    pub(crate) purge_nonces: String,
+}
+
+impl Statements {
+    /// The statements with parameters `{placeholder}1, {placeholder}2, …`
+    /// (`?1` in SQLite, `$1` in PostgreSQL), whose `ORDER BY` puts
+    /// `byte_order` after `token` to sort tokens by their bytes, as the
+    /// memory store does, whatever the database's collation.
+    pub(crate) fn new(placeholder: char, byte_order: &str) -> Self {
+        use access_tokens as at;
+        use request_tokens as rt;
+        let p = placeholder;
+        let insert = |table, list, columns: &[Col]| {
+            let values = (1..=columns.len())
+                .map(|n| format!("{p}{n}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("INSERT INTO {table} ({list}) VALUES ({values})")
+        };
+        // Parameters: the record's columns in order (the token first, the
+        // `WHERE`'s key), then the expected state and failed attempts.
+        let set = rt::ALL[1..]
+            .iter()
+            .map(|c| format!("{} = {p}{}", c.name, c.index + 1))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (expected_state, expected_attempts) = (rt::ALL.len() + 1, rt::ALL.len() + 2);
+        let (rt_table, at_table) = (rt::TABLE, at::TABLE);
+        Self {
+            insert_request_token: insert(rt_table, rt::LIST, rt::ALL),
+            select_request_token: format!("SELECT {} FROM {rt_table} WHERE token = {p}1", rt::LIST),
+            update_request_token: format!(
+                "UPDATE {rt_table} SET {set} \
+                 WHERE token = {p}1 AND state = {p}{expected_state} \
+                 AND failed_attempts = {p}{expected_attempts}"
+            ),
+            insert_access_token: insert(at_table, at::LIST, at::ALL),
+            select_access_token: format!("SELECT {} FROM {at_table} WHERE token = {p}1", at::LIST),
+            list_user_tokens: format!(
+                "SELECT {} FROM {at_table} WHERE user_id = {p}1 AND revoked_at IS NULL \
+                 ORDER BY created_at, token{byte_order}",
+                at::LIST,
+            ),
+            revoke_access_token: format!(
+                "UPDATE {at_table} SET revoked_at = {p}2 WHERE token = {p}1 AND revoked_at IS NULL"
+            ),
+            revoke_user_tokens: format!(
+                "UPDATE {at_table} SET revoked_at = {p}3 \
+                 WHERE user_id = {p}1 AND consumer_key = {p}2 AND revoked_at IS NULL"
+            ),
+            purge_request_tokens: format!("DELETE FROM {rt_table} WHERE expires_at <= {p}1"),
+            insert_nonce: format!(
+                "INSERT INTO oauth1_nonces (key, expires_at) VALUES ({p}1, {p}2) \
+                 ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at \
+                 WHERE oauth1_nonces.expires_at <= {p}3"
+            ),
+            purge_nonces: format!("DELETE FROM oauth1_nonces WHERE expires_at <= {p}1"),
+        }
+    }
+}
+
+/// A value to bind, typed so that a backend can bind a `NULL` of the right
+/// type. No `Debug`: it holds secrets.
+#[derive(Clone, Copy)]
+pub(crate) enum SqlValue<'a> {
+    /// `TEXT`.
+    Text(Option<&'a str>),
+    /// Bytes: `BLOB` in SQLite, `BYTEA` in PostgreSQL.
+    Bytes(Option<&'a [u8]>),
+    /// Client-supplied free text (callback, scope, display name) as its
+    /// UTF-8 bytes: `BYTEA` in PostgreSQL, whose `TEXT` cannot hold the NUL
+    /// a client can send; `TEXT` in SQLite. Read back with
+    /// [`SqlRow::free_text`].
+    FreeText(Option<&'a [u8]>),
+    /// A 64-bit integer (times as unix seconds, counts).
+    Int(Option<i64>),
+    /// A boolean (`INTEGER` 0 or 1 in SQLite).
+    Bool(Option<bool>),
+}
+
+/// A row as a backend reads it: each value by its [`Col`], `None` for
+/// `NULL`. A driver's error (a value of another type) is a [`StoreError`]
+/// keeping it as its source.
+pub(crate) trait SqlRow {
+    /// A text value.
+    fn text(&self, col: Col) -> Result<Option<String>, StoreError>;
+    /// A [`SqlValue::FreeText`] value; by default stored as text.
+    fn free_text(&self, col: Col) -> Result<Option<String>, StoreError> {
+        self.text(col)
+    }
+    /// An integer value.
+    fn int(&self, col: Col) -> Result<Option<i64>, StoreError>;
+    /// A boolean value.
+    fn bool(&self, col: Col) -> Result<Option<bool>, StoreError>;
+}
+
+/// A value of a `NOT NULL` column: `NULL` is an invalid `col`.
+fn required<T>(value: Option<T>, col: Col) -> Result<T, StoreError> {
+    value.ok_or_else(|| invalid(col.name))
 }
 
 /// A time as stored: whole seconds since the Unix epoch.
@@ -34,49 +331,26 @@ pub(crate) fn unix(t: OffsetDateTime) -> i64 {
     t.unix_timestamp()
 }
 
-/// A stored time, read back; an impossible one is an invalid `column`.
-pub(crate) fn from_unix(secs: i64, column: &'static str) -> Result<OffsetDateTime, StoreError> {
-    OffsetDateTime::from_unix_timestamp(secs).map_err(|_| invalid(column))
+/// A stored time, read back; an impossible one is an invalid `col`.
+fn optional_time(r: &dyn SqlRow, col: Col) -> Result<Option<OffsetDateTime>, StoreError> {
+    r.int(col)?
+        .map(|s| OffsetDateTime::from_unix_timestamp(s).map_err(|_| invalid(col.name)))
+        .transpose()
 }
 
-/// A request token's state as columns: (state, user fields, verifier,
-/// failed_attempts).
-pub(crate) struct StateColumns<'a> {
-    pub(crate) name: &'static str,
-    pub(crate) user: Option<&'a User>,
-    pub(crate) verifier: Option<&'a str>,
-    pub(crate) failed_attempts: i64,
+/// A text value of a `NOT NULL` column.
+fn required_text(r: &dyn SqlRow, col: Col) -> Result<String, StoreError> {
+    required(r.text(col)?, col)
 }
 
-/// The columns of `state`.
-pub(crate) fn state_columns(state: &RequestTokenState) -> StateColumns<'_> {
-    let plain = |name| StateColumns {
-        name,
-        user: None,
-        verifier: None,
-        failed_attempts: 0,
-    };
-    match state {
-        RequestTokenState::Issued => plain("issued"),
-        RequestTokenState::Authorized {
-            user,
-            verifier,
-            failed_attempts,
-        } => StateColumns {
-            name: "authorized",
-            user: Some(user),
-            verifier: Some(verifier.secret()),
-            failed_attempts: i64::from(*failed_attempts),
-        },
-        RequestTokenState::Exchanged => plain("exchanged"),
-        RequestTokenState::Denied => plain("denied"),
-        RequestTokenState::Burned => plain("burned"),
-    }
+/// A time of a `NOT NULL` column.
+fn required_time(r: &dyn SqlRow, col: Col) -> Result<OffsetDateTime, StoreError> {
+    required(optional_time(r, col)?, col)
 }
 
-/// The columns a compare-and-set compares: state name and failed attempts
-/// (0 for every state but `authorized`).
-pub(crate) fn tag_columns(tag: StateTag) -> (&'static str, i64) {
+/// A compare-and-set's state tag as columns: the state's name and its
+/// failed attempts (0 for every state but `authorized`).
+fn tag_values(tag: StateTag) -> (&'static str, i64) {
     match tag {
         StateTag::Issued => ("issued", 0),
         StateTag::Authorized { failed_attempts } => ("authorized", i64::from(failed_attempts)),
@@ -86,12 +360,753 @@ pub(crate) fn tag_columns(tag: StateTag) -> (&'static str, i64) {
     }
 }
 
-/// The `request_tokens` columns, in the order the stores read them.
-pub(crate) const REQUEST_TOKEN_COLUMNS: &str = "token, secret, consumer_key, host, callback, \
-    scope, display_name, created_at, expires_at, state, user_email, user_id, user_admin, \
-    user_auth_domain, verifier, failed_attempts";
+/// A text value.
+pub(crate) fn text(value: &str) -> SqlValue<'_> {
+    SqlValue::Text(Some(value))
+}
 
-/// The `access_tokens` columns, in the order the stores read them.
-pub(crate) const ACCESS_TOKEN_COLUMNS: &str = "token, secret, consumer_key, host, user_email, \
-    user_id, user_admin, user_auth_domain, scope, created_at, revoked_at, expires_at, \
-    session_handle, authorization_expires_at";
+fn free_text(value: Option<&str>) -> SqlValue<'_> {
+    SqlValue::FreeText(value.map(str::as_bytes))
+}
+
+fn int(value: i64) -> SqlValue<'static> {
+    SqlValue::Int(Some(value))
+}
+
+/// A time value, as [`unix`] seconds.
+pub(crate) fn time(value: OffsetDateTime) -> SqlValue<'static> {
+    int(unix(value))
+}
+
+/// A request token's values, in the order of [`request_tokens::ALL`].
+pub(crate) fn request_token_values(t: &RequestToken) -> [SqlValue<'_>; 16] {
+    let (state, failed_attempts) = tag_values(t.state.tag());
+    let (user, verifier) = match &t.state {
+        RequestTokenState::Authorized { user, verifier, .. } => {
+            (Some(user), Some(verifier.secret()))
+        }
+        _ => (None, None),
+    };
+    let callback = match &t.callback {
+        Callback::Oob => None,
+        Callback::Url(url) => Some(url.as_str()),
+    };
+    [
+        text(&t.token),
+        text(t.secret.secret()),
+        text(&t.consumer_key),
+        text(&t.host),
+        free_text(callback),
+        free_text(t.scope.as_deref()),
+        free_text(t.display_name.as_deref()),
+        time(t.created_at),
+        time(t.expires_at),
+        text(state),
+        SqlValue::Text(user.map(|u| u.email.as_str())),
+        SqlValue::Text(user.map(|u| u.user_id.as_str())),
+        SqlValue::Bool(user.map(|u| u.admin)),
+        SqlValue::Text(user.map(|u| u.auth_domain.as_str())),
+        SqlValue::Text(verifier),
+        int(failed_attempts),
+    ]
+}
+
+/// The values [`Statements::update_request_token`] binds: `next`'s, then
+/// the `expected` tag's.
+pub(crate) fn update_request_token_values(
+    expected: StateTag,
+    next: &RequestToken,
+) -> [SqlValue<'_>; 18] {
+    let (state, failed_attempts) = tag_values(expected);
+    let mut values = [SqlValue::Int(None); 18];
+    values[..16].copy_from_slice(&request_token_values(next));
+    values[16] = text(state);
+    values[17] = int(failed_attempts);
+    values
+}
+
+/// An access token's values, in the order of [`access_tokens::ALL`].
+pub(crate) fn access_token_values(t: &AccessToken) -> [SqlValue<'_>; 14] {
+    let revoked_at = match t.state {
+        AccessTokenState::Active => None,
+        AccessTokenState::Revoked { at } => Some(unix(at)),
+    };
+    let session = t.session.as_ref();
+    [
+        text(&t.token),
+        text(t.secret.secret()),
+        text(&t.consumer_key),
+        text(&t.host),
+        text(&t.user.email),
+        text(&t.user.user_id),
+        SqlValue::Bool(Some(t.user.admin)),
+        text(&t.user.auth_domain),
+        free_text(t.scope.as_deref()),
+        time(t.created_at),
+        SqlValue::Int(revoked_at),
+        SqlValue::Int(t.expires_at.map(unix)),
+        SqlValue::Text(session.map(|s| s.handle.secret())),
+        SqlValue::Int(session.and_then(|s| s.authorization_expires_at).map(unix)),
+    ]
+}
+
+/// A request-token row, read back and checked.
+pub(crate) fn decode_request_token(r: &dyn SqlRow) -> Result<RequestToken, StoreError> {
+    use request_tokens as c;
+    let state = match required_text(r, c::state)?.as_str() {
+        "issued" => RequestTokenState::Issued,
+        "authorized" => {
+            let (Some(email), Some(user_id), Some(admin), Some(auth_domain), Some(verifier)) = (
+                r.text(c::user_email)?,
+                r.text(c::user_id)?,
+                r.bool(c::user_admin)?,
+                r.text(c::user_auth_domain)?,
+                r.text(c::verifier)?,
+            ) else {
+                return Err(invalid("user"));
+            };
+            let failed_attempts = required(r.int(c::failed_attempts)?, c::failed_attempts)?;
+            RequestTokenState::Authorized {
+                user: User {
+                    email,
+                    user_id,
+                    admin,
+                    auth_domain,
+                },
+                verifier: Verifier::new(verifier),
+                failed_attempts: u32::try_from(failed_attempts)
+                    .map_err(|_| invalid(c::failed_attempts.name))?,
+            }
+        }
+        "exchanged" => RequestTokenState::Exchanged,
+        "denied" => RequestTokenState::Denied,
+        "burned" => RequestTokenState::Burned,
+        _ => return Err(invalid(c::state.name)),
+    };
+    Ok(RequestToken {
+        token: required_text(r, c::token)?,
+        secret: TokenSecret::new(required_text(r, c::secret)?),
+        consumer_key: required_text(r, c::consumer_key)?,
+        host: required_text(r, c::host)?,
+        callback: r
+            .free_text(c::callback)?
+            .map_or(Callback::Oob, Callback::Url),
+        scope: r.free_text(c::scope)?,
+        display_name: r.free_text(c::display_name)?,
+        created_at: required_time(r, c::created_at)?,
+        expires_at: required_time(r, c::expires_at)?,
+        state,
+    })
+}
+
+/// An access-token row, read back and checked.
+pub(crate) fn decode_access_token(r: &dyn SqlRow) -> Result<AccessToken, StoreError> {
+    use access_tokens as c;
+    let session = match r.text(c::session_handle)? {
+        None => None,
+        Some(handle) => Some(Session {
+            handle: SessionHandle::new(handle),
+            authorization_expires_at: optional_time(r, c::authorization_expires_at)?,
+        }),
+    };
+    Ok(AccessToken {
+        token: required_text(r, c::token)?,
+        secret: TokenSecret::new(required_text(r, c::secret)?),
+        consumer_key: required_text(r, c::consumer_key)?,
+        host: required_text(r, c::host)?,
+        user: User {
+            email: required_text(r, c::user_email)?,
+            user_id: required_text(r, c::user_id)?,
+            admin: required(r.bool(c::user_admin)?, c::user_admin)?,
+            auth_domain: required_text(r, c::user_auth_domain)?,
+        },
+        scope: r.free_text(c::scope)?,
+        created_at: required_time(r, c::created_at)?,
+        expires_at: optional_time(r, c::expires_at)?,
+        session,
+        state: match optional_time(r, c::revoked_at)? {
+            None => AccessTokenState::Active,
+            Some(at) => AccessTokenState::Revoked { at },
+        },
+    })
+}
+
+/// A statement and the values it binds.
+pub(crate) type Bound<'a> = (&'static str, &'a [SqlValue<'a>]);
+
+/// A row decoder: [`decode_request_token`] or [`decode_access_token`].
+pub(crate) type Decode<T> = fn(&dyn SqlRow) -> Result<T, StoreError>;
+
+/// A SQL store's driver glue: what the operations [`sql_store!`] writes once
+/// ask of it. Every call may take its own connection; only
+/// [`execute_both`](Self::execute_both) is a transaction.
+pub(crate) trait SqlBackend: Send + Sync {
+    /// The store's statements, in its dialect.
+    fn statements(&self) -> &'static Statements;
+
+    /// The store instance's lazy purge counters.
+    fn lazy_purge(&self) -> &LazyPurge;
+
+    /// Runs a statement; how many rows it changed.
+    fn execute(&self, statement: Bound<'_>)
+    -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Runs a query; every row it returns, decoded.
+    fn query<T: Send + 'static>(
+        &self,
+        query: Bound<'_>,
+        decode: Decode<T>,
+    ) -> impl Future<Output = Result<Vec<T>, StoreError>> + Send;
+
+    /// Runs a query for one row; the row, decoded, if there is one.
+    fn query_opt<T: Send + 'static>(
+        &self,
+        query: Bound<'_>,
+        decode: Decode<T>,
+    ) -> impl Future<Output = Result<Option<T>, StoreError>> + Send {
+        async move { Ok(self.query(query, decode).await?.into_iter().next()) }
+    }
+
+    /// In one transaction, runs `first`, then `then` only if `first` changed
+    /// exactly one row: both or neither. Whether both were written.
+    fn execute_both(
+        &self,
+        first: Bound<'_>,
+        then: Bound<'_>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// Implements [`TokenStore`](crate::store::TokenStore) and
+/// [`NonceStore`](crate::store::NonceStore) for a [`SqlBackend`]: the one
+/// place the SQL stores' operations are written. A macro rather than a
+/// blanket impl over a crate-private trait, so that the documentation lists
+/// each store as an implementor.
+///
+/// The guarantees rest on single statements and on
+/// [`SqlBackend::execute_both`]: a compare-and-set is one `UPDATE … WHERE
+/// state and failed attempts match` (one writer of a row wins); an exchange
+/// or a refresh is that one-row change and the new access token's insert in
+/// one transaction; a nonce is one `INSERT … ON CONFLICT DO UPDATE … WHERE
+/// expired`.
+macro_rules! sql_store {
+    ($store:ty) => {
+        const _: () = {
+            use time::OffsetDateTime;
+
+            use crate::model::token::{AccessToken, RequestToken, StateTag};
+            use crate::store::sql::{
+                SqlBackend, SqlValue, access_token_values, decode_access_token,
+                decode_request_token, nonce_outcome, request_token_values, row_count, text, time,
+                update_request_token_values,
+            };
+            use crate::store::{NonceKey, NonceOutcome, NonceStore, StoreError, TokenStore};
+
+            impl TokenStore for $store {
+                async fn insert_request_token(&self, t: &RequestToken) -> Result<(), StoreError> {
+                    let sql = self.statements();
+                    if self.lazy_purge().request_token_due() {
+                        self.execute((&sql.purge_request_tokens, &[time(t.created_at)]))
+                            .await?;
+                    }
+                    let values = request_token_values(t);
+                    self.execute((&sql.insert_request_token, &values)).await?;
+                    Ok(())
+                }
+
+                async fn get_request_token(
+                    &self,
+                    token: &str,
+                ) -> Result<Option<RequestToken>, StoreError> {
+                    let sql = &self.statements().select_request_token;
+                    self.query_opt((sql, &[text(token)]), decode_request_token)
+                        .await
+                }
+
+                async fn update_request_token(
+                    &self,
+                    expected: StateTag,
+                    next: &RequestToken,
+                ) -> Result<bool, StoreError> {
+                    let values = update_request_token_values(expected, next);
+                    let sql = &self.statements().update_request_token;
+                    Ok(self.execute((sql, &values)).await? == 1)
+                }
+
+                async fn exchange_request_token(
+                    &self,
+                    expected: StateTag,
+                    exchanged: &RequestToken,
+                    access: &AccessToken,
+                ) -> Result<bool, StoreError> {
+                    let sql = self.statements();
+                    let cas = update_request_token_values(expected, exchanged);
+                    let insert = access_token_values(access);
+                    self.execute_both(
+                        (&sql.update_request_token, &cas),
+                        (&sql.insert_access_token, &insert),
+                    )
+                    .await
+                }
+
+                async fn get_access_token(
+                    &self,
+                    token: &str,
+                ) -> Result<Option<AccessToken>, StoreError> {
+                    let sql = &self.statements().select_access_token;
+                    self.query_opt((sql, &[text(token)]), decode_access_token)
+                        .await
+                }
+
+                async fn refresh_access_token(
+                    &self,
+                    old: &str,
+                    at: OffsetDateTime,
+                    next: &AccessToken,
+                ) -> Result<bool, StoreError> {
+                    // A concurrent refresh of the same token finds it
+                    // revoked and changes nothing.
+                    let sql = self.statements();
+                    let insert = access_token_values(next);
+                    self.execute_both(
+                        (&sql.revoke_access_token, &[text(old), time(at)]),
+                        (&sql.insert_access_token, &insert),
+                    )
+                    .await
+                }
+
+                async fn revoke_access_token(
+                    &self,
+                    token: &str,
+                    at: OffsetDateTime,
+                ) -> Result<bool, StoreError> {
+                    let sql = &self.statements().revoke_access_token;
+                    Ok(self.execute((sql, &[text(token), time(at)])).await? == 1)
+                }
+
+                async fn revoke_user_tokens(
+                    &self,
+                    user_id: &str,
+                    consumer_key: &str,
+                    at: OffsetDateTime,
+                ) -> Result<usize, StoreError> {
+                    let sql = &self.statements().revoke_user_tokens;
+                    let values = [text(user_id), text(consumer_key), time(at)];
+                    row_count(self.execute((sql, &values)).await?)
+                }
+
+                async fn list_user_tokens(
+                    &self,
+                    user_id: &str,
+                ) -> Result<Vec<AccessToken>, StoreError> {
+                    let sql = &self.statements().list_user_tokens;
+                    self.query((sql, &[text(user_id)]), decode_access_token)
+                        .await
+                }
+
+                async fn purge_expired(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
+                    let sql = &self.statements().purge_request_tokens;
+                    row_count(self.execute((sql, &[time(now)])).await?)
+                }
+            }
+
+            impl NonceStore for $store {
+                async fn insert_nonce(
+                    &self,
+                    key: &NonceKey<'_>,
+                    now: OffsetDateTime,
+                    expires_at: OffsetDateTime,
+                ) -> Result<NonceOutcome, StoreError> {
+                    let sql = self.statements();
+                    if self.lazy_purge().nonce_due() {
+                        self.execute((&sql.purge_nonces, &[time(now)])).await?;
+                    }
+                    let digest = key.digest();
+                    let values = [SqlValue::Bytes(Some(&digest)), time(expires_at), time(now)];
+                    Ok(nonce_outcome(
+                        self.execute((&sql.insert_nonce, &values)).await?,
+                    ))
+                }
+
+                async fn purge_nonces(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
+                    let sql = &self.statements().purge_nonces;
+                    row_count(self.execute((sql, &[time(now)])).await?)
+                }
+            }
+        };
+    };
+}
+pub(crate) use sql_store;
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    /// A row as a typed database keeps it: free text as bytes (as
+    /// PostgreSQL does), a value of another type than asked is an error.
+    struct Stored(Vec<Value>);
+
+    #[derive(Clone, Debug, PartialEq)]
+    enum Value {
+        Null,
+        Text(String),
+        Bytes(Vec<u8>),
+        Int(i64),
+        Bool(bool),
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("wrong type")]
+    struct WrongType;
+
+    impl Stored {
+        fn of(values: &[SqlValue<'_>]) -> Self {
+            Self(
+                values
+                    .iter()
+                    .map(|v| match *v {
+                        SqlValue::Text(v) => v.map_or(Value::Null, |s| Value::Text(s.into())),
+                        SqlValue::Bytes(v) | SqlValue::FreeText(v) => {
+                            v.map_or(Value::Null, |b| Value::Bytes(b.into()))
+                        }
+                        SqlValue::Int(v) => v.map_or(Value::Null, Value::Int),
+                        SqlValue::Bool(v) => v.map_or(Value::Null, Value::Bool),
+                    })
+                    .collect(),
+            )
+        }
+
+        fn with(mut self, col: Col, value: Value) -> Self {
+            self.0[col.index] = value;
+            self
+        }
+
+        fn get<T>(&self, col: Col, f: fn(&Value) -> Option<T>) -> Result<Option<T>, StoreError> {
+            match &self.0[col.index] {
+                Value::Null => Ok(None),
+                v => f(v).map(Some).ok_or_else(|| StoreError::new(WrongType)),
+            }
+        }
+    }
+
+    impl SqlRow for Stored {
+        fn text(&self, col: Col) -> Result<Option<String>, StoreError> {
+            self.get(col, |v| match v {
+                Value::Text(s) => Some(s.clone()),
+                _ => None,
+            })
+        }
+        fn free_text(&self, col: Col) -> Result<Option<String>, StoreError> {
+            let bytes = self.get(col, |v| match v {
+                Value::Bytes(b) => Some(b.clone()),
+                _ => None,
+            })?;
+            bytes
+                .map(|b| String::from_utf8(b).map_err(|_| invalid(col.name)))
+                .transpose()
+        }
+        fn int(&self, col: Col) -> Result<Option<i64>, StoreError> {
+            self.get(col, |v| match v {
+                Value::Int(i) => Some(*i),
+                _ => None,
+            })
+        }
+        fn bool(&self, col: Col) -> Result<Option<bool>, StoreError> {
+            self.get(col, |v| match v {
+                Value::Bool(b) => Some(*b),
+                _ => None,
+            })
+        }
+    }
+
+    fn at(secs: i64) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(secs).unwrap()
+    }
+
+    fn user() -> User {
+        User::new("ana@example.com", "u-1").admin(true)
+    }
+
+    fn request_token(state: RequestTokenState) -> RequestToken {
+        RequestToken {
+            token: "rt".into(),
+            secret: TokenSecret::new("rts"),
+            consumer_key: "consumer".into(),
+            host: "example.com:8080".into(),
+            callback: Callback::Url("https://client.example/cb?x=1\0ü".into()),
+            scope: Some("feeds ü\0".into()),
+            display_name: Some("App".into()),
+            created_at: at(1_700_000_000),
+            expires_at: at(1_700_000_600),
+            state,
+        }
+    }
+
+    fn every_request_token() -> Vec<RequestToken> {
+        let authorized = |failed_attempts| RequestTokenState::Authorized {
+            user: user(),
+            verifier: Verifier::new("verifier"),
+            failed_attempts,
+        };
+        let mut tokens: Vec<_> = [
+            RequestTokenState::Issued,
+            authorized(0),
+            authorized(u32::MAX),
+            RequestTokenState::Exchanged,
+            RequestTokenState::Denied,
+            RequestTokenState::Burned,
+        ]
+        .into_iter()
+        .map(request_token)
+        .collect();
+        tokens.push(RequestToken {
+            callback: Callback::Oob,
+            scope: None,
+            display_name: None,
+            ..request_token(RequestTokenState::Issued)
+        });
+        tokens
+    }
+
+    fn access_token() -> AccessToken {
+        AccessToken {
+            token: "at".into(),
+            secret: TokenSecret::new("ats"),
+            consumer_key: "consumer".into(),
+            host: "example.com".into(),
+            user: user(),
+            scope: Some("feeds\0".into()),
+            created_at: at(1_700_000_000),
+            expires_at: None,
+            session: None,
+            state: AccessTokenState::Active,
+        }
+    }
+
+    fn every_access_token() -> Vec<AccessToken> {
+        let session = |authorization_expires_at| {
+            Some(Session {
+                handle: SessionHandle::new("handle"),
+                authorization_expires_at,
+            })
+        };
+        vec![
+            access_token(),
+            AccessToken {
+                scope: None,
+                state: AccessTokenState::Revoked {
+                    at: at(1_700_000_100),
+                },
+                ..access_token()
+            },
+            AccessToken {
+                expires_at: Some(at(1_700_003_600)),
+                session: session(None),
+                ..access_token()
+            },
+            AccessToken {
+                expires_at: Some(at(1_700_003_600)),
+                session: session(Some(at(1_800_000_000))),
+                state: AccessTokenState::Revoked {
+                    at: at(1_700_000_100),
+                },
+                ..access_token()
+            },
+        ]
+    }
+
+    /// The column a refused value was reported in.
+    fn invalid_column(result: Result<impl std::fmt::Debug, StoreError>) -> String {
+        let error = result.expect_err("an invalid value must be refused");
+        error.source().map(ToString::to_string).unwrap_or_default()
+    }
+
+    #[test]
+    fn every_token_state_round_trips() {
+        for token in every_request_token() {
+            let row = Stored::of(&request_token_values(&token));
+            assert_eq!(row.0.len(), request_tokens::ALL.len());
+            assert_eq!(decode_request_token(&row).unwrap(), token);
+        }
+        for token in every_access_token() {
+            let row = Stored::of(&access_token_values(&token));
+            assert_eq!(row.0.len(), access_tokens::ALL.len());
+            assert_eq!(decode_access_token(&row).unwrap(), token);
+        }
+    }
+
+    #[test]
+    fn rows_are_encoded_as_the_schema_expects() {
+        use request_tokens as c;
+        let issued = Stored::of(&request_token_values(&every_request_token()[6]));
+        assert_eq!(issued.0[c::state.index], Value::Text("issued".into()));
+        assert_eq!(issued.0[c::callback.index], Value::Null, "oob is NULL");
+        assert_eq!(issued.0[c::failed_attempts.index], Value::Int(0));
+        for col in [c::user_email, c::user_id, c::user_admin, c::verifier] {
+            assert_eq!(issued.0[col.index], Value::Null, "{}", col.name);
+        }
+        let authorized = Stored::of(&request_token_values(&every_request_token()[2]));
+        assert_eq!(
+            authorized.0[c::state.index],
+            Value::Text("authorized".into())
+        );
+        assert_eq!(
+            authorized.0[c::failed_attempts.index],
+            Value::Int(u32::MAX.into())
+        );
+        assert_eq!(authorized.0[c::created_at.index], Value::Int(1_700_000_000));
+        let revoked = Stored::of(&access_token_values(&every_access_token()[1]));
+        let revoked_at = revoked.0[access_tokens::revoked_at.index].clone();
+        assert_eq!(revoked_at, Value::Int(1_700_000_100));
+    }
+
+    #[test]
+    fn the_compare_and_set_binds_the_record_then_the_expected_tag() {
+        let next = &every_request_token()[1];
+        let expected = StateTag::Authorized { failed_attempts: 7 };
+        let values = Stored::of(&update_request_token_values(expected, next));
+        assert_eq!(values.0[..16], Stored::of(&request_token_values(next)).0);
+        assert_eq!(values.0[16], Value::Text("authorized".into()));
+        assert_eq!(values.0[17], Value::Int(7));
+        let sql = Statements::new('?', "").update_request_token;
+        assert!(sql.starts_with("UPDATE oauth1_request_tokens SET secret = ?2, "));
+        assert!(sql.contains(", failed_attempts = ?16 WHERE token = ?1 AND state = ?17 "));
+        assert!(sql.ends_with(" AND failed_attempts = ?18"));
+    }
+
+    #[test]
+    fn statements_list_the_columns_in_the_encoders_order() {
+        assert_eq!(
+            request_tokens::LIST,
+            "token, secret, consumer_key, host, callback, scope, display_name, created_at, \
+             expires_at, state, user_email, user_id, user_admin, user_auth_domain, verifier, \
+             failed_attempts"
+        );
+        assert_eq!(
+            access_tokens::LIST,
+            "token, secret, consumer_key, host, user_email, user_id, user_admin, \
+             user_auth_domain, scope, created_at, revoked_at, expires_at, session_handle, \
+             authorization_expires_at"
+        );
+        let postgres = Statements::new('$', " COLLATE \"C\"");
+        assert!(postgres.insert_access_token.ends_with(
+            "authorization_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+                            $9, $10, $11, $12, $13, $14)"
+        ));
+        assert!(postgres.list_user_tokens.ends_with(
+            "WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at, token COLLATE \"C\""
+        ));
+        assert_eq!(
+            Statements::new('?', "").select_request_token,
+            format!(
+                "SELECT {} FROM oauth1_request_tokens WHERE token = ?1",
+                request_tokens::LIST
+            )
+        );
+    }
+
+    #[test]
+    fn invalid_request_token_rows_are_refused() {
+        use request_tokens as c;
+        let issued = || Stored::of(&request_token_values(&every_request_token()[0]));
+        let authorized = || Stored::of(&request_token_values(&every_request_token()[1]));
+        let cases = [
+            (issued().with(c::state, Value::Text("lost".into())), "state"),
+            (issued().with(c::state, Value::Null), "state"),
+            (issued().with(c::token, Value::Null), "token"),
+            (issued().with(c::secret, Value::Null), "secret"),
+            (
+                issued().with(c::created_at, Value::Int(i64::MAX)),
+                "created_at",
+            ),
+            (issued().with(c::expires_at, Value::Null), "expires_at"),
+            (issued().with(c::scope, Value::Bytes(vec![0xff])), "scope"),
+            (
+                issued().with(c::callback, Value::Bytes(vec![0xc3])),
+                "callback",
+            ),
+            (authorized().with(c::verifier, Value::Null), "user"),
+            (authorized().with(c::user_admin, Value::Null), "user"),
+            (
+                authorized().with(c::failed_attempts, Value::Int(-1)),
+                "failed_attempts",
+            ),
+            (
+                authorized().with(c::failed_attempts, Value::Int(i64::from(u32::MAX) + 1)),
+                "failed_attempts",
+            ),
+        ];
+        for (row, column) in cases {
+            let message = invalid_column(decode_request_token(&row));
+            assert_eq!(message, format!("invalid stored value in column {column}"));
+        }
+        // A driver's error (a value of another type) is kept as the source.
+        let wrong = issued().with(c::created_at, Value::Text("soon".into()));
+        assert_eq!(invalid_column(decode_request_token(&wrong)), "wrong type");
+    }
+
+    #[test]
+    fn invalid_access_token_rows_are_refused() {
+        use access_tokens as c;
+        let row = || Stored::of(&access_token_values(&every_access_token()[3]));
+        let cases = [
+            (row().with(c::user_id, Value::Null), "user_id"),
+            (row().with(c::user_admin, Value::Null), "user_admin"),
+            (
+                row().with(c::revoked_at, Value::Int(i64::MIN)),
+                "revoked_at",
+            ),
+            (
+                row().with(c::expires_at, Value::Int(i64::MAX)),
+                "expires_at",
+            ),
+            (
+                row().with(c::authorization_expires_at, Value::Int(i64::MAX)),
+                "authorization_expires_at",
+            ),
+            (
+                row().with(c::scope, Value::Bytes(vec![b'a', 0x80])),
+                "scope",
+            ),
+        ];
+        for (row, column) in cases {
+            let message = invalid_column(decode_access_token(&row));
+            assert_eq!(message, format!("invalid stored value in column {column}"));
+        }
+    }
+
+    #[test]
+    fn migrations_pending_from_each_version() {
+        const MIGRATIONS: &[&str] = &["one", "two", "three"];
+        let pending = |current| pending_migrations(MIGRATIONS, current).map(Vec::from_iter);
+        assert_eq!(pending(0).unwrap(), [(1, "one"), (2, "two"), (3, "three")]);
+        assert_eq!(pending(2).unwrap(), [(3, "three")]);
+        assert_eq!(pending(3).unwrap(), []);
+        for newer in [4, -1] {
+            let error = pending(newer).expect_err("a newer schema is refused");
+            let message = error.source().map(ToString::to_string).unwrap_or_default();
+            assert_eq!(
+                message,
+                format!("the database schema is version {newer}; this library knows up to 3")
+            );
+        }
+    }
+
+    #[test]
+    fn lazy_purges_come_every_purge_every_inserts_of_each_kind() {
+        let purge = LazyPurge::default();
+        let due = |f: fn(&LazyPurge) -> bool| (0..2 * PURGE_EVERY).filter(|_| f(&purge)).count();
+        assert_eq!(due(LazyPurge::request_token_due), 2);
+        assert!(!purge.nonce_due(), "the counters are separate");
+        let purge = LazyPurge::default();
+        let first = (1..=PURGE_EVERY).find(|_| purge.nonce_due());
+        assert_eq!(first, Some(PURGE_EVERY));
+    }
+
+    #[test]
+    fn a_nonce_is_fresh_when_its_insert_changed_a_row() {
+        assert_eq!(nonce_outcome(1), NonceOutcome::Fresh);
+        assert_eq!(nonce_outcome(0), NonceOutcome::Replayed);
+    }
+}

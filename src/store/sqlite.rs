@@ -2,92 +2,29 @@
 //! default (feature `sqlite`; `sqlite-bundled` compiles SQLite in).
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
-use crate::store::sql::{
-    ACCESS_TOKEN_COLUMNS, REQUEST_TOKEN_COLUMNS, SchemaTooNew, from_unix, invalid, state_columns,
-    tag_columns, unix,
-};
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::types::Value;
+use rusqlite::{Connection, Row, TransactionBehavior, params, params_from_iter};
 use time::OffsetDateTime;
 
-use crate::model::secret::{SessionHandle, TokenSecret, Verifier};
-use crate::model::token::{
-    AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState, Session, StateTag,
+use crate::store::StoreError;
+use crate::store::sql::{
+    Bound, Col, Decode, LazyPurge, SqlBackend, SqlRow, SqlValue, Statements, migrations,
+    pending_migrations, row_count, schema_version, sql_store, stored_version, unix,
 };
-use crate::model::user::User;
-use crate::store::{NonceKey, NonceOutcome, NonceStore, StoreError, TokenStore};
 
 /// How long a statement waits for another process's write lock before it
 /// fails with "database is locked".
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// How many inserts between lazy purges of expired request tokens (and,
-/// separately, of expired nonces).
-const PURGE_EVERY: u32 = 1024;
+/// The migrations, version 1 first (see [`migrations!`]).
+const MIGRATIONS: &[&str] = migrations!("sqlite": "0001_tokens.sql", "0002_sessions.sql");
 
-/// The migrations, in order: `MIGRATIONS[n]` takes the schema from version
-/// `n` to `n + 1`. Append only; never edit a released one.
-const MIGRATIONS: &[&str] = &[
-    // Version 1.
-    "
-    CREATE TABLE oauth1_request_tokens (
-        token            TEXT    NOT NULL PRIMARY KEY,
-        secret           TEXT    NOT NULL,
-        consumer_key     TEXT    NOT NULL,
-        host             TEXT    NOT NULL,
-        callback         TEXT,             -- NULL: out of band (`oob`)
-        scope            TEXT,
-        display_name     TEXT,
-        created_at       INTEGER NOT NULL, -- unix seconds
-        expires_at       INTEGER NOT NULL, -- unix seconds
-        state            TEXT    NOT NULL
-            CHECK (state IN ('issued', 'authorized', 'exchanged', 'denied', 'burned')),
-        user_email       TEXT,
-        user_id          TEXT,
-        user_admin       INTEGER,
-        user_auth_domain TEXT,
-        verifier         TEXT,
-        failed_attempts  INTEGER NOT NULL DEFAULT 0,
-        CHECK ((state = 'authorized') = (user_email IS NOT NULL AND user_id IS NOT NULL
-            AND user_admin IS NOT NULL AND user_auth_domain IS NOT NULL AND verifier IS NOT NULL)),
-        CHECK (state = 'authorized' OR failed_attempts = 0)
-    );
-    CREATE INDEX oauth1_request_tokens_expires_at ON oauth1_request_tokens (expires_at);
-
-    CREATE TABLE oauth1_access_tokens (
-        token            TEXT    NOT NULL PRIMARY KEY,
-        secret           TEXT    NOT NULL,
-        consumer_key     TEXT    NOT NULL,
-        host             TEXT    NOT NULL,
-        user_email       TEXT    NOT NULL,
-        user_id          TEXT    NOT NULL,
-        user_admin       INTEGER NOT NULL,
-        user_auth_domain TEXT    NOT NULL,
-        scope            TEXT,
-        created_at       INTEGER NOT NULL, -- unix seconds
-        revoked_at       INTEGER           -- unix seconds; NULL while active
-    );
-    CREATE INDEX oauth1_access_tokens_active_user
-        ON oauth1_access_tokens (user_id, consumer_key, created_at) WHERE revoked_at IS NULL;
-
-    -- A nonce is remembered by the SHA-256 of its length-prefixed key
-    -- (consumer, token, timestamp, nonce): fixed size whatever the client sent.
-    CREATE TABLE oauth1_nonces (
-        key        BLOB    NOT NULL PRIMARY KEY,
-        expires_at INTEGER NOT NULL        -- unix seconds
-    ) WITHOUT ROWID;
-    CREATE INDEX oauth1_nonces_expires_at ON oauth1_nonces (expires_at);
-    ",
-    // Version 2: the OAuth Session extension (expiring access tokens).
-    "
-    ALTER TABLE oauth1_access_tokens ADD COLUMN expires_at INTEGER;       -- unix seconds; NULL: never
-    ALTER TABLE oauth1_access_tokens ADD COLUMN session_handle TEXT;      -- NULL: no session
-    ALTER TABLE oauth1_access_tokens ADD COLUMN authorization_expires_at INTEGER; -- unix seconds
-    ",
-];
+/// The shared statements, with SQLite's placeholders. Text sorts by its
+/// bytes (collation `BINARY`) by default.
+static SQL: LazyLock<Statements> = LazyLock::new(|| Statements::new('?', ""));
 
 /// Tokens and nonces in an SQLite database: the embedded default store, for
 /// one process (or a few on one machine) whose tokens must survive a restart.
@@ -134,6 +71,9 @@ const MIGRATIONS: &[&str] = &[
 /// of each) and by [`TokenStore::purge_expired`] / [`NonceStore::purge_nonces`]
 /// (or [`Provider::purge_expired`](crate::Provider::purge_expired)), which a
 /// host can run on a schedule.
+///
+/// [`TokenStore::purge_expired`]: crate::store::TokenStore::purge_expired
+/// [`NonceStore::purge_nonces`]: crate::store::NonceStore::purge_nonces
 #[derive(Clone)]
 pub struct SqliteStore {
     inner: Arc<Inner>,
@@ -142,8 +82,7 @@ pub struct SqliteStore {
 struct Inner {
     conn: Mutex<Connection>,
     path: Option<PathBuf>,
-    request_token_inserts: AtomicU32,
-    nonce_inserts: AtomicU32,
+    purge: LazyPurge,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -160,7 +99,7 @@ fn db(e: rusqlite::Error) -> StoreError {
 
 impl SqliteStore {
     /// The schema version this library creates and expects.
-    pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+    pub const SCHEMA_VERSION: u32 = schema_version(MIGRATIONS);
 
     /// Opens (creating if needed) the database at `path`, creating its
     /// parent directories, and creates or migrates the schema.
@@ -198,8 +137,7 @@ impl SqliteStore {
             inner: Arc::new(Inner {
                 conn: Mutex::new(conn),
                 path,
-                request_token_inserts: AtomicU32::new(0),
-                nonce_inserts: AtomicU32::new(0),
+                purge: LazyPurge::default(),
             }),
         }
     }
@@ -212,7 +150,7 @@ impl SqliteStore {
                     r.get(0)
                 })
                 .map_err(db)?;
-            u32::try_from(version.unwrap_or(0)).map_err(|_| invalid("version"))
+            stored_version(version.unwrap_or(0))
         })
         .await
     }
@@ -232,7 +170,7 @@ impl SqliteStore {
     async fn count(&self, sql: &'static str) -> Result<usize, StoreError> {
         self.call(move |conn| {
             let n: i64 = conn.query_row(sql, [], |r| r.get(0)).map_err(db)?;
-            usize::try_from(n).map_err(|_| invalid("count"))
+            row_count(n)
         })
         .await
     }
@@ -252,11 +190,6 @@ impl SqliteStore {
         })
         .await
         .map_err(StoreError::new)?
-    }
-
-    /// Whether this insert is the one that should purge first.
-    fn purge_due(counter: &AtomicU32) -> bool {
-        counter.fetch_add(1, Ordering::Relaxed) % PURGE_EVERY == PURGE_EVERY - 1
     }
 }
 
@@ -296,499 +229,194 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             |r| r.get(0),
         )
         .map_err(db)?;
-    let known = SqliteStore::SCHEMA_VERSION;
-    let current = usize::try_from(current)
-        .ok()
-        .filter(|&c| c <= MIGRATIONS.len())
-        .ok_or_else(|| {
-            StoreError::new(SchemaTooNew {
-                found: current,
-                known,
-            })
-        })?;
-    for (version, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+    for (version, sql) in pending_migrations(MIGRATIONS, current)? {
         tx.execute_batch(sql).map_err(db)?;
         tx.execute(
             "INSERT INTO oauth1_schema_version (version, applied_at) VALUES (?1, ?2)",
-            params![
-                version as i64 + 1,
-                OffsetDateTime::now_utc().unix_timestamp()
-            ],
+            params![version, unix(OffsetDateTime::now_utc())],
         )
         .map_err(db)?;
-        tracing::info!(version = version + 1, "SQLite store schema migrated");
+        tracing::info!(version, "SQLite store schema migrated");
     }
     tx.commit().map_err(db)
 }
 
-/// A request-token row as read, before validation.
-struct RequestTokenRow {
-    token: String,
-    secret: String,
-    consumer_key: String,
-    host: String,
-    callback: Option<String>,
-    scope: Option<String>,
-    display_name: Option<String>,
-    created_at: i64,
-    expires_at: i64,
-    state: String,
-    user_email: Option<String>,
-    user_id: Option<String>,
-    user_admin: Option<bool>,
-    user_auth_domain: Option<String>,
-    verifier: Option<String>,
-    failed_attempts: i64,
-}
-
-impl RequestTokenRow {
-    fn read(r: &Row<'_>) -> rusqlite::Result<Self> {
-        Ok(Self {
-            token: r.get(0)?,
-            secret: r.get(1)?,
-            consumer_key: r.get(2)?,
-            host: r.get(3)?,
-            callback: r.get(4)?,
-            scope: r.get(5)?,
-            display_name: r.get(6)?,
-            created_at: r.get(7)?,
-            expires_at: r.get(8)?,
-            state: r.get(9)?,
-            user_email: r.get(10)?,
-            user_id: r.get(11)?,
-            user_admin: r.get(12)?,
-            user_auth_domain: r.get(13)?,
-            verifier: r.get(14)?,
-            failed_attempts: r.get(15)?,
-        })
-    }
-
-    fn into_token(self) -> Result<RequestToken, StoreError> {
-        let state = match self.state.as_str() {
-            "issued" => RequestTokenState::Issued,
-            "authorized" => {
-                let (Some(email), Some(user_id), Some(admin), Some(auth_domain), Some(verifier)) = (
-                    self.user_email,
-                    self.user_id,
-                    self.user_admin,
-                    self.user_auth_domain,
-                    self.verifier,
-                ) else {
-                    return Err(invalid("user"));
-                };
-                RequestTokenState::Authorized {
-                    user: User {
-                        email,
-                        user_id,
-                        admin,
-                        auth_domain,
-                    },
-                    verifier: Verifier::new(verifier),
-                    failed_attempts: u32::try_from(self.failed_attempts)
-                        .map_err(|_| invalid("failed_attempts"))?,
-                }
-            }
-            "exchanged" => RequestTokenState::Exchanged,
-            "denied" => RequestTokenState::Denied,
-            "burned" => RequestTokenState::Burned,
-            _ => return Err(invalid("state")),
-        };
-        Ok(RequestToken {
-            token: self.token,
-            secret: TokenSecret::new(self.secret),
-            consumer_key: self.consumer_key,
-            host: self.host,
-            callback: self.callback.map_or(Callback::Oob, Callback::Url),
-            scope: self.scope,
-            display_name: self.display_name,
-            created_at: from_unix(self.created_at, "created_at")?,
-            expires_at: from_unix(self.expires_at, "expires_at")?,
-            state,
-        })
+/// A value to bind, owned (it moves to the blocking pool): free text as
+/// `TEXT`, bytes as a `BLOB`, a boolean as 0 or 1.
+fn owned(value: &SqlValue<'_>) -> Value {
+    match *value {
+        SqlValue::Text(v) => v.map_or(Value::Null, |s| Value::Text(s.to_owned())),
+        // The encoders make free text from a `str`: always UTF-8.
+        SqlValue::FreeText(v) => v.map_or(Value::Null, |b| {
+            Value::Text(String::from_utf8_lossy(b).into_owned())
+        }),
+        SqlValue::Bytes(v) => v.map_or(Value::Null, |b| Value::Blob(b.to_vec())),
+        SqlValue::Int(v) => v.map_or(Value::Null, Value::Integer),
+        SqlValue::Bool(v) => v.map_or(Value::Null, |b| Value::Integer(b.into())),
     }
 }
 
-fn callback_column(callback: &Callback) -> Option<&str> {
-    match callback {
-        Callback::Oob => None,
-        Callback::Url(url) => Some(url),
-    }
+/// A statement and its values, owned.
+type Owned = (&'static str, Vec<Value>);
+
+fn owned_statement((sql, values): Bound<'_>) -> Owned {
+    (sql, values.iter().map(owned).collect())
 }
 
-struct AccessTokenRow {
-    token: String,
-    secret: String,
-    consumer_key: String,
-    host: String,
-    user: User,
-    scope: Option<String>,
-    created_at: i64,
-    revoked_at: Option<i64>,
-    expires_at: Option<i64>,
-    session_handle: Option<String>,
-    authorization_expires_at: Option<i64>,
-}
-
-impl AccessTokenRow {
-    fn read(r: &Row<'_>) -> rusqlite::Result<Self> {
-        Ok(Self {
-            token: r.get(0)?,
-            secret: r.get(1)?,
-            consumer_key: r.get(2)?,
-            host: r.get(3)?,
-            user: User {
-                email: r.get(4)?,
-                user_id: r.get(5)?,
-                admin: r.get(6)?,
-                auth_domain: r.get(7)?,
-            },
-            scope: r.get(8)?,
-            created_at: r.get(9)?,
-            revoked_at: r.get(10)?,
-            expires_at: r.get(11)?,
-            session_handle: r.get(12)?,
-            authorization_expires_at: r.get(13)?,
-        })
-    }
-
-    fn into_token(self) -> Result<AccessToken, StoreError> {
-        Ok(AccessToken {
-            token: self.token,
-            secret: TokenSecret::new(self.secret),
-            consumer_key: self.consumer_key,
-            host: self.host,
-            user: self.user,
-            scope: self.scope,
-            created_at: from_unix(self.created_at, "created_at")?,
-            expires_at: self
-                .expires_at
-                .map(|at| from_unix(at, "expires_at"))
-                .transpose()?,
-            session: match self.session_handle {
-                None => None,
-                Some(handle) => Some(Session {
-                    handle: SessionHandle::new(handle),
-                    authorization_expires_at: self
-                        .authorization_expires_at
-                        .map(|at| from_unix(at, "authorization_expires_at"))
-                        .transpose()?,
-                }),
-            },
-            state: match self.revoked_at {
-                None => AccessTokenState::Active,
-                Some(at) => AccessTokenState::Revoked {
-                    at: from_unix(at, "revoked_at")?,
-                },
-            },
-        })
-    }
-}
-
-fn insert_access_token(conn: &Connection, t: &AccessToken) -> Result<(), StoreError> {
-    let revoked_at = match t.state {
-        AccessTokenState::Active => None,
-        AccessTokenState::Revoked { at } => Some(unix(at)),
-    };
-    conn.prepare_cached(&format!(
-        "INSERT INTO oauth1_access_tokens ({ACCESS_TOKEN_COLUMNS}) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
-    ))
-    .and_then(|mut s| {
-        s.execute(params![
-            t.token,
-            t.secret.secret(),
-            t.consumer_key,
-            t.host,
-            t.user.email,
-            t.user.user_id,
-            t.user.admin,
-            t.user.auth_domain,
-            t.scope,
-            unix(t.created_at),
-            revoked_at,
-            t.expires_at.map(unix),
-            t.session.as_ref().map(|s| s.handle.secret()),
-            t.session
-                .as_ref()
-                .and_then(|s| s.authorization_expires_at)
-                .map(unix),
-        ])
-    })
-    .map_err(db)?;
-    Ok(())
-}
-
-/// Revokes one active access token; how many rows changed (0 or 1).
-fn revoke_one(conn: &Connection, token: &str, at: OffsetDateTime) -> Result<usize, StoreError> {
-    conn.prepare_cached(
-        "UPDATE oauth1_access_tokens SET revoked_at = ?2 \
-         WHERE token = ?1 AND revoked_at IS NULL",
-    )
-    .and_then(|mut s| s.execute(params![token, unix(at)]))
-    .map_err(db)
-}
-
-/// Compare-and-set of a whole request-token record on its state tag.
-fn cas_request_token(
-    conn: &Connection,
-    expected: StateTag,
-    next: &RequestToken,
-) -> Result<bool, StoreError> {
-    let (expected_state, expected_attempts) = tag_columns(expected);
-    let s = state_columns(&next.state);
+/// Runs one cached statement; how many rows it changed.
+fn run(conn: &Connection, (sql, values): &Owned) -> Result<u64, StoreError> {
     let changed = conn
-        .prepare_cached(
-            "UPDATE oauth1_request_tokens SET secret = ?3, consumer_key = ?4, host = ?5, \
-             callback = ?6, scope = ?7, display_name = ?8, created_at = ?9, expires_at = ?10, \
-             state = ?11, user_email = ?12, user_id = ?13, user_admin = ?14, \
-             user_auth_domain = ?15, verifier = ?16, failed_attempts = ?17 \
-             WHERE token = ?1 AND state = ?2 AND failed_attempts = ?18",
-        )
-        .and_then(|mut stmt| {
-            stmt.execute(params![
-                next.token,
-                expected_state,
-                next.secret.secret(),
-                next.consumer_key,
-                next.host,
-                callback_column(&next.callback),
-                next.scope,
-                next.display_name,
-                unix(next.created_at),
-                unix(next.expires_at),
-                s.name,
-                s.user.map(|u| &u.email),
-                s.user.map(|u| &u.user_id),
-                s.user.map(|u| u.admin),
-                s.user.map(|u| &u.auth_domain),
-                s.verifier,
-                s.failed_attempts,
-                expected_attempts,
-            ])
-        })
+        .prepare_cached(sql)
+        .and_then(|mut s| s.execute(params_from_iter(values)))
         .map_err(db)?;
-    Ok(changed == 1)
+    Ok(changed as u64)
 }
 
-impl TokenStore for SqliteStore {
-    async fn insert_request_token(&self, token: &RequestToken) -> Result<(), StoreError> {
-        let t = token.clone();
-        let purge = Self::purge_due(&self.inner.request_token_inserts);
+impl SqlRow for Row<'_> {
+    fn text(&self, col: Col) -> Result<Option<String>, StoreError> {
+        self.get(col.index).map_err(db)
+    }
+    fn int(&self, col: Col) -> Result<Option<i64>, StoreError> {
+        self.get(col.index).map_err(db)
+    }
+    fn bool(&self, col: Col) -> Result<Option<bool>, StoreError> {
+        self.get(col.index).map_err(db)
+    }
+}
+
+impl SqlBackend for SqliteStore {
+    fn statements(&self) -> &'static Statements {
+        &SQL
+    }
+
+    fn lazy_purge(&self) -> &LazyPurge {
+        &self.inner.purge
+    }
+
+    async fn execute(&self, statement: Bound<'_>) -> Result<u64, StoreError> {
+        let statement = owned_statement(statement);
+        self.call(move |conn| run(conn, &statement)).await
+    }
+
+    async fn query<T: Send + 'static>(
+        &self,
+        query: Bound<'_>,
+        decode: Decode<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        let (sql, values) = owned_statement(query);
         self.call(move |conn| {
-            if purge {
-                purge_request_tokens(conn, t.created_at)?;
+            let mut stmt = conn.prepare_cached(sql).map_err(db)?;
+            let mut rows = stmt.query(params_from_iter(&values)).map_err(db)?;
+            let mut decoded = Vec::new();
+            while let Some(row) = rows.next().map_err(db)? {
+                decoded.push(decode(row)?);
             }
-            let s = state_columns(&t.state);
-            conn.prepare_cached(&format!(
-                "INSERT INTO oauth1_request_tokens ({REQUEST_TOKEN_COLUMNS}) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
-            ))
-            .and_then(|mut stmt| {
-                stmt.execute(params![
-                    t.token,
-                    t.secret.secret(),
-                    t.consumer_key,
-                    t.host,
-                    callback_column(&t.callback),
-                    t.scope,
-                    t.display_name,
-                    unix(t.created_at),
-                    unix(t.expires_at),
-                    s.name,
-                    s.user.map(|u| &u.email),
-                    s.user.map(|u| &u.user_id),
-                    s.user.map(|u| u.admin),
-                    s.user.map(|u| &u.auth_domain),
-                    s.verifier,
-                    s.failed_attempts,
-                ])
-            })
-            .map_err(db)?;
-            Ok(())
+            Ok(decoded)
         })
         .await
     }
 
-    async fn get_request_token(&self, token: &str) -> Result<Option<RequestToken>, StoreError> {
-        let token = token.to_owned();
-        self.call(move |conn| {
-            let row = conn
-                .prepare_cached(&format!(
-                    "SELECT {REQUEST_TOKEN_COLUMNS} FROM oauth1_request_tokens WHERE token = ?1"
-                ))
-                .and_then(|mut s| s.query_row([&token], RequestTokenRow::read).optional())
-                .map_err(db)?;
-            row.map(RequestTokenRow::into_token).transpose()
-        })
-        .await
-    }
-
-    async fn update_request_token(
-        &self,
-        expected: StateTag,
-        next: &RequestToken,
-    ) -> Result<bool, StoreError> {
-        let next = next.clone();
-        self.call(move |conn| cas_request_token(conn, expected, &next))
-            .await
-    }
-
-    async fn exchange_request_token(
-        &self,
-        expected: StateTag,
-        exchanged: &RequestToken,
-        access: &AccessToken,
-    ) -> Result<bool, StoreError> {
-        let (exchanged, access) = (exchanged.clone(), access.clone());
+    async fn execute_both(&self, first: Bound<'_>, then: Bound<'_>) -> Result<bool, StoreError> {
+        let (first, then) = (owned_statement(first), owned_statement(then));
         self.call(move |conn| {
             // Both writes or neither: the transaction rolls back when it is
-            // dropped without a commit (a refused CAS, a failed insert).
+            // dropped without a commit (`first` refused, `then` failed).
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(db)?;
-            if !cas_request_token(&tx, expected, &exchanged)? {
+            if run(&tx, &first)? != 1 {
                 return Ok(false);
             }
-            insert_access_token(&tx, &access)?;
+            run(&tx, &then)?;
             tx.commit().map_err(db)?;
             Ok(true)
         })
         .await
     }
+}
 
-    async fn get_access_token(&self, token: &str) -> Result<Option<AccessToken>, StoreError> {
-        let token = token.to_owned();
-        self.call(move |conn| {
-            let row = conn
-                .prepare_cached(&format!(
-                    "SELECT {ACCESS_TOKEN_COLUMNS} FROM oauth1_access_tokens WHERE token = ?1"
-                ))
-                .and_then(|mut s| s.query_row([&token], AccessTokenRow::read).optional())
-                .map_err(db)?;
-            row.map(AccessTokenRow::into_token).transpose()
-        })
-        .await
+sql_store!(SqliteStore);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::TokenStore;
+
+    /// A database file in a fresh directory, removed on drop.
+    struct TempFile(PathBuf);
+
+    impl TempFile {
+        fn new(name: &str) -> Self {
+            let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
+            let dir = std::env::temp_dir()
+                .join(format!("oauth1-sqlite-unit-{}-{nanos}", std::process::id()));
+            Self(dir.join(name))
+        }
     }
 
-    async fn refresh_access_token(
-        &self,
-        old: &str,
-        at: OffsetDateTime,
-        next: &AccessToken,
-    ) -> Result<bool, StoreError> {
-        let (old, next) = (old.to_owned(), next.clone());
-        self.call(move |conn| {
-            // Both writes or neither, as for the exchange.
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db)?;
-            if revoke_one(&tx, &old, at)? != 1 {
-                return Ok(false);
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            if let Some(dir) = self.0.parent() {
+                let _ = std::fs::remove_dir_all(dir);
             }
-            insert_access_token(&tx, &next)?;
-            tx.commit().map_err(db)?;
-            Ok(true)
-        })
-        .await
+        }
     }
 
-    async fn revoke_access_token(
-        &self,
-        token: &str,
-        at: OffsetDateTime,
-    ) -> Result<bool, StoreError> {
-        let token = token.to_owned();
-        self.call(move |conn| Ok(revoke_one(conn, &token, at)? == 1))
-            .await
+    #[cfg(feature = "test-util")]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn passes_the_conformance_suite() {
+        let store = SqliteStore::open_in_memory().await.unwrap();
+        crate::store::conformance::run_conformance_suite(store).await;
     }
 
-    async fn revoke_user_tokens(
-        &self,
-        user_id: &str,
-        consumer_key: &str,
-        at: OffsetDateTime,
-    ) -> Result<usize, StoreError> {
-        let (user_id, consumer_key) = (user_id.to_owned(), consumer_key.to_owned());
-        self.call(move |conn| {
-            conn.prepare_cached(
-                "UPDATE oauth1_access_tokens SET revoked_at = ?3 \
-                 WHERE user_id = ?1 AND consumer_key = ?2 AND revoked_at IS NULL",
-            )
-            .and_then(|mut s| s.execute(params![user_id, consumer_key, unix(at)]))
-            .map_err(db)
-        })
-        .await
-    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_version_1_database_is_migrated_and_keeps_its_rows() {
+        let file = TempFile::new("v1.db");
+        std::fs::create_dir_all(file.0.parent().unwrap()).unwrap();
+        let conn = Connection::open(&file.0).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE oauth1_schema_version (
+                version    INTEGER NOT NULL PRIMARY KEY,
+                applied_at INTEGER NOT NULL
+            );
+            INSERT INTO oauth1_schema_version VALUES (1, 0);",
+        )
+        .unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch(
+            "INSERT INTO oauth1_access_tokens (token, secret, consumer_key, host, user_email,
+                user_id, user_admin, user_auth_domain, scope, created_at, revoked_at)
+             VALUES ('at', 'ats', 'ck', 'example.com', 'ana@example.com', 'u-1', 1,
+                'example.com', NULL, 1700000000, 1700000100)",
+        )
+        .unwrap();
+        drop(conn);
 
-    async fn list_user_tokens(&self, user_id: &str) -> Result<Vec<AccessToken>, StoreError> {
-        let user_id = user_id.to_owned();
-        self.call(move |conn| {
-            let rows = conn
-                .prepare_cached(&format!(
-                    "SELECT {ACCESS_TOKEN_COLUMNS} FROM oauth1_access_tokens \
-                     WHERE user_id = ?1 AND revoked_at IS NULL ORDER BY created_at, token"
-                ))
-                .and_then(|mut s| {
-                    s.query_map([&user_id], AccessTokenRow::read)?
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .map_err(db)?;
-            rows.into_iter().map(AccessTokenRow::into_token).collect()
-        })
-        .await
-    }
-
-    async fn purge_expired(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
-        self.call(move |conn| purge_request_tokens(conn, now)).await
-    }
-}
-
-fn purge_request_tokens(conn: &Connection, now: OffsetDateTime) -> Result<usize, StoreError> {
-    conn.prepare_cached("DELETE FROM oauth1_request_tokens WHERE expires_at <= ?1")
-        .and_then(|mut s| s.execute([unix(now)]))
-        .map_err(db)
-}
-
-fn purge_nonces(conn: &Connection, now: OffsetDateTime) -> Result<usize, StoreError> {
-    conn.prepare_cached("DELETE FROM oauth1_nonces WHERE expires_at <= ?1")
-        .and_then(|mut s| s.execute([unix(now)]))
-        .map_err(db)
-}
-
-impl NonceStore for SqliteStore {
-    async fn insert_nonce(
-        &self,
-        key: &NonceKey<'_>,
-        now: OffsetDateTime,
-        expires_at: OffsetDateTime,
-    ) -> Result<NonceOutcome, StoreError> {
-        let digest = key.digest();
-        let purge = Self::purge_due(&self.inner.nonce_inserts);
-        self.call(move |conn| {
-            if purge {
-                purge_nonces(conn, now)?;
+        let store = SqliteStore::open(&file.0).await.unwrap();
+        assert_eq!(store.schema_version().await.unwrap(), 2);
+        let token = store.get_access_token("at").await.unwrap().unwrap();
+        assert!(token.user.admin);
+        assert_eq!((token.expires_at, token.session), (None, None));
+        assert_eq!(
+            token.state,
+            crate::model::token::AccessTokenState::Revoked {
+                at: OffsetDateTime::from_unix_timestamp(1_700_000_100).unwrap()
             }
-            // One statement: a new key is inserted; a remembered one is
-            // overwritten only if it has expired (its timestamp left the
-            // window); otherwise nothing changes and the nonce is a replay.
-            let changed = conn
-                .prepare_cached(
-                    "INSERT INTO oauth1_nonces (key, expires_at) VALUES (?1, ?2) \
-                     ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at \
-                     WHERE oauth1_nonces.expires_at <= ?3",
-                )
-                .and_then(|mut s| s.execute(params![&digest[..], unix(expires_at), unix(now)]))
-                .map_err(db)?;
-            Ok(if changed == 1 {
-                NonceOutcome::Fresh
-            } else {
-                NonceOutcome::Replayed
-            })
-        })
-        .await
-    }
+        );
+        drop(store);
 
-    async fn purge_nonces(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
-        self.call(move |conn| purge_nonces(conn, now)).await
+        let conn = Connection::open(&file.0).unwrap();
+        conn.execute(
+            "INSERT INTO oauth1_schema_version VALUES (?1, 0)",
+            [SqliteStore::SCHEMA_VERSION + 1],
+        )
+        .unwrap();
+        drop(conn);
+        let error = SqliteStore::open(&file.0).await.unwrap_err();
+        let source = std::error::Error::source(&error).unwrap().to_string();
+        assert_eq!(
+            source,
+            "the database schema is version 3; this library knows up to 2"
+        );
     }
 }
