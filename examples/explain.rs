@@ -395,14 +395,14 @@ impl Case<'_> {
     fn warnings(&self) -> Vec<String> {
         let s = self.signed;
         let mut w = Vec::new();
-        if let Some(host) = self.host_header {
-            if !host.eq_ignore_ascii_case(self.url_authority) {
-                w.push(format!(
-                    "the Host header ({host}) differs from the URL's authority ({}); the Host \
+        if let Some(host) = self.host_header
+            && !host.eq_ignore_ascii_case(self.url_authority)
+        {
+            w.push(format!(
+                "the Host header ({host}) differs from the URL's authority ({}); the Host \
                      header is what the provider signs",
-                    self.url_authority
-                ));
-            }
+                self.url_authority
+            ));
         }
         if s.token().is_some() && !self.token_secret_given {
             w.push(
@@ -427,14 +427,14 @@ impl Case<'_> {
                     .to_owned(),
             );
         }
-        if let Some(ts) = s.timestamp() {
-            if ts.is_empty() || !ts.bytes().all(|b| b.is_ascii_digit()) {
-                w.push(
-                    "oauth_timestamp is not a number of seconds; a provider checking freshness \
+        if let Some(ts) = s.timestamp()
+            && (ts.is_empty() || !ts.bytes().all(|b| b.is_ascii_digit()))
+        {
+            w.push(
+                "oauth_timestamp is not a number of seconds; a provider checking freshness \
                      refuses it (parameter_rejected)"
-                        .to_owned(),
-                );
-            }
+                    .to_owned(),
+            );
         }
         if !self.request.body.is_empty() && !self.request.body_is_form() {
             w.push(format!(

@@ -42,7 +42,7 @@ use oauth1_provider::axum::{ConsentUi, OAuth, SignedIn};
 use oauth1_provider::protocol::percent_encode;
 use oauth1_provider::store::{NonceStore, TokenStore};
 use oauth1_provider::{Consumer, ConsumerRegistry, OriginPolicy, Provider, User};
-use rand::TryRngCore as _;
+use rand::TryRng as _;
 
 pub use config::{ConsumerSpec, DemoConfig};
 pub use sessions::SESSION_COOKIE;
@@ -167,7 +167,7 @@ fn to_login(next: &str) -> Response {
 /// `N` bytes from the OS (a password's salt, a session id).
 fn random_bytes<const N: usize>() -> Result<[u8; N], String> {
     let mut bytes = [0u8; N];
-    rand::rngs::OsRng
+    rand::rngs::SysRng
         .try_fill_bytes(&mut bytes)
         .map_err(|e| format!("the OS random source failed: {e}"))?;
     Ok(bytes)

@@ -2,8 +2,8 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::TryRngCore as _;
-use rand::rngs::OsRng;
+use rand::TryRng as _;
+use rand::rngs::SysRng;
 
 /// The OS random source failed; nothing unguessable can be issued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -15,7 +15,7 @@ pub(crate) struct RandomError;
 pub(crate) fn random_token(bytes: usize) -> Result<String, RandomError> {
     let mut buf = [0u8; 64];
     let buf = &mut buf[..bytes.min(64)];
-    OsRng.try_fill_bytes(buf).map_err(|_| RandomError)?;
+    SysRng.try_fill_bytes(buf).map_err(|_| RandomError)?;
     let out = URL_SAFE_NO_PAD.encode(&*buf);
     zeroize::Zeroize::zeroize(buf);
     Ok(out)

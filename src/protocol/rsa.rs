@@ -42,7 +42,7 @@ use std::sync::{Arc, OnceLock};
 use ::rsa::pkcs1::{DecodeRsaPrivateKey as _, DecodeRsaPublicKey as _};
 use ::rsa::pkcs8::{DecodePrivateKey as _, DecodePublicKey as _, EncodePublicKey as _, LineEnding};
 use ::rsa::traits::PublicKeyParts as _;
-use ::rsa::{Pkcs1v15Sign, RsaPrivateKey, RsaPublicKey};
+use ::rsa::{Pkcs1v15Sign, PrivateKey as RsaPrivateKey, PublicKey as RsaPublicKey};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use sha1::Digest as _;
@@ -98,9 +98,9 @@ impl ConsumerPublicKey {
         let key = if pem.starts_with("-----BEGIN CERTIFICATE-----") {
             certificate_key(x509_cert::Certificate::from_pem(pem))?
         } else if pem.starts_with("-----BEGIN RSA PUBLIC KEY-----") {
-            RsaPublicKey::from_pkcs1_pem(pem).map_err(|_| KeyError::Malformed)?
+            RsaPublicKey::from_pkcs1_pem(pem).map_err(|_| refused_pem(pem))?
         } else {
-            RsaPublicKey::from_public_key_pem(pem).map_err(|_| KeyError::Malformed)?
+            RsaPublicKey::from_public_key_pem(pem).map_err(|_| refused_pem(pem))?
         };
         Self::checked(key)
     }
@@ -110,16 +110,19 @@ impl ConsumerPublicKey {
     pub fn from_der(der: &[u8]) -> Result<Self, KeyError> {
         let key = RsaPublicKey::from_public_key_der(der)
             .or_else(|_| RsaPublicKey::from_pkcs1_der(der))
-            .or_else(|_| {
+            .map_err(|_| refused(der))
+            .or_else(|refusal| {
                 use x509_cert::der::Decode as _;
-                certificate_key(x509_cert::Certificate::from_der(der))
-            })
-            .map_err(|_| KeyError::Malformed)?;
+                match x509_cert::Certificate::from_der(der) {
+                    Ok(certificate) => certificate_key(Ok(certificate)),
+                    Err(_) => Err(refusal),
+                }
+            })?;
         Self::checked(key)
     }
 
     fn checked(key: RsaPublicKey) -> Result<Self, KeyError> {
-        let bits = key.n().bits();
+        let bits = key.n().bit_width() as usize;
         if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
             return Err(KeyError::Size { bits });
         }
@@ -128,7 +131,7 @@ impl ConsumerPublicKey {
 
     /// The modulus size in bits.
     pub fn bits(&self) -> usize {
-        self.0.n().bits()
+        self.0.n().bit_width() as usize
     }
 
     /// The key as a PEM `PUBLIC KEY` (SubjectPublicKeyInfo).
@@ -151,17 +154,67 @@ fn certificate_key(
     certificate: Result<x509_cert::Certificate, x509_cert::der::Error>,
 ) -> Result<RsaPublicKey, KeyError> {
     let spki = certificate
-        .and_then(|c| c.tbs_certificate.subject_public_key_info.to_der())
+        .and_then(|c| c.tbs_certificate().subject_public_key_info().to_der())
         .map_err(|_| KeyError::Malformed)?;
-    RsaPublicKey::from_public_key_der(&spki).map_err(|_| KeyError::Malformed)
+    RsaPublicKey::from_public_key_der(&spki).map_err(|_| refused(&spki))
+}
+
+/// Why the `rsa` crate refused a key: it decodes no modulus under 1024 bits
+/// (nor over 8192), calling such a key malformed. When the DER still holds
+/// an RSA modulus outside [`MIN_RSA_BITS`]..=[`MAX_RSA_BITS`], that is a
+/// [`KeyError::Size`]; anything else is [`KeyError::Malformed`].
+fn refused(der: &[u8]) -> KeyError {
+    match modulus_bits(der) {
+        Some(bits) if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) => KeyError::Size { bits },
+        _ => KeyError::Malformed,
+    }
+}
+
+/// [`refused`] for the first PEM block of `pem`.
+fn refused_pem(pem: &str) -> KeyError {
+    x509_cert::der::pem::decode_vec(pem.as_bytes())
+        .map_or(KeyError::Malformed, |(_, der)| refused(&der))
+}
+
+/// The size of the modulus in an RSA key's DER (SubjectPublicKeyInfo,
+/// PKCS#8, or PKCS#1 public or private), read without checking the key.
+fn modulus_bits(der: &[u8]) -> Option<usize> {
+    use ::rsa::pkcs1::{ALGORITHM_OID, RsaPrivateKeyRef, RsaPublicKeyRef};
+    use ::rsa::pkcs8::{PrivateKeyInfoRef, SubjectPublicKeyInfoRef};
+    use x509_cert::der::Decode as _;
+    let modulus = if let Ok(spki) = SubjectPublicKeyInfoRef::from_der(der) {
+        if spki.algorithm.oid != ALGORITHM_OID {
+            return None;
+        }
+        RsaPublicKeyRef::from_der(spki.subject_public_key.as_bytes()?)
+            .ok()?
+            .modulus
+    } else if let Ok(info) = PrivateKeyInfoRef::from_der(der) {
+        if info.algorithm.oid != ALGORITHM_OID {
+            return None;
+        }
+        RsaPrivateKeyRef::from_der(info.private_key.as_bytes())
+            .ok()?
+            .modulus
+    } else if let Ok(key) = RsaPublicKeyRef::from_der(der) {
+        key.modulus
+    } else {
+        RsaPrivateKeyRef::from_der(der).ok()?.modulus
+    };
+    // DER integers carry no leading zero bytes past the sign byte, which
+    // `UintRef` strips.
+    let bytes = modulus.as_bytes();
+    let top = bytes.first()?;
+    Some(bytes.len() * 8 - top.leading_zeros() as usize)
 }
 
 /// An RSA private key, for the consumer side ([`Signer::rsa_key`](crate::client::Signer::rsa_key)),
 /// tests and demos. The provider itself never needs one. `Debug` is
 /// redacted; the key material is wiped on drop.
 ///
-/// Signing is blinded, but the `rsa` crate's private-key operations are not
-/// guaranteed constant-time (RUSTSEC-2023-0071): keep serious private keys in
+/// Signing is blinded, and `rsa` 0.10 answers RUSTSEC-2023-0071 (the Marvin
+/// timing attack) with constant-time arithmetic, but its private-key
+/// operations are not audited as constant-time: keep serious private keys in
 /// a dedicated signer. Verification, all a provider does, uses only public
 /// data.
 #[derive(Clone)]
@@ -179,7 +232,7 @@ impl ConsumerPrivateKey {
         let pem = pem.trim();
         let key = RsaPrivateKey::from_pkcs8_pem(pem)
             .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
-            .map_err(|_| KeyError::Malformed)?;
+            .map_err(|_| refused_pem(pem))?;
         ConsumerPublicKey::checked(key.to_public_key())?;
         Ok(Self(key))
     }
@@ -190,7 +243,7 @@ impl ConsumerPrivateKey {
         if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
             return Err(KeyError::Size { bits });
         }
-        RsaPrivateKey::new(&mut ::rsa::rand_core::OsRng, bits)
+        RsaPrivateKey::new(&mut rand::rngs::SysRng, bits)
             .map(Self)
             .map_err(|_| KeyError::Generation)
     }
@@ -269,7 +322,7 @@ impl Digest {
         let key = &key.0;
         let (scheme, hash) = self.scheme_and_hash()?;
         let signature = key
-            .sign_with_rng(&mut ::rsa::rand_core::OsRng, scheme, &hash)
+            .sign_with_rng(&mut rand::rngs::SysRng, scheme, &hash)
             .ok()?;
         Some(STANDARD.encode(signature))
     }
@@ -323,6 +376,30 @@ mod tests {
             ConsumerPrivateKey::generate(512).unwrap_err(),
             KeyError::Size { bits: 512 }
         );
+    }
+
+    /// One 512-bit test key, too small to accept, in every encoding this
+    /// module reads (three public, two private); the `rsa` crate refuses to
+    /// decode it at all, and it is still reported by its size.
+    const SMALL_KEYS: [&str; 5] = [
+        "-----BEGIN PUBLIC KEY-----\nMFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAKAUuIGbajKtHmGJGFmi0ectv4vUV4nO\n/qprnNdIMexgUP0uI7B9SsZT7h3S7aW598g1QXSmbrFWtiyXOc0QFSsCAwEAAQ==\n-----END PUBLIC KEY-----",
+        "-----BEGIN RSA PUBLIC KEY-----\nMEgCQQCgFLiBm2oyrR5hiRhZotHnLb+L1FeJzv6qa5zXSDHsYFD9LiOwfUrGU+4d\n0u2luffINUF0pm6xVrYslznNEBUrAgMBAAE=\n-----END RSA PUBLIC KEY-----",
+        "-----BEGIN CERTIFICATE-----\nMIIBbzCCARmgAwIBAgIULkuV5PknWhO3ET2LZcQK5Dn90kcwDQYJKoZIhvcNAQEL\nBQAwDDEKMAgGA1UEAwwBdDAeFw0yNjEyMDYwMzA1MTZaFw0zNjEyMDMwMzA1MTZa\nMAwxCjAIBgNVBAMMAXQwXDANBgkqhkiG9w0BAQEFAANLADBIAkEAoBS4gZtqMq0e\nYYkYWaLR5y2/i9RXic7+qmuc10gx7GBQ/S4jsH1KxlPuHdLtpbn3yDVBdKZusVa2\nLJc5zRAVKwIDAQABo1MwUTAdBgNVHQ4EFgQU0XFZmt0yDBQ6SCzndprpKi4D0Vgw\nHwYDVR0jBBgwFoAU0XFZmt0yDBQ6SCzndprpKi4D0VgwDwYDVR0TAQH/BAUwAwEB\n/zANBgkqhkiG9w0BAQsFAANBAINBFuuLzHxAmO6BQ4gBo+KgSgkdK39lUGgtnvuv\ndECuWlNs7VwT7MR4aRvNFIjjc7g8NyTH1GXmkVMQxUaVRt8=\n-----END CERTIFICATE-----",
+        "-----BEGIN PRIVATE KEY-----\nMIIBVAIBADANBgkqhkiG9w0BAQEFAASCAT4wggE6AgEAAkEAoBS4gZtqMq0eYYkY\nWaLR5y2/i9RXic7+qmuc10gx7GBQ/S4jsH1KxlPuHdLtpbn3yDVBdKZusVa2LJc5\nzRAVKwIDAQABAkAlpJm6iIRRhFoXj3h1Y48+cIiRZg5rrow+IO4Rxb1PmvtZODz5\n3dO7YafPpIYfpfoURRCFY2M4TLkeui3YpxKBAiEAzSl+upyvY3Fmp3auuLv1uCKM\nQ24otIOL3HzqLcY90sECIQDHv34SLklM9R8wvMOZGCTuoPCoZvBnLSU+Qu6aY90e\n6wIhAMfv9GzwXYxP63awFr45jtGP+ZmNNWYV/Ks3oRBS7dUBAiAHFt7MmmPznUeM\nHUb76gV1irS/5Vdm8g0+VnXNePniHQIgJqGXxrAU+nX5PLE6nrMXVhwevcSWSHnH\nHDp9ttqo06w=\n-----END PRIVATE KEY-----",
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKAUuIGbajKtHmGJGFmi0ectv4vUV4nO/qprnNdIMexgUP0uI7B9\nSsZT7h3S7aW598g1QXSmbrFWtiyXOc0QFSsCAwEAAQJAJaSZuoiEUYRaF494dWOP\nPnCIkWYOa66MPiDuEcW9T5r7WTg8+d3Tu2Gnz6SGH6X6FEUQhWNjOEy5Hrot2KcS\ngQIhAM0pfrqcr2NxZqd2rri79bgijENuKLSDi9x86i3GPdLBAiEAx79+Ei5JTPUf\nMLzDmRgk7qDwqGbwZy0lPkLummPdHusCIQDH7/Rs8F2MT+t2sBa+OY7Rj/mZjTVm\nFfyrN6EQUu3VAQIgBxbezJpj851HjB1G++oFdYq0v+VXZvINPlZ1zXj54h0CICah\nl8awFPp1+TyxOp6zF1YcHr3Elkh5xxw6fbbaqNOs\n-----END RSA PRIVATE KEY-----",
+    ];
+
+    #[test]
+    fn small_keys_are_refused_for_their_size() {
+        let size = KeyError::Size { bits: 512 };
+        for pem in &SMALL_KEYS[..3] {
+            assert_eq!(ConsumerPublicKey::from_pem(pem), Err(size.clone()));
+            let (_, der) = x509_cert::der::pem::decode_vec(pem.as_bytes()).unwrap();
+            assert_eq!(ConsumerPublicKey::from_der(&der), Err(size.clone()));
+        }
+        for pem in &SMALL_KEYS[3..] {
+            assert_eq!(ConsumerPrivateKey::from_pem(pem).err(), Some(size.clone()));
+        }
     }
 
     #[test]

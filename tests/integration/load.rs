@@ -161,7 +161,7 @@ fn signer(token: &Credentials) -> Signer<'_> {
 /// POST with a form body, both signed.
 fn valid_request(client: usize, round: usize, grant: &Grant) -> Wire {
     let signer = signer(&grant.token);
-    if round % 2 == 0 {
+    if round.is_multiple_of(2) {
         let target = format!("/api/whoami?client={client}&round={round}");
         Wire::signed("GET", target, None, &signer)
     } else {

@@ -435,9 +435,7 @@ fn exercise(signed: &SignedRequest<'_>, now: u64) -> Result<(), TestCaseError> {
     check(signed.require(&["oauth_token", "oauth_verifier", "oauth_callback", "a"]))?;
     check(signed.verify_signature("cs", "ts"))?;
     for method in SignatureMethod::ALL {
-        check(
-            oauth1_provider::danger::expected_signature(signed, method, "c s", "t&s").map(drop),
-        )?;
+        check(oauth1_provider::danger::expected_signature(signed, method, "c s", "t&s").map(drop))?;
     }
     check(
         signed

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use oauth1_provider::client::Signer;
 use oauth1_provider::{Response, SignatureMethod};
 use rand::rngs::StdRng;
-use rand::{Rng as _, SeedableRng as _};
+use rand::{RngExt as _, SeedableRng as _};
 
 use crate::support::harness::{
     CALLBACK, CONSUMER, Harness, ORIGIN, alice, assert_refused, harness,

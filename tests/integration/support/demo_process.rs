@@ -69,11 +69,9 @@ impl DemoProcess {
         std::thread::spawn(move || {
             let mut sent = false;
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if !sent {
-                    if let Some(addr) = line.split("listening on ").nth(1) {
-                        let _ = tx.send(addr.trim().parse::<SocketAddr>());
-                        sent = true;
-                    }
+                if !sent && let Some(addr) = line.split("listening on ").nth(1) {
+                    let _ = tx.send(addr.trim().parse::<SocketAddr>());
+                    sent = true;
                 }
             }
         });

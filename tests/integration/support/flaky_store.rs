@@ -8,7 +8,7 @@ use oauth1_provider::model::{AccessToken, RequestToken, StateTag};
 use oauth1_provider::store::{NonceKey, NonceOutcome, NonceStore, TokenStore};
 use oauth1_provider::{MemoryStore, StoreError};
 use rand::rngs::StdRng;
-use rand::{Rng as _, SeedableRng as _};
+use rand::{RngExt as _, SeedableRng as _};
 use time::OffsetDateTime;
 
 /// A store that fails on purpose: every operation while `failing` is set,
