@@ -212,10 +212,9 @@ fn modulus_bits(der: &[u8]) -> Option<usize> {
 /// tests and demos. The provider itself never needs one. `Debug` is
 /// redacted; the key material is wiped on drop.
 ///
-/// Signing is blinded, and `rsa` 0.10 answers RUSTSEC-2023-0071 (the Marvin
-/// timing attack) with constant-time arithmetic, but its private-key
-/// operations are not audited as constant-time: keep serious private keys in
-/// a dedicated signer. Verification, all a provider does, uses only public
+/// Signing is blinded, and `rsa` 0.10 is no longer open to the Marvin timing
+/// attack (RUSTSEC-2023-0071), but its constant-time hardening is still in
+/// progress: keep serious private keys in a dedicated signer. Verification, all a provider does, uses only public
 /// data.
 #[derive(Clone)]
 pub struct ConsumerPrivateKey(RsaPrivateKey);
