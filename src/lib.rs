@@ -144,9 +144,10 @@ pub mod store;
 pub use adapters::origin::OriginPolicy;
 pub use model::{Consumer, ConsumerRegistry, User};
 pub use protocol::{ProtocolError, Request, Response, SignatureMethod};
+pub use provider::authorize::Approval;
 pub use provider::{
-    Approval, OAuthContext, OAuthError, OAuthRequestError, OAuthRequestErrorKind,
-    OAuthServiceFailure, Provider, ProviderConfig,
+    OAuthContext, OAuthError, OAuthRequestError, OAuthRequestErrorKind, OAuthServiceFailure,
+    Provider, ProviderConfig,
 };
 pub use store::{MemoryStore, StoreError};
 
@@ -199,7 +200,7 @@ pub mod consent {
         AuthorizeHints, AuthorizePage, CSRF_FIELD, ConsentPage, DECISION_FIELD,
         MAX_CONSENT_FORM_BYTES, PAGE_SECURITY_HEADERS, PageError, TOKEN_FIELD, render_page,
     };
-    pub use crate::provider::{Approval, AuthorizeError, Denial, PendingAuthorization};
+    pub use crate::provider::authorize::{Approval, AuthorizeError, Denial, PendingAuthorization};
 }
 
 pub mod origin {
@@ -222,7 +223,7 @@ pub mod danger {
     use crate::provider::{Provider, ProviderConfig};
     use crate::store::{NonceStore, TokenStore};
 
-    pub use crate::provider::DangerousConfig;
+    pub use crate::provider::config::DangerousConfig;
 
     /// **Development mode**, App Engine's dev server behaviour: every request
     /// authenticates as `example@example.com` (user id `0`) via consumer
@@ -260,6 +261,7 @@ pub mod danger {
 
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+#[doc(inline)]
 pub use store::conformance as testing;
 
 /// The README's code blocks, compiled and run as doctests.

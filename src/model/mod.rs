@@ -3,7 +3,7 @@
 //! user a token acts for, the secret newtypes, and the clock.
 //!
 //! Values here are plain data with synchronous transitions
-//! ([`RequestToken::authorize`](RequestToken), [`AccessToken`]'s
+//! ([`RequestToken::approve`], [`AccessToken`]'s
 //! revocation…); nothing here does I/O. It may use [`crate::protocol`] (a
 //! consumer's signature methods and RSA key) and nothing above it: the
 //! stores persist these types, the provider drives them.

@@ -1,6 +1,8 @@
 //! The async orchestrator: a [`Provider`] owns the stores, the consumer
 //! registry, the configuration and the clock, and runs the three endpoints
-//! and request authentication with a few store calls each.
+//! and request authentication with a few store calls each. It may use
+//! [`crate::store`], [`crate::model`] and [`crate::protocol`]; the adapters
+//! above call it.
 
 use std::sync::Arc;
 
@@ -13,8 +15,7 @@ pub(crate) mod context;
 pub(crate) mod protected_resource;
 pub(crate) mod request_token;
 
-pub use authorize::{Approval, AuthorizeError, Denial, PendingAuthorization};
-pub use config::{DangerousConfig, ProviderConfig, SessionConfig};
+pub use config::{ProviderConfig, SessionConfig};
 pub use context::{
     OAuthContext, OAuthError, OAuthRequestError, OAuthRequestErrorKind, OAuthServiceFailure, Reason,
 };

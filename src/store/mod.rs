@@ -6,6 +6,9 @@
 //! already used", "state changed under us") are `Ok` values; [`StoreError`]
 //! is for infrastructure failure only, and the provider answers it with 503.
 //!
+//! This layer may use [`crate::model`] (what it persists) and
+//! [`crate::protocol`]; the provider above drives it.
+//!
 //! Only atomic primitives are asked of a store: insert-if-absent for nonces
 //! and compare-and-set on a request token's [`StateTag`], so that two
 //! provider instances racing on one request token can never both win.
@@ -18,6 +21,7 @@ use time::OffsetDateTime;
 use crate::model::token::{AccessToken, RequestToken, StateTag};
 
 #[cfg(feature = "test-util")]
+#[doc(hidden)] // documented as `oauth1_provider::testing`
 pub mod conformance;
 mod memory;
 #[cfg(feature = "postgres")]
@@ -130,17 +134,9 @@ pub struct Purged {
 /// 3. Answer expected outcomes as values (`Ok(None)`, `Ok(false)`) and keep
 ///    [`StoreError`] for infrastructure failure, wrapping the driver's error
 ///    ([`StoreError::new`]) so that its `source()` survives.
-/// 4. Prove it with the conformance suite (feature `test-util`), under a
-///    multi-threaded runtime so that its races are real:
-///
-/// ```no_run
-/// # #[cfg(feature = "test-util")]
-/// # async fn demo() {
-/// use oauth1_provider::MemoryStore;
-/// // #[tokio::test(flavor = "multi_thread")] in your tests:
-/// oauth1_provider::testing::run_conformance_suite(MemoryStore::new()).await;
-/// # }
-/// ```
+/// 4. Prove it with the conformance suite, `oauth1_provider::testing` (feature
+///    `test-util`): `run_conformance_suite(your_store).await` in a
+///    `#[tokio::test(flavor = "multi_thread")]`, so that its races are real.
 ///
 /// `SqliteStore` and `PostgresStore` (features `sqlite`, `postgres`) are
 /// complete examples over SQL.
