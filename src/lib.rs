@@ -4,6 +4,37 @@
 //! approved token for an access token, and sign calls to the host's API; the
 //! host's handlers ask "who is the user behind this signed request?".
 //!
+//! # Layers
+//!
+//! One crate, one folder per layer; imports go one way, down the list
+//! (`.ci/layers.py` checks it):
+//!
+//! ```text
+//!  adapters/  axum, actix-web: mount the endpoints, extractors, the consent
+//!     │       pages and the authorize step, the origin policy — shared once
+//!     ▼
+//!  provider/  Provider: config, the three endpoints, the protected-resource
+//!     │       check, OAuthContext (get_current_user …)        — async
+//!     ▼
+//!  store/     TokenStore / NonceStore, MemoryStore, SQLite, PostgreSQL,
+//!     │       Redis, the conformance suite                     — async edge
+//!     ▼
+//!  model/     consumers, tokens and their state machines, users, secrets,
+//!     │       the clock                                        — plain data
+//!     ▼
+//!  protocol/  RFC 5849 §3: request view, encoding, header, base string,
+//!             signatures, timestamps, body hash, SignedRequest — pure, sync
+//! ```
+//!
+//! The root re-exports what a host touches first; the rest lives in named
+//! modules: [`protocol`] (the pure core), [`client`] (the consumer-side
+//! [`client::Signer`]), [`model`], [`store`], [`provider`], [`consent`] (the
+//! authorize step), [`origin`], [`danger`] (what weakens security), the
+//! adapters `axum` and `actix`, and
+//! `testing` (the store conformance suite). The design and the protocol
+//! decisions are written up in `docs/design.md`, the measurements in
+//! `docs/performance.md`.
+//!
 //! # The whole flow
 //!
 //! A host builds a [`Provider`] on a store ([`MemoryStore`] here) with its
@@ -80,37 +111,6 @@
 //! assert_eq!((err.status(), err.problem().unwrap().code()), (401, "nonce_used"));
 //! # }
 //! ```
-//!
-//! # Layers
-//!
-//! One crate, one folder per layer; imports go one way, down the list
-//! (`.ci/layers.py` checks it):
-//!
-//! ```text
-//!  adapters/  axum, actix-web: mount the endpoints, extractors, the consent
-//!     │       pages and the authorize step, the origin policy — shared once
-//!     ▼
-//!  provider/  Provider: config, the three endpoints, the protected-resource
-//!     │       check, OAuthContext (get_current_user …)        — async
-//!     ▼
-//!  store/     TokenStore / NonceStore, MemoryStore, SQLite, PostgreSQL,
-//!     │       Redis, the conformance suite                     — async edge
-//!     ▼
-//!  model/     consumers, tokens and their state machines, users, secrets,
-//!     │       the clock                                        — plain data
-//!     ▼
-//!  protocol/  RFC 5849 §3: request view, encoding, header, base string,
-//!             signatures, timestamps, body hash, SignedRequest — pure, sync
-//! ```
-//!
-//! The root re-exports what a host touches first; the rest lives in named
-//! modules: [`protocol`] (the pure core), [`client`] (the consumer-side
-//! [`client::Signer`]), [`model`], [`store`], [`provider`], [`consent`] (the
-//! authorize step), [`origin`], [`danger`] (what weakens security), the
-//! adapters `axum` and `actix`, and
-//! `testing` (the store conformance suite). The design and the protocol
-//! decisions are written up in `docs/design.md`, the measurements in
-//! `docs/performance.md`.
 //!
 //! # The pure core
 //!
