@@ -134,6 +134,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// Every snippet in the docs, the README and docs/ compiles without a warning.
+#![doc(test(attr(deny(warnings))))]
 
 mod adapters;
 pub mod model;

@@ -4,6 +4,7 @@
 //! real concurrency, revocation, expiry and purging.
 //!
 //! ```no_run
+//! # #[allow(dead_code)]
 //! # async fn demo() {
 //! use oauth1_provider::{MemoryStore, testing};
 //! testing::run_conformance_suite(MemoryStore::new()).await;

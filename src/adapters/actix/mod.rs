@@ -30,14 +30,15 @@
 //! ```no_run
 //! use actix_web::{App, HttpRequest, HttpResponse, HttpServer, http::header, web};
 //! use oauth1_provider::actix::{ConsentUi, OAuth, OAuthUser, SignedIn};
-//! use oauth1_provider::{ConsumerRegistry, MemoryStore, OriginPolicy, Provider, ProviderConfig};
+//! use oauth1_provider::protocol::percent_encode;
+//! use oauth1_provider::{Consumer, ConsumerRegistry, MemoryStore, OriginPolicy, Provider, ProviderConfig};
 //!
 //! struct Consent;
 //! impl ConsentUi for Consent {
 //!     async fn signed_in(&self, request: &HttpRequest, return_to: &str) -> Result<SignedIn, HttpResponse> {
 //!         // Ask the host's own session; send strangers to the login page.
 //!         let _ = request;
-//!         let login = format!("/login?next={}", oauth1_provider::protocol::percent_encode(return_to));
+//!         let login = format!("/login?next={}", percent_encode(return_to));
 //!         Err(HttpResponse::SeeOther().insert_header((header::LOCATION, login)).finish())
 //!     }
 //! }
@@ -46,24 +47,25 @@
 //!     format!("{} via {}", user.get_current_user().email, user.get_oauth_consumer_key())
 //! }
 //!
-//! # async fn run() -> std::io::Result<()> {
-//! let consumers = ConsumerRegistry::new();
-//! consumers.allow_anonymous();
-//! let store = MemoryStore::new();
-//! let provider = Provider::new(store.clone(), store, consumers, ProviderConfig::default());
-//! let oauth = OAuth::new(provider)
-//!     .origins(OriginPolicy::public_origins(["http://localhost:8080"]));
-//! let (endpoints, middleware) = (oauth.endpoints(Consent), oauth.middleware());
-//! HttpServer::new(move || {
-//!     App::new()
-//!         .route("/api/whoami", web::route().to(whoami))
-//!         .service(endpoints.clone())
-//!         .wrap(middleware.clone())
-//! })
-//! .bind("127.0.0.1:8080")?
-//! .run()
-//! .await
-//! # }
+//! #[actix_web::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let consumers = ConsumerRegistry::new();
+//!     consumers.register(Consumer::new("printer", "printer-secret", "Photo Printer"));
+//!     let store = MemoryStore::new();
+//!     let provider = Provider::new(store.clone(), store, consumers, ProviderConfig::default());
+//!     // The origin clients sign their URLs with: tokens are bound to it.
+//!     let oauth = OAuth::new(provider).origins(OriginPolicy::public_origins(["http://localhost:8080"]));
+//!     let (endpoints, middleware) = (oauth.endpoints(Consent), oauth.middleware());
+//!     HttpServer::new(move || {
+//!         App::new()
+//!             .route("/api/whoami", web::route().to(whoami))
+//!             .service(endpoints.clone())
+//!             .wrap(middleware.clone())
+//!     })
+//!     .bind("localhost:8080")?
+//!     .run()
+//!     .await
+//! }
 //! ```
 
 mod endpoints;

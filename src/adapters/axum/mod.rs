@@ -28,14 +28,15 @@
 //! use std::net::SocketAddr;
 //! use axum::{Router, http::request::Parts, response::{IntoResponse, Redirect, Response}, routing::get};
 //! use oauth1_provider::axum::{ConsentUi, OAuth, OAuthUser, SignedIn};
-//! use oauth1_provider::{ConsumerRegistry, MemoryStore, OriginPolicy, Provider, ProviderConfig, User};
+//! use oauth1_provider::protocol::percent_encode;
+//! use oauth1_provider::{Consumer, ConsumerRegistry, MemoryStore, OriginPolicy, Provider, ProviderConfig};
 //!
 //! struct Consent;
 //! impl ConsentUi for Consent {
 //!     async fn signed_in(&self, request: &Parts, return_to: &str) -> Result<SignedIn, Response> {
 //!         // Ask the host's own session; send strangers to the login page.
 //!         let _ = request;
-//!         Err(Redirect::to(&format!("/login?next={}", oauth1_provider::protocol::percent_encode(return_to))).into_response())
+//!         Err(Redirect::to(&format!("/login?next={}", percent_encode(return_to))).into_response())
 //!     }
 //! }
 //!
@@ -43,20 +44,21 @@
 //!     format!("{} via {}", user.get_current_user().email, user.get_oauth_consumer_key())
 //! }
 //!
-//! # async fn run() -> std::io::Result<()> {
-//! let consumers = ConsumerRegistry::new();
-//! consumers.allow_anonymous();
-//! let store = MemoryStore::new();
-//! let provider = Provider::new(store.clone(), store, consumers, ProviderConfig::default());
-//! let oauth = OAuth::new(provider)
-//!     .origins(OriginPolicy::public_origins(["http://localhost:8080"]));
-//! let app = Router::new()
-//!     .route("/api/whoami", get(whoami).post(whoami))
-//!     .merge(oauth.router(Consent))
-//!     .layer(oauth.layer());
-//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await
-//! # }
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let consumers = ConsumerRegistry::new();
+//!     consumers.register(Consumer::new("printer", "printer-secret", "Photo Printer"));
+//!     let store = MemoryStore::new();
+//!     let provider = Provider::new(store.clone(), store, consumers, ProviderConfig::default());
+//!     // The origin clients sign their URLs with: tokens are bound to it.
+//!     let oauth = OAuth::new(provider).origins(OriginPolicy::public_origins(["http://localhost:8080"]));
+//!     let app = Router::new()
+//!         .route("/api/whoami", get(whoami).post(whoami))
+//!         .merge(oauth.router(Consent))
+//!         .layer(oauth.layer());
+//!     let listener = tokio::net::TcpListener::bind("localhost:8080").await?;
+//!     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await
+//! }
 //! ```
 
 mod endpoints;
