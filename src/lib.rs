@@ -151,7 +151,11 @@ pub use provider::{
     OAuthContext, OAuthError, OAuthRequestError, OAuthRequestErrorKind, OAuthServiceFailure,
     Provider, ProviderConfig,
 };
-pub use store::{MemoryStore, StoreError};
+pub use store::{MemoryStore, NonceStore, StoreError, TokenStore};
+/// The `time` crate the store traits' timestamps come from
+/// (`time::OffsetDateTime`), so that a store of the host's own names the
+/// same version.
+pub use time;
 
 #[cfg(feature = "actix")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]

@@ -289,16 +289,8 @@ async fn serve<S: DemoStore, N: DemoNonces>(
         let role = if user.admin { " (admin)" } else { "" };
         println!("  user: {}{role}", user.email);
     }
-    let provider = demo.provider.clone();
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(60));
-        loop {
-            every.tick().await;
-            if let Err(e) = provider.purge_expired().await {
-                tracing::warn!(error = %e, "purging expired tokens failed");
-            }
-        }
-    });
+    // Expired request tokens and nonces go once a minute.
+    demo.provider.spawn_purger(Duration::from_secs(60)).detach();
     axum::serve(
         listener,
         demo.router

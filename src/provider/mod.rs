@@ -13,12 +13,17 @@ pub(crate) mod authorize;
 pub(crate) mod config;
 pub(crate) mod context;
 pub(crate) mod protected_resource;
+#[cfg(feature = "tokio")]
+pub(crate) mod purger;
 pub(crate) mod request_token;
 
 pub use config::{ProviderConfig, SessionConfig};
 pub use context::{
     OAuthContext, OAuthError, OAuthRequestError, OAuthRequestErrorKind, OAuthServiceFailure, Reason,
 };
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub use purger::Purger;
 
 use crate::model::clock::{Clock, SystemClock};
 use crate::model::consumer::{Consumer, ConsumerRegistry};

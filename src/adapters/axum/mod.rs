@@ -25,7 +25,7 @@
 //! request target is the original URI, before any `nest` stripped a prefix.
 //!
 //! ```no_run
-//! use std::net::SocketAddr;
+//! use std::{net::SocketAddr, time::Duration};
 //! use axum::{Router, http::request::Parts, response::{IntoResponse, Redirect, Response}, routing::get};
 //! use oauth1_provider::axum::{ConsentUi, OAuth, OAuthUser, SignedIn};
 //! use oauth1_provider::protocol::percent_encode;
@@ -52,6 +52,8 @@
 //!     let provider = Provider::new(store.clone(), store, consumers, ProviderConfig::default());
 //!     // The origin clients sign their URLs with: tokens are bound to it.
 //!     let oauth = OAuth::new(provider).origins(OriginPolicy::public_origins(["http://localhost:8080"]));
+//!     // Expired request tokens and nonces go once a minute (else only as new ones come).
+//!     oauth.provider().spawn_purger(Duration::from_secs(60)).detach();
 //!     let app = Router::new()
 //!         .route("/api/whoami", get(whoami).post(whoami))
 //!         .merge(oauth.router(Consent))
