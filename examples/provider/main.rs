@@ -55,7 +55,11 @@ use app::extensions::Extensions;
 use app::{ConsumerSpec, DemoConfig, DemoNonces, DemoStore};
 use oauth1_provider::MemoryStore;
 use oauth1_provider::store::NonceStore;
-use oauth1_provider::store::{PostgresStore, RedisNonceStore, SqliteStore};
+#[cfg(feature = "postgres")]
+use oauth1_provider::store::PostgresStore;
+#[cfg(feature = "redis")]
+use oauth1_provider::store::RedisNonceStore;
+use oauth1_provider::store::SqliteStore;
 
 /// Where tokens and nonces live. Adding a store is one variant here and one
 /// arm in `main`.
@@ -225,10 +229,7 @@ async fn main() -> ExitCode {
             Ok(store) => serve_with(listener, &config, store, nonces).await,
             Err(e) => Err(format!("cannot open {}: {e}", path.display())),
         },
-        StoreChoice::Postgres(url) => match PostgresStore::connect(&url).await {
-            Ok(store) => serve_with(listener, &config, store, nonces).await,
-            Err(e) => Err(format!("cannot use the PostgreSQL store: {}", chain(&e))),
-        },
+        StoreChoice::Postgres(url) => serve_postgres(listener, &config, &url, nonces).await,
     };
     match served {
         Ok(()) => ExitCode::SUCCESS,
@@ -251,6 +252,39 @@ fn chain(e: &dyn std::error::Error) -> String {
     text
 }
 
+/// Serves on the PostgreSQL store at `url`.
+#[cfg(feature = "postgres")]
+async fn serve_postgres(
+    listener: tokio::net::TcpListener,
+    config: &DemoConfig,
+    url: &str,
+    nonces: Option<RedisNonces>,
+) -> Result<(), String> {
+    match PostgresStore::connect(url).await {
+        Ok(store) => serve_with(listener, config, store, nonces).await,
+        Err(e) => Err(format!("cannot use the PostgreSQL store: {}", chain(&e))),
+    }
+}
+
+/// A light build (`cargo run --example provider`) has no PostgreSQL driver.
+#[cfg(not(feature = "postgres"))]
+async fn serve_postgres(
+    _: tokio::net::TcpListener,
+    _: &DemoConfig,
+    _: &str,
+    _: Option<RedisNonces>,
+) -> Result<(), String> {
+    Err(not_built("--store postgres://…", "postgres"))
+}
+
+/// Why an option of a light build does nothing: the feature it needs.
+#[cfg(not(all(feature = "postgres", feature = "redis")))]
+fn not_built(option: &str, feature: &str) -> String {
+    format!(
+        "{option} needs the demo built with it: cargo run --example provider --features {feature}"
+    )
+}
+
 /// Serves on `tokens`, with nonces in Redis when `nonces` says so.
 async fn serve_with<S: DemoStore + NonceStore>(
     listener: tokio::net::TcpListener,
@@ -258,9 +292,20 @@ async fn serve_with<S: DemoStore + NonceStore>(
     tokens: S,
     nonces: Option<RedisNonces>,
 ) -> Result<(), String> {
-    let Some(redis) = nonces else {
-        return serve(listener, config, app::build(config, tokens)?).await;
-    };
+    match nonces {
+        None => serve(listener, config, app::build(config, tokens)?).await,
+        Some(redis) => serve_with_redis(listener, config, tokens, redis).await,
+    }
+}
+
+/// Serves on `tokens`, with nonces in Redis.
+#[cfg(feature = "redis")]
+async fn serve_with_redis<S: DemoStore>(
+    listener: tokio::net::TcpListener,
+    config: &DemoConfig,
+    tokens: S,
+    redis: RedisNonces,
+) -> Result<(), String> {
     let mut nonces = RedisNonceStore::connect(&redis.url)
         .await
         .map_err(|e| format!("cannot use the Redis nonce store: {}", chain(&e)))?;
@@ -269,6 +314,17 @@ async fn serve_with<S: DemoStore + NonceStore>(
     }
     println!("  nonces: Redis");
     serve(listener, config, app::build_split(config, tokens, nonces)?).await
+}
+
+/// A light build (`cargo run --example provider`) has no Redis client.
+#[cfg(not(feature = "redis"))]
+async fn serve_with_redis<S: DemoStore>(
+    _: tokio::net::TcpListener,
+    _: &DemoConfig,
+    _: S,
+    _: RedisNonces,
+) -> Result<(), String> {
+    Err(not_built("--nonces redis://…", "redis"))
 }
 
 async fn serve<S: DemoStore, N: DemoNonces>(

@@ -33,7 +33,7 @@ fn report() -> Option<&'static Value> {
 fn run_script(python: &str) -> Value {
     let consumer = Credentials::new("oauthlib-key", "oauthlib secret +/=");
     let (demo, site) = demo_with_consumer(&consumer, "oauthlib client", CALLBACK_PREFIX);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(SCRIPT);
+    let script = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(SCRIPT);
     let output = Command::new(python)
         .arg(&script)
         .arg(&site.origin)

@@ -135,6 +135,7 @@ fn assert_explained(out: &Outcome, component: &str, text: &str) {
 fn agrees_with_every_published_request_vector() {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
+        "/..",
         "/tests/data/published.json"
     ))
     .expect("tests/data/published.json");

@@ -1,4 +1,6 @@
-//! Integration tests, one module per concern.
+//! Integration tests, one module per concern. The suite package
+//! (`tests/Cargo.toml`) builds the library with every feature, so no module
+//! here is gated on one.
 
 mod actix_flow;
 mod axum_flow;
@@ -6,37 +8,17 @@ mod body_hash;
 mod browser;
 mod clients_python;
 mod clients_rust;
-#[cfg(feature = "test-util")]
 mod conformance;
 mod demo_flow;
 mod demo_process;
 mod explain;
 mod interop;
-#[cfg(all(
-    feature = "sqlite",
-    feature = "postgres",
-    feature = "redis",
-    feature = "test-util"
-))]
 mod load;
-#[cfg(all(
-    feature = "sqlite",
-    feature = "postgres",
-    feature = "redis",
-    feature = "test-util"
-))]
 mod multi_instance;
 mod proptests;
 mod provider_flow;
 mod rejections;
-#[cfg(all(
-    feature = "sqlite",
-    feature = "postgres",
-    feature = "redis",
-    feature = "test-util"
-))]
 mod restart;
-#[cfg(feature = "rsa")]
 mod rsa;
 mod security_consent;
 mod security_faults;
@@ -44,12 +26,6 @@ mod security_limits;
 mod security_secrets;
 mod security_timing;
 mod sessions;
-#[cfg(all(
-    feature = "sqlite",
-    feature = "postgres",
-    feature = "redis",
-    feature = "test-util"
-))]
 mod stores;
 mod support;
 mod two_legged;

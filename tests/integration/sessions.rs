@@ -270,7 +270,6 @@ async fn concurrent_refreshes_in_memory_have_one_winner() {
     concurrent_refreshes_have_one_winner(Arc::new(site(consumers(), sessions_config()))).await;
 }
 
-#[cfg(all(feature = "postgres", feature = "sqlite"))]
 mod stores {
     use oauth1_provider::User;
     use oauth1_provider::store::TokenStore;

@@ -13,6 +13,7 @@ use crate::support::request::OwnedRequest;
 fn vectors() -> Vec<Value> {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
+        "/..",
         "/tests/data/published.json"
     ))
     .expect("tests/data/published.json");

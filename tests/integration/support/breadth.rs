@@ -24,7 +24,6 @@ pub struct Site<S = MemoryStore> {
 pub fn all_methods() -> ProviderConfig {
     let mut config = ProviderConfig::default();
     config.signature_methods = SignatureMethod::ALL.to_vec();
-    #[cfg(feature = "rsa")]
     config.signature_methods.extend(SignatureMethod::RSA);
     config
 }

@@ -27,8 +27,10 @@ pub fn example_binary(name: &str) -> PathBuf {
         .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     let mut build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     build
-        .args(["build", "--quiet", "--example", name])
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
+        // Every feature, as `cargo test --all-features` builds the library:
+        // the demo's PostgreSQL and Redis options are behind theirs.
+        .args(["build", "--quiet", "--all-features", "--example", name])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     match profile_dir.file_name().and_then(|n| n.to_str()) {
         Some("debug") | None => {}
         Some("release") => {

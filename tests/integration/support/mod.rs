@@ -28,12 +28,10 @@ pub mod examples;
 pub mod flaky_store;
 pub mod harness;
 pub mod http;
-#[cfg(all(feature = "postgres", feature = "redis", feature = "test-util"))]
 pub mod instances;
 pub mod oauthlib;
 pub mod ports;
 pub mod reply;
 pub mod request;
-#[cfg(all(feature = "postgres", feature = "redis", feature = "test-util"))]
 pub mod services;
 pub mod temp;

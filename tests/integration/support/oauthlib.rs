@@ -22,6 +22,7 @@ pub fn oauthlib_sign(spec: &serde_json::Value) -> Option<serde_json::Value> {
     };
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
+        "/..",
         "/tests/clients/oauthlib_sign.py"
     );
     let mut child = std::process::Command::new(python)
