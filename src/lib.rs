@@ -204,7 +204,7 @@ pub mod consent {
     };
     pub use crate::adapters::pages::{
         AuthorizeHints, AuthorizePage, CSRF_FIELD, ConsentPage, DECISION_FIELD,
-        MAX_CONSENT_FORM_BYTES, PAGE_SECURITY_HEADERS, PageError, TOKEN_FIELD, render_page,
+        MAX_CONSENT_FORM_BYTES, PAGE_SECURITY_HEADERS, Page, PageError, TOKEN_FIELD, render_page,
     };
     pub use crate::provider::authorize::{Approval, AuthorizeError, Denial, PendingAuthorization};
 }

@@ -8,6 +8,12 @@ use crate::model::user::User;
 use crate::protocol::response::Response;
 use crate::provider::authorize::{AuthorizeError, PendingAuthorization};
 
+/// A rendered page of the authorize step: the crate's neutral
+/// [`Response`](crate::Response) (status, headers, HTML body), which the
+/// adapter turns into its framework's. A name of its own, so that a
+/// `ConsentUi` signature never shows two different types as `Response`.
+pub type Page = Response;
+
 /// The consent form's field carrying the request token.
 pub const TOKEN_FIELD: &str = "oauth_token";
 /// The consent form's field carrying the CSRF token bound to the session.
@@ -270,7 +276,7 @@ pub enum AuthorizePage<'a> {
 
 /// Renders one of the authorize step's pages as HTML, every value escaped,
 /// with [`PAGE_SECURITY_HEADERS`].
-pub fn render_page(page: &AuthorizePage<'_>) -> Response {
+pub fn render_page(page: &AuthorizePage<'_>) -> Page {
     match page {
         AuthorizePage::Consent(consent) => html_response(200, consent_html(consent)),
         AuthorizePage::Verifier {

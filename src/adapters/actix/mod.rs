@@ -83,8 +83,7 @@ pub use endpoints::OAuthEndpoints;
 pub use extract::MaybeOAuthUser;
 pub use middleware::{OAuthMiddleware, OAuthMiddlewareService};
 
-use crate::adapters::pages::AuthorizePage;
-use crate::protocol::response::Response;
+use crate::adapters::pages::{AuthorizePage, Page};
 
 /// The host's part of the authorize step: who is signed in, and optionally
 /// how the pages look. The adapter does the rest (token lookup, CSRF check,
@@ -104,7 +103,7 @@ pub trait ConsentUi: Send + Sync + 'static {
     /// Renders a page of the authorize step. Defaults to
     /// [`crate::consent::render_page`]. Whatever it returns gets
     /// [`crate::consent::PAGE_SECURITY_HEADERS`] it does not set itself.
-    fn render(&self, page: &AuthorizePage<'_>) -> Response {
+    fn render(&self, page: &AuthorizePage<'_>) -> Page {
         crate::adapters::pages::render_page(page)
     }
 }

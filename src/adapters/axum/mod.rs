@@ -76,8 +76,7 @@ pub use crate::adapters::oauth::OAuth;
 pub use crate::adapters::verdict::{OAuthConsumer, OAuthRejection, OAuthUser};
 pub use layer::{OAuthLayer, OAuthService};
 
-use crate::adapters::pages::AuthorizePage;
-use crate::protocol::response::Response;
+use crate::adapters::pages::{AuthorizePage, Page};
 
 /// An axum response.
 type AxumResponse = ::axum::response::Response;
@@ -99,7 +98,7 @@ pub trait ConsentUi: Send + Sync + 'static {
     /// Renders a page of the authorize step. Defaults to
     /// [`crate::consent::render_page`]. Whatever it returns gets
     /// [`crate::consent::PAGE_SECURITY_HEADERS`] it does not set itself.
-    fn render(&self, page: &AuthorizePage<'_>) -> Response {
+    fn render(&self, page: &AuthorizePage<'_>) -> Page {
         crate::adapters::pages::render_page(page)
     }
 }
