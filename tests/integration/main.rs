@@ -8,6 +8,8 @@ mod clients_python;
 mod clients_rust;
 #[cfg(feature = "test-util")]
 mod conformance;
+#[cfg(all(feature = "serde", feature = "test-util"))]
+mod custom_store;
 mod demo_flow;
 mod demo_process;
 mod explain;
