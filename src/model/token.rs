@@ -14,6 +14,10 @@
 //! Transitions are pure functions from one record to the next; an illegal
 //! transition is an error value, so no code path can build an illegal state.
 //! Stores persist transitions with compare-and-set on [`StateTag`].
+//!
+//! With the `serde` feature every type here but [`TransitionError`]
+//! serializes (see [the model's docs](crate::model#serialization-feature-serde)):
+//! the records' secrets in the clear, for a store.
 
 use time::OffsetDateTime;
 
@@ -21,7 +25,11 @@ use crate::model::secret::{SessionHandle, TokenSecret, Verifier};
 use crate::model::user::User;
 
 /// Where the user's browser goes after the authorize step.
+///
+/// Serialized (feature `serde`) as `"oob"` or `{"url": "…"}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Callback {
     /// Out of band: the verifier is shown to the user to type in.
     Oob,
@@ -49,7 +57,12 @@ impl Callback {
 }
 
 /// Where a request token is in its lifecycle.
+///
+/// Serialized (feature `serde`) as `"issued"`, `{"authorized": {…}}`, … —
+/// `Authorized` with its verifier in the clear.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum RequestTokenState {
     /// Issued to the consumer, waiting for the user.
     Issued,
@@ -58,6 +71,10 @@ pub enum RequestTokenState {
         /// The user who approved.
         user: User,
         /// The verifier the consumer must present.
+        #[cfg_attr(
+            feature = "serde",
+            serde(with = "crate::model::secret::secret_in_clear")
+        )]
         verifier: Verifier,
         /// Wrong verifiers presented so far.
         failed_attempts: u32,
@@ -74,6 +91,8 @@ pub enum RequestTokenState {
 /// `Authorized` the failed-attempt count (so two racing wrong guesses cannot
 /// both be counted as one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum StateTag {
     /// [`RequestTokenState::Issued`].
     Issued,
@@ -108,11 +127,20 @@ impl RequestTokenState {
 }
 
 /// A temporary credential (request token) and what it was issued for.
+///
+/// With the `serde` feature it serializes — **its secret in the clear**
+/// (and, once authorized, its verifier), for a store: see
+/// `model::secret_in_clear`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RequestToken {
     /// The token (`oauth_token`).
     pub token: String,
     /// Its shared secret.
+    #[cfg_attr(
+        feature = "serde",
+        serde(with = "crate::model::secret::secret_in_clear")
+    )]
     pub secret: TokenSecret,
     /// The consumer it was issued to.
     pub consumer_key: String,
@@ -126,8 +154,10 @@ pub struct RequestToken {
     /// The `xoauth_displayname` the consumer sent, as sent.
     pub display_name: Option<String>,
     /// When it was issued.
+    #[cfg_attr(feature = "serde", serde(with = "time::serde::rfc3339"))]
     pub created_at: OffsetDateTime,
     /// When it stops being usable.
+    #[cfg_attr(feature = "serde", serde(with = "time::serde::rfc3339"))]
     pub expires_at: OffsetDateTime,
     /// Where it is in its lifecycle.
     pub state: RequestTokenState,
@@ -256,13 +286,18 @@ impl RequestToken {
 }
 
 /// Where an access token is in its lifecycle.
+///
+/// Serialized (feature `serde`) as `"active"` or `{"revoked": {"at": "…"}}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum AccessTokenState {
     /// Usable.
     Active,
     /// Revoked by the user (or the host) at this time.
     Revoked {
         /// When.
+        #[cfg_attr(feature = "serde", serde(with = "time::serde::rfc3339"))]
         at: OffsetDateTime,
     },
 }
@@ -270,13 +305,25 @@ pub enum AccessTokenState {
 /// The OAuth Session extension's part of an access token (Yahoo-style
 /// expiring tokens): the handle that refreshes it, and how long the user's
 /// authorization lasts across refreshes.
+///
+/// With the `serde` feature it serializes — **its handle in the clear**, for
+/// a store: see `model::secret_in_clear`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Session {
     /// `oauth_session_handle`: presented with the (possibly expired) token
     /// at the access-token endpoint to get a new one. Kept across refreshes.
+    #[cfg_attr(
+        feature = "serde",
+        serde(with = "crate::model::secret::secret_in_clear")
+    )]
     pub handle: SessionHandle,
     /// When the authorization itself ends: no refresh after it
     /// (`oauth_authorization_expires_in`). `None`: until revoked.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, with = "time::serde::rfc3339::option")
+    )]
     pub authorization_expires_at: Option<OffsetDateTime>,
 }
 
@@ -290,11 +337,19 @@ impl Session {
 /// A token credential (access token): valid until its user revokes it — or,
 /// with the OAuth Session extension, until `expires_at`, when the consumer
 /// refreshes it with its session handle.
+///
+/// With the `serde` feature it serializes — **its secret (and session
+/// handle) in the clear**, for a store: see `model::secret_in_clear`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct AccessToken {
     /// The token (`oauth_token`).
     pub token: String,
     /// Its shared secret.
+    #[cfg_attr(
+        feature = "serde",
+        serde(with = "crate::model::secret::secret_in_clear")
+    )]
     pub secret: TokenSecret,
     /// The consumer it was issued to.
     pub consumer_key: String,
@@ -305,10 +360,16 @@ pub struct AccessToken {
     /// The `scope` sent with the request token, as sent.
     pub scope: Option<String>,
     /// When it was granted.
+    #[cfg_attr(feature = "serde", serde(with = "time::serde::rfc3339"))]
     pub created_at: OffsetDateTime,
     /// When it stops working (`oauth_expires_in`); `None`: until revoked.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, with = "time::serde::rfc3339::option")
+    )]
     pub expires_at: Option<OffsetDateTime>,
     /// Its OAuth Session extension data, when the provider issues sessions.
+    #[cfg_attr(feature = "serde", serde(default))]
     pub session: Option<Session>,
     /// Active or revoked.
     pub state: AccessTokenState,
@@ -400,5 +461,212 @@ mod tests {
         }
         assert_eq!(a.state, RequestTokenState::Burned);
         assert_eq!(a.exchange("v", 3, now), Err(TransitionError::Burned));
+    }
+}
+
+#[cfg(all(test, feature = "serde"))]
+mod serde_tests {
+    use serde::Serialize;
+    use serde::de::DeserializeOwned;
+    use serde_json::json;
+    use time::Duration;
+
+    use super::*;
+
+    /// Serializes `value`, checks the JSON is `expected`, and reads it back
+    /// equal (through a string, as a store would).
+    fn round_trip<T>(value: &T, expected: serde_json::Value)
+    where
+        T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
+    {
+        assert_eq!(serde_json::to_value(value).unwrap(), expected);
+        let text = serde_json::to_string(value).unwrap();
+        assert_eq!(&serde_json::from_str::<T>(&text).unwrap(), value);
+    }
+
+    /// A time with nanoseconds, which RFC 3339 keeps.
+    fn now() -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap()
+            + Duration::nanoseconds(123_456_789)
+    }
+
+    fn user() -> User {
+        User::new("ada@example.com", "u-1").admin(true)
+    }
+
+    fn user_json() -> serde_json::Value {
+        json!({"email": "ada@example.com", "user_id": "u-1", "admin": true, "auth_domain": "example.com"})
+    }
+
+    fn request_token(state: RequestTokenState) -> RequestToken {
+        RequestToken {
+            token: "rt".into(),
+            secret: TokenSecret::new("rt-secret"),
+            consumer_key: "ck".into(),
+            host: "example.com:8080".into(),
+            callback: Callback::Url("https://client.example/cb?x=1".into()),
+            scope: Some("feeds ü".into()),
+            display_name: None,
+            created_at: now(),
+            expires_at: now() + Duration::minutes(10),
+            state,
+        }
+    }
+
+    #[test]
+    fn user_callback_and_tags_round_trip() {
+        round_trip(&user(), user_json());
+        round_trip(&Callback::Oob, json!("oob"));
+        round_trip(&Callback::Url("oob-not".into()), json!({"url": "oob-not"}));
+        // A URL that reads "oob" stays a URL: the enum is written, not `as_str`.
+        round_trip(&Callback::Url("oob".into()), json!({"url": "oob"}));
+        round_trip(&StateTag::Issued, json!("issued"));
+        round_trip(
+            &StateTag::Authorized { failed_attempts: 2 },
+            json!({"authorized": {"failed_attempts": 2}}),
+        );
+        round_trip(&StateTag::Exchanged, json!("exchanged"));
+        round_trip(&StateTag::Denied, json!("denied"));
+        round_trip(&StateTag::Burned, json!("burned"));
+    }
+
+    #[test]
+    fn a_request_token_round_trips_in_every_state() {
+        let issued = request_token(RequestTokenState::Issued);
+        round_trip(
+            &issued,
+            json!({
+                "token": "rt",
+                "secret": "rt-secret",
+                "consumer_key": "ck",
+                "host": "example.com:8080",
+                "callback": {"url": "https://client.example/cb?x=1"},
+                "scope": "feeds ü",
+                "display_name": null,
+                "created_at": "2023-11-14T22:13:20.123456789Z",
+                "expires_at": "2023-11-14T22:23:20.123456789Z",
+                "state": "issued",
+            }),
+        );
+        let authorized = issued
+            .approve(user(), Verifier::new("the-verifier"), now())
+            .unwrap();
+        let counted = authorized.exchange("wrong", 3, now()).unwrap().unwrap_err();
+        let (exchanged, _) = authorized
+            .exchange("the-verifier", 3, now())
+            .unwrap()
+            .unwrap();
+        let cases = [
+            (
+                authorized.state.clone(),
+                json!({"authorized": {"user": user_json(), "verifier": "the-verifier", "failed_attempts": 0}}),
+            ),
+            (
+                counted.state.clone(),
+                json!({"authorized": {"user": user_json(), "verifier": "the-verifier", "failed_attempts": 1}}),
+            ),
+            (exchanged.state.clone(), json!("exchanged")),
+            (issued.deny(now()).unwrap().state, json!("denied")),
+            (RequestTokenState::Burned, json!("burned")),
+        ];
+        for (state, expected) in cases {
+            round_trip(&state, expected);
+            let token = request_token(state);
+            let text = serde_json::to_string(&token).unwrap();
+            let back: RequestToken = serde_json::from_str(&text).unwrap();
+            assert_eq!(back, token);
+            assert_eq!(back.state.tag(), token.state.tag());
+        }
+    }
+
+    #[test]
+    fn an_access_token_round_trips_active_revoked_and_with_a_session() {
+        let active = AccessToken {
+            token: "at".into(),
+            secret: TokenSecret::new("at-secret"),
+            consumer_key: "ck".into(),
+            host: "example.com".into(),
+            user: user(),
+            scope: None,
+            created_at: now(),
+            expires_at: None,
+            session: None,
+            state: AccessTokenState::Active,
+        };
+        round_trip(
+            &active,
+            json!({
+                "token": "at",
+                "secret": "at-secret",
+                "consumer_key": "ck",
+                "host": "example.com",
+                "user": user_json(),
+                "scope": null,
+                "created_at": "2023-11-14T22:13:20.123456789Z",
+                "expires_at": null,
+                "session": null,
+                "state": "active",
+            }),
+        );
+        let revoked = active.revoke(now() + Duration::hours(1));
+        round_trip(
+            &revoked.state,
+            json!({"revoked": {"at": "2023-11-14T23:13:20.123456789Z"}}),
+        );
+        let text = serde_json::to_string(&revoked).unwrap();
+        assert_eq!(serde_json::from_str::<AccessToken>(&text).unwrap(), revoked);
+
+        for authorization_expires_at in [None, Some(now() + Duration::days(1))] {
+            let session = Session {
+                handle: SessionHandle::new("handle-secret"),
+                authorization_expires_at,
+            };
+            let with_session = AccessToken {
+                expires_at: Some(now() + Duration::hours(1)),
+                session: Some(session.clone()),
+                ..active.clone()
+            };
+            let value = serde_json::to_value(&with_session).unwrap();
+            assert_eq!(value["session"]["handle"], "handle-secret");
+            assert_eq!(value["expires_at"], "2023-11-14T23:13:20.123456789Z");
+            let text = serde_json::to_string(&with_session).unwrap();
+            assert_eq!(
+                serde_json::from_str::<AccessToken>(&text).unwrap(),
+                with_session
+            );
+            let text = serde_json::to_string(&session).unwrap();
+            assert_eq!(serde_json::from_str::<Session>(&text).unwrap(), session);
+        }
+    }
+
+    #[test]
+    fn optional_fields_may_be_absent_and_debug_stays_redacted() {
+        let text = r#"{"token":"at","secret":"at-secret","consumer_key":"ck",
+            "host":"example.com","user":{"email":"a@b","user_id":"1","admin":false,
+            "auth_domain":"b"},"created_at":"2023-11-14T22:13:20Z","state":"active"}"#;
+        let token: AccessToken = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            (
+                token.scope.as_deref(),
+                token.expires_at,
+                token.session.as_ref()
+            ),
+            (None, None, None)
+        );
+        assert!(token.secret.ct_eq("at-secret"));
+        let debug = format!("{token:?}");
+        assert!(debug.contains("TokenSecret([redacted])"), "{debug}");
+        assert!(!debug.contains("at-secret"), "{debug}");
+
+        let authorized = request_token(RequestTokenState::Issued)
+            .approve(user(), Verifier::new("the-verifier"), now())
+            .unwrap();
+        let text = serde_json::to_string(&authorized).unwrap();
+        let debug = format!("{:?}", serde_json::from_str::<RequestToken>(&text).unwrap());
+        assert!(
+            !debug.contains("rt-secret") && !debug.contains("the-verifier"),
+            "{debug}"
+        );
+        assert!(debug.contains("Verifier([redacted])"), "{debug}");
     }
 }

@@ -4,7 +4,10 @@
 ///
 /// The library never sees the user's password: the host's login decides who
 /// the user is and hands this value to [`Provider::approve`](crate::Provider::approve).
+///
+/// With the `serde` feature it serializes as its four fields.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct User {
     /// The user's email address.
     pub email: String,

@@ -78,11 +78,27 @@ pub struct NonceKey<'a> {
 }
 
 impl NonceKey<'_> {
-    /// What the shared stores remember a nonce by: SHA-256 over the key's
-    /// length-prefixed parts, so that no two different keys can run
-    /// together (`a:b` + `c` ≠ `a` + `b:c`).
-    #[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
-    pub(crate) fn digest(&self) -> [u8; 32] {
+    /// What a store should remember a nonce by, instead of the key: 32
+    /// bytes, equal for equal keys and (SHA-256 being collision-resistant)
+    /// different for different ones.
+    ///
+    /// SHA-256 over a version label and the key's parts, each string
+    /// length-prefixed so that no two different keys run together (`a:b` +
+    /// `c` ≠ `a` + `b:c`). A store that keeps it holds 32 bytes per nonce
+    /// however long the client's strings were, never uses a client-chosen
+    /// string as a key (nothing to escape or truncate), and writes none of
+    /// the request's values to its table. `SqliteStore`, `PostgresStore`
+    /// and `RedisNonceStore` key their nonces on it, and so does
+    /// `examples/custom_store.rs`.
+    ///
+    /// ```
+    /// use oauth1_provider::store::NonceKey;
+    ///
+    /// let key = NonceKey { consumer_key: "key", token: "", timestamp: 1_700_000_000, nonce: "n" };
+    /// let digest: [u8; 32] = key.digest(); // keep this, until the nonce expires
+    /// assert_ne!(digest, NonceKey { nonce: "m", ..key }.digest());
+    /// ```
+    pub fn digest(&self) -> [u8; 32] {
         use sha2::{Digest as _, Sha256};
         let mut hash = Sha256::new();
         hash.update(b"oauth1-nonce-v1");
@@ -350,7 +366,6 @@ mod tests {
     use super::*;
 
     #[test]
-    #[cfg(any(feature = "sqlite", feature = "postgres", feature = "redis"))]
     fn nonce_digests_separate_the_parts() {
         let key = |consumer_key, token, nonce| NonceKey {
             consumer_key,

@@ -9,6 +9,7 @@ mod browser;
 mod clients_python;
 mod clients_rust;
 mod conformance;
+mod custom_store;
 mod demo_flow;
 mod demo_process;
 mod explain;
