@@ -3,6 +3,8 @@
 mod actix_flow;
 mod axum_flow;
 mod body_hash;
+#[cfg(feature = "test-util")]
+mod broken_stores;
 mod browser;
 mod clients_python;
 mod clients_rust;
