@@ -64,6 +64,15 @@ fn purge<V>(map: &mut HashMap<String, V>, keep: impl Fn(&V) -> bool) -> Option<u
     Some(before - map.len()).filter(|&n| n > 0)
 }
 
+/// A token string already stored is an error that writes nothing: the
+/// `TokenStore` contract (tokens are random, so it means a bug or an attack).
+fn unique(stored: bool, token: &str) -> Res<()> {
+    match stored {
+        true => Err(StoreError::new(format!("token {token} is already stored"))),
+        false => Ok(()),
+    }
+}
+
 /// Tokens and nonces saved to a JSON file. Clones share the same data.
 #[derive(Clone)]
 pub struct FileStore(Arc<Shared>);
@@ -100,17 +109,18 @@ impl FileStore {
 
     /// Runs `f` on a copy of the data, as the only writer, on the blocking
     /// pool. `f` answers `Some` if it changed the copy, which is then saved
-    /// and published; `None` if not, and the answer is `unchanged`.
+    /// and published; `None` if not, and the answer is `unchanged`; an error,
+    /// and nothing is written.
     async fn write<R, F>(&self, unchanged: R, f: F) -> Res<R>
     where
         R: Send + 'static,
-        F: FnOnce(&mut Data) -> Option<R> + Send + 'static,
+        F: FnOnce(&mut Data) -> Res<Option<R>> + Send + 'static,
     {
         let store = self.clone();
         let task = tokio::task::spawn_blocking(move || {
             let path = lock(&store.0.file);
             let mut next = Data::clone(&store.data());
-            let Some(answer) = f(&mut next) else {
+            let Some(answer) = f(&mut next)? else {
                 return Ok(unchanged);
             };
             save(&path, &next).map_err(StoreError::new)?;
@@ -137,10 +147,11 @@ fn save(path: &Path, data: &Data) -> std::io::Result<()> {
 
 impl TokenStore for FileStore {
     async fn insert_request_token(&self, token: &RequestToken) -> Res<()> {
-        let token = token.clone(); // random: a duplicate is not looked for
+        let token = token.clone();
         self.write((), |d| {
+            unique(d.requests.contains_key(&token.token), &token.token)?;
             d.requests.insert(token.token.clone(), token);
-            Some(())
+            Ok(Some(()))
         })
         .await
     }
@@ -151,7 +162,7 @@ impl TokenStore for FileStore {
 
     async fn update_request_token(&self, tag: StateTag, next: &RequestToken) -> Res<bool> {
         let next = next.clone();
-        self.write(false, move |d| d.swap(tag, next).then_some(true))
+        self.write(false, move |d| Ok(d.swap(tag, next).then_some(true)))
             .await
     }
 
@@ -165,9 +176,10 @@ impl TokenStore for FileStore {
         self.write(false, move |d| {
             let won = d.swap(tag, exchanged);
             if won {
+                unique(d.access.contains_key(&access.token), &access.token)?;
                 d.access.insert(access.token.clone(), access);
             }
-            won.then_some(true)
+            Ok(won.then_some(true))
         })
         .await
     }
@@ -186,16 +198,17 @@ impl TokenStore for FileStore {
         self.write(false, move |d| {
             let won = d.revoke(&old, at);
             if won {
+                unique(d.access.contains_key(&next.token), &next.token)?;
                 d.access.insert(next.token.clone(), next);
             }
-            won.then_some(true)
+            Ok(won.then_some(true))
         })
         .await
     }
 
     async fn revoke_access_token(&self, token: &str, at: OffsetDateTime) -> Res<bool> {
         let token = token.to_owned();
-        self.write(false, move |d| d.revoke(&token, at).then_some(true))
+        self.write(false, move |d| Ok(d.revoke(&token, at).then_some(true)))
             .await
     }
 
@@ -214,7 +227,7 @@ impl TokenStore for FileStore {
                     revoked += 1;
                 }
             }
-            (revoked > 0).then_some(revoked)
+            Ok((revoked > 0).then_some(revoked))
         })
         .await
     }
@@ -228,8 +241,10 @@ impl TokenStore for FileStore {
     }
 
     async fn purge_expired(&self, now: OffsetDateTime) -> Res<usize> {
-        self.write(0, move |d| purge(&mut d.requests, |t| !t.is_expired(now)))
-            .await
+        self.write(0, move |d| {
+            Ok(purge(&mut d.requests, |t| !t.is_expired(now)))
+        })
+        .await
     }
 }
 
@@ -247,14 +262,14 @@ impl NonceStore for FileStore {
         self.write(NonceOutcome::Replayed, move |d| {
             purge(&mut d.nonces, |&second| second > now); // the expired go first
             let fresh = d.nonces.insert(digest, until).is_none();
-            fresh.then_some(NonceOutcome::Fresh)
+            Ok(fresh.then_some(NonceOutcome::Fresh))
         })
         .await
     }
 
     async fn purge_nonces(&self, now: OffsetDateTime) -> Res<usize> {
         let now = now.unix_timestamp();
-        self.write(0, move |d| purge(&mut d.nonces, |&second| second > now))
+        self.write(0, move |d| Ok(purge(&mut d.nonces, |&second| second > now)))
             .await
     }
 }

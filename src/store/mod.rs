@@ -139,40 +139,88 @@ pub struct Purged {
 /// store) on a type that is `Send + Sync`; `Arc<S>` of a store is a store
 /// too.
 ///
-/// 1. Persist [`RequestToken`] and [`AccessToken`] whole (they are plain
-///    data, in [`crate::model`]) and give them back as they were stored.
+/// 1. Persist [`RequestToken`] and [`AccessToken`] whole — every field, in
+///    every state (they are plain data, in [`crate::model`]) — and give
+///    them back as they were stored, after a restart too. Times may be kept
+///    to the whole second (the SQL stores drop sub-second parts).
 /// 2. Make the single-use transitions atomic: [`TokenStore::update_request_token`]
 ///    is a compare-and-set on the stored state's [`StateTag`], and
 ///    [`TokenStore::exchange_request_token`] and
 ///    [`TokenStore::refresh_access_token`] write both records or neither
 ///    (one transaction, or one conditional statement), so that of two
-///    instances racing on one token exactly one wins.
+///    instances racing on one token exactly one wins. A read, then a write
+///    that does not check again what it read, is not atomic.
 /// 3. Answer expected outcomes as values (`Ok(None)`, `Ok(false)`) and keep
 ///    [`StoreError`] for infrastructure failure, wrapping the driver's error
 ///    ([`StoreError::new`]) so that its `source()` survives.
-/// 4. Prove it with the conformance suite, `oauth1_provider::testing` (feature
-///    `test-util`): `run_conformance_suite(your_store).await` in a
-///    `#[tokio::test(flavor = "multi_thread")]`, so that its races are real.
+/// 4. Never block the async worker threads the methods are polled on: one
+///    blocked worker stalls every request queued behind it. Await an async
+///    driver (tokio-postgres, sqlx, redis); run each call of a blocking one
+///    (rusqlite, diesel, a synchronous client) on Tokio's blocking pool with
+///    `tokio::task::spawn_blocking` and await that, as `SqliteStore` does.
+/// 5. Prove it with the conformance suite, `oauth1_provider::testing` (feature
+///    `test-util`), in a `#[tokio::test(flavor = "multi_thread")]` — it
+///    refuses a current-thread runtime, where its races would take turns:
+///    `run_conformance_suite_with_reopen(|| YourStore::open(…)).await`, so
+///    that it also checks what survives reopening the store, or
+///    `run_conformance_suite(your_store).await` for a store with nothing to
+///    reopen. It checks every contract below and points 1 to 3 (all but
+///    that an error keeps its source); blocking it cannot see without
+///    timing it.
 ///
 /// `SqliteStore` and `PostgresStore` (features `sqlite`, `postgres`) are
 /// complete examples over SQL.
+///
+/// # Contracts
+///
+/// Besides each method's own:
+///
+/// - **Expiry is the provider's to judge**, on its own clock: a request
+///   token whose `expires_at <= now` is expired
+///   ([`RequestToken::is_expired`]), and so is an access token whose
+///   `expires_at <= now` ([`AccessToken::is_expired`]). A store never
+///   filters by expiry when it reads: [`TokenStore::get_request_token`]
+///   returns a token whatever its `expires_at`, until
+///   [`TokenStore::purge_expired`] deletes it (the provider answers it
+///   `token_expired`, not as unknown), and [`TokenStore::list_user_tokens`]
+///   and [`TokenStore::refresh_access_token`] ignore `expires_at` (a
+///   session token is refreshed after it expired).
+/// - **Active means not revoked** ([`AccessTokenState::Active`]), whatever
+///   `expires_at` or a session's `authorization_expires_at` say — for
+///   listing, revoking and refreshing alike.
+/// - **A duplicate is an error.** Inserting a token whose token string is
+///   already stored — a request token, or the new access token of an
+///   exchange or a refresh — is a [`StoreError`] and writes nothing: the
+///   stored token, the request token's state and the old access token stay
+///   as they were. Tokens are random, so a duplicate is a bug; overwriting
+///   would hand one grant to another consumer.
+/// - **Unknown tokens** are `Ok(None)` to a read and `Ok(false)` or `Ok(0)`
+///   to a write, which creates nothing.
+///
+/// [`AccessTokenState::Active`]: crate::model::token::AccessTokenState::Active
 pub trait TokenStore: Send + Sync {
-    /// Stores a new request token. Tokens are random; a store may treat a
-    /// duplicate as an error.
+    /// Stores a new request token. A token whose token string is already
+    /// stored is a [`StoreError`], and nothing is written: tokens are
+    /// random, so a duplicate is a bug, never overwritten.
     fn insert_request_token(
         &self,
         token: &RequestToken,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Looks a request token up.
+    /// Looks a request token up, in whatever state, whether or not its
+    /// `expires_at` has passed (the provider judges that on its own clock):
+    /// `Ok(None)` only for a token never stored, or deleted since by
+    /// [`TokenStore::purge_expired`].
     fn get_request_token(
         &self,
         token: &str,
     ) -> impl Future<Output = Result<Option<RequestToken>, StoreError>> + Send;
 
     /// Replaces the request token `next.token` with `next` **only if** its
-    /// stored state still has tag `expected` (compare-and-set). `Ok(false)`
-    /// when the state changed under us or the token is gone.
+    /// stored state still has tag `expected` — failed attempts included —
+    /// in one atomic compare-and-set: of writers racing with the same
+    /// `expected`, exactly one wins. `Ok(false)`, and nothing written, when
+    /// the state changed under us or the token is gone (it is not created).
     fn update_request_token(
         &self,
         expected: StateTag,
@@ -182,7 +230,10 @@ pub trait TokenStore: Send + Sync {
     /// Atomically: replaces the request token with `exchanged` (its
     /// `Exchanged` record) if its state still has tag `expected`, **and**
     /// stores `access`. Both or neither: `Ok(false)` and nothing written
-    /// when the state changed under us.
+    /// when the state changed under us or the token is gone, so that of
+    /// racing exchanges exactly one wins and one access token is stored.
+    /// When the state matches but `access`'s token string is already
+    /// stored, the answer is a [`StoreError`], and nothing is written.
     fn exchange_request_token(
         &self,
         expected: StateTag,
@@ -190,7 +241,7 @@ pub trait TokenStore: Send + Sync {
         access: &AccessToken,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Looks an access token up (active or revoked).
+    /// Looks an access token up: active or revoked, expired or not.
     fn get_access_token(
         &self,
         token: &str,
@@ -209,9 +260,13 @@ pub trait TokenStore: Send + Sync {
     }
 
     /// The OAuth Session extension's refresh, atomically: **if** the access
-    /// token `old` is still active, revokes it at `at` **and** stores `next`.
-    /// Both or neither: `Ok(false)` and nothing written when `old` is gone
-    /// or no longer active — so of many racing refreshes, one wins.
+    /// token `old` is still active — not revoked; that its `expires_at` has
+    /// passed is what a refresh is for — revokes it at `at` **and** stores
+    /// `next`. Both or neither: `Ok(false)` and nothing written when `old`
+    /// is gone or revoked — so of many racing refreshes, one wins. When
+    /// `old` is active but `next`'s token string is already stored, the
+    /// answer is a [`StoreError`], and nothing is written (`old` stays
+    /// active).
     fn refresh_access_token(
         &self,
         old: &str,
@@ -219,15 +274,18 @@ pub trait TokenStore: Send + Sync {
         next: &AccessToken,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Revokes one access token at `at`. `Ok(true)` when it was active.
+    /// Revokes one access token at `at`: an active token becomes
+    /// `Revoked { at }`, and the answer is `Ok(true)`. A token already
+    /// revoked keeps its first time, and an unknown one stays unknown: both
+    /// `Ok(false)`.
     fn revoke_access_token(
         &self,
         token: &str,
         at: OffsetDateTime,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Revokes every active access token `user_id` granted to `consumer_key`;
-    /// returns how many.
+    /// Revokes at `at` every active access token `user_id` granted to
+    /// `consumer_key` — and no other user's or consumer's; returns how many.
     fn revoke_user_tokens(
         &self,
         user_id: &str,
@@ -235,13 +293,18 @@ pub trait TokenStore: Send + Sync {
         at: OffsetDateTime,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 
-    /// The active access tokens `user_id` has granted, oldest first.
+    /// Every access token `user_id` has granted that is not revoked, and no
+    /// other, oldest first by `created_at`. Session tokens whose
+    /// `expires_at` has passed, and sessions whose authorization ended, are
+    /// listed too: the provider decides what to show on its own clock.
     fn list_user_tokens(
         &self,
         user_id: &str,
     ) -> impl Future<Output = Result<Vec<AccessToken>, StoreError>> + Send;
 
-    /// Deletes request tokens whose TTL passed before `now`; returns how many.
+    /// Deletes every request token whose `expires_at <= now` — in any
+    /// state, one expiring exactly at `now` included — and nothing else;
+    /// returns how many. Access tokens are never purged.
     fn purge_expired(
         &self,
         now: OffsetDateTime,
@@ -249,9 +312,30 @@ pub trait TokenStore: Send + Sync {
 }
 
 /// Where used nonces are remembered until their timestamp leaves the window.
+///
+/// [`TokenStore`]'s "implementing your own store" holds here too: `Send +
+/// Sync`, [`StoreError`] for failures only, blocking drivers on
+/// `spawn_blocking`, and the conformance suite to prove it
+/// (`run_nonce_store_suite_with_reopen` for a nonce-only store).
+///
+/// # Contracts
+///
+/// - **Insert-if-absent, atomically**, on the whole [`NonceKey`]: the first
+///   use of a key is `Fresh`, a use while it is remembered is `Replayed`,
+///   and of racing inserts of one key exactly one is `Fresh`.
+/// - **Expiry**: a nonce is remembered while `now < expires_at`. At
+///   `now >= expires_at`, [`NonceStore::insert_nonce`] treats it as absent
+///   (`Fresh`, and remembered again until the new `expires_at`) whether or
+///   not [`NonceStore::purge_nonces`] ran: purging frees space; it is not
+///   what makes a nonce expire. Times may be kept to the whole second (the
+///   provider's nonce expiries are whole seconds).
+/// - **Persistence**: a store whose data outlives the process remembers its
+///   nonces across a restart; otherwise a request replayed just after one
+///   is accepted. ([`MemoryStore`] forgets them with the process.)
 pub trait NonceStore: Send + Sync {
     /// Remembers `key` until `expires_at` if it is new (insert-if-absent,
-    /// atomically); says whether it was. `now` is the provider's clock (a
+    /// atomically); says whether it was. A remembered key whose
+    /// `expires_at <= now` counts as new. `now` is the provider's clock (a
     /// store with TTLs uses `expires_at - now`).
     fn insert_nonce(
         &self,
@@ -260,7 +344,9 @@ pub trait NonceStore: Send + Sync {
         expires_at: OffsetDateTime,
     ) -> impl Future<Output = Result<NonceOutcome, StoreError>> + Send;
 
-    /// Forgets nonces that expired before `now`; returns how many.
+    /// Forgets the nonces whose `expires_at <= now`, and no other; returns
+    /// how many (0 from a store whose backend expires them itself, as
+    /// Redis does).
     fn purge_nonces(
         &self,
         now: OffsetDateTime,

@@ -5,6 +5,7 @@
 mod actix_flow;
 mod axum_flow;
 mod body_hash;
+mod broken_stores;
 mod browser;
 mod clients_python;
 mod clients_rust;
