@@ -20,11 +20,11 @@
 //! remembered nonce, survived:
 //!
 //! ```no_run
+//! # #[allow(dead_code)]
 //! # async fn demo(path: std::path::PathBuf) {
-//! # #[cfg(feature = "sqlite")] {
 //! use oauth1_provider::{store::SqliteStore, testing};
+//! // Feature `sqlite` too, for this store.
 //! testing::run_conformance_suite_with_reopen(|| SqliteStore::open(&path)).await;
-//! # }
 //! # }
 //! ```
 //!
