@@ -217,6 +217,9 @@ pub mod origin {
     //! public origins, or `Forwarded` / `X-Forwarded-*` from trusted proxies
     //! only ([`OriginPolicy`]).
 
+    #[cfg(any(feature = "axum", feature = "actix"))]
+    #[cfg_attr(docsrs, doc(cfg(any(feature = "axum", feature = "actix"))))]
+    pub use crate::adapters::head::RequestHead;
     pub use crate::adapters::origin::{OriginError, OriginHeaders, OriginPolicy, ResolvedOrigin};
 }
 

@@ -8,7 +8,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Wake, Waker};
 
 use bytes::Bytes;
 
@@ -82,13 +82,34 @@ type Verification = Pin<Box<dyn Future<Output = Result<Arc<OAuthContext>, OAuthE
 /// every extractor that asks meanwhile), or done.
 enum State {
     NotAsked(Box<SignedParts>),
-    Running {
-        future: Verification,
-        waiting: Vec<Waker>,
-    },
+    Running(Verification),
     Done(Result<Arc<OAuthContext>, OAuthError>),
     /// Only while moving from `NotAsked` to `Running`.
     Moving,
+}
+
+/// The tasks waiting on a verdict being computed.
+#[derive(Default)]
+struct Waiting(Mutex<Vec<Waker>>);
+
+impl Waiting {
+    fn add(&self, waker: &Waker) {
+        let mut waiting = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if !waiting.iter().any(|w| w.will_wake(waker)) {
+            waiting.push(waker.clone());
+        }
+    }
+}
+
+impl Wake for Waiting {
+    fn wake(self: Arc<Self>) {
+        Wake::wake_by_ref(&self);
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let waiting = std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner));
+        waiting.into_iter().for_each(Waker::wake);
+    }
 }
 
 struct Inner {
@@ -97,6 +118,7 @@ struct Inner {
     /// Whether the request carries OAuth credentials at all.
     signed: bool,
     state: Mutex<State>,
+    waiting: Arc<Waiting>,
 }
 
 /// The request's OAuth verdict, computed on first use and kept in the
@@ -126,6 +148,7 @@ impl Verdict {
             realm: verifier.realm.clone(),
             signed,
             state: Mutex::new(State::NotAsked(Box::new(parts))),
+            waiting: Arc::default(),
         }))
     }
 
@@ -149,28 +172,22 @@ impl Verdict {
                         let request = parts.request();
                         authenticator.authenticate(&request).await.map(Arc::new)
                     });
-                    *state = State::Running {
-                        future,
-                        waiting: Vec::new(),
-                    };
+                    *state = State::Running(future);
                 }
-                State::Running { future, waiting } => {
-                    return match future.as_mut().poll(cx) {
+                State::Running(future) => {
+                    // Polled with a waker that wakes every task waiting on
+                    // this verdict, so none is lost when the task that polled
+                    // last goes away before it is done.
+                    self.0.waiting.add(cx.waker());
+                    let waker = Waker::from(self.0.waiting.clone());
+                    return match future.as_mut().poll(&mut Context::from_waker(&waker)) {
                         Poll::Ready(result) => {
-                            let waiting = std::mem::take(waiting);
                             *state = State::Done(result.clone());
                             drop(state);
-                            waiting.into_iter().for_each(Waker::wake);
+                            Wake::wake_by_ref(&self.0.waiting);
                             Poll::Ready(result)
                         }
-                        Poll::Pending => {
-                            // The future keeps only the latest waker: remember
-                            // every asker to wake them all when it is done.
-                            if !waiting.iter().any(|w| w.will_wake(cx.waker())) {
-                                waiting.push(cx.waker().clone());
-                            }
-                            Poll::Pending
-                        }
+                        Poll::Pending => Poll::Pending,
                     };
                 }
                 State::Moving => unreachable!("never observed outside poll_verdict"),
@@ -359,5 +376,72 @@ impl std::error::Error for OAuthRejection {
             Rejection::Refused { error, .. } => Some(error),
             Rejection::NotVerified => None,
         }
+    }
+}
+
+#[cfg(all(test, feature = "axum"))]
+mod tests {
+    use super::*;
+    use crate::provider::context::Grant;
+
+    /// A provider whose verification waits until the test opens the gate.
+    struct Gate(Mutex<Option<tokio::sync::oneshot::Receiver<()>>>);
+
+    impl Authenticate for Gate {
+        fn authenticate<'a>(&'a self, _: &'a Request<'a>) -> Authentication<'a> {
+            let gate = self.0.lock().unwrap_or_else(PoisonError::into_inner).take();
+            Box::pin(async move {
+                if let Some(gate) = gate {
+                    let _ = gate.await;
+                }
+                Ok(OAuthContext {
+                    grant: Grant::Consumer {
+                        consumer_key: "k".to_owned(),
+                        user: None,
+                        requestor_id: None,
+                    },
+                })
+            })
+        }
+
+        fn is_development(&self) -> bool {
+            false
+        }
+    }
+
+    /// Two tasks ask for one verdict; the one that polled last goes away
+    /// before it is done. The other must still be woken and get it. On a
+    /// current-thread runtime every step below is deterministic.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_waiting_task_is_woken_when_the_last_one_to_poll_is_gone() {
+        let (open, gate) = tokio::sync::oneshot::channel();
+        let verifier = Verifier {
+            authenticator: Arc::new(Gate(Mutex::new(Some(gate)))),
+            realm: "example".into(),
+            site: Site::default(),
+            body_limit: 1024,
+        };
+        let (parts, ()) = http::Request::get("/x")
+            .header("host", "example.com")
+            .body(())
+            .expect("a request")
+            .into_parts();
+        let origin = verifier.site.resolve(&parts).expect("an origin");
+        let verdict = Verdict::new(&verifier, &parts, &origin, Bytes::new());
+        let ask = |verdict: Verdict| async move { verdict.get().await.is_ok() };
+
+        let first = tokio::spawn(ask(verdict.clone()));
+        tokio::task::yield_now().await; // it starts the verification
+        let last = tokio::spawn(ask(verdict.clone()));
+        tokio::task::yield_now().await; // it polls the verification last
+        last.abort();
+        assert!(last.await.expect_err("aborted").is_cancelled());
+
+        open.send(()).expect("the verification is waiting");
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert!(first.is_finished(), "the remaining task was woken");
+        assert!(first.await.expect("it ran"), "and got the verdict");
     }
 }

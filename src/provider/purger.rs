@@ -50,6 +50,11 @@ impl<S: TokenStore + 'static, N: NonceStore + 'static> Provider<S, N> {
     /// then, and a store of the host's own may keep everything. A minute is
     /// a good interval: request tokens live 10 minutes, nonces about 5.
     ///
+    /// # Panics
+    ///
+    /// If `interval` is zero (here, not later inside the task where the
+    /// panic would go unseen).
+    ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
@@ -65,6 +70,10 @@ impl<S: TokenStore + 'static, N: NonceStore + 'static> Provider<S, N> {
     /// ```
     #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
     pub fn spawn_purger(self: &Arc<Self>, interval: Duration) -> Purger {
+        assert!(
+            !interval.is_zero(),
+            "spawn_purger needs an interval above zero"
+        );
         let provider = Arc::downgrade(self);
         Purger(Some(tokio::spawn(purge_every(provider, interval))))
     }
@@ -154,6 +163,19 @@ mod tests {
                 .is_some(),
             "a stopped purger purges nothing"
         );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    #[should_panic(expected = "spawn_purger needs an interval above zero")]
+    async fn a_zero_interval_is_refused_at_once() {
+        let store = MemoryStore::new();
+        let provider = Arc::new(Provider::new(
+            store.clone(),
+            store,
+            ConsumerRegistry::new(),
+            ProviderConfig::default(),
+        ));
+        provider.spawn_purger(Duration::ZERO).detach();
     }
 
     #[tokio::test(flavor = "current_thread", start_paused = true)]

@@ -472,4 +472,21 @@ mod tests {
         );
         assert_eq!(digest, key("a:b", "c", "n").digest());
     }
+
+    /// Stores keep this digest in place of the key: a change to it would
+    /// make every stored nonce unknown, so replays of recent requests would
+    /// pass until they expired. Pinned here.
+    #[test]
+    fn the_nonce_digest_is_stable() {
+        let key = NonceKey {
+            consumer_key: "dpf43f3p2l4k3l03",
+            token: "nnch734d00sl2jdk",
+            timestamp: 1_191_242_096,
+            nonce: "kllo9940pd9333jh",
+        };
+        let hex: String = key.digest().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, PINNED_DIGEST);
+    }
+
+    const PINNED_DIGEST: &str = "ddf04299824bc334d3b7d72de0818e9513ae0ee266543a582cb05855ef7f811d";
 }
