@@ -8,6 +8,7 @@ use std::time::Duration;
 use rusqlite::types::Value;
 use rusqlite::{Connection, Row, TransactionBehavior, params, params_from_iter};
 use time::OffsetDateTime;
+use zeroize::Zeroize as _;
 
 use crate::store::StoreError;
 use crate::store::sql::{
@@ -256,15 +257,29 @@ fn owned(value: &SqlValue<'_>) -> Value {
     }
 }
 
-/// A statement and its values, owned.
-type Owned = (&'static str, Vec<Value>);
+/// A statement and its values, owned. The values hold token secrets and
+/// verifiers as plain strings: they are wiped when dropped, as the secret
+/// types they were copied from are.
+struct Owned(&'static str, Vec<Value>);
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        for value in &mut self.1 {
+            match value {
+                Value::Text(text) => text.zeroize(),
+                Value::Blob(bytes) => bytes.zeroize(),
+                _ => {}
+            }
+        }
+    }
+}
 
 fn owned_statement((sql, values): Bound<'_>) -> Owned {
-    (sql, values.iter().map(owned).collect())
+    Owned(sql, values.iter().map(owned).collect())
 }
 
 /// Runs one cached statement; how many rows it changed.
-fn run(conn: &Connection, (sql, values): &Owned) -> Result<u64, StoreError> {
+fn run(conn: &Connection, Owned(sql, values): &Owned) -> Result<u64, StoreError> {
     let changed = conn
         .prepare_cached(sql)
         .and_then(|mut s| s.execute(params_from_iter(values)))
@@ -303,10 +318,11 @@ impl SqlBackend for SqliteStore {
         query: Bound<'_>,
         decode: Decode<T>,
     ) -> Result<Vec<T>, StoreError> {
-        let (sql, values) = owned_statement(query);
+        let query = owned_statement(query);
         self.call(move |conn| {
+            let Owned(sql, values) = &query;
             let mut stmt = conn.prepare_cached(sql).map_err(db)?;
-            let mut rows = stmt.query(params_from_iter(&values)).map_err(db)?;
+            let mut rows = stmt.query(params_from_iter(values)).map_err(db)?;
             let mut decoded = Vec::new();
             while let Some(row) = rows.next().map_err(db)? {
                 decoded.push(decode(row)?);
