@@ -111,21 +111,22 @@ mod tests {
     use crate::store::MemoryStore;
     use crate::store::conformance::sample_request_token;
 
+    fn provider_on(store: MemoryStore) -> Provider<MemoryStore> {
+        Provider::new(
+            store.clone(),
+            store,
+            ConsumerRegistry::new(),
+            ProviderConfig::default(),
+        )
+    }
+
     /// Tokio's paused clock: the sleeps below advance it at once, no test
     /// waits in real time.
     #[tokio::test(flavor = "current_thread", start_paused = true)]
     async fn purges_on_schedule_and_stops_with_its_handle() {
         let clock = ManualClock::at_unix(1_700_000_000);
         let store = MemoryStore::new();
-        let provider = Arc::new(
-            Provider::new(
-                store.clone(),
-                store.clone(),
-                ConsumerRegistry::new(),
-                ProviderConfig::default(),
-            )
-            .with_clock(clock.clone()),
-        );
+        let provider = Arc::new(provider_on(store.clone()).with_clock(clock.clone()));
         let first = sample_request_token(clock.now());
         store.insert_request_token(&first).await.unwrap();
         clock.advance(Duration::from_secs(11 * 60));
@@ -168,25 +169,13 @@ mod tests {
     #[tokio::test(flavor = "current_thread")]
     #[should_panic(expected = "spawn_purger needs an interval above zero")]
     async fn a_zero_interval_is_refused_at_once() {
-        let store = MemoryStore::new();
-        let provider = Arc::new(Provider::new(
-            store.clone(),
-            store,
-            ConsumerRegistry::new(),
-            ProviderConfig::default(),
-        ));
+        let provider = Arc::new(provider_on(MemoryStore::new()));
         provider.spawn_purger(Duration::ZERO).detach();
     }
 
     #[tokio::test(flavor = "current_thread", start_paused = true)]
     async fn the_purge_ends_with_the_provider() {
-        let store = MemoryStore::new();
-        let provider = Arc::new(Provider::new(
-            store.clone(),
-            store,
-            ConsumerRegistry::new(),
-            ProviderConfig::default(),
-        ));
+        let provider = Arc::new(provider_on(MemoryStore::new()));
         let purger = provider.spawn_purger(Duration::from_secs(60));
         drop(provider);
         tokio::time::sleep(Duration::from_secs(61)).await;
