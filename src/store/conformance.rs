@@ -428,55 +428,61 @@ impl fmt::Display for Differences {
     }
 }
 
-/// Fails unless `read` is `stored`, field by field.
-#[track_caller]
-fn expect_request_token(
-    method: &str,
-    contract: &str,
-    context: &str,
-    stored: &RequestToken,
-    read: Option<&RequestToken>,
-) {
-    let Some(read) = read else {
-        broken(
-            method,
-            format_args!("found no request token {} {context}", stored.token),
-            contract,
-        )
-    };
-    let differences = Differences::request_token(stored, read);
-    ensure!(
-        differences.is_empty(),
-        method,
-        contract,
-        "read back request token {} {context} with {differences}",
-        stored.token
-    );
+/// A token record the suite reads back and compares field by field.
+trait Record {
+    /// What the failure messages call it.
+    const KIND: &'static str;
+    fn token(&self) -> &str;
+    fn differences(stored: &Self, read: &Self) -> Differences;
+}
+
+impl Record for RequestToken {
+    const KIND: &'static str = "request token";
+
+    fn token(&self) -> &str {
+        &self.token
+    }
+
+    fn differences(stored: &Self, read: &Self) -> Differences {
+        Differences::request_token(stored, read)
+    }
+}
+
+impl Record for AccessToken {
+    const KIND: &'static str = "access token";
+
+    fn token(&self) -> &str {
+        &self.token
+    }
+
+    fn differences(stored: &Self, read: &Self) -> Differences {
+        Differences::access_token(stored, read)
+    }
 }
 
 /// Fails unless `read` is `stored`, field by field.
 #[track_caller]
-fn expect_access_token(
+fn expect_record<T: Record>(
     method: &str,
     contract: &str,
     context: &str,
-    stored: &AccessToken,
-    read: Option<&AccessToken>,
+    stored: &T,
+    read: Option<&T>,
 ) {
+    let (kind, token) = (T::KIND, stored.token());
     let Some(read) = read else {
         broken(
             method,
-            format_args!("found no access token {} {context}", stored.token),
+            format_args!("found no {kind} {token} {context}"),
             contract,
         )
     };
-    let differences = Differences::access_token(stored, read);
+    let differences = T::differences(stored, read);
     ensure!(
         differences.is_empty(),
         method,
         contract,
-        "read back access token {} {context} with {differences}",
-        stored.token
+        "read back {kind} {token} {context} with {differences}",
     );
 }
 
@@ -709,7 +715,7 @@ pub async fn store_by_exchange<S: TokenStore>(
     );
     let read = read_access_token(store, &access.token).await;
     let context = "just stored by exchange_request_token";
-    expect_access_token(
+    expect_record(
         m::GET_ACCESS_TOKEN,
         c::ROUND_TRIP,
         context,
@@ -735,7 +741,7 @@ pub async fn request_token_lifecycle<S: TokenStore>(store: &S) {
         issued.expires_at
     );
     let context = "just inserted";
-    expect_request_token(
+    expect_record(
         m::GET_REQUEST_TOKEN,
         c::ROUND_TRIP,
         context,
@@ -764,7 +770,7 @@ pub async fn request_token_lifecycle<S: TokenStore>(store: &S) {
     );
     let read = read_request_token(store, &issued.token).await;
     let context = "after a refused compare-and-set";
-    expect_request_token(
+    expect_record(
         m::UPDATE_REQUEST_TOKEN,
         c::COMPARE_AND_SET,
         context,
@@ -780,7 +786,7 @@ pub async fn request_token_lifecycle<S: TokenStore>(store: &S) {
     );
     let read = read_request_token(store, &issued.token).await;
     let context = "after approving it (the approving user and verifier included)";
-    expect_request_token(
+    expect_record(
         m::UPDATE_REQUEST_TOKEN,
         c::ROUND_TRIP,
         context,
@@ -874,7 +880,7 @@ pub async fn duplicate_inserts_are_errors<S: TokenStore>(store: &S) {
         }
     );
     let context = "after a refused duplicate insert";
-    expect_request_token(
+    expect_record(
         m::INSERT_REQUEST_TOKEN,
         c::DUPLICATE,
         context,
@@ -908,10 +914,10 @@ pub async fn duplicate_inserts_are_errors<S: TokenStore>(store: &S) {
     let read = read_access_token(store, &existing.token).await;
     let context = "after an exchange that tried to insert it again was refused";
     let method = m::EXCHANGE_REQUEST_TOKEN;
-    expect_access_token(method, c::DUPLICATE, context, &existing, read.as_ref());
+    expect_record(method, c::DUPLICATE, context, &existing, read.as_ref());
     let read = read_request_token(store, &other.token).await;
     let context = "after its exchange was refused for a duplicate access token";
-    expect_request_token(method, c::DUPLICATE, context, &approved, read.as_ref());
+    expect_record(method, c::DUPLICATE, context, &approved, read.as_ref());
 
     // The successor of a refresh.
     let session_request = sample_request_token(now);
@@ -936,10 +942,10 @@ pub async fn duplicate_inserts_are_errors<S: TokenStore>(store: &S) {
     let method = m::REFRESH_ACCESS_TOKEN;
     let read = read_access_token(store, &existing.token).await;
     let context = "after a refresh that tried to insert it again was refused";
-    expect_access_token(method, c::DUPLICATE, context, &existing, read.as_ref());
+    expect_record(method, c::DUPLICATE, context, &existing, read.as_ref());
     let read = read_access_token(store, &session.token).await;
     let context = "after its refresh was refused for a duplicate successor (it must stay active)";
-    expect_access_token(method, c::DUPLICATE, context, &session, read.as_ref());
+    expect_record(method, c::DUPLICATE, context, &session, read.as_ref());
 }
 
 /// A refused exchange writes neither the request token nor the access
@@ -970,7 +976,7 @@ pub async fn exchange_is_all_or_nothing<S: TokenStore>(store: &S) {
     let read = read_request_token(store, &issued.token).await;
     let context = "after a refused exchange";
     let method = m::EXCHANGE_REQUEST_TOKEN;
-    expect_request_token(method, c::EXCHANGE, context, &approved, read.as_ref());
+    expect_record(method, c::EXCHANGE, context, &approved, read.as_ref());
 
     let tag = approved.state.tag();
     let won = exchange(store, tag, &exchanged, &access).await;
@@ -982,10 +988,10 @@ pub async fn exchange_is_all_or_nothing<S: TokenStore>(store: &S) {
     );
     let read = read_access_token(store, &access.token).await;
     let context = "stored by an exchange";
-    expect_access_token(method, c::EXCHANGE, context, &access, read.as_ref());
+    expect_record(method, c::EXCHANGE, context, &access, read.as_ref());
     let read = read_request_token(store, &issued.token).await;
     let context = "after it was exchanged";
-    expect_request_token(method, c::EXCHANGE, context, &exchanged, read.as_ref());
+    expect_record(method, c::EXCHANGE, context, &exchanged, read.as_ref());
 
     let again = sample_access_token(&approved, &user, now);
     let won = exchange(store, tag, &exchanged, &again).await;
@@ -1041,7 +1047,7 @@ async fn revoke<S: TokenStore>(store: &S, token: &AccessToken, at: OffsetDateTim
     let expected = token.revoke(at);
     let read = read_access_token(store, &token.token).await;
     let context = "after revoke_access_token answered true";
-    expect_access_token(
+    expect_record(
         m::REVOKE_ACCESS_TOKEN,
         c::REVOKE,
         context,
@@ -1072,7 +1078,7 @@ pub async fn revocation<S: TokenStore>(store: &S) {
     );
     let context = "stored by an exchange";
     let method = m::GET_ACCESS_TOKEN_SHARED;
-    expect_access_token(
+    expect_record(
         method,
         c::SHARED,
         context,
@@ -1100,7 +1106,7 @@ pub async fn revocation<S: TokenStore>(store: &S) {
     let read = read_access_token(store, &mine[0].token).await;
     let context = "revoked, after a second revocation (which keeps the first time)";
     let method = m::REVOKE_ACCESS_TOKEN;
-    expect_access_token(method, c::REVOKE, context, &revoked, read.as_ref());
+    expect_record(method, c::REVOKE, context, &revoked, read.as_ref());
     let missing = unique("missing");
     let answer = ok(
         store.revoke_access_token(&missing, later).await,
@@ -1122,7 +1128,7 @@ pub async fn revocation<S: TokenStore>(store: &S) {
     );
     let context = "after it was revoked";
     let method = m::GET_ACCESS_TOKEN_SHARED;
-    expect_access_token(
+    expect_record(
         method,
         c::SHARED,
         context,
@@ -1130,7 +1136,7 @@ pub async fn revocation<S: TokenStore>(store: &S) {
         shared_after.as_deref(),
     );
     let context = "handed out before the revocation (a write must replace it, not change it)";
-    expect_access_token(
+    expect_record(
         method,
         c::SHARED,
         context,
@@ -1188,7 +1194,7 @@ pub async fn revocation<S: TokenStore>(store: &S) {
     ] {
         let read = read_access_token(store, &token.token).await;
         let context = format!("({why}) after revoke_user_tokens");
-        expect_access_token(method, c::REVOKE_USER, &context, &expected, read.as_ref());
+        expect_record(method, c::REVOKE_USER, &context, &expected, read.as_ref());
     }
     ensure!(
         count == 2,
@@ -1287,7 +1293,7 @@ pub async fn user_tokens_are_listed_until_revoked<S: TokenStore>(store: &S) {
             names(&expected[..])
         );
         let context = "in the user's listing";
-        expect_access_token(method, c::ROUND_TRIP, context, stored, Some(read));
+        expect_record(method, c::ROUND_TRIP, context, stored, Some(read));
     }
 }
 
@@ -1321,10 +1327,10 @@ pub async fn session_refresh_is_all_or_nothing<S: TokenStore>(store: &S) {
     );
     let read = read_access_token(store, &second.token).await;
     let context = "stored by a refresh";
-    expect_access_token(method, c::REFRESH, context, &second, read.as_ref());
+    expect_record(method, c::REFRESH, context, &second, read.as_ref());
     let read = read_access_token(store, &first.token).await;
     let context = "after a refresh retired it";
-    expect_access_token(
+    expect_record(
         method,
         c::REFRESH,
         context,
@@ -1405,10 +1411,10 @@ pub async fn purge_removes_only_expired_request_tokens<S: TokenStore>(store: &S)
     }
     let read = read_request_token(store, &after.token).await;
     let context = "expiring a second after `now`, after purge_expired(now)";
-    expect_request_token(method, c::PURGE, context, &after, read.as_ref());
+    expect_record(method, c::PURGE, context, &after, read.as_ref());
     let read = read_access_token(store, &access.token).await;
     let context = "after purge_expired removed its request token";
-    expect_access_token(method, c::PURGE, context, &access, read.as_ref());
+    expect_record(method, c::PURGE, context, &access, read.as_ref());
     ensure!(
         purged >= 3,
         method,
@@ -1787,7 +1793,7 @@ impl<S: TokenStore> Race<S> for Refreshes {
         let retired = self.old.revoke(base_time() + Duration::hours(2));
         let context = format!("after {how} raced to refresh it");
         let method = m::REFRESH_ACCESS_TOKEN;
-        expect_access_token(method, c::REFRESH_ATOMIC, &context, &retired, read.as_ref());
+        expect_record(method, c::REFRESH_ATOMIC, &context, &retired, read.as_ref());
     }
 }
 
@@ -2185,7 +2191,7 @@ where
             request.state.tag()
         );
         let method = m::GET_REQUEST_TOKEN;
-        expect_request_token(method, c::PERSIST_TOKENS, &context, request, read.as_ref());
+        expect_record(method, c::PERSIST_TOKENS, &context, request, read.as_ref());
     }
     for access in &accesses {
         let read = read_access_token(store, &access.token).await;
@@ -2196,7 +2202,7 @@ where
         };
         let context = format!("({kind}, {:?}) after reopening the store", access.state);
         let method = m::GET_ACCESS_TOKEN;
-        expect_access_token(method, c::PERSIST_TOKENS, &context, access, read.as_ref());
+        expect_record(method, c::PERSIST_TOKENS, &context, access, read.as_ref());
     }
     // The persisted tag still guards the compare-and-set.
     let expected = twice_wrong.state.tag();
