@@ -2,7 +2,7 @@
 //! with pre-signed requests, each with a unique nonce, to the protected
 //! `GET /api/whoami`, against the same handler — the same JSON for the same
 //! user — mounted on the same router outside the OAuth layer as
-//! `GET /pub/whoami` (`cargo bench --bench e2e`). The two differ only by
+//! `GET /pub/whoami` (`cargo bench --all-features --bench e2e`). The two differ only by
 //! what OAuth costs: the layer, the extractor and the verification.
 //!
 //! Two ways, both in this one process:

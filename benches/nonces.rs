@@ -1,6 +1,6 @@
 //! Memory of `MemoryStore`'s nonces: bytes per remembered nonce at one
 //! million, and a steady stream of requests to show it stays bounded as
-//! nonces expire (`cargo bench --bench nonces`).
+//! nonces expire (`cargo bench --all-features --bench nonces`).
 //!
 //! Heap bytes are counted exactly by a counting global allocator, not read
 //! from the process's resident size. For comparison the same keys are also

@@ -1,7 +1,7 @@
 //! Store operations per second: request-token insert, access-token lookup
 //! and nonce insert, on `MemoryStore`, `SqliteStore` (a WAL file in the temp
 //! dir) and — when `OAUTH1_TEST_POSTGRES_URL` is set — `PostgresStore`
-//! (`cargo bench --bench stores`; `source .ci/services.sh && start_services`
+//! (`cargo bench --all-features --bench stores`; `source .ci/services.sh && start_services`
 //! starts a throwaway server), and nonce insert on `RedisNonceStore` when
 //! `OAUTH1_TEST_REDIS_URL` is set.
 //!

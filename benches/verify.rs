@@ -21,7 +21,7 @@
 //! criterion's groups the binary times each against the raw HMAC again in
 //! adjacent ~1 ms batches of thread CPU time (time preempted by other
 //! processes is not counted) and prints the median and interquartile range
-//! of the per-pair ratio (`cargo bench --bench verify`; `cargo bench --bench
+//! of the per-pair ratio (`cargo bench --all-features --bench verify`; `cargo bench --all-features --bench
 //! verify -- nothing` skips criterion and prints only that table).
 
 mod fixture;

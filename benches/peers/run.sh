@@ -26,8 +26,8 @@ if [ ! -d "$peers/node/node_modules/oauth-1.0a" ]; then
         npm install --silent --no-audit --no-fund oauth-1.0a >&2)
 fi
 
-echo "building our side (cargo bench --bench peers --no-run)" >&2
-ours=$(cargo bench --bench peers --no-run --message-format=json 2>/dev/null |
+echo "building our side (cargo bench --all-features --bench peers --no-run)" >&2
+ours=$(cargo bench --all-features --bench peers --no-run --message-format=json 2>/dev/null |
     sed -n 's/.*"executable":"\([^"]*\/peers-[^"]*\)".*/\1/p' | tail -1)
 [ -x "$ours" ] || { echo "could not build benches/peers" >&2; exit 1; }
 
