@@ -130,7 +130,7 @@
 //! | `postgres` | `store::PostgresStore`, for many instances |
 //! | `redis` | `store::RedisNonceStore`, nonces shared by many instances |
 //! | `rsa` | RSA-SHA1 / RSA-SHA256 with a consumer's public key |
-//! | `serde` | `Serialize`/`Deserialize` for the token records and users, secrets only through `model::secret_in_clear` |
+//! | `serde` | `Serialize`/`Deserialize` for the token records and users; a secret, or a record holding one, is written only through `model::secret_in_clear` |
 //! | `tokio` | `Provider::spawn_purger` (implied by the adapters and the stores) |
 //! | `test-util` | `testing`: the store conformance suite |
 #![forbid(unsafe_code)]
