@@ -146,14 +146,14 @@ pub mod provider;
 pub mod store;
 
 pub use adapters::origin::OriginPolicy;
-pub use model::{Consumer, ConsumerRegistry, User};
+pub use model::{Consumer, ConsumerRegistry, ConsumerState, User};
 pub use protocol::{ProtocolError, Request, Response, SignatureMethod};
 pub use provider::authorize::Approval;
 pub use provider::{
     OAuthContext, OAuthError, OAuthRequestError, OAuthRequestErrorKind, OAuthServiceFailure,
     Provider, ProviderConfig,
 };
-pub use store::{MemoryStore, NonceStore, StoreError, TokenStore};
+pub use store::{ConsumerStore, MemoryStore, NonceStore, StoreError, TokenStore};
 /// The `time` crate the store traits' timestamps come from
 /// (`time::OffsetDateTime`), so that a store of the host's own names the
 /// same version.

@@ -31,7 +31,9 @@ pub(crate) mod token;
 pub(crate) mod user;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use consumer::{ANONYMOUS_CONSUMER_KEY, Consumer, ConsumerRegistry};
+pub use consumer::{
+    ANONYMOUS_CONSUMER_KEY, Consumer, ConsumerAction, ConsumerRegistry, ConsumerState,
+};
 pub use secret::{ConsumerSecret, SessionHandle, TokenSecret, Verifier};
 pub use token::{
     AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState, Session, StateTag,

@@ -1,7 +1,7 @@
 //! Serializes secrets **in the clear**: the one way a secret, or a record
 //! that holds one, is written out — by name, where a reviewer sees it.
 //!
-//! The secret types ([`ConsumerSecret`](crate::model::ConsumerSecret),
+//! The secret types ([`ConsumerSecret`],
 //! [`TokenSecret`],
 //! [`Verifier`],
 //! [`SessionHandle`]) and the records that

@@ -42,8 +42,9 @@ pub enum Reason {
     TokenOfAnotherConsumer,
     /// The signature does not verify.
     BadSignature,
-    /// The consumer is disabled.
-    ConsumerDisabled,
+    /// The consumer is stored but not approved (proposed, rejected or
+    /// disabled): answered exactly as an unknown consumer.
+    ConsumerNotApproved,
     /// The consumer may not use this signature method.
     MethodNotAllowedForConsumer,
     /// PLAINTEXT over plain `http`.
@@ -101,8 +102,7 @@ impl OAuthRequestError {
     pub(crate) fn new(error: ProtocolError, reason: Reason) -> Self {
         let kind = match (reason, error.problem()) {
             (
-                Reason::ConsumerDisabled
-                | Reason::TwoLeggedNotAllowed
+                Reason::TwoLeggedNotAllowed
                 | Reason::NoUser
                 | Reason::RequestorNotAllowed
                 | Reason::UnknownRequestor

@@ -84,7 +84,9 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         }
         let host = BaseUri::new(request.scheme, request.authority, "")
             .map_err(|e| OAuthError::refused(e, Reason::Protocol))?;
-        let consumer = self.consumers.get(signed.consumer_key().unwrap_or(""));
+        let consumer = self
+            .find_consumer(signed.consumer_key().unwrap_or(""))
+            .await?;
         let record = self.store.get_access_token_shared(token).await?;
         let record = self
             .verify_with_token(request, &signed, consumer.as_deref(), record, now)

@@ -21,7 +21,8 @@ use crate::store::sql::{
 const MIGRATION_LOCK: i64 = 0x6f61_7574_6831_7076;
 
 /// The migrations, version 1 first (see [`migrations!`]).
-const MIGRATIONS: &[&str] = migrations!("postgres": "0001_tokens.sql", "0002_sessions.sql");
+const MIGRATIONS: &[&str] =
+    migrations!("postgres": "0001_tokens.sql", "0002_sessions.sql", "0003_consumers.sql");
 
 /// The shared statements, with PostgreSQL's placeholders; `token` sorts by
 /// its bytes in collation `C`, whatever the database's default.
@@ -274,18 +275,25 @@ impl SqlBackend for PostgresStore {
 
     /// A concurrent writer of `first`'s row waits for its lock, then
     /// re-evaluates the `WHERE` and changes nothing.
-    async fn execute_both(&self, first: Bound<'_>, then: Bound<'_>) -> Result<bool, StoreError> {
+    async fn execute_chain(
+        &self,
+        first: Bound<'_>,
+        then: &[Bound<'_>],
+    ) -> Result<Option<Vec<u64>>, StoreError> {
         let mut client = self.client().await?;
-        // Both writes or neither: a transaction dropped without a commit
-        // (`first` refused, `then` failed, a lost connection) rolls back.
+        // All writes or none: a transaction dropped without a commit
+        // (`first` refused, a later one failed, a lost connection) rolls back.
         let tx = client.transaction().await.map_err(db)?;
         if run(&tx, first).await? != 1 {
             tx.rollback().await.map_err(db)?;
-            return Ok(false);
+            return Ok(None);
         }
-        run(&tx, then).await?;
+        let mut changed = Vec::with_capacity(then.len());
+        for &statement in then {
+            changed.push(run(&tx, statement).await?);
+        }
         tx.commit().await.map_err(db)?;
-        Ok(true)
+        Ok(Some(changed))
     }
 }
 

@@ -21,7 +21,8 @@ use crate::store::sql::{
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The migrations, version 1 first (see [`migrations!`]).
-const MIGRATIONS: &[&str] = migrations!("sqlite": "0001_tokens.sql", "0002_sessions.sql");
+const MIGRATIONS: &[&str] =
+    migrations!("sqlite": "0001_tokens.sql", "0002_sessions.sql", "0003_consumers.sql");
 
 /// The shared statements, with SQLite's placeholders. Text sorts by its
 /// bytes (collation `BINARY`) by default.
@@ -332,20 +333,28 @@ impl SqlBackend for SqliteStore {
         .await
     }
 
-    async fn execute_both(&self, first: Bound<'_>, then: Bound<'_>) -> Result<bool, StoreError> {
-        let (first, then) = (owned_statement(first), owned_statement(then));
+    async fn execute_chain(
+        &self,
+        first: Bound<'_>,
+        then: &[Bound<'_>],
+    ) -> Result<Option<Vec<u64>>, StoreError> {
+        let first = owned_statement(first);
+        let then: Vec<_> = then.iter().map(|&s| owned_statement(s)).collect();
         self.call(move |conn| {
-            // Both writes or neither: the transaction rolls back when it is
-            // dropped without a commit (`first` refused, `then` failed).
+            // All writes or none: the transaction rolls back when it is
+            // dropped without a commit (`first` refused, a later one failed).
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(db)?;
             if run(&tx, &first)? != 1 {
-                return Ok(false);
+                return Ok(None);
             }
-            run(&tx, &then)?;
+            let changed = then
+                .iter()
+                .map(|statement| run(&tx, statement))
+                .collect::<Result<Vec<_>, _>>()?;
             tx.commit().map_err(db)?;
-            Ok(true)
+            Ok(Some(changed))
         })
         .await
     }
@@ -409,7 +418,10 @@ mod tests {
         drop(conn);
 
         let store = SqliteStore::open(&file.0).await.unwrap();
-        assert_eq!(store.schema_version().await.unwrap(), 2);
+        assert_eq!(
+            store.schema_version().await.unwrap(),
+            SqliteStore::SCHEMA_VERSION
+        );
         let token = store.get_access_token("at").await.unwrap().unwrap();
         assert!(token.user.admin);
         assert_eq!((token.expires_at, token.session), (None, None));
@@ -430,9 +442,13 @@ mod tests {
         drop(conn);
         let error = SqliteStore::open(&file.0).await.unwrap_err();
         let source = std::error::Error::source(&error).unwrap().to_string();
+        let known = SqliteStore::SCHEMA_VERSION;
         assert_eq!(
             source,
-            "the database schema is version 3; this library knows up to 2"
+            format!(
+                "the database schema is version {}; this library knows up to {known}",
+                known + 1
+            )
         );
     }
 }

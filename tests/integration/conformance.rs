@@ -61,3 +61,36 @@ async fn redis_nonce_store_passes_the_nonce_suite_reopened() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_store_passes_the_consumer_suite() {
+    testing::run_consumer_store_suite(Arc::new(MemoryStore::new())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_store_passes_the_consumer_suite() {
+    use oauth1_provider::store::SqliteStore;
+
+    use crate::support::temp::{TempDir, temp_db_path};
+
+    let path = temp_db_path("conformance-consumers");
+    let _dir = TempDir::of(&path);
+    let store = SqliteStore::open(&path).await.expect("open");
+    testing::run_consumer_store_suite(Arc::new(store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_store_passes_the_consumer_suite() {
+    use oauth1_provider::store::PostgresStore;
+
+    use crate::support::env::service_env;
+    use crate::support::services::TempSchema;
+
+    let Some(url) = service_env("OAUTH1_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let (schema, url) = TempSchema::create(&url).await;
+    let store = PostgresStore::connect(&url).await.expect("connect");
+    testing::run_consumer_store_suite(Arc::new(store)).await;
+    schema.drop_schema().await;
+}
