@@ -713,10 +713,10 @@ async fn missing_and_invalid_signatures_carry_oauth_problems() {
     let app = test_app().await;
     let (access, secret) = app.access().await;
     let client = Client::new(&app, CLIENT);
-    // No credentials at all.
+    // No credentials at all: 401 with the challenge.
     (app.send)(request(Method::GET, API, "/api/whoami"))
         .await
-        .assert_problem(400, "parameter_absent");
+        .assert_unauthenticated();
     // Credentials without a signature.
     let unsigned = format!(
         "OAuth oauth_consumer_key=\"{}\", oauth_token=\"{access}\", \

@@ -670,7 +670,18 @@ async fn refused_api_calls_carry_oauth_problems() {
             .unwrap(),
     )
     .await;
+    // No OAuth parameter at all: no credentials, 401 with the challenge.
+    reply.assert_unauthenticated();
+    // Some but not all of them: a malformed OAuth request, 400.
+    let reply = send(
+        &demo.router,
+        request(Method::GET, HOME, "/api/whoami?oauth_consumer_key=x")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     reply.assert_problem(400, "parameter_absent");
+    assert!(reply.body.contains("oauth_signature"), "{}", reply.body);
     let client = Client::new(&demo.router, CLIENT);
     client
         .api(
