@@ -59,6 +59,13 @@ pub enum OriginError {
     /// The origin is not one of the configured public origins.
     #[error("the request's host is not served here")]
     UnknownOrigin,
+    /// More than one `Host` field line (RFC 9112 §3.2).
+    #[error("the request has more than one Host header")]
+    DuplicateHost,
+    /// The request target's authority (absolute form, or HTTP/2's
+    /// `:authority`) names another host than the `Host` header.
+    #[error("the request target and the Host header name different hosts")]
+    ConflictingHost,
 }
 
 impl OriginPolicy {

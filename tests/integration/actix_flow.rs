@@ -708,6 +708,49 @@ async fn hosts_are_enforced_and_tokens_stay_on_their_host() {
         .assert_problem(401, "token_rejected");
 }
 
+/// RFC 9112 §3.2: a duplicate `Host` is refused (400); an absolute-form
+/// target whose authority disagrees with `Host` is refused too (the
+/// library's choice, see `OriginError::ConflictingHost`); one that agrees
+/// (case and default port aside) is served, signed over that origin.
+#[actix_web::test]
+async fn ambiguous_hosts_are_refused() {
+    let app = test_app().await;
+    let client = Client::new(&app, CLIENT);
+    for target in [
+        "/_ah/OAuthGetRequestToken",
+        "/_ah/OAuthAuthorizeToken?oauth_token=x",
+        "/api/whoami",
+    ] {
+        let reply = (app.send)(
+            request(Method::GET, API, target).append_header((header::HOST, host_of(API))),
+        )
+        .await;
+        reply.assert_status(400);
+        assert!(reply.body.contains("more than one host"), "{}", reply.body);
+        let absolute = format!("http://evil.example{target}");
+        let reply = (app.send)(request(Method::GET, API, &absolute)).await;
+        reply.assert_status(400);
+        assert!(reply.body.contains("more than one host"), "{}", reply.body);
+    }
+    let url = format!("{API}/_ah/OAuthGetRequestToken");
+    let authorization = client
+        .signer()
+        .callback(CALLBACK)
+        .authorization_header("POST", &url, None)
+        .unwrap();
+    let reply = (app.send)(
+        request(
+            Method::POST,
+            API,
+            "http://API.test:80/_ah/OAuthGetRequestToken",
+        )
+        .insert_header((header::AUTHORIZATION, authorization)),
+    )
+    .await;
+    reply.assert_status(200);
+    assert_eq!(reply.field("oauth_callback_confirmed"), "true");
+}
+
 #[actix_web::test]
 async fn missing_and_invalid_signatures_carry_oauth_problems() {
     let app = test_app().await;

@@ -660,6 +660,55 @@ async fn hosts_are_enforced_and_tokens_stay_on_their_host() {
     assert_eq!(reply.status, StatusCode::OK);
 }
 
+/// RFC 9112 §3.2: a duplicate `Host` is refused (400); an absolute-form
+/// target whose authority disagrees with `Host` is refused too (the
+/// library's choice, see `OriginError::ConflictingHost`); one that agrees
+/// is served, signed over the origin both name.
+#[tokio::test]
+async fn ambiguous_hosts_are_refused() {
+    let demo = demo();
+    let client = Client::new(&demo.router, CLIENT);
+    for target in ["/api/whoami", "/_ah/OAuthGetRequestToken", "/login"] {
+        let reply = send(
+            &demo.router,
+            request(Method::GET, HOME, target)
+                .header(header::HOST, host_of(HOME))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{target}");
+        assert!(reply.body.contains("more than one host"), "{}", reply.body);
+        let absolute = format!("http://evil.example{target}");
+        let reply = send(
+            &demo.router,
+            request(Method::GET, HOME, &absolute)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{absolute}");
+        assert!(reply.body.contains("more than one host"), "{}", reply.body);
+    }
+    // The absolute form naming the origin `Host` names is no ambiguity.
+    let url = format!("{HOME}/_ah/OAuthGetRequestToken");
+    let authorization = client
+        .signer()
+        .callback(CALLBACK)
+        .authorization_header("POST", &url, None)
+        .unwrap();
+    let reply = send(
+        &demo.router,
+        request(Method::POST, HOME, &url)
+            .header(header::AUTHORIZATION, authorization)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.field("oauth_callback_confirmed"), "true");
+}
+
 #[tokio::test]
 async fn refused_api_calls_carry_oauth_problems() {
     let demo = demo();

@@ -32,6 +32,11 @@ impl RequestHead for Parts {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    fn header_repeated(&self, name: &'static str) -> bool {
+        let name = HeaderName::from_static(name);
+        self.headers.get_all(name).iter().nth(1).is_some()
+    }
+
     fn uri_authority(&self) -> Option<&str> {
         self.uri.authority().map(|a| a.as_str())
     }
