@@ -45,18 +45,20 @@ pub trait RequestHead: sealed::Sealed {
     #[doc(hidden)]
     fn tls(&self) -> bool;
 
-    /// The neutral view the provider verifies, for a resolved origin and the
-    /// form body read (empty when none was).
+    /// The neutral view the provider verifies, for a resolved origin, the
+    /// request target the client sent to it
+    /// ([`ResolvedOrigin::public_target`]) and the form body read (empty
+    /// when none was).
     #[doc(hidden)]
-    fn view<'a>(&'a self, origin: &'a ResolvedOrigin, form: &'a [u8]) -> Request<'a> {
-        Request::new(
-            self.method(),
-            &origin.scheme,
-            &origin.authority,
-            self.target(),
-        )
-        .authorization(self.header("authorization"))
-        .form_body(self.header("content-type"), form)
+    fn view<'a>(
+        &'a self,
+        origin: &'a ResolvedOrigin,
+        target: &'a str,
+        form: &'a [u8],
+    ) -> Request<'a> {
+        Request::new(self.method(), &origin.scheme, &origin.authority, target)
+            .authorization(self.header("authorization"))
+            .form_body(self.header("content-type"), form)
     }
 }
 
@@ -113,6 +115,7 @@ impl Site {
             forwarded: forwarding("forwarded"),
             x_forwarded_proto: forwarding("x-forwarded-proto"),
             x_forwarded_host: forwarding("x-forwarded-host"),
+            x_forwarded_prefix: forwarding("x-forwarded-prefix"),
         };
         self.origins.resolve(scheme, &headers, peer)
     }
