@@ -8,8 +8,9 @@
 //! (`--public-origin https://127.0.0.1:PORT/app`).
 //!
 //! requests-oauthlib (`tests/clients/behind_proxy.py`, `OAUTH1_TEST_PYTHON`)
-//! signs the public URLs through the whole three-legged flow and whoami;
-//! then it sends the same signed request straight to the demo from
+//! signs the public URLs through the whole three-legged flow and whoami; a
+//! browser that is not signed in goes from the authorization URL to the
+//! callback following only the pages' own redirects and forms; then it sends the same signed request straight to the demo from
 //! 127.0.0.1 with the proxy's headers forged, which must be refused.
 
 use std::net::{SocketAddr, TcpStream};
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use oauth1_provider::protocol::percent_encode;
 use serde_json::Value;
 
 use crate::support::demo_client::{Credentials, demo_with_consumer_and};
@@ -208,6 +210,27 @@ fn the_flow_passes_through_tls_termination_and_a_stripped_prefix_and_spoofing_is
     assert_eq!(flow["callback_confirmed"], "true", "{flow}");
     assert_eq!(flow["callback"], format!("{CALLBACK_PREFIX}proxy/done"));
     assert_eq!(flow["access_token"], true, "{flow}");
+    // A browser that is not signed in, following only what the pages say:
+    // every redirect and form action carries the prefix.
+    let browser = &report["browser"];
+    let login = browser["login_page"].as_str().unwrap_or_default();
+    let authorize = format!("{PREFIX}/_ah/OAuthAuthorizeToken");
+    assert!(
+        login.starts_with(&format!(
+            "{PREFIX}/login?next={}",
+            percent_encode(&authorize)
+        )),
+        "{browser}"
+    );
+    assert_eq!(
+        browser["login_action"],
+        format!("{PREFIX}/login"),
+        "{browser}"
+    );
+    assert_eq!(browser["back_to"], authorize, "{browser}");
+    assert_eq!(browser["consent_action"], authorize, "{browser}");
+    assert_eq!(browser["answer_status"], 303, "{browser}");
+    assert_eq!(browser["callback"], format!("{CALLBACK_PREFIX}proxy/done"));
     // whoami, signed over the public URL with query and form parameters.
     for call in ["whoami", "whoami_form_post"] {
         let outcome = &report[call];
