@@ -707,6 +707,18 @@ async fn ambiguous_hosts_are_refused() {
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert_eq!(reply.field("oauth_callback_confirmed"), "true");
+    // Under a `nest`, which rewrites the URI, the target's authority is
+    // still the one received.
+    let app = test_app();
+    let reply = send(
+        &app.router,
+        request(Method::GET, API, "http://evil.example/v1/maybe")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert!(reply.body.contains("more than one host"), "{}", reply.body);
 }
 
 #[tokio::test]
