@@ -178,10 +178,15 @@ fn provider(store: &FlakyStore, clock: &ManualClock) -> Arc<Provider<FlakyStore>
 /// scope, the whole app wrapped in the middleware (so the token endpoints
 /// run under it too), served at two public origins.
 async fn test_app() -> TestApp {
+    test_app_with(OriginPolicy::public_origins([API, OTHER])).await
+}
+
+/// [`test_app`] serving the origins `policy` says.
+async fn test_app_with(policy: OriginPolicy) -> TestApp {
     let store = FlakyStore::default();
     let clock = ManualClock::at_unix(START);
     let provider = provider(&store, &clock);
-    let oauth = OAuth::new(provider.clone()).origins(OriginPolicy::public_origins([API, OTHER]));
+    let oauth = OAuth::new(provider.clone()).origins(policy);
     let send = serve!(
         App::new()
             .service(oauth.endpoints(HeaderLogin))
@@ -706,6 +711,60 @@ async fn hosts_are_enforced_and_tokens_stay_on_their_host() {
         )
         .await
         .assert_problem(401, "token_rejected");
+}
+
+/// Mounted under `/app` by a proxy that strips it: requests are verified
+/// against the public URL (prefix + the target received), and the consent
+/// form posts to the public path.
+#[actix_web::test]
+async fn a_path_prefix_stripped_by_a_proxy_is_part_of_what_is_signed() {
+    const MOUNTED: &str = "http://mounted.test";
+    let app = test_app_with(OriginPolicy::public_origins(["http://mounted.test/app"])).await;
+    // Signed over `url`, sent to `target` on the mounted host.
+    let signed_over = |signer: Signer<'_>, method: Method, url: &str, target: &str| {
+        let header = signer
+            .authorization_header(method.as_str(), url, None)
+            .unwrap();
+        request(method, MOUNTED, target).insert_header((header::AUTHORIZATION, header))
+    };
+    let robot = Client::new(&app, ("robot", "robot-secret"));
+    let reply = (app.send)(signed_over(
+        robot.signer(),
+        Method::GET,
+        "http://mounted.test/app/api/robot",
+        "/api/robot",
+    ))
+    .await;
+    reply.assert_status(200);
+    assert_eq!(reply.body, "robot true");
+    // Signed over the URL the app itself received: not what the client sees.
+    (app.send)(signed_over(
+        robot.signer().nonce("other"),
+        Method::GET,
+        "http://mounted.test/api/robot",
+        "/api/robot",
+    ))
+    .await
+    .assert_problem(401, "signature_invalid");
+
+    let client = Client::new(&app, CLIENT);
+    let reply = (app.send)(signed_over(
+        client.signer().callback(CALLBACK),
+        Method::POST,
+        "http://mounted.test/app/_ah/OAuthGetRequestToken",
+        "/_ah/OAuthGetRequestToken",
+    ))
+    .await;
+    reply.assert_status(200);
+    let token = reply.field("oauth_token");
+    let browser = Browser::new(&app, MOUNTED, Some("alice@example.com"));
+    let (page, _) = browser.consent(&token).await;
+    assert!(
+        page.body
+            .contains("action=\"/app/_ah/OAuthAuthorizeToken\""),
+        "{}",
+        page.body
+    );
 }
 
 /// RFC 9112 §3.2: a duplicate `Host` is refused (400); an absolute-form
