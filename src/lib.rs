@@ -214,13 +214,16 @@ pub mod consent {
 pub mod origin {
     //! Which origin (scheme and host) a request was really addressed to:
     //! what its signature covers and its tokens are bound to. Configured
-    //! public origins, or `Forwarded` / `X-Forwarded-*` from trusted proxies
-    //! only ([`OriginPolicy`]).
+    //! public origins (which may carry the path prefix a proxy strips), or
+    //! `Forwarded` / `X-Forwarded-*` from trusted proxies only
+    //! ([`OriginPolicy`]).
 
     #[cfg(any(feature = "axum", feature = "actix"))]
     #[cfg_attr(docsrs, doc(cfg(any(feature = "axum", feature = "actix"))))]
     pub use crate::adapters::head::RequestHead;
-    pub use crate::adapters::origin::{OriginError, OriginHeaders, OriginPolicy, ResolvedOrigin};
+    pub use crate::adapters::origin::{
+        OriginError, OriginHeaders, OriginPolicy, ResolvedOrigin, is_valid_public_origin,
+    };
 }
 
 pub mod danger {

@@ -133,6 +133,9 @@ pub struct ProtocolError {
     advice: Cow<'static, str>,
     parameters_absent: Vec<&'static str>,
     acceptable_timestamps: Option<(u64, u64)>,
+    /// The request carries no OAuth credentials at all: 401 with a bare
+    /// challenge, see [`ProtocolError::credentials_absent`].
+    credentials_absent: bool,
 }
 
 impl ProtocolError {
@@ -143,6 +146,7 @@ impl ProtocolError {
             advice: Cow::Borrowed(problem.default_advice()),
             parameters_absent: Vec::new(),
             acceptable_timestamps: None,
+            credentials_absent: false,
         }
     }
 
@@ -162,6 +166,21 @@ impl ProtocolError {
         }
     }
 
+    /// A request to a protected resource that carries no OAuth protocol
+    /// parameter at all: it lacks credentials, so it is answered 401 with the
+    /// bare challenge `WWW-Authenticate: OAuth realm="…"` (RFC 9110
+    /// §15.5.2, RFC 5849 §3.2), not 400. The body still reports
+    /// `parameter_absent` and names what a signed request needs. A request
+    /// with some but not all of them is [`ProtocolError::parameters_absent`]
+    /// (400).
+    pub fn credentials_absent(names: Vec<&'static str>) -> Self {
+        Self {
+            credentials_absent: true,
+            ..Self::parameters_absent(names)
+                .with_advice("this resource needs an OAuth-signed request")
+        }
+    }
+
     /// `timestamp_refused`, with the accepted range (`oauth_acceptable_timestamps`).
     pub fn timestamp_refused(earliest: u64, latest: u64) -> Self {
         Self {
@@ -175,9 +194,20 @@ impl ProtocolError {
         self.problem
     }
 
-    /// The HTTP status to answer with: 400 or 401.
+    /// The HTTP status to answer with: 400 or 401 (the problem's, or 401
+    /// for [`ProtocolError::credentials_absent`]).
     pub fn status(&self) -> u16 {
-        self.problem.status()
+        if self.credentials_absent {
+            401
+        } else {
+            self.problem.status()
+        }
+    }
+
+    /// Whether the request carried no OAuth credentials at all
+    /// ([`ProtocolError::credentials_absent`]).
+    pub fn is_credentials_absent(&self) -> bool {
+        self.credentials_absent
     }
 
     /// The `oauth_problem_advice` text.
@@ -196,7 +226,8 @@ impl ProtocolError {
     }
 
     /// The `WWW-Authenticate` header value:
-    /// `OAuth realm="…", oauth_problem="…"`.
+    /// `OAuth realm="…", oauth_problem="…"`, or the bare challenge
+    /// `OAuth realm="…"` for a request without credentials.
     pub fn www_authenticate(&self, realm: &str) -> String {
         let mut out = String::from("OAuth realm=\"");
         for c in realm.chars() {
@@ -206,7 +237,10 @@ impl ProtocolError {
             }
             out.push(c);
         }
-        let _ = write!(out, "\", oauth_problem=\"{}\"", self.problem.code());
+        out.push('"');
+        if !self.credentials_absent {
+            let _ = write!(out, ", oauth_problem=\"{}\"", self.problem.code());
+        }
         out
     }
 
@@ -265,6 +299,16 @@ mod tests {
             e.form_body(),
             "oauth_problem=parameter_absent&oauth_problem_advice=missing%3A%20oauth_nonce%2C%20oauth_timestamp\
              &oauth_parameters_absent=oauth_nonce%26oauth_timestamp"
+        );
+        let none = ProtocolError::credentials_absent(vec!["oauth_consumer_key"]);
+        assert_eq!(none.www_authenticate("Example"), r#"OAuth realm="Example""#);
+        assert_eq!(
+            (none.status(), none.problem()),
+            (401, Problem::ParameterAbsent)
+        );
+        assert!(
+            none.form_body()
+                .ends_with("&oauth_parameters_absent=oauth_consumer_key")
         );
         let t = ProtocolError::timestamp_refused(100, 700);
         assert!(

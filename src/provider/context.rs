@@ -87,6 +87,9 @@ pub enum Reason {
     WrongSessionHandle,
     /// The session's authorization has ended: no more refreshes.
     AuthorizationExpired,
+    /// A request to a protected resource carried no OAuth protocol
+    /// parameter at all (answered 401 with a bare challenge).
+    NoCredentials,
 }
 
 /// A request the provider refuses (App Engine's `OAuthRequestError`).

@@ -246,6 +246,12 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         now: OffsetDateTime,
     ) -> Result<(), OAuthError> {
         let protocol = |e: ProtocolError| OAuthError::refused(e, Reason::Protocol);
+        if self.config.strict_oauth_version && signed.version_is_1_0a() {
+            return Err(protocol(
+                ProtocolError::new(Problem::VersionRejected)
+                    .with_advice("oauth_version must be 1.0 or absent (1.0a is refused here)"),
+            ));
+        }
         signed.require(extra).map_err(protocol)?;
         let method = signed
             .signature_method()

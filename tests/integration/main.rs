@@ -21,6 +21,7 @@ mod proptests;
 mod provider_flow;
 mod rejections;
 mod restart;
+mod reverse_proxy;
 mod rsa;
 mod security_consent;
 mod security_faults;
