@@ -10,6 +10,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
 use crate::store::StoreError;
+use crate::store::sealed::{Sealer, ServerKey};
 use crate::store::sql::{
     Bound, Col, Decode, LazyPurge, SqlBackend, SqlRow, SqlValue, Statements, invalid, migrations,
     pending_migrations, row_count, schema_version, sql_store, stored_version, unix,
@@ -82,6 +83,7 @@ static SQL: LazyLock<Statements> = LazyLock::new(|| Statements::new('$', " COLLA
 pub struct PostgresStore {
     pool: Pool,
     purge: Arc<LazyPurge>,
+    sealer: Option<Arc<Sealer>>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -136,9 +138,18 @@ impl PostgresStore {
         let store = Self {
             pool,
             purge: Arc::default(),
+            sealer: None,
         };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// Seals the secrets this handle writes (consumer and token secrets,
+    /// verifiers, session handles) with `key`, and opens those it reads;
+    /// see [`ServerKey`]. Every instance on the database needs the same key.
+    pub fn with_server_key(mut self, key: &ServerKey) -> Self {
+        self.sealer = Some(Arc::new(Sealer::new(key)));
+        self
     }
 
     /// The connection pool.
@@ -255,6 +266,10 @@ impl SqlBackend for PostgresStore {
 
     fn lazy_purge(&self) -> &LazyPurge {
         &self.purge
+    }
+
+    fn sealer(&self) -> Option<&Sealer> {
+        self.sealer.as_deref()
     }
 
     async fn execute(&self, statement: Bound<'_>) -> Result<u64, StoreError> {

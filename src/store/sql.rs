@@ -728,6 +728,9 @@ pub(crate) trait SqlBackend: Send + Sync {
     /// The store instance's lazy purge counters.
     fn lazy_purge(&self) -> &LazyPurge;
 
+    /// What seals its secrets, when it has a server key.
+    fn sealer(&self) -> Option<&crate::store::sealed::Sealer>;
+
     /// Runs a statement; how many rows it changed.
     fn execute(&self, statement: Bound<'_>)
     -> impl Future<Output = Result<u64, StoreError>> + Send;
@@ -787,12 +790,24 @@ macro_rules! sql_store {
             use time::OffsetDateTime;
 
             use crate::model::token::{AccessToken, RequestToken, StateTag};
+            use crate::store::sealed::{
+                open_access_token, open_consumer, open_request_token, seal_access_token,
+                seal_consumer, seal_request_token,
+            };
             use crate::store::sql::{
                 SqlBackend, SqlValue, access_token_values, decode_access_token,
                 decode_request_token, nonce_outcome, request_token_values, row_count, text, time,
                 update_request_token_values,
             };
             use crate::store::{NonceKey, NonceOutcome, NonceStore, StoreError, TokenStore};
+
+            /// Every record of `read`, its sealed secrets opened.
+            fn opened<T>(
+                read: Vec<T>,
+                open: impl Fn(T) -> Result<T, StoreError>,
+            ) -> Result<Vec<T>, StoreError> {
+                read.into_iter().map(open).collect()
+            }
 
             impl TokenStore for $store {
                 async fn insert_request_token(&self, t: &RequestToken) -> Result<(), StoreError> {
@@ -801,7 +816,8 @@ macro_rules! sql_store {
                         self.execute((&sql.purge_request_tokens, &[time(t.created_at)]))
                             .await?;
                     }
-                    let values = request_token_values(t);
+                    let t = seal_request_token(self.sealer(), t)?;
+                    let values = request_token_values(&t);
                     self.execute((&sql.insert_request_token, &values)).await?;
                     Ok(())
                 }
@@ -811,8 +827,11 @@ macro_rules! sql_store {
                     token: &str,
                 ) -> Result<Option<RequestToken>, StoreError> {
                     let sql = &self.statements().select_request_token;
-                    self.query_opt((sql, &[text(token)]), decode_request_token)
-                        .await
+                    let bound = [text(token)];
+                    let read = self.query_opt((sql, &bound), decode_request_token);
+                    read.await?
+                        .map(|t| open_request_token(self.sealer(), t))
+                        .transpose()
                 }
 
                 async fn update_request_token(
@@ -820,7 +839,8 @@ macro_rules! sql_store {
                     expected: StateTag,
                     next: &RequestToken,
                 ) -> Result<bool, StoreError> {
-                    let values = update_request_token_values(expected, next);
+                    let next = seal_request_token(self.sealer(), next)?;
+                    let values = update_request_token_values(expected, &next);
                     let sql = &self.statements().update_request_token;
                     Ok(self.execute((sql, &values)).await? == 1)
                 }
@@ -832,8 +852,10 @@ macro_rules! sql_store {
                     access: &AccessToken,
                 ) -> Result<bool, StoreError> {
                     let sql = self.statements();
-                    let cas = update_request_token_values(expected, exchanged);
-                    let insert = access_token_values(access);
+                    let exchanged = seal_request_token(self.sealer(), exchanged)?;
+                    let access = seal_access_token(self.sealer(), access)?;
+                    let cas = update_request_token_values(expected, &exchanged);
+                    let insert = access_token_values(&access);
                     self.execute_both(
                         (&sql.update_request_token, &cas),
                         (&sql.insert_access_token, &insert),
@@ -846,8 +868,11 @@ macro_rules! sql_store {
                     token: &str,
                 ) -> Result<Option<AccessToken>, StoreError> {
                     let sql = &self.statements().select_access_token;
-                    self.query_opt((sql, &[text(token)]), decode_access_token)
-                        .await
+                    let bound = [text(token)];
+                    let read = self.query_opt((sql, &bound), decode_access_token);
+                    read.await?
+                        .map(|t| open_access_token(self.sealer(), t))
+                        .transpose()
                 }
 
                 async fn refresh_access_token(
@@ -859,7 +884,8 @@ macro_rules! sql_store {
                     // A concurrent refresh of the same token finds it
                     // revoked and changes nothing.
                     let sql = self.statements();
-                    let insert = access_token_values(next);
+                    let next = seal_access_token(self.sealer(), next)?;
+                    let insert = access_token_values(&next);
                     self.execute_both(
                         (&sql.revoke_access_token, &[text(old), time(at)]),
                         (&sql.insert_access_token, &insert),
@@ -892,8 +918,9 @@ macro_rules! sql_store {
                     user_id: &str,
                 ) -> Result<Vec<AccessToken>, StoreError> {
                     let sql = &self.statements().list_user_tokens;
-                    self.query((sql, &[text(user_id)]), decode_access_token)
-                        .await
+                    let bound = [text(user_id)];
+                    let read = self.query((sql, &bound), decode_access_token);
+                    opened(read.await?, |t| open_access_token(self.sealer(), t))
                 }
 
                 async fn purge_expired(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
@@ -907,8 +934,9 @@ macro_rules! sql_store {
                     &self,
                     consumer: &crate::model::consumer::Consumer,
                 ) -> Result<bool, StoreError> {
-                    let text_of = crate::store::sql::ConsumerText::of(consumer);
-                    let values = crate::store::sql::consumer_values(consumer, &text_of, 0)?;
+                    let consumer = seal_consumer(self.sealer(), consumer)?;
+                    let text_of = crate::store::sql::ConsumerText::of(&consumer);
+                    let values = crate::store::sql::consumer_values(&consumer, &text_of, 0)?;
                     let sql = &self.statements().insert_consumer;
                     Ok(self.execute((sql, &values)).await? == 1)
                 }
@@ -918,8 +946,11 @@ macro_rules! sql_store {
                     key: &str,
                 ) -> Result<Option<crate::model::consumer::Consumer>, StoreError> {
                     let sql = &self.statements().select_consumer;
-                    self.query_opt((sql, &[text(key)]), crate::store::sql::decode_consumer)
-                        .await
+                    let bound = [text(key)];
+                    let read = self.query_opt((sql, &bound), crate::store::sql::decode_consumer);
+                    read.await?
+                        .map(|c| open_consumer(self.sealer(), c))
+                        .transpose()
                 }
 
                 async fn update_consumer(
@@ -927,11 +958,12 @@ macro_rules! sql_store {
                     expected: u64,
                     next: &crate::model::consumer::Consumer,
                 ) -> Result<bool, StoreError> {
-                    let text_of = crate::store::sql::ConsumerText::of(next);
+                    let next = seal_consumer(self.sealer(), next)?;
+                    let text_of = crate::store::sql::ConsumerText::of(&next);
                     let revision = expected
                         .checked_add(1)
                         .ok_or_else(|| crate::store::sql::invalid("revision"))?;
-                    let values = crate::store::sql::consumer_values(next, &text_of, revision)?;
+                    let values = crate::store::sql::consumer_values(&next, &text_of, revision)?;
                     let expected = i64::try_from(expected)
                         .map_err(|_| crate::store::sql::invalid("revision"))?;
                     let mut bound = values.to_vec();
@@ -970,8 +1002,8 @@ macro_rules! sql_store {
                         SqlValue::Text(state.map(|s| s.as_str())),
                         SqlValue::Text(owner),
                     ];
-                    self.query((sql, &values), crate::store::sql::decode_consumer)
-                        .await
+                    let read = self.query((sql, &values), crate::store::sql::decode_consumer);
+                    opened(read.await?, |c| open_consumer(self.sealer(), c))
                 }
 
                 async fn list_consumer_tokens(
@@ -979,8 +1011,9 @@ macro_rules! sql_store {
                     consumer_key: &str,
                 ) -> Result<Vec<AccessToken>, StoreError> {
                     let sql = &self.statements().list_consumer_tokens;
-                    self.query((sql, &[text(consumer_key)]), decode_access_token)
-                        .await
+                    let bound = [text(consumer_key)];
+                    let read = self.query((sql, &bound), decode_access_token);
+                    opened(read.await?, |t| open_access_token(self.sealer(), t))
                 }
 
                 async fn revoke_consumer_tokens(

@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use zeroize::Zeroize as _;
 
 use crate::store::StoreError;
+use crate::store::sealed::{Sealer, ServerKey};
 use crate::store::sql::{
     Bound, Col, Decode, LazyPurge, SqlBackend, SqlRow, SqlValue, Statements, migrations,
     pending_migrations, row_count, schema_version, sql_store, stored_version, unix,
@@ -79,6 +80,7 @@ static SQL: LazyLock<Statements> = LazyLock::new(|| Statements::new('?', ""));
 #[derive(Clone)]
 pub struct SqliteStore {
     inner: Arc<Inner>,
+    sealer: Option<Arc<Sealer>>,
 }
 
 struct Inner {
@@ -141,7 +143,16 @@ impl SqliteStore {
                 path,
                 purge: LazyPurge::default(),
             }),
+            sealer: None,
         }
+    }
+
+    /// Seals the secrets this handle writes (consumer and token secrets,
+    /// verifiers, session handles) with `key`, and opens those it reads;
+    /// see [`ServerKey`]. Every handle on the database needs the same key.
+    pub fn with_server_key(mut self, key: &ServerKey) -> Self {
+        self.sealer = Some(Arc::new(Sealer::new(key)));
+        self
     }
 
     /// The schema version recorded in the database.
@@ -307,6 +318,10 @@ impl SqlBackend for SqliteStore {
 
     fn lazy_purge(&self) -> &LazyPurge {
         &self.inner.purge
+    }
+
+    fn sealer(&self) -> Option<&Sealer> {
+        self.sealer.as_deref()
     }
 
     async fn execute(&self, statement: Bound<'_>) -> Result<u64, StoreError> {

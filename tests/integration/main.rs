@@ -23,6 +23,7 @@ mod rejections;
 mod restart;
 mod reverse_proxy;
 mod rsa;
+mod security_at_rest;
 mod security_consent;
 mod security_faults;
 mod security_limits;
