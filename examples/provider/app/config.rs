@@ -25,6 +25,9 @@ pub struct DemoConfig {
     pub password_hashing: argon2::Params,
     /// Opt-in protocol extensions (RSA consumers, two-legged requests, …).
     pub extensions: Extensions,
+    /// Apps registered on `/developers` start approved instead of waiting
+    /// for an administrator (`--auto-approve`). Defaults to false.
+    pub auto_approve: bool,
 }
 
 impl DemoConfig {
@@ -45,6 +48,7 @@ impl DemoConfig {
             ],
             password_hashing: argon2::Params::DEFAULT,
             extensions: Extensions::default(),
+            auto_approve: false,
         }
     }
 }
