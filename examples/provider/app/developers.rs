@@ -379,9 +379,10 @@ async fn admin<S: DemoStore, N: DemoNonces>(
                 })
                 .collect();
             body.push_str(&format!(
-                "<tr><td><strong>{}</strong><br><span class=\"muted\">{}</span></td>\
-                 <td><code>{}</code></td><td>{buttons}</td></tr>",
+                "<tr><td><strong>{}</strong><br><span class=\"muted\">key <code>{}</code><br>{}\
+                 </span></td><td><code>{}</code></td><td>{buttons}</td></tr>",
                 name(app),
+                escape_html(&app.key),
                 escape_html(&app.description),
                 escape_html(&app.callback_prefixes.join(" ")),
             ));
