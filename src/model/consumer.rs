@@ -102,6 +102,13 @@ pub struct Consumer {
     pub key: String,
     /// The shared secret.
     pub secret: ConsumerSecret,
+    /// The secret it had before its last rotation, still accepted until
+    /// [`Consumer::grace_until`] (see
+    /// [`Provider::rotate_consumer_secret`](crate::Provider::rotate_consumer_secret)).
+    /// Defaults to none.
+    pub grace_secret: Option<ConsumerSecret>,
+    /// When [`Consumer::grace_secret`] stops working.
+    pub grace_until: Option<time::OffsetDateTime>,
     /// The name shown to users on the consent page.
     pub display_name: String,
     /// What the app does, in its developer's words (for administrators and
@@ -169,6 +176,8 @@ impl Consumer {
         Self {
             key: key.into(),
             secret: ConsumerSecret::new(secret),
+            grace_secret: None,
+            grace_until: None,
             display_name: display_name.into(),
             description: String::new(),
             homepage: None,
@@ -275,6 +284,14 @@ impl Consumer {
     pub fn state(mut self, state: ConsumerState) -> Self {
         self.state = state;
         self
+    }
+
+    /// The previous secret, if it is still in its grace period at `now`.
+    pub fn grace_secret_at(&self, now: time::OffsetDateTime) -> Option<&ConsumerSecret> {
+        match (&self.grace_secret, self.grace_until) {
+            (Some(secret), Some(until)) if now < until => Some(secret),
+            _ => None,
+        }
     }
 
     /// Whether it may obtain and use tokens: [`ConsumerState::Approved`].

@@ -511,18 +511,38 @@ impl<S: ConsumerStore, N: NonceStore> Provider<S, N> {
         .await
     }
 
-    /// Gives a stored consumer a new secret; the old one stops working at
-    /// once (on other instances, within the cache time). The answer holds
-    /// the new secret: show it to the developer once. An RSA consumer has no
-    /// secret to rotate.
-    pub async fn rotate_consumer_secret(&self, key: &str) -> Result<Consumer, ConsumerError> {
+    /// Gives a stored consumer a new secret. The old one keeps working for
+    /// `grace` (`Duration::ZERO`: it stops at once — on other instances,
+    /// within the cache time), so that the app's developer can deploy the
+    /// new one; a secret still in an earlier grace period stops now. The
+    /// answer holds the new secret: show it to the developer once. An RSA
+    /// consumer has no secret to rotate.
+    ///
+    /// While consumers are read from the store, every HMAC or PLAINTEXT
+    /// request is checked against both the secret and the grace secret (a
+    /// decoy when there is none): the same work whether or not a rotation is
+    /// under way.
+    pub async fn rotate_consumer_secret(
+        &self,
+        key: &str,
+        grace: Duration,
+    ) -> Result<Consumer, ConsumerError> {
+        if grace < Duration::ZERO {
+            return Err(invalid("grace period", "negative"));
+        }
         let secret = new_secret()?;
+        let now = self.now();
         self.change_consumer(key, |consumer| {
             #[cfg(feature = "rsa")]
             if consumer.rsa_key.is_some() {
                 return Err(invalid("secret", "an RSA consumer signs with its key"));
             }
-            consumer.secret = ConsumerSecret::new(secret);
+            let old = std::mem::replace(&mut consumer.secret, ConsumerSecret::new(secret));
+            (consumer.grace_secret, consumer.grace_until) = if grace > Duration::ZERO {
+                (Some(old), Some(now + grace))
+            } else {
+                (None, None)
+            };
             Ok(())
         })
         .await

@@ -319,6 +319,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             .signature_method()
             .unwrap_or(SignatureMethod::HmacSha1);
         let verdict = check_signature(signed, method, consumer, consumer_secret, token_secret);
+        let verdict = self.check_grace_secret(signed, method, consumer, token_secret, verdict, now);
         let invalid = |reason| OAuthError::refused(Problem::SignatureInvalid, reason);
         let Some(consumer) = consumer else {
             let reason = if known {
@@ -359,6 +360,38 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             OAuthError::refused(e, reason)
         })?;
         self.record_nonce(signed, &consumer.key, now).await
+    }
+
+    /// With stored consumers, also checks the signature against the
+    /// consumer's grace secret ([`Provider::rotate_consumer_secret`]) — or,
+    /// when it has none, a decoy, so that the work is the same whether or
+    /// not a rotation is under way; a signature by either secret verifies.
+    /// RSA consumers have no secret, and a provider without stored consumers
+    /// no rotations: for them this does nothing.
+    fn check_grace_secret(
+        &self,
+        signed: &SignedRequest<'_>,
+        method: SignatureMethod,
+        consumer: Option<&Consumer>,
+        token_secret: &str,
+        verdict: Result<(), Reason>,
+        now: OffsetDateTime,
+    ) -> Result<(), Reason> {
+        #[cfg(feature = "rsa")]
+        if crate::protocol::rsa::is_rsa(method) || consumer.is_some_and(|c| c.rsa_key.is_some()) {
+            return verdict;
+        }
+        if self.managed.is_none() {
+            return verdict;
+        }
+        let grace = consumer.and_then(|c| c.grace_secret_at(now));
+        let decoy = self.consumers.decoy_secret();
+        let second = grace.map_or(decoy.secret(), |g| g.secret());
+        let by_grace = check_signature(signed, method, consumer, second, token_secret);
+        match (verdict, grace.is_some() && by_grace.is_ok()) {
+            (Ok(()), _) | (Err(_), true) => Ok(()),
+            (Err(reason), false) => Err(reason),
+        }
     }
 
     /// [`Provider::verify_signed`] for a request without a token (the

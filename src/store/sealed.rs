@@ -314,6 +314,10 @@ pub(crate) fn seal_consumer<'a>(
                 &c.key,
                 c.secret
             );
+            if let Some(grace) = &mut c.grace_secret {
+                let column = "oauth1_consumers.grace_secret";
+                *grace = ConsumerSecret::new(sealer.seal(column, &c.key, grace.secret())?);
+            }
             Ok(Cow::Owned(c))
         }
         _ => Ok(Cow::Borrowed(c)),
@@ -332,6 +336,12 @@ pub(crate) fn open_consumer(
         &c.key,
         c.secret
     );
+    if let Some(grace) = &mut c.grace_secret {
+        let column = "oauth1_consumers.grace_secret";
+        if let Some(opened) = open(sealer, column, &c.key, grace.secret())? {
+            *grace = ConsumerSecret::new(opened.as_str());
+        }
+    }
     Ok(c)
 }
 

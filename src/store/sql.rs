@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use time::OffsetDateTime;
 
 use crate::model::consumer::{Consumer, ConsumerState};
-use crate::model::secret::{SessionHandle, TokenSecret, Verifier};
+use crate::model::secret::{ConsumerSecret, SessionHandle, TokenSecret, Verifier};
 use crate::model::token::{
     AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState, Session, StateTag,
 };
@@ -202,7 +202,8 @@ columns! {
 columns! {
     /// `oauth1_consumers`: a consumer, or a deleted one's tombstone.
     consumers = "oauth1_consumers" {
-        key, secret, rsa_public_key, display_name, description, homepage, owner, state, revision,
+        key, secret, grace_secret, grace_until, rsa_public_key, display_name, description,
+        homepage, owner, state, revision,
         callback_prefixes, signature_methods, two_legged, requestor_domains, body_hash_required,
         unverified,
     }
@@ -339,7 +340,8 @@ impl Statements {
                  WHERE key = {p}1 AND revision = {p}{expected_revision} AND state <> 'deleted'"
             ),
             delete_consumer: format!(
-                "UPDATE {ct_table} SET state = 'deleted', secret = '', rsa_public_key = NULL, \
+                "UPDATE {ct_table} SET state = 'deleted', secret = '', grace_secret = NULL, \
+                 rsa_public_key = NULL, \
                  revision = revision + 1 WHERE key = {p}1 AND state <> 'deleted'"
             ),
             delete_consumer_request_tokens: format!(
@@ -640,11 +642,13 @@ pub(crate) fn consumer_values<'a>(
     c: &'a Consumer,
     text_of: &'a ConsumerText,
     revision: u64,
-) -> Result<[SqlValue<'a>; 15], StoreError> {
+) -> Result<[SqlValue<'a>; 17], StoreError> {
     let revision = i64::try_from(revision).map_err(|_| invalid("revision"))?;
     Ok([
         text(&c.key),
         text(c.secret.secret()),
+        SqlValue::Text(c.grace_secret.as_ref().map(|s| s.secret())),
+        SqlValue::Int(c.grace_until.map(unix)),
         SqlValue::Text(text_of.rsa_public_key.as_deref()),
         text(&c.display_name),
         text(&c.description),
@@ -697,6 +701,8 @@ pub(crate) fn decode_consumer(r: &dyn SqlRow) -> Result<Consumer, StoreError> {
         return Err(invalid("rsa_public_key"));
     }
     Ok(Consumer {
+        grace_secret: r.text(c::grace_secret)?.map(ConsumerSecret::new),
+        grace_until: optional_time(r, c::grace_until)?,
         description: required_text(r, c::description)?,
         homepage: r.text(c::homepage)?,
         owner: r.text(c::owner)?,

@@ -284,7 +284,9 @@ async fn rotate<S: DemoStore, N: DemoNonces>(
         Ok(app) => app,
         Err(answer) => return answer,
     };
-    match demo.provider.rotate_consumer_secret(&app.key).await {
+    // The old secret stops at once: this is the button for a leaked one.
+    let now = oauth1_provider::time::Duration::ZERO;
+    match demo.provider.rotate_consumer_secret(&app.key, now).await {
         Ok(app) => {
             tracing::info!(consumer = ?app.key, "app secret rotated");
             credentials_page(&origin, &app, "Your app has a new secret")

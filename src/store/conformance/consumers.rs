@@ -64,6 +64,8 @@ pub fn sample_consumer(owner: &str) -> Consumer {
         requestor_domains: vec!["example.com".to_owned()],
         body_hash_required: true,
         unverified: true,
+        grace_secret: Some(crate::model::secret::ConsumerSecret::new(unique("grace"))),
+        grace_until: Some(base_time() + time::Duration::hours(1)),
         ..Consumer::new(unique("ck"), unique("cs"), "Photo printer ü")
     }
 }
@@ -79,6 +81,8 @@ fn differences(a: &Consumer, b: &Consumer) -> Vec<&'static str> {
     };
     check(a.key == b.key, "key");
     check(a.secret == b.secret, "secret");
+    check(a.grace_secret == b.grace_secret, "grace_secret");
+    check(a.grace_until == b.grace_until, "grace_until");
     check(a.display_name == b.display_name, "display_name");
     check(a.description == b.description, "description");
     check(a.homepage == b.homepage, "homepage");

@@ -247,7 +247,11 @@ async fn a_rotated_secret_replaces_the_old_one_at_once() {
     let h = managed();
     let app = approved_app(&h.provider).await;
     let tokens = access(&h, &h.provider, &app).await;
-    let rotated = h.provider.rotate_consumer_secret(&app.key).await.unwrap();
+    let rotated = h
+        .provider
+        .rotate_consumer_secret(&app.key, Duration::ZERO)
+        .await
+        .unwrap();
     assert_ne!(rotated.secret, app.secret);
     assert_refused_as(
         call(&h, &h.provider, &app, &tokens).await,
@@ -462,7 +466,10 @@ async fn without_a_cache_another_instance_sees_a_change_at_once() {
         call(&h, &b, &app, &tokens).await,
         Reason::ConsumerNotApproved,
     );
-    let rotated = b.rotate_consumer_secret(&app.key).await.unwrap();
+    let rotated = b
+        .rotate_consumer_secret(&app.key, Duration::ZERO)
+        .await
+        .unwrap();
     b.change_consumer_state(&app.key, ConsumerAction::Enable)
         .await
         .unwrap();
@@ -560,4 +567,53 @@ async fn an_owner_or_an_admin_issues_a_token_without_the_redirect() {
         .await
         .unwrap_err();
     assert!(matches!(err, ConsumerError::NotFound), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_rotated_secret_keeps_working_for_its_grace_period_only() {
+    let h = managed();
+    let app = approved_app(&h.provider).await;
+    let tokens = access(&h, &h.provider, &app).await;
+    let grace = Duration::minutes(10);
+    let rotated = h
+        .provider
+        .rotate_consumer_secret(&app.key, grace)
+        .await
+        .unwrap();
+    assert_eq!(rotated.grace_secret.as_ref(), Some(&app.secret));
+    // Both work during the grace period.
+    call(&h, &h.provider, &app, &tokens).await.unwrap();
+    call(&h, &h.provider, &rotated, &tokens).await.unwrap();
+    let wrong = Consumer::new(app.key.clone(), "not-either-secret", "x");
+    assert_refused_as(
+        call(&h, &h.provider, &wrong, &tokens).await,
+        Reason::BadSignature,
+    );
+    // Then only the new one.
+    h.clock.advance(grace.unsigned_abs());
+    assert_refused_as(
+        call(&h, &h.provider, &app, &tokens).await,
+        Reason::BadSignature,
+    );
+    call(&h, &h.provider, &rotated, &tokens).await.unwrap();
+    // A second rotation ends the first grace period at once.
+    let again = h
+        .provider
+        .rotate_consumer_secret(&app.key, grace)
+        .await
+        .unwrap();
+    assert_eq!(again.grace_secret.as_ref(), Some(&rotated.secret));
+    assert_refused_as(
+        call(&h, &h.provider, &app, &tokens).await,
+        Reason::BadSignature,
+    );
+    assert!(matches!(
+        h.provider
+            .rotate_consumer_secret(&app.key, Duration::seconds(-1))
+            .await,
+        Err(ConsumerError::Invalid {
+            field: "grace period",
+            ..
+        })
+    ));
 }

@@ -7,6 +7,8 @@
 CREATE TABLE oauth1_consumers (
     key                TEXT    NOT NULL PRIMARY KEY,
     secret             TEXT    NOT NULL,  -- '' for an RSA consumer or a deleted one
+    grace_secret       TEXT,              -- the previous secret, during its grace period
+    grace_until        BIGINT ,              -- unix seconds
     rsa_public_key     TEXT,              -- PEM (SubjectPublicKeyInfo)
     display_name       TEXT    NOT NULL,
     description        TEXT    NOT NULL,
