@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 use time::OffsetDateTime;
 
 use crate::model::secret::{SessionHandle, TokenSecret};
-use crate::model::token::{AccessToken, AccessTokenState, Session, TransitionError};
+use crate::model::token::{
+    AccessToken, AccessTokenState, RequestTokenState, Session, TransitionError,
+};
 use crate::protocol::base_string::BaseUri;
 use crate::protocol::encoding::Encoded;
 use crate::protocol::error::{Problem, ProtocolError};
@@ -15,6 +17,7 @@ use crate::protocol::request::Request;
 use crate::protocol::response::Response;
 use crate::protocol::signed_request::SignedRequest;
 use crate::provider::context::{OAuthError, Reason};
+use crate::provider::events::{AuditEvent, Endpoint, EventKind, RevokedBy};
 use crate::provider::request_token::TOKEN_BYTES;
 use crate::provider::{Provider, single_param};
 use crate::store::{NonceStore, StoreError, TokenStore};
@@ -55,7 +58,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         };
         match result {
             Ok(token) => Response::credentials(Self::credentials_body(&token)),
-            Err(e) => self.refusal(&e, "access_token"),
+            Err(e) => self.refusal(&e, Endpoint::AccessToken, request),
         }
     }
 
@@ -190,7 +193,12 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             .refresh_access_token(&old.token, now, &next)
             .await?
         {
-            tracing::info!(consumer = %next.consumer_key, host = %next.host, "refreshed access token");
+            self.emit(
+                AuditEvent::new(now, EventKind::AccessTokenRefreshed)
+                    .consumer(&next.consumer_key)
+                    .user(&next.user.user_id)
+                    .token(&next.token),
+            );
             Ok(next)
         } else {
             // Another request refreshed (or the user revoked) it first.
@@ -240,6 +248,13 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 Err(e) => return Err(transition_refusal(e)),
                 Ok(Err(counted)) => {
                     if self.store.update_request_token(expected, &counted).await? {
+                        if counted.state == RequestTokenState::Burned {
+                            self.emit(
+                                AuditEvent::new(now, EventKind::Burned)
+                                    .consumer(&counted.consumer_key)
+                                    .token(&counted.token),
+                            );
+                        }
                         return Err(OAuthError::refused(
                             Problem::VerifierInvalid,
                             Reason::WrongVerifier,
@@ -265,7 +280,13 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                         .exchange_request_token(expected, &exchanged, &access)
                         .await?
                     {
-                        tracing::info!(consumer = %access.consumer_key, host = %access.host, "issued access token");
+                        self.emit(
+                            AuditEvent::new(now, EventKind::Exchanged)
+                                .consumer(&record.consumer_key)
+                                .user(&access.user.user_id)
+                                .token(&record.token),
+                        );
+                        self.emit_issued(&access);
                         let shared = consumer.as_deref().is_some_and(|c| c.unverified);
                         if self.config.replace_earlier_grants && !shared {
                             self.revoke_earlier_grants(&access, now).await;
@@ -289,6 +310,16 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
 }
 
 impl<S: TokenStore, N: NonceStore> Provider<S, N> {
+    /// Records an [`EventKind::AccessTokenIssued`] for `access`.
+    pub(crate) fn emit_issued(&self, access: &AccessToken) {
+        self.emit(
+            AuditEvent::new(access.created_at, EventKind::AccessTokenIssued)
+                .consumer(&access.consumer_key)
+                .user(&access.user.user_id)
+                .token(&access.token),
+        );
+    }
+
     /// Revokes the user's other active access tokens for `access`'s
     /// consumer ([`ProviderConfig::replace_earlier_grants`]). The new token
     /// is issued already: a store failure here is logged, and the earlier
@@ -310,10 +341,16 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         };
         match result.await {
             Ok(0) => {}
-            Ok(revoked) => tracing::info!(
-                consumer = ?access.consumer_key,
-                revoked,
-                "revoked the user's earlier grants to the consumer"
+            Ok(count) => self.emit(
+                AuditEvent::new(
+                    now,
+                    EventKind::AccessTokenRevoked {
+                        by: RevokedBy::Replaced,
+                        count,
+                    },
+                )
+                .consumer(&access.consumer_key)
+                .user(&access.user.user_id),
             ),
             Err(error) => tracing::warn!(
                 consumer = ?access.consumer_key,

@@ -16,6 +16,7 @@ use crate::protocol::random::random_token;
 use crate::protocol::request::Request;
 use crate::provider::Provider;
 use crate::provider::context::OAuthServiceFailure;
+use crate::provider::events::{AuditEvent, EventKind};
 use crate::provider::request_token::TOKEN_BYTES;
 use crate::store::{NonceStore, StoreError, TokenStore};
 
@@ -169,8 +170,10 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     ) -> Result<Approval, AuthorizeError> {
         let record = self.live_request_token(request, token).await?;
         let verifier = Verifier::new(random_token(TOKEN_BYTES)?);
+        let user_id = user.user_id.clone();
+        let now = self.now();
         let next = record
-            .approve(user, verifier.clone(), self.now())
+            .approve(user, verifier.clone(), now)
             .map_err(transition_error)?;
         if !self
             .store
@@ -179,7 +182,12 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         {
             return Err(AuthorizeError::AlreadyDecided);
         }
-        tracing::info!(consumer = %record.consumer_key, "request token approved");
+        self.emit(
+            AuditEvent::new(now, EventKind::Authorized)
+                .consumer(&record.consumer_key)
+                .user(&user_id)
+                .token(&record.token),
+        );
         Ok(match &record.callback {
             Callback::Oob => Approval::Oob { verifier },
             Callback::Url(url) => Approval::Redirect(with_query(
@@ -195,7 +203,8 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     /// The user denies the request token. Returns where to send the browser.
     pub async fn deny(&self, request: &Request<'_>, token: &str) -> Result<Denial, AuthorizeError> {
         let record = self.live_request_token(request, token).await?;
-        let next = record.deny(self.now()).map_err(transition_error)?;
+        let now = self.now();
+        let next = record.deny(now).map_err(transition_error)?;
         if !self
             .store
             .update_request_token(record.state.tag(), &next)
@@ -203,7 +212,11 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         {
             return Err(AuthorizeError::AlreadyDecided);
         }
-        tracing::info!(consumer = %record.consumer_key, "request token denied");
+        self.emit(
+            AuditEvent::new(now, EventKind::Denied)
+                .consumer(&record.consumer_key)
+                .token(&record.token),
+        );
         Ok(match &record.callback {
             Callback::Oob => Denial::Oob,
             Callback::Url(url) => Denial::Redirect(with_query(

@@ -20,6 +20,7 @@ use crate::model::token::{
 use crate::model::user::User;
 use crate::protocol::random::{RandomError, random_token};
 use crate::provider::Provider;
+use crate::provider::events::{AuditEvent, EventKind, RevokedBy};
 use crate::provider::request_token::TOKEN_BYTES;
 use crate::store::{ConsumerStore, NonceStore, StoreError, TokenStore};
 
@@ -401,6 +402,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             return Err(ConsumerError::Conflict);
         }
         tracing::info!(consumer = ?access.consumer_key, by = ?by.user_id, "issued an owner-only access token");
+        self.emit_issued(&access);
         if self.config.replace_earlier_grants && !consumer.unverified {
             self.revoke_earlier_grants(&access, now).await;
         }
@@ -466,6 +468,12 @@ impl<S: ConsumerStore, N: NonceStore> Provider<S, N> {
             return Err(ConsumerError::KeyTaken);
         }
         self.forget_consumer(&consumer.key);
+        let mut event =
+            AuditEvent::new(self.now(), EventKind::ConsumerRegistered).consumer(&consumer.key);
+        if let Some(owner) = &consumer.owner {
+            event = event.user(owner);
+        }
+        self.emit(event);
         Ok(consumer)
     }
 
@@ -484,7 +492,13 @@ impl<S: ConsumerStore, N: NonceStore> Provider<S, N> {
         key: &str,
         action: ConsumerAction,
     ) -> Result<Consumer, ConsumerError> {
-        self.change_consumer(key, |consumer| {
+        let kind = match action {
+            ConsumerAction::Approve => EventKind::ConsumerApproved,
+            ConsumerAction::Reject => EventKind::ConsumerRejected,
+            ConsumerAction::Disable => EventKind::ConsumerDisabled,
+            ConsumerAction::Enable => EventKind::ConsumerEnabled,
+        };
+        self.change_consumer(key, kind, |consumer| {
             consumer.state = consumer
                 .state
                 .after(action)
@@ -504,7 +518,7 @@ impl<S: ConsumerStore, N: NonceStore> Provider<S, N> {
         details: ConsumerDetails,
     ) -> Result<Consumer, ConsumerError> {
         details.validate()?;
-        self.change_consumer(key, |consumer| {
+        self.change_consumer(key, EventKind::ConsumerUpdated, |consumer| {
             details.apply(consumer);
             Ok(())
         })
@@ -532,7 +546,7 @@ impl<S: ConsumerStore, N: NonceStore> Provider<S, N> {
         }
         let secret = new_secret()?;
         let now = self.now();
-        self.change_consumer(key, |consumer| {
+        self.change_consumer(key, EventKind::ConsumerSecretRotated, |consumer| {
             #[cfg(feature = "rsa")]
             if consumer.rsa_key.is_some() {
                 return Err(invalid("secret", "an RSA consumer signs with its key"));
@@ -552,9 +566,24 @@ impl<S: ConsumerStore, N: NonceStore> Provider<S, N> {
     /// its access tokens in the same transaction; how many access tokens
     /// were revoked. Its key is never registered again.
     pub async fn delete_consumer(&self, key: &str) -> Result<usize, ConsumerError> {
-        let revoked = self.store.delete_consumer(key, self.now()).await?;
+        let now = self.now();
+        let revoked = self.store.delete_consumer(key, now).await?;
         self.forget_consumer(key);
-        revoked.ok_or(ConsumerError::NotFound)
+        let count = revoked.ok_or(ConsumerError::NotFound)?;
+        self.emit(AuditEvent::new(now, EventKind::ConsumerDeleted).consumer(key));
+        if count > 0 {
+            self.emit(
+                AuditEvent::new(
+                    now,
+                    EventKind::AccessTokenRevoked {
+                        by: RevokedBy::ConsumerDeleted,
+                        count,
+                    },
+                )
+                .consumer(key),
+            );
+        }
+        Ok(count)
     }
 
     /// The stored consumers in `state` (any if `None`), by key.
@@ -575,9 +604,24 @@ impl<S: ConsumerStore, N: NonceStore> Provider<S, N> {
         self.store.list_consumer_tokens(key).await
     }
 
-    /// Revokes every active access token of a consumer; how many.
+    /// Revokes every active access token of a consumer (audited as
+    /// [`RevokedBy::Host`](crate::provider::RevokedBy::Host)); how many.
     pub async fn revoke_consumer_tokens(&self, key: &str) -> Result<usize, StoreError> {
-        self.store.revoke_consumer_tokens(key, self.now()).await
+        let now = self.now();
+        let count = self.store.revoke_consumer_tokens(key, now).await?;
+        if count > 0 {
+            self.emit(
+                AuditEvent::new(
+                    now,
+                    EventKind::AccessTokenRevoked {
+                        by: RevokedBy::Host,
+                        count,
+                    },
+                )
+                .consumer(key),
+            );
+        }
+        Ok(count)
     }
 
     /// Reads, changes and writes back a stored consumer with a
@@ -587,6 +631,7 @@ impl<S: ConsumerStore, N: NonceStore> Provider<S, N> {
     async fn change_consumer(
         &self,
         key: &str,
+        kind: EventKind,
         change: impl FnOnce(&mut Consumer) -> Result<(), ConsumerError>,
     ) -> Result<Consumer, ConsumerError> {
         let current = self.stored_consumer(key).await?;
@@ -601,6 +646,7 @@ impl<S: ConsumerStore, N: NonceStore> Provider<S, N> {
             };
         }
         next.revision = current.revision + 1;
+        self.emit(AuditEvent::new(self.now(), kind).consumer(key));
         Ok(next)
     }
 

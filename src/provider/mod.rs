@@ -13,6 +13,7 @@ pub(crate) mod authorize;
 pub(crate) mod config;
 pub(crate) mod consumers;
 pub(crate) mod context;
+pub(crate) mod events;
 pub(crate) mod protected_resource;
 #[cfg(feature = "tokio")]
 pub(crate) mod purger;
@@ -24,6 +25,9 @@ pub use consumers::{
 };
 pub use context::{
     OAuthContext, OAuthError, OAuthRequestError, OAuthRequestErrorKind, OAuthServiceFailure, Reason,
+};
+pub use events::{
+    AuditEvent, AuditSink, Endpoint, EventKind, RevokedBy, TOKEN_PREFIX_CHARS, TracingAudit,
 };
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
@@ -106,6 +110,7 @@ pub struct Provider<S, N = S> {
     pub(crate) development: bool,
     pub(crate) requestors: Option<RequestorLookup>,
     pub(crate) managed: Option<consumers::Managed<S>>,
+    pub(crate) audit: Arc<dyn AuditSink>,
 }
 
 /// The host's directory for `xoauth_requestor_id`: the user with this
@@ -134,6 +139,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             development: false,
             requestors: None,
             managed: None,
+            audit: Arc::new(TracingAudit),
         }
     }
 
@@ -175,6 +181,20 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     ) -> Self {
         self.requestors = Some(Arc::new(lookup));
         self
+    }
+
+    /// Sends the audit trail to `sink` instead of the default
+    /// [`TracingAudit`]: every token issued, approved, denied, exchanged,
+    /// burned, refreshed or revoked, every change to a stored consumer, and
+    /// every refused request, as an [`AuditEvent`] (never a secret).
+    pub fn with_audit(mut self, sink: impl AuditSink) -> Self {
+        self.audit = Arc::new(sink);
+        self
+    }
+
+    /// Hands `event` to the audit sink.
+    pub(crate) fn emit(&self, event: AuditEvent) {
+        self.audit.record(&event);
     }
 
     /// The configuration.
@@ -479,20 +499,58 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         }
     }
 
-    /// Revokes one access token. `Ok(false)` when it was not active.
+    /// Revokes one access token (audited as [`RevokedBy::Host`]).
+    /// `Ok(false)` when it was not active.
     pub async fn revoke_token(&self, token: &str) -> Result<bool, StoreError> {
-        self.store.revoke_access_token(token, self.now()).await
+        let now = self.now();
+        let record = self.store.get_access_token(token).await?;
+        let revoked = self.store.revoke_access_token(token, now).await?;
+        if revoked {
+            let mut event = AuditEvent::new(
+                now,
+                EventKind::AccessTokenRevoked {
+                    by: RevokedBy::Host,
+                    count: 1,
+                },
+            )
+            .token(token);
+            if let Some(record) = record {
+                event = event
+                    .consumer(&record.consumer_key)
+                    .user(&record.user.user_id);
+            }
+            self.emit(event);
+        }
+        Ok(revoked)
     }
 
-    /// Revokes every token `user_id` granted to `consumer_key`; returns how many.
+    /// Revokes every token `user_id` granted to `consumer_key` (the user's
+    /// own decision on her account page: audited as [`RevokedBy::User`]);
+    /// returns how many.
     pub async fn revoke_authorization(
         &self,
         user_id: &str,
         consumer_key: &str,
     ) -> Result<usize, StoreError> {
-        self.store
-            .revoke_user_tokens(user_id, consumer_key, self.now())
-            .await
+        let now = self.now();
+        let count = self
+            .store
+            .revoke_user_tokens(user_id, consumer_key, now)
+            .await?;
+        if count > 0 {
+            self.emit(
+                AuditEvent::new(
+                    now,
+                    EventKind::AccessTokenRevoked {
+                        by: RevokedBy::User,
+                        count,
+                    },
+                )
+                .consumer(consumer_key)
+                .user(user_id),
+            );
+        }
+        Ok(count)
     }
 
     /// The apps `user_id` has authorized, for an account page: one entry per

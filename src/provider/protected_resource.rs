@@ -8,6 +8,7 @@ use crate::protocol::base_string::BaseUri;
 use crate::protocol::error::{Problem, ProtocolError};
 use crate::protocol::request::Request;
 use crate::provider::context::{Grant, OAuthContext, OAuthError, Reason};
+use crate::provider::events::Endpoint;
 use crate::provider::{Provider, single_param};
 use crate::store::{NonceStore, TokenStore};
 
@@ -45,7 +46,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         let result = self.authenticate_signed(request).await;
         if let Err(e) = &result {
             // Log the precise reason; the response carries the coarse one.
-            let _ = self.refusal(e, "protected_resource");
+            let _ = self.refusal(e, Endpoint::ProtectedResource, request);
         }
         result
     }

@@ -10,7 +10,9 @@ use crate::protocol::error::{Problem, ProtocolError};
 use crate::protocol::random::random_token;
 use crate::protocol::request::Request;
 use crate::protocol::response::Response;
+use crate::protocol::signed_request::SignedRequest;
 use crate::provider::context::{OAuthError, Reason};
+use crate::provider::events::{AuditEvent, Endpoint, EventKind};
 use crate::provider::{Provider, normalized_host};
 use crate::store::{NonceStore, TokenStore};
 
@@ -38,7 +40,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 );
                 Response::credentials(body)
             }
-            Err(e) => self.refusal(&e, "request_token"),
+            Err(e) => self.refusal(&e, Endpoint::RequestToken, request),
         }
     }
 
@@ -78,21 +80,49 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             state: RequestTokenState::Issued,
         };
         self.store.insert_request_token(&token).await?;
-        tracing::info!(consumer = %token.consumer_key, host = %token.host, "issued request token");
+        self.emit(
+            AuditEvent::new(now, EventKind::RequestTokenIssued)
+                .consumer(&token.consumer_key)
+                .token(&token.token),
+        );
         Ok(token)
     }
 
-    /// Logs a refusal with its precise reason (never a secret) and renders it.
-    pub(crate) fn refusal(&self, error: &OAuthError, endpoint: &'static str) -> Response {
+    /// Records a refusal with its precise reason (an [`EventKind::Refused`]
+    /// audit event: the consumer key the client sent and its token's prefix,
+    /// never a secret), logs a service failure, and renders either.
+    ///
+    /// The parameters are collected again here rather than carried out of
+    /// every refusal path: a refusal costs one more parse, never a store
+    /// call or a signature.
+    pub(crate) fn refusal(
+        &self,
+        error: &OAuthError,
+        endpoint: Endpoint,
+        request: &Request<'_>,
+    ) -> Response {
         match error {
-            OAuthError::Request(e) => tracing::info!(
-                endpoint,
-                problem = %e.protocol_error().problem(),
-                reason = ?e.reason(),
-                "OAuth request refused"
-            ),
+            OAuthError::Request(e) => {
+                let mut event = AuditEvent::new(
+                    self.now(),
+                    EventKind::Refused {
+                        endpoint,
+                        problem: e.protocol_error().problem(),
+                        reason: e.reason(),
+                    },
+                );
+                if let Ok(signed) = SignedRequest::collect(request, &self.config.limits) {
+                    if let Some(key) = signed.consumer_key() {
+                        event = event.consumer(key);
+                    }
+                    if let Some(token) = signed.token() {
+                        event = event.token(token);
+                    }
+                }
+                self.emit(event);
+            }
             OAuthError::ServiceFailure(e) => tracing::error!(
-                endpoint,
+                endpoint = endpoint.name(),
                 error = %e,
                 source = ?std::error::Error::source(e).map(ToString::to_string),
                 "OAuth service failure"

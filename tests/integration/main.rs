@@ -14,6 +14,7 @@ mod custom_store;
 mod demo_consumers;
 mod demo_flow;
 mod demo_process;
+mod events;
 mod explain;
 mod interop;
 mod load;

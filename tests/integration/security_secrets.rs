@@ -88,19 +88,20 @@ fn run_alone(name: &str) {
     );
 }
 
-/// Everything the flow must keep out of logs and refusals.
+/// Everything the flow must keep out of logs, refusals and audit events
+/// (`crate::events`).
 #[derive(Default)]
-struct Secrets(Vec<String>);
+pub(crate) struct Secrets(Vec<String>);
 
 impl Secrets {
-    fn add(&mut self, secret: &str) {
+    pub(crate) fn add(&mut self, secret: &str) {
         assert!(secret.len() >= 8, "{secret:?} is too short to look for");
         self.0.push(secret.to_owned());
         self.0.push(percent_encode(secret).into_owned());
     }
 
     /// The signature `request` carries.
-    fn add_signature_of(&mut self, request: &OwnedRequest) {
+    pub(crate) fn add_signature_of(&mut self, request: &OwnedRequest) {
         let header = request.authorization.as_deref().unwrap();
         let signature = AuthorizationHeader::parse(header)
             .unwrap()
@@ -142,7 +143,7 @@ impl Secrets {
     }
 
     #[track_caller]
-    fn assert_absent(&self, what: &str, text: &str) {
+    pub(crate) fn assert_absent(&self, what: &str, text: &str) {
         for secret in &self.0 {
             assert!(
                 !text.contains(secret.as_str()),
