@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 
 use crate::protocol::error::Problem;
 use crate::provider::context::Reason;
+use crate::store::StoredEvent;
 
 /// How many characters of a token an event keeps.
 pub const TOKEN_PREFIX_CHARS: usize = 6;
@@ -163,6 +164,30 @@ impl fmt::Display for AuditEvent {
     }
 }
 
+impl From<&AuditEvent> for StoredEvent {
+    fn from(event: &AuditEvent) -> Self {
+        let detail = match &event.kind {
+            EventKind::Refused {
+                endpoint,
+                problem,
+                reason,
+            } => format!("{} {} {reason:?}", endpoint.name(), problem.code()),
+            EventKind::AccessTokenRevoked { by, count } => {
+                format!("by={} count={count}", by.name())
+            }
+            _ => String::new(),
+        };
+        Self {
+            at: event.at,
+            kind: event.kind.name().to_owned(),
+            detail,
+            consumer_key: event.consumer_key.clone(),
+            user_id: event.user_id.clone(),
+            token_prefix: event.token_prefix.clone(),
+        }
+    }
+}
+
 /// What an [`AuditEvent`] reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -282,6 +307,18 @@ pub enum RevokedBy {
     /// A newer grant by the same user to the same app replaced them
     /// ([`ProviderConfig::replace_earlier_grants`](crate::ProviderConfig::replace_earlier_grants)).
     Replaced,
+}
+
+impl RevokedBy {
+    /// A stable `snake_case` name, for logs and storage.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Host => "host",
+            Self::ConsumerDeleted => "consumer_deleted",
+            Self::Replaced => "replaced",
+        }
+    }
 }
 
 /// The endpoint that refused a request.

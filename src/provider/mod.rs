@@ -18,6 +18,8 @@ pub(crate) mod protected_resource;
 #[cfg(feature = "tokio")]
 pub(crate) mod purger;
 pub(crate) mod request_token;
+#[cfg(feature = "tokio")]
+pub(crate) mod store_audit;
 
 pub use config::{ProviderConfig, SessionConfig};
 pub use consumers::{
@@ -32,6 +34,9 @@ pub use events::{
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use purger::Purger;
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub use store_audit::StoreAudit;
 
 use crate::model::clock::{Clock, SystemClock};
 use crate::model::consumer::{Consumer, ConsumerRegistry};
@@ -45,7 +50,9 @@ use crate::protocol::request::Request;
 use crate::protocol::signature::SignatureMethod;
 use crate::protocol::signed_request::SignedRequest;
 use crate::protocol::timestamp::parse_timestamp;
-use crate::store::{NonceKey, NonceOutcome, NonceStore, Purged, StoreError, TokenStore};
+use crate::store::{
+    EventStore, NonceKey, NonceOutcome, NonceStore, Purged, StoreError, StoredEvent, TokenStore,
+};
 
 /// A stored token's consumer and secret: what verifying a request signed
 /// with it needs.
@@ -594,6 +601,26 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     /// The user development mode authenticates every request as.
     pub(crate) fn development_user() -> User {
         User::new("example@example.com", "0")
+    }
+}
+
+impl<S: TokenStore + EventStore, N: NonceStore> Provider<S, N> {
+    /// The newest `limit` stored audit events ([`StoreAudit`]), of
+    /// `user_id` if given (an account page's "recent activity"), else
+    /// everyone's (an administrator's page), newest first.
+    pub async fn recent_events(
+        &self,
+        user_id: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        self.store.list_events(user_id, limit).await
+    }
+
+    /// Deletes the stored audit events older than `max_age` on the
+    /// provider's clock; how many. Call it on a schedule, with the
+    /// retention the site promises its users.
+    pub async fn purge_events(&self, max_age: time::Duration) -> Result<usize, StoreError> {
+        self.store.purge_events(self.now() - max_age).await
     }
 }
 

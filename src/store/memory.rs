@@ -9,7 +9,10 @@ use time::OffsetDateTime;
 
 use crate::model::consumer::{Consumer, ConsumerState};
 use crate::model::token::{AccessToken, RequestToken, StateTag};
-use crate::store::{ConsumerStore, NonceKey, NonceOutcome, NonceStore, StoreError, TokenStore};
+use crate::store::{
+    ConsumerStore, EventStore, NonceKey, NonceOutcome, NonceStore, StoreError, StoredEvent,
+    TokenStore,
+};
 
 /// How many request-token inserts at least between lazy purges of expired
 /// request tokens in [`MemoryStore`].
@@ -27,6 +30,8 @@ struct MemoryInner {
     /// The keys of deleted consumers: never reused, and never issued a
     /// token again.
     deleted_consumers: HashSet<String>,
+    /// Audit events, oldest first.
+    events: VecDeque<StoredEvent>,
 }
 
 /// Tokens and nonces in process memory, behind one mutex: for tests and
@@ -481,6 +486,42 @@ fn active_tokens(inner: &MemoryInner, which: impl Fn(&AccessToken) -> bool) -> V
         .collect();
     tokens.sort_by(|a, b| (a.created_at, &a.token).cmp(&(b.created_at, &b.token)));
     tokens
+}
+
+impl EventStore for MemoryStore {
+    async fn append_events(&self, events: &[StoredEvent]) -> Result<(), StoreError> {
+        // Whole seconds, as the SQL stores keep them.
+        let events = events.iter().map(|e| StoredEvent {
+            at: e.at.replace_nanosecond(0).unwrap_or(e.at),
+            ..e.clone()
+        });
+        self.lock().events.extend(events);
+        Ok(())
+    }
+
+    async fn list_events(
+        &self,
+        user_id: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let inner = self.lock();
+        let mut events: Vec<&StoredEvent> = inner
+            .events
+            .iter()
+            .filter(|e| user_id.is_none() || e.user_id.as_deref() == user_id)
+            .collect();
+        // Newest first by time; among equal times, the last appended first.
+        events.reverse();
+        events.sort_by_key(|e| std::cmp::Reverse(e.at));
+        Ok(events.into_iter().take(limit).cloned().collect())
+    }
+
+    async fn purge_events(&self, before: OffsetDateTime) -> Result<usize, StoreError> {
+        let mut inner = self.lock();
+        let count = inner.events.len();
+        inner.events.retain(|e| e.at >= before);
+        Ok(count - inner.events.len())
+    }
 }
 
 impl NonceStore for MemoryStore {

@@ -1,5 +1,6 @@
-//! Storage: the [`TokenStore`] and [`NonceStore`] traits a host can
-//! implement, and [`MemoryStore`], the reference implementation.
+//! Storage: the [`TokenStore`], [`NonceStore`], [`ConsumerStore`] and
+//! [`EventStore`] traits a host can implement, and [`MemoryStore`], the
+//! reference implementation.
 //!
 //! The traits are native async (`-> impl Future<Output = …> + Send`),
 //! `Send + Sync` and take `&self`. Expected outcomes ("not found", "nonce
@@ -437,6 +438,57 @@ pub trait ConsumerStore: TokenStore {
         &self,
         consumer_key: &str,
         at: OffsetDateTime,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+}
+
+/// One audit event as a store keeps it: the provider's
+/// [`AuditEvent`](crate::provider::AuditEvent) rendered to its stable
+/// names, so that a row written by one version reads in any other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    /// When, on the provider's clock (whole seconds are kept).
+    pub at: OffsetDateTime,
+    /// The kind's stable name (`request_token_issued`, `refused`, …:
+    /// [`EventKind::name`](crate::provider::EventKind::name)).
+    pub kind: String,
+    /// What else the kind says (`request_token signature_invalid
+    /// UnknownConsumer`, `by=user count=1`), or empty.
+    pub detail: String,
+    /// The consumer concerned (for a refusal, as the client sent it).
+    pub consumer_key: Option<String>,
+    /// The user concerned, when known.
+    pub user_id: Option<String>,
+    /// The first characters of the token concerned.
+    pub token_prefix: Option<String>,
+}
+
+/// Where audit events are kept for a while, for an account page ("your
+/// recent activity") and an administrator's page.
+///
+/// Implementing your own: `append_events` stores every event given (in
+/// order); `list_events` answers the newest first (by `at`, then the
+/// reverse of the order appended), at most `limit`, only those whose
+/// `user_id` is the one asked for, if one is; `purge_events` deletes those
+/// strictly older than `before` and says how many. No secret ever reaches
+/// a store through this trait.
+pub trait EventStore: Send + Sync {
+    /// Stores `events`.
+    fn append_events(
+        &self,
+        events: &[StoredEvent],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The newest `limit` events, of `user_id` if given, newest first.
+    fn list_events(
+        &self,
+        user_id: Option<&str>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<StoredEvent>, StoreError>> + Send;
+
+    /// Deletes the events older than `before`; how many.
+    fn purge_events(
+        &self,
+        before: OffsetDateTime,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 }
 

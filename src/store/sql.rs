@@ -23,7 +23,7 @@ use crate::model::user::User;
 #[cfg(feature = "rsa")]
 use crate::protocol::rsa::ConsumerPublicKey;
 use crate::protocol::signature::SignatureMethod;
-use crate::store::{NonceOutcome, StoreError};
+use crate::store::{NonceOutcome, StoreError, StoredEvent};
 
 /// A stored value this library cannot have written: the database was
 /// edited or damaged.
@@ -209,6 +209,14 @@ columns! {
     }
 }
 
+columns! {
+    /// `oauth1_events`: the audit trail (its `id`, the order appended, is
+    /// the database's).
+    events = "oauth1_events" {
+        at, kind, detail, consumer_key, user_id, token_prefix,
+    }
+}
+
 /// The statements both stores run, in their SQL dialect; those on tokens built
 /// from the column lists, binding the encoders' values in order.
 pub(crate) struct Statements {
@@ -260,6 +268,13 @@ pub(crate) struct Statements {
     pub(crate) list_consumers: String,
     /// Binds the consumer key: its active access tokens, oldest first.
     pub(crate) list_consumer_tokens: String,
+    /// Binds [`event_values`].
+    pub(crate) insert_event: String,
+    /// Binds a user id (`NULL` for anyone's) and a limit: the newest
+    /// events, newest first, for [`decode_event`].
+    pub(crate) list_events: String,
+    /// Binds the time: deletes the events older than it.
+    pub(crate) purge_events: String,
 }
 
 impl Statements {
@@ -270,6 +285,7 @@ impl Statements {
     pub(crate) fn new(placeholder: char, byte_order: &str) -> Self {
         use access_tokens as at;
         use consumers as ct;
+        use events as ev;
         use request_tokens as rt;
         let p = placeholder;
         let insert = |table, list, columns: &[Col]| {
@@ -363,6 +379,14 @@ impl Statements {
                  ORDER BY created_at, token{byte_order}",
                 at::LIST,
             ),
+            insert_event: insert(ev::TABLE, ev::LIST, ev::ALL),
+            list_events: format!(
+                "SELECT {} FROM {} WHERE (CAST({p}1 AS TEXT) IS NULL OR user_id = {p}1) \
+                 ORDER BY at DESC, id DESC LIMIT {p}2",
+                ev::LIST,
+                ev::TABLE
+            ),
+            purge_events: format!("DELETE FROM {} WHERE at < {p}1", ev::TABLE),
         }
     }
 }
@@ -718,6 +742,31 @@ pub(crate) fn decode_consumer(r: &dyn SqlRow) -> Result<Consumer, StoreError> {
     })
 }
 
+/// An event's values, in the order of [`events::ALL`].
+pub(crate) fn event_values(e: &StoredEvent) -> [SqlValue<'_>; 6] {
+    [
+        time(e.at),
+        text(&e.kind),
+        text(&e.detail),
+        free_text(e.consumer_key.as_deref()),
+        SqlValue::Text(e.user_id.as_deref()),
+        free_text(e.token_prefix.as_deref()),
+    ]
+}
+
+/// Reads a row of [`events::LIST`].
+pub(crate) fn decode_event(r: &dyn SqlRow) -> Result<StoredEvent, StoreError> {
+    use events as c;
+    Ok(StoredEvent {
+        at: required_time(r, c::at)?,
+        kind: required_text(r, c::kind)?,
+        detail: required_text(r, c::detail)?,
+        consumer_key: r.free_text(c::consumer_key)?,
+        user_id: r.text(c::user_id)?,
+        token_prefix: r.free_text(c::token_prefix)?,
+    })
+}
+
 /// A statement and the values it binds.
 pub(crate) type Bound<'a> = (&'static str, &'a [SqlValue<'a>]);
 
@@ -1029,6 +1078,37 @@ macro_rules! sql_store {
                 ) -> Result<usize, StoreError> {
                     let sql = &self.statements().revoke_consumer_tokens;
                     row_count(self.execute((sql, &[text(consumer_key), time(at)])).await?)
+                }
+            }
+
+            impl crate::store::EventStore for $store {
+                async fn append_events(
+                    &self,
+                    events: &[crate::store::StoredEvent],
+                ) -> Result<(), StoreError> {
+                    let sql = &self.statements().insert_event;
+                    for event in events {
+                        let values = crate::store::sql::event_values(event);
+                        self.execute((sql, &values)).await?;
+                    }
+                    Ok(())
+                }
+
+                async fn list_events(
+                    &self,
+                    user_id: Option<&str>,
+                    limit: usize,
+                ) -> Result<Vec<crate::store::StoredEvent>, StoreError> {
+                    let sql = &self.statements().list_events;
+                    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+                    let values = [SqlValue::Text(user_id), SqlValue::Int(Some(limit))];
+                    self.query((sql, &values), crate::store::sql::decode_event)
+                        .await
+                }
+
+                async fn purge_events(&self, before: OffsetDateTime) -> Result<usize, StoreError> {
+                    let sql = &self.statements().purge_events;
+                    row_count(self.execute((sql, &[time(before)])).await?)
                 }
             }
 

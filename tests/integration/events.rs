@@ -11,9 +11,9 @@ use oauth1_provider::model::{ConsumerAction, ManualClock};
 use oauth1_provider::protocol::Problem;
 use oauth1_provider::provider::{
     AuditEvent, AuditSink, ConsumerDetails, ConsumerRegistration, Endpoint, EventKind, Reason,
-    RevokedBy, SessionConfig,
+    RevokedBy, SessionConfig, StoreAudit,
 };
-use oauth1_provider::store::{NonceStore, TokenStore};
+use oauth1_provider::store::{EventStore, NonceStore, StoredEvent, TokenStore};
 use oauth1_provider::time::Duration as TimeDuration;
 use oauth1_provider::{MemoryStore, Provider, ProviderConfig, SignatureMethod};
 
@@ -24,13 +24,17 @@ use crate::support::harness::{
 };
 use crate::support::request::OwnedRequest;
 
-/// An [`AuditSink`] that keeps every event.
+/// An [`AuditSink`] that keeps every event, and hands it on to a
+/// [`StoreAudit`] if it has one.
 #[derive(Clone, Default)]
-struct Recorder(Arc<Mutex<Vec<AuditEvent>>>);
+struct Recorder(Arc<Mutex<Vec<AuditEvent>>>, Option<StoreAudit>);
 
 impl AuditSink for Recorder {
     fn record(&self, event: &AuditEvent) {
         self.0.lock().unwrap().push(event.clone());
+        if let Some(store) = &self.1 {
+            store.record(event);
+        }
     }
 }
 
@@ -91,13 +95,20 @@ fn recorded<S: TokenStore + NonceStore + Clone>(
     store: S,
     sessions: bool,
 ) -> (Harness<S>, Recorder) {
+    recorded_with(store, sessions, Recorder::default())
+}
+
+fn recorded_with<S: TokenStore + NonceStore + Clone>(
+    store: S,
+    sessions: bool,
+    recorder: Recorder,
+) -> (Harness<S>, Recorder) {
     let clock = ManualClock::at_unix(START);
     let mut config = ProviderConfig::default();
     config.signature_methods = SignatureMethod::ALL.to_vec();
     if sessions {
         config.sessions = Some(SessionConfig::default());
     }
-    let recorder = Recorder::default();
     let provider = Provider::new(store.clone(), store.clone(), consumers(), config)
         .with_clock(clock.clone())
         .with_audit(recorder.clone());
@@ -116,7 +127,7 @@ fn tick<S: TokenStore + NonceStore + Clone>(h: &Harness<S>) {
 }
 
 /// Asserts that no event shows any of `secrets`: not its `Debug`, its
-/// `Display` nor any of its fields.
+/// `Display`, any of its fields, nor what a store keeps of it.
 #[track_caller]
 fn assert_no_secret(secrets: &Secrets, events: &[AuditEvent]) {
     assert!(!events.is_empty());
@@ -128,6 +139,7 @@ fn assert_no_secret(secrets: &Secrets, events: &[AuditEvent]) {
             format!("{:?}", event.consumer_key),
             format!("{:?}", event.user_id),
             format!("{:?}", event.token_prefix),
+            format!("{:?}", StoredEvent::from(event)),
         ];
         for text in &shown {
             secrets.assert_absent("an audit event", text);
@@ -152,9 +164,16 @@ fn refresh_request<S: TokenStore + NonceStore + Clone>(
 }
 
 /// The three-legged flow, a protected call, a refresh (sessions on), the
-/// user's revocation and a call with the revoked token: the events, exactly.
-async fn full_flow_events<S: TokenStore + NonceStore + Clone>(store: S) {
-    let (h, recorder) = recorded(store, true);
+/// user's revocation and a call with the revoked token: the events, exactly;
+/// kept in `store` through a [`StoreAudit`], listed newest first (all, a
+/// user's, the newest few) and purged by age.
+async fn full_flow_events<S>(store: S)
+where
+    S: TokenStore + NonceStore + EventStore + Clone + 'static,
+{
+    let audit = StoreAudit::spawn(store.clone());
+    let recorder = Recorder(Arc::default(), Some(audit.clone()));
+    let (h, recorder) = recorded_with(store, true, recorder);
     let (token, secret) = h.request_token_on(ORIGIN, CALLBACK).await;
     tick(&h);
     let verifier = approve_for_verifier(&h.provider, ORIGIN, &token, alice()).await;
@@ -191,8 +210,9 @@ async fn full_flow_events<S: TokenStore + NonceStore + Clone>(store: S) {
 
     let user = Some("1001");
     let key = CONSUMER.0;
+    let events = recorder.take();
     assert_eq!(
-        rows(&recorder.take()),
+        rows(&events),
         [
             row(0, EventKind::RequestTokenIssued, key, None, Some(&token)),
             row(10, EventKind::Authorized, key, user, Some(&token)),
@@ -229,9 +249,63 @@ async fn full_flow_events<S: TokenStore + NonceStore + Clone>(store: S) {
             ),
         ]
     );
+
+    // Kept: the same events, newest first (the last appended first among
+    // those of one second), rendered to their stable names.
+    audit.flush().await;
+    assert_eq!(audit.dropped(), 0);
+    let expected: Vec<StoredEvent> = events.iter().rev().map(StoredEvent::from).collect();
+    let stored = h.provider.recent_events(None, 100).await.unwrap();
+    assert_eq!(stored, expected);
+    assert_eq!(
+        stored
+            .iter()
+            .map(|e| (e.kind.as_str(), e.detail.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("refused", "protected_resource token_revoked Revoked"),
+            ("access_token_revoked", "by=user count=1"),
+            ("access_token_refreshed", ""),
+            ("access_token_issued", ""),
+            ("exchanged", ""),
+            ("authorized", ""),
+            ("request_token_issued", ""),
+        ]
+    );
+    let mine = h.provider.recent_events(Some("1001"), 100).await.unwrap();
+    let expected_mine: Vec<StoredEvent> = expected
+        .iter()
+        .filter(|e| e.user_id.as_deref() == Some("1001"))
+        .cloned()
+        .collect();
+    assert_eq!(mine.len(), 5);
+    assert_eq!(mine, expected_mine);
+    assert!(
+        h.provider
+            .recent_events(Some("1002"), 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        h.provider.recent_events(None, 2).await.unwrap(),
+        expected[..2]
+    );
+    // At 60 s, keeping 25 s: the events before 35 s go.
+    assert_eq!(
+        h.provider
+            .purge_events(TimeDuration::seconds(25))
+            .await
+            .unwrap(),
+        4
+    );
+    assert_eq!(
+        h.provider.recent_events(None, 100).await.unwrap(),
+        expected[..3]
+    );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_flow_is_recorded_exactly_in_memory() {
     full_flow_events(MemoryStore::new()).await;
 }

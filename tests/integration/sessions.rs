@@ -327,7 +327,7 @@ mod stores {
         let old = session_token();
         {
             let store = SqliteStore::open(&path).await.expect("open");
-            assert_eq!(store.schema_version().await.unwrap(), 3);
+            assert_eq!(store.schema_version().await.unwrap(), 4);
             insert(&store, &old).await;
         }
         {
@@ -336,6 +336,7 @@ mod stores {
                 "ALTER TABLE oauth1_access_tokens DROP COLUMN expires_at;
                  ALTER TABLE oauth1_access_tokens DROP COLUMN session_handle;
                  ALTER TABLE oauth1_access_tokens DROP COLUMN authorization_expires_at;
+                 DROP TABLE oauth1_events;
                  DROP TABLE oauth1_consumers;
                  DROP INDEX oauth1_request_tokens_consumer;
                  DROP INDEX oauth1_access_tokens_consumer;
@@ -344,7 +345,7 @@ mod stores {
             .unwrap();
         }
         let store = SqliteStore::open(&path).await.expect("reopen migrates");
-        assert_eq!(store.schema_version().await.unwrap(), 3);
+        assert_eq!(store.schema_version().await.unwrap(), 4);
         let read = store.get_access_token(&old.token).await.unwrap().unwrap();
         assert_eq!((read.expires_at, read.session), (None, None));
         let new = session_token();
@@ -378,6 +379,7 @@ mod stores {
             c.batch_execute(
                 "ALTER TABLE oauth1_access_tokens DROP COLUMN expires_at,
                      DROP COLUMN session_handle, DROP COLUMN authorization_expires_at;
+                 DROP TABLE oauth1_events;
                  DROP TABLE oauth1_consumers;
                  DROP INDEX oauth1_request_tokens_consumer;
                  DROP INDEX oauth1_access_tokens_consumer;
@@ -389,7 +391,7 @@ mod stores {
         let store = PostgresStore::connect(&scoped)
             .await
             .expect("reconnect migrates");
-        assert_eq!(store.schema_version().await.unwrap(), 3);
+        assert_eq!(store.schema_version().await.unwrap(), 4);
         let read = store.get_access_token(&old.token).await.unwrap().unwrap();
         assert_eq!((read.expires_at, read.session), (None, None));
         let new = session_token();

@@ -1,0 +1,15 @@
+-- Version 4: the audit trail (`EventStore`), kept for a while and purged by
+-- age. No secret is ever written here: a token appears as its first
+-- characters only.
+
+CREATE TABLE oauth1_events (
+    id           BIGSERIAL PRIMARY KEY,  -- the order appended
+    at           BIGINT NOT NULL,        -- unix seconds
+    kind         TEXT   NOT NULL,
+    detail       TEXT   NOT NULL,
+    consumer_key BYTEA,                  -- UTF-8; for a refusal, as the client sent it
+    user_id      TEXT,
+    token_prefix BYTEA                   -- UTF-8, as the client sent it
+);
+CREATE INDEX oauth1_events_at ON oauth1_events (at);
+CREATE INDEX oauth1_events_user ON oauth1_events (user_id, at);
