@@ -7,7 +7,9 @@
 //! `app/`, one file per role: [`config`] (what the command line sets),
 //! [`extensions`] (the opt-in protocol extensions), [`users`] (accounts,
 //! password hashing), [`sessions`] (sign-in sessions, their cookie),
-//! [`pages`] (the HTML pages, the account page) and [`api`] (the JSON API).
+//! [`pages`] (the HTML pages, the account page), [`developers`] (apps as
+//! managed data), [`activity`] (the audit trail's pages) and [`api`] (the
+//! JSON API).
 //!
 //! The tests and the bench include this file with `#[path]`, which moves
 //! where `mod x;` looks; each part is named by its path, so that it is found
@@ -15,6 +17,8 @@
 //! `main.rs` names ([`config::UserSpec`], [`extensions::Extensions`]) is
 //! reached through its module, so that no includer has an unused import.
 
+#[path = "app/activity.rs"]
+mod activity;
 #[path = "app/api.rs"]
 mod api;
 #[path = "app/config.rs"]
@@ -43,7 +47,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use oauth1_provider::axum::{ConsentUi, OAuth, SignedIn};
 use oauth1_provider::origin::ResolvedOrigin;
 use oauth1_provider::protocol::percent_encode;
-use oauth1_provider::store::NonceStore;
+use oauth1_provider::provider::StoreAudit;
+use oauth1_provider::store::{EventStore, NonceStore};
 use oauth1_provider::{Consumer, ConsumerRegistry, ConsumerStore, OriginPolicy, Provider, User};
 use rand::TryRng as _;
 
@@ -54,9 +59,9 @@ use sessions::{Session, Sessions, cookie};
 use users::{Users, user_id};
 
 /// Stores the demo can run on: token stores that also keep consumers
-/// (apps registered on `/developers`).
-pub trait DemoStore: ConsumerStore + Clone + 'static {}
-impl<S: ConsumerStore + Clone + 'static> DemoStore for S {}
+/// (apps registered on `/developers`) and the audit trail.
+pub trait DemoStore: ConsumerStore + EventStore + Clone + 'static {}
+impl<S: ConsumerStore + EventStore + Clone + 'static> DemoStore for S {}
 
 /// Where the demo remembers nonces (the token store itself, or Redis).
 pub trait DemoNonces: NonceStore + 'static {}
@@ -70,7 +75,8 @@ pub struct DemoApp<S, N> {
     pub provider: Arc<Provider<S, N>>,
 }
 
-/// Builds the app on `store`.
+/// Builds the app on `store`, inside a Tokio runtime (the audit trail is
+/// written to the store by a background task).
 pub fn build<S: DemoStore + NonceStore>(
     config: &DemoConfig,
     store: S,
@@ -100,7 +106,12 @@ pub fn build_split<S: DemoStore, N: DemoNonces>(
     let provider_config = config.extensions.provider_config();
     // Consumers configured on the command line live in the registry;
     // apps registered on `/developers` in the store.
-    let provider = Provider::new(store, nonces, consumers, provider_config).with_stored_consumers();
+    tokio::runtime::Handle::try_current()
+        .map_err(|_| "the demo app is built inside a Tokio runtime".to_owned())?;
+    let audit = StoreAudit::spawn(store.clone());
+    let provider = Provider::new(store, nonces, consumers, provider_config)
+        .with_stored_consumers()
+        .with_audit(audit.clone());
     let directory: HashMap<String, User> = config
         .users
         .iter()
@@ -122,10 +133,12 @@ pub fn build_split<S: DemoStore, N: DemoNonces>(
         sessions: Sessions::default(),
         paths: oauth.endpoint_paths().clone(),
         auto_approve: config.auto_approve,
+        audit,
     });
     let router = Router::new()
         .merge(pages::routes::<S, N>())
         .merge(developers::routes::<S, N>())
+        .merge(activity::routes::<S, N>())
         .merge(api::routes())
         .fallback(pages::not_found)
         .with_state(demo.clone())
@@ -141,6 +154,8 @@ struct Demo<S, N> {
     paths: oauth1_provider::axum::EndpointPaths,
     /// New apps start approved (`--auto-approve`), not proposed.
     auto_approve: bool,
+    /// The audit trail's writer (flushed before the trail is shown).
+    audit: StoreAudit,
 }
 
 type AppState<S, N> = State<Arc<Demo<S, N>>>;

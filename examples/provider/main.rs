@@ -443,6 +443,9 @@ async fn serve_with_redis<S: DemoStore>(
     Err(not_built("--nonces redis://…", "redis"))
 }
 
+/// How long the demo keeps audit events (`/account`, `/admin/events`).
+const EVENT_RETENTION: time::Duration = time::Duration::days(30);
+
 async fn serve<S: DemoStore, N: DemoNonces>(
     listener: tokio::net::TcpListener,
     config: &DemoConfig,
@@ -463,6 +466,17 @@ async fn serve<S: DemoStore, N: DemoNonces>(
     }
     // Expired request tokens and nonces go once a minute.
     demo.provider.spawn_purger(Duration::from_secs(60)).detach();
+    // Audit events are kept for 30 days; older ones go once an hour.
+    let provider = demo.provider.clone();
+    tokio::spawn(async move {
+        let mut hourly = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            hourly.tick().await;
+            if let Err(e) = provider.purge_events(EVENT_RETENTION).await {
+                tracing::warn!(error = %e, "could not purge old audit events");
+            }
+        }
+    });
     axum::serve(
         listener,
         demo.router

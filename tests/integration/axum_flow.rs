@@ -443,6 +443,85 @@ async fn three_legged_flow_through_the_demo_app() {
     assert_eq!(browser.get("/account").await.status, StatusCode::SEE_OTHER);
 }
 
+/// The audit trail on the demo: `/account` shows the signed-in user's own
+/// recent events (newest first, a token by its prefix), `/admin/events`
+/// everyone's to administrators only, a client's values escaped.
+#[tokio::test]
+async fn the_account_page_shows_recent_activity_and_admins_see_every_event() {
+    let demo = demo();
+    let client = Client::new(&demo.router, CLIENT);
+    let (token, secret) = client.request_token(HOME, CALLBACK, "").await;
+    let mut browser = demo.signed_in("test@example.com").await;
+    let (_, csrf) = browser.consent(&token).await;
+    let reply = browser.answer(&token, &csrf, "allow").await;
+    let verifier = param(reply.location(), "oauth_verifier").unwrap();
+    let (access, access_secret) = client.access(HOME, &token, &secret, &verifier).await;
+    // A client whose key is markup, refused.
+    let evil = Client::new(&demo.router, ("<b>evil</b>", "secret"));
+    evil.api(Method::GET, HOME, "/api/whoami", ("tok<i>en", "s"), None)
+        .await
+        .assert_problem(401, "signature_invalid");
+
+    let reply = browser.get("/account").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let activity = reply
+        .body
+        .split_once("<h2>Recent activity</h2>")
+        .expect("a recent activity section")
+        .1;
+    let rows: Vec<&str> = activity
+        .split("<tr>")
+        .skip(2)
+        .map(|row| row.split("</td>").nth(1).unwrap_or(""))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "<td>Access granted",
+            "<td>Approval used by the app",
+            "<td>Access approved"
+        ]
+    );
+    assert!(
+        activity.contains(&format!("<code>{}…</code>", &access[..6])),
+        "{activity}"
+    );
+    for secret in [&access, &access_secret, &token, &secret, &verifier] {
+        assert!(!reply.body.contains(secret.as_str()), "{secret} shown");
+    }
+    assert!(!reply.body.contains("/admin/events"), "not for users");
+    assert_eq!(
+        browser.get("/admin/events").await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let mut admin = demo.signed_in("admin@example.com").await;
+    let reply = admin.get("/account").await;
+    assert!(
+        reply.body.contains("Nothing recorded yet."),
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("/admin/events"));
+    let reply = admin.get("/admin/events").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    reply.assert_page_headers();
+    assert_eq!(reply.body.matches("<tr>").count(), 1 + 5, "{}", reply.body);
+    assert!(reply.body.contains(
+        "<td>Request refused<br><span class=\"muted\">\
+         protected_resource signature_invalid UnknownConsumer</span></td>"
+    ));
+    assert!(reply.body.contains("<code>&lt;b&gt;evil&lt;/b&gt;</code>"));
+    assert!(reply.body.contains("<code>tok&lt;i&gt;…</code>"));
+    assert!(!reply.body.contains("<b>evil"));
+    assert!(reply.body.contains("An app asked for access"));
+    let mut stranger = Browser::new(&demo.router, HOME);
+    assert_eq!(
+        stranger.get("/admin/events").await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
 #[tokio::test]
 async fn deny_sends_user_refused_to_the_callback() {
     let demo = demo();

@@ -588,11 +588,24 @@ fn browser_revoke_on_the_account_page_ends_the_access_token() {
             .expect("open the account page");
         let row = ctx.text("table").await;
         assert!(row.contains(APP_NAME), "{row}");
+        // The user's recent activity, newest first: granted, used, approved.
+        let activity = ctx.text("table.events").await;
+        let granted = activity.find("Access granted").expect("granted");
+        let used = activity.find("Approval used by the app").expect("used");
+        let approved = activity.find("Access approved").expect("approved");
+        assert!(granted < used && used < approved, "{activity}");
         ctx.assert_fits("the account page").await;
         ctx.screenshot("browser-account").await;
         ctx.click("form[action='/account/revoke'] button").await;
-        // Back on the account page, without the app.
+        // Back on the account page, without the app, the revocation listed.
         ctx.xpath("//p[contains(., 'No app has access')]").await;
+        let activity = ctx.text("table.events").await;
+        assert!(activity.starts_with("When"), "{activity}");
+        assert!(
+            activity.find("Access revoked") < activity.find("Access granted"),
+            "{activity}"
+        );
+        ctx.assert_fits("the account page after revoking").await;
 
         ctx.browser
             .goto(&ctx.site.url("/"))

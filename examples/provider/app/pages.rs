@@ -19,7 +19,7 @@ use super::html::{escape_html, page};
 use serde::Deserialize;
 
 use super::sessions::{SESSION_COOKIE, clear_cookie, cookie, local_path, session_cookie};
-use super::{AppState, Demo, DemoNonces, DemoStore, to_login};
+use super::{AppState, Demo, DemoNonces, DemoStore, activity, to_login};
 
 /// The pages' routes: `/`, `/login`, `/logout`, `/account` and
 /// `/account/revoke` (the fallback, [`not_found`], is the app's).
@@ -309,6 +309,22 @@ async fn account<S: DemoStore, N: DemoNonces>(
         }
         body.push_str("</table>");
     }
+    match activity::recent(&demo, Some(&user.user_id)).await {
+        Ok(events) => {
+            body.push_str("<h2>Recent activity</h2>");
+            body.push_str(&activity::table(&events, false));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot list events");
+            return unavailable();
+        }
+    }
+    if user.admin {
+        body.push_str(&format!(
+            "<p><a href=\"{}/admin/events\">Every recent event (administrators)</a></p>",
+            escape_html(&origin.prefix)
+        ));
+    }
     body.push_str(&format!(
         "<div class=\"actions\"><a class=\"button\" href=\"{}\">Home</a>{}</div>",
         escape_html(&home_path(&origin)),
@@ -317,7 +333,7 @@ async fn account<S: DemoStore, N: DemoNonces>(
     page(StatusCode::OK, "Your apps", &body)
 }
 
-fn when(t: time::OffsetDateTime) -> String {
+pub(super) fn when(t: time::OffsetDateTime) -> String {
     format!(
         "{}-{:02}-{:02} {:02}:{:02} UTC",
         t.year(),
