@@ -605,7 +605,7 @@ impl<S: ConsumerStore, N: NonceStore> Provider<S, N> {
     }
 
     /// Revokes every active access token of a consumer (audited as
-    /// [`RevokedBy::Host`](crate::provider::RevokedBy::Host)); how many.
+    /// [`RevokedBy::Host`]); how many.
     pub async fn revoke_consumer_tokens(&self, key: &str) -> Result<usize, StoreError> {
         let now = self.now();
         let count = self.store.revoke_consumer_tokens(key, now).await?;

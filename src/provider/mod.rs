@@ -605,7 +605,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
 }
 
 impl<S: TokenStore + EventStore, N: NonceStore> Provider<S, N> {
-    /// The newest `limit` stored audit events ([`StoreAudit`]), of
+    /// The newest `limit` stored audit events (kept by `StoreAudit`, feature `tokio`), of
     /// `user_id` if given (an account page's "recent activity"), else
     /// everyone's (an administrator's page), newest first.
     pub async fn recent_events(
