@@ -9,7 +9,9 @@ use std::convert::Infallible;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use oauth1_provider::model::{AccessToken, RequestToken, StateTag, Verifier};
-use oauth1_provider::store::{NonceKey, NonceOutcome, NonceStore, StoreError, TokenStore};
+use oauth1_provider::store::{
+    EventStore, NonceKey, NonceOutcome, NonceStore, StoreError, StoredEvent, TokenStore,
+};
 use oauth1_provider::{MemoryStore, testing};
 use time::{Duration, OffsetDateTime};
 
@@ -621,4 +623,98 @@ fn the_suite_refuses_a_current_thread_runtime() {
             && message.contains("#[tokio::test(flavor = \"multi_thread\")]"),
         "{message}"
     );
+}
+
+/// The one thing a [`BrokenEvents`] store gets wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EventFault {
+    /// Nothing: `MemoryStore`'s events as they are.
+    None,
+    /// `list_events` answers the oldest first.
+    OldestFirst,
+    /// `list_events` ignores the user asked for.
+    EveryonesForAUser,
+    /// `purge_events(before)` also deletes the events at `before`.
+    PurgeTakesTheBound,
+    /// Appending drops the consumer key.
+    LosesTheConsumer,
+}
+
+/// A `MemoryStore`'s events with one [`EventFault`].
+struct BrokenEvents(MemoryStore, EventFault);
+
+impl EventStore for BrokenEvents {
+    async fn append_events(&self, events: &[StoredEvent]) -> Result<(), StoreError> {
+        let mut events = events.to_vec();
+        if self.1 == EventFault::LosesTheConsumer {
+            events.iter_mut().for_each(|e| e.consumer_key = None);
+        }
+        self.0.append_events(&events).await
+    }
+
+    async fn list_events(
+        &self,
+        user_id: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let user_id = user_id.filter(|_| self.1 != EventFault::EveryonesForAUser);
+        let mut events = self.0.list_events(user_id, usize::MAX).await?;
+        if self.1 == EventFault::OldestFirst {
+            events.reverse();
+        }
+        events.truncate(limit);
+        Ok(events)
+    }
+
+    async fn purge_events(&self, before: OffsetDateTime) -> Result<usize, StoreError> {
+        let before = match self.1 {
+            EventFault::PurgeTakesTheBound => before + Duration::seconds(1),
+            _ => before,
+        };
+        self.0.purge_events(before).await
+    }
+}
+
+/// The event suite's panic on a store with `fault`, if any.
+async fn event_suite_panics(fault: EventFault) -> Option<String> {
+    let suite = async move {
+        testing::run_event_store_suite(&BrokenEvents(MemoryStore::new(), fault)).await;
+    };
+    let panic = tokio::spawn(suite).await.err()?.try_into_panic().ok()?;
+    panic.downcast::<String>().ok().map(|m| *m)
+}
+
+#[tokio::test]
+async fn the_event_suite_catches_each_broken_event_store() {
+    assert_eq!(event_suite_panics(EventFault::None).await, None);
+    for (fault, method, contract) in [
+        (
+            EventFault::OldestFirst,
+            "EventStore::list_events broke its contract",
+            "answers the newest first",
+        ),
+        (
+            EventFault::EveryonesForAUser,
+            "EventStore::list_events broke its contract",
+            "only the given user's",
+        ),
+        (
+            EventFault::PurgeTakesTheBound,
+            "EventStore::purge_events broke its contract",
+            "deletes the events older than `before`, and no other",
+        ),
+        (
+            EventFault::LosesTheConsumer,
+            "EventStore::list_events broke its contract",
+            "reads back with every field as it was appended",
+        ),
+    ] {
+        let message = event_suite_panics(fault)
+            .await
+            .unwrap_or_else(|| panic!("the event suite passed a store with {fault:?}"));
+        assert!(
+            message.contains(method) && message.contains(contract),
+            "{fault:?}: {message}"
+        );
+    }
 }

@@ -62,6 +62,27 @@ async fn redis_nonce_store_passes_the_nonce_suite_reopened() {
     .await;
 }
 
+#[tokio::test]
+async fn every_store_passes_the_event_suite() {
+    use oauth1_provider::store::{PostgresStore, SqliteStore};
+
+    use crate::support::env::service_env;
+    use crate::support::services::TempSchema;
+
+    testing::run_event_store_suite(&MemoryStore::new()).await;
+    let sqlite = SqliteStore::open_in_memory().await.expect("open");
+    testing::run_event_store_suite(&sqlite).await;
+    let Some(url) = service_env("OAUTH1_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let (schema, url) = TempSchema::create(&url).await;
+    let postgres = PostgresStore::connect(&url).await.expect("connect");
+    testing::run_event_store_suite(&postgres).await;
+    // Twice on one database, as on a shared one: each run sees its own.
+    testing::run_event_store_suite(&postgres).await;
+    schema.drop_schema().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_store_passes_the_consumer_suite() {
     testing::run_consumer_store_suite(Arc::new(MemoryStore::new())).await;

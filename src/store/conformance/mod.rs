@@ -33,6 +33,7 @@
 //! | tokens and nonces | [`run_conformance_suite`] | [`run_conformance_suite_with_reopen`] |
 //! | tokens | [`run_token_store_suite`] | [`run_token_store_suite_with_reopen`] |
 //! | nonces | [`run_nonce_store_suite`] | [`run_nonce_store_suite_with_reopen`] |
+//! | audit events | [`run_event_store_suite`] | — |
 //!
 //! The cases are public too, one function each, for a store that needs its
 //! own arrangement.
@@ -2249,10 +2250,14 @@ where
 }
 
 mod consumers;
+mod events;
 
 pub use consumers::{
     DELETE_RACES, consumer_tokens_are_listed_and_revoked, consumers_are_listed_by_state_and_owner,
     consumers_round_trip, delete_takes_the_tokens_with_it, deleting_races_exchanges,
     keys_are_never_reused, racing_updates_have_one_winner, run_consumer_store_suite,
     sample_consumer, updates_compare_and_set_the_revision,
+};
+pub use events::{
+    events_round_trip_newest_first, purging_events_deletes_only_older_ones, run_event_store_suite,
 };
