@@ -492,6 +492,28 @@ pub trait EventStore: Send + Sync {
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 }
 
+impl<S: EventStore + ?Sized> EventStore for Arc<S> {
+    fn append_events(
+        &self,
+        events: &[StoredEvent],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).append_events(events)
+    }
+    fn list_events(
+        &self,
+        user_id: Option<&str>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<StoredEvent>, StoreError>> + Send {
+        (**self).list_events(user_id, limit)
+    }
+    fn purge_events(
+        &self,
+        before: OffsetDateTime,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send {
+        (**self).purge_events(before)
+    }
+}
+
 impl<S: TokenStore + ?Sized> TokenStore for Arc<S> {
     fn insert_request_token(
         &self,

@@ -659,3 +659,31 @@ async fn no_event_shows_a_secret() {
     );
     assert_no_secret(&secrets, &events);
 }
+
+/// Recording never waits for the store: past the channel's bound, events
+/// are counted as dropped (and still logged), not queued. On a
+/// current-thread runtime the writer runs only once this test waits, so
+/// the five refusals meet a channel of two.
+#[tokio::test]
+async fn a_full_audit_channel_drops_and_counts_instead_of_waiting() {
+    let store = MemoryStore::new();
+    let audit = StoreAudit::spawn_with_capacity(store.clone(), 2);
+    let recorder = Recorder(Arc::default(), Some(audit.clone()));
+    let (h, recorder) = recorded_with(store, false, recorder);
+    let url = format!("{ORIGIN}/_ah/OAuthGetRequestToken");
+    let stranger = Signer::new(SignatureMethod::HmacSha1, "nobody-app", "whatever");
+    for _ in 0..5 {
+        let request = h.signed(stranger.clone().callback(CALLBACK), "POST", &url);
+        assert_refused(
+            &h.provider.request_token(&request.view()).await,
+            401,
+            "signature_invalid",
+        );
+    }
+    assert_eq!(recorder.take().len(), 5);
+    assert_eq!(audit.dropped(), 3);
+    audit.flush().await;
+    let stored = h.provider.recent_events(None, 10).await.unwrap();
+    assert_eq!(stored.len(), 2);
+    assert_eq!(audit.dropped(), 3);
+}
