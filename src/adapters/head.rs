@@ -59,6 +59,7 @@ pub trait RequestHead: sealed::Sealed {
         Request::new(self.method(), &origin.scheme, &origin.authority, target)
             .authorization(self.header("authorization"))
             .form_body(self.header("content-type"), form)
+            .peer(self.peer())
     }
 }
 

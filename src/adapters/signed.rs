@@ -45,6 +45,8 @@ pub(crate) struct SignedParts {
     has_authorization: bool,
     has_content_type: bool,
     form: bytes::Bytes,
+    /// The address the request came from, if known.
+    peer: Option<std::net::IpAddr>,
 }
 
 impl SignedParts {
@@ -55,6 +57,7 @@ impl SignedParts {
         authorization: Option<&str>,
         content_type: Option<&str>,
         form: bytes::Bytes,
+        peer: Option<std::net::IpAddr>,
     ) -> Self {
         let parts = [
             method,
@@ -75,6 +78,7 @@ impl SignedParts {
             has_authorization: authorization.is_some(),
             has_content_type: content_type.is_some(),
             form,
+            peer,
         }
     }
 
@@ -104,6 +108,7 @@ impl SignedParts {
         Request::new(self.part(0), self.part(1), self.part(2), self.part(3))
             .authorization(self.authorization())
             .form_body(content_type, &self.form)
+            .peer(self.peer)
     }
 }
 

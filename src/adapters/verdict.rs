@@ -140,6 +140,7 @@ impl Verdict {
             head.header("authorization"),
             head.header("content-type"),
             form,
+            head.peer(),
         );
         let signed = verifier.authenticator.is_development()
             || carries_oauth_credentials(parts.authorization(), parts.query(), Some(parts.form()));

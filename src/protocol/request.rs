@@ -1,6 +1,8 @@
 //! A framework-neutral, borrowed view of an HTTP request as the server
 //! received it: everything RFC 5849 signs, nothing it does not.
 
+use std::net::IpAddr;
+
 use crate::protocol::encoding::{find_byte, find_either};
 
 /// What the signature covers of an HTTP request, borrowed from the host's
@@ -39,6 +41,10 @@ pub struct Request<'a> {
     /// `application/x-www-form-urlencoded`; any other body is only read to
     /// check an `oauth_body_hash`, and may be empty when there is none.
     pub body: &'a [u8],
+    /// The address the request came from, when the server knows it (the
+    /// TCP peer: behind a reverse proxy, the proxy's). Not signed; only
+    /// recorded in audit events.
+    pub peer: Option<IpAddr>,
 }
 
 impl<'a> Request<'a> {
@@ -52,7 +58,14 @@ impl<'a> Request<'a> {
             authorization: None,
             content_type: None,
             body: &[],
+            peer: None,
         }
+    }
+
+    /// Sets the address the request came from.
+    pub fn peer(mut self, peer: Option<IpAddr>) -> Self {
+        self.peer = peer;
+        self
     }
 
     /// Sets the `Authorization` header value.

@@ -10,6 +10,7 @@
 //! [`Provider::with_audit`]: crate::Provider::with_audit
 
 use std::fmt;
+use std::net::IpAddr;
 
 use time::OffsetDateTime;
 
@@ -80,6 +81,7 @@ impl AuditSink for TracingAudit {
                 reason = ?reason,
                 consumer = ?event.consumer_key,
                 token = ?event.token_prefix,
+                peer = ?event.peer,
                 "{message}"
             ),
             kind => tracing::info!(
@@ -110,6 +112,10 @@ pub struct AuditEvent {
     pub user_id: Option<String>,
     /// The token concerned: its first [`TOKEN_PREFIX_CHARS`] characters.
     pub token_prefix: Option<String>,
+    /// For a refusal, the address the request came from, when the
+    /// [`Request`](crate::Request) says (the adapters fill it in: the TCP
+    /// peer, behind a reverse proxy the proxy).
+    pub peer: Option<IpAddr>,
 }
 
 impl AuditEvent {
@@ -121,6 +127,7 @@ impl AuditEvent {
             consumer_key: None,
             user_id: None,
             token_prefix: None,
+            peer: None,
         }
     }
 
@@ -160,6 +167,9 @@ impl fmt::Display for AuditEvent {
         if let Some(token) = &self.token_prefix {
             write!(f, " token={token:?}…")?;
         }
+        if let Some(peer) = &self.peer {
+            write!(f, " peer={peer}")?;
+        }
         Ok(())
     }
 }
@@ -184,6 +194,7 @@ impl From<&AuditEvent> for StoredEvent {
             consumer_key: event.consumer_key.clone(),
             user_id: event.user_id.clone(),
             token_prefix: event.token_prefix.clone(),
+            peer: event.peer,
         }
     }
 }

@@ -111,6 +111,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                         reason: e.reason(),
                     },
                 );
+                event.peer = request.peer;
                 if let Ok(signed) = SignedRequest::collect(request, &self.config.limits) {
                     if let Some(key) = signed.consumer_key() {
                         event = event.consumer(key);

@@ -460,6 +460,8 @@ pub struct StoredEvent {
     pub user_id: Option<String>,
     /// The first characters of the token concerned.
     pub token_prefix: Option<String>,
+    /// For a refusal, the address the request came from, if known.
+    pub peer: Option<std::net::IpAddr>,
 }
 
 /// Where audit events are kept for a while, for an account page ("your

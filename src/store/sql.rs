@@ -213,7 +213,7 @@ columns! {
     /// `oauth1_events`: the audit trail (its `id`, the order appended, is
     /// the database's).
     events = "oauth1_events" {
-        at, kind, detail, consumer_key, user_id, token_prefix,
+        at, kind, detail, consumer_key, user_id, token_prefix, peer,
     }
 }
 
@@ -742,8 +742,9 @@ pub(crate) fn decode_consumer(r: &dyn SqlRow) -> Result<Consumer, StoreError> {
     })
 }
 
-/// An event's values, in the order of [`events::ALL`].
-pub(crate) fn event_values(e: &StoredEvent) -> [SqlValue<'_>; 6] {
+/// An event's values, in the order of [`events::ALL`]; `peer` is its
+/// address as text.
+pub(crate) fn event_values<'a>(e: &'a StoredEvent, peer: &'a str) -> [SqlValue<'a>; 7] {
     [
         time(e.at),
         text(&e.kind),
@@ -751,6 +752,7 @@ pub(crate) fn event_values(e: &StoredEvent) -> [SqlValue<'_>; 6] {
         free_text(e.consumer_key.as_deref()),
         SqlValue::Text(e.user_id.as_deref()),
         free_text(e.token_prefix.as_deref()),
+        SqlValue::Text(e.peer.map(|_| peer)),
     ]
 }
 
@@ -764,6 +766,10 @@ pub(crate) fn decode_event(r: &dyn SqlRow) -> Result<StoredEvent, StoreError> {
         consumer_key: r.free_text(c::consumer_key)?,
         user_id: r.text(c::user_id)?,
         token_prefix: r.free_text(c::token_prefix)?,
+        peer: r
+            .text(c::peer)?
+            .map(|p| p.parse().map_err(|_| invalid(c::peer.name)))
+            .transpose()?,
     })
 }
 
@@ -1088,7 +1094,8 @@ macro_rules! sql_store {
                 ) -> Result<(), StoreError> {
                     let sql = &self.statements().insert_event;
                     for event in events {
-                        let values = crate::store::sql::event_values(event);
+                        let peer = event.peer.map(|p| p.to_string()).unwrap_or_default();
+                        let values = crate::store::sql::event_values(event, &peer);
                         self.execute((sql, &values)).await?;
                     }
                     Ok(())

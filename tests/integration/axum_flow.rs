@@ -456,9 +456,18 @@ async fn the_account_page_shows_recent_activity_and_admins_see_every_event() {
     let reply = browser.answer(&token, &csrf, "allow").await;
     let verifier = param(reply.location(), "oauth_verifier").unwrap();
     let (access, access_secret) = client.access(HOME, &token, &secret, &verifier).await;
-    // A client whose key is markup, refused.
-    let evil = Client::new(&demo.router, ("<b>evil</b>", "secret"));
-    evil.api(Method::GET, HOME, "/api/whoami", ("tok<i>en", "s"), None)
+    // A client whose key is markup, refused; the server knows its address.
+    let evil = Signer::new(SignatureMethod::HmacSha1, "<b>evil</b>", "secret")
+        .token("tok<i>en", "s")
+        .authorization_header("GET", &format!("{HOME}/api/whoami"), None)
+        .unwrap();
+    let peer: std::net::SocketAddr = "192.0.2.7:40000".parse().unwrap();
+    let call = request(Method::GET, HOME, "/api/whoami")
+        .header(header::AUTHORIZATION, evil)
+        .extension(axum::extract::ConnectInfo(peer))
+        .body(Body::empty())
+        .unwrap();
+    send(&demo.router, call)
         .await
         .assert_problem(401, "signature_invalid");
 
@@ -512,7 +521,11 @@ async fn the_account_page_shows_recent_activity_and_admins_see_every_event() {
          protected_resource signature_invalid UnknownConsumer</span></td>"
     ));
     assert!(reply.body.contains("<code>&lt;b&gt;evil&lt;/b&gt;</code>"));
-    assert!(reply.body.contains("<code>tok&lt;i&gt;…</code>"));
+    assert!(
+        reply
+            .body
+            .contains("<code>tok&lt;i&gt;…</code></td><td><code>192.0.2.7</code></td>")
+    );
     assert!(!reply.body.contains("<b>evil"));
     assert!(reply.body.contains("An app asked for access"));
     let mut stranger = Browser::new(&demo.router, HOME);

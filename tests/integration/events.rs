@@ -479,6 +479,33 @@ async fn each_refusal_is_recorded_with_its_reason() {
     );
 }
 
+/// A refusal names the address the request came from, when the request
+/// view carries one (the adapters fill it in).
+#[tokio::test]
+async fn a_refusal_names_the_peer() {
+    let (h, recorder) = recorded(MemoryStore::new(), false);
+    let url = format!("{ORIGIN}/_ah/OAuthGetRequestToken");
+    let stranger = Signer::new(SignatureMethod::HmacSha1, "nobody-app", "whatever");
+    let request = h.signed(stranger.callback(CALLBACK), "POST", &url);
+    let peer = std::net::IpAddr::from([192, 0, 2, 7]);
+    let response = h
+        .provider
+        .request_token(&request.view().peer(Some(peer)))
+        .await;
+    assert_refused(&response, 401, "signature_invalid");
+    let events = recorder.take();
+    assert_eq!(
+        events.iter().map(|e| e.peer).collect::<Vec<_>>(),
+        [Some(peer)]
+    );
+    assert_eq!(
+        events[0].to_string(),
+        "refused request_token signature_invalid UnknownConsumer consumer=\"nobody-app\" \
+         peer=192.0.2.7"
+    );
+    assert_eq!(StoredEvent::from(&events[0]).peer, Some(peer));
+}
+
 #[tokio::test]
 async fn a_stored_consumers_lifecycle_is_recorded() {
     let (h, recorder) = recorded(MemoryStore::new(), false);

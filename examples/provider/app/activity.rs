@@ -60,8 +60,8 @@ fn label(kind: &str) -> &str {
     }
 }
 
-/// The events as a table (with the user column on the administrators'
-/// page), or a line saying there are none. Every value is escaped: a
+/// The events as a table (with the user's and the refused request's
+/// address on the administrators' page), or a line saying there are none. Every value is escaped: a
 /// refused request's consumer key and token are what a client sent.
 pub(super) fn table(events: &[StoredEvent], with_user: bool) -> String {
     if events.is_empty() {
@@ -71,7 +71,11 @@ pub(super) fn table(events: &[StoredEvent], with_user: bool) -> String {
     if with_user {
         html.push_str("<th>User</th>");
     }
-    html.push_str("<th>App</th><th>Token</th></tr>");
+    html.push_str("<th>App</th><th>Token</th>");
+    if with_user {
+        html.push_str("<th>From</th>");
+    }
+    html.push_str("</tr>");
     for event in events {
         let cell = |value: &Option<String>| {
             value.as_deref().map_or(String::new(), |v| {
@@ -96,10 +100,15 @@ pub(super) fn table(events: &[StoredEvent], with_user: bool) -> String {
         }
         let token = event.token_prefix.as_ref().map(|t| format!("{t}…"));
         html.push_str(&format!(
-            "<td>{}</td><td>{}</td></tr>",
+            "<td>{}</td><td>{}</td>",
             cell(&event.consumer_key),
             cell(&token)
         ));
+        if with_user {
+            let peer = event.peer.map(|p| p.to_string());
+            html.push_str(&format!("<td>{}</td>", cell(&peer)));
+        }
+        html.push_str("</tr>");
     }
     html.push_str("</table>");
     html

@@ -44,6 +44,7 @@ fn event(at: OffsetDateTime, kind: &str, user: Option<&str>) -> StoredEvent {
         consumer_key: None,
         user_id: user.map(str::to_owned),
         token_prefix: None,
+        peer: None,
     }
 }
 
@@ -82,6 +83,7 @@ pub async fn events_round_trip_newest_first<S: EventStore>(store: &S) {
         consumer_key: Some("<b>k\u{e9}y\u{0}</b>".to_owned()),
         user_id: Some(user.clone()),
         token_prefix: Some("tok\"en".to_owned()),
+        peer: Some(std::net::IpAddr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1])),
     };
     let second = event(at + Duration::seconds(1), "authorized", Some(&user));
     let same_second = event(at + Duration::seconds(1), "exchanged", Some(&user));

@@ -9,7 +9,8 @@ CREATE TABLE oauth1_events (
     detail       TEXT   NOT NULL,
     consumer_key BYTEA,                  -- UTF-8; for a refusal, as the client sent it
     user_id      TEXT,
-    token_prefix BYTEA                   -- UTF-8, as the client sent it
+    token_prefix BYTEA,                  -- UTF-8, as the client sent it
+    peer         TEXT                    -- an IP address, for a refusal
 );
 CREATE INDEX oauth1_events_at ON oauth1_events (at);
 CREATE INDEX oauth1_events_user ON oauth1_events (user_id, at);
