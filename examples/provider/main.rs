@@ -461,6 +461,7 @@ async fn serve<S: DemoStore, N: DemoNonces>(
         let role = if user.admin { " (admin)" } else { "" };
         println!("  user: {}{role}", user.email);
     }
+    println!("  apps: register on /developers, review on /admin/consumers");
     // Expired request tokens and nonces go once a minute.
     demo.provider.spawn_purger(Duration::from_secs(60)).detach();
     axum::serve(
