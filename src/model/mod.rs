@@ -28,6 +28,7 @@
 pub(crate) mod clock;
 pub(crate) mod consumer;
 pub(crate) mod secret;
+pub(crate) mod text;
 pub(crate) mod token;
 pub(crate) mod user;
 
@@ -36,6 +37,7 @@ pub use consumer::{ANONYMOUS_CONSUMER_KEY, Consumer, ConsumerRegistry};
 #[cfg(feature = "serde")]
 pub use secret::secret_in_clear;
 pub use secret::{ConsumerSecret, SessionHandle, TokenSecret, Verifier};
+pub use text::{is_hidden_character, strip_hidden_characters};
 pub use token::{
     AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState, Session, StateTag,
     TransitionError,

@@ -21,7 +21,7 @@ use crate::store::sql::{
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The migrations, version 1 first (see [`migrations!`]).
-const MIGRATIONS: &[&str] = migrations!("sqlite": "0001_tokens.sql", "0002_sessions.sql");
+const MIGRATIONS: &[&str] = migrations!("sqlite": "0001_tokens.sql", "0002_sessions.sql", "0003_request_token_consumer.sql");
 
 /// The shared statements, with SQLite's placeholders. Text sorts by its
 /// bytes (collation `BINARY`) by default.
@@ -409,7 +409,10 @@ mod tests {
         drop(conn);
 
         let store = SqliteStore::open(&file.0).await.unwrap();
-        assert_eq!(store.schema_version().await.unwrap(), 2);
+        assert_eq!(
+            store.schema_version().await.unwrap(),
+            SqliteStore::SCHEMA_VERSION
+        );
         let token = store.get_access_token("at").await.unwrap().unwrap();
         assert!(token.user.admin);
         assert_eq!((token.expires_at, token.session), (None, None));
@@ -430,9 +433,13 @@ mod tests {
         drop(conn);
         let error = SqliteStore::open(&file.0).await.unwrap_err();
         let source = std::error::Error::source(&error).unwrap().to_string();
+        let known = SqliteStore::SCHEMA_VERSION;
         assert_eq!(
             source,
-            "the database schema is version 3; this library knows up to 2"
+            format!(
+                "the database schema is version {}; this library knows up to {known}",
+                known + 1
+            )
         );
     }
 }

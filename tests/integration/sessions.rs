@@ -324,7 +324,10 @@ mod stores {
         let old = session_token();
         {
             let store = SqliteStore::open(&path).await.expect("open");
-            assert_eq!(store.schema_version().await.unwrap(), 2);
+            assert_eq!(
+                store.schema_version().await.unwrap(),
+                SqliteStore::SCHEMA_VERSION
+            );
             insert(&store, &old).await;
         }
         {
@@ -333,12 +336,16 @@ mod stores {
                 "ALTER TABLE oauth1_access_tokens DROP COLUMN expires_at;
                  ALTER TABLE oauth1_access_tokens DROP COLUMN session_handle;
                  ALTER TABLE oauth1_access_tokens DROP COLUMN authorization_expires_at;
-                 DELETE FROM oauth1_schema_version WHERE version = 2;",
+                 DROP INDEX oauth1_request_tokens_consumer;
+                 DELETE FROM oauth1_schema_version WHERE version >= 2;",
             )
             .unwrap();
         }
         let store = SqliteStore::open(&path).await.expect("reopen migrates");
-        assert_eq!(store.schema_version().await.unwrap(), 2);
+        assert_eq!(
+            store.schema_version().await.unwrap(),
+            SqliteStore::SCHEMA_VERSION
+        );
         let read = store.get_access_token(&old.token).await.unwrap().unwrap();
         assert_eq!((read.expires_at, read.session), (None, None));
         let new = session_token();
@@ -372,7 +379,8 @@ mod stores {
             c.batch_execute(
                 "ALTER TABLE oauth1_access_tokens DROP COLUMN expires_at,
                      DROP COLUMN session_handle, DROP COLUMN authorization_expires_at;
-                 DELETE FROM oauth1_schema_version WHERE version = 2;",
+                 DROP INDEX oauth1_request_tokens_consumer;
+                 DELETE FROM oauth1_schema_version WHERE version >= 2;",
             )
             .await
             .unwrap();
@@ -380,7 +388,10 @@ mod stores {
         let store = PostgresStore::connect(&scoped)
             .await
             .expect("reconnect migrates");
-        assert_eq!(store.schema_version().await.unwrap(), 2);
+        assert_eq!(
+            store.schema_version().await.unwrap(),
+            PostgresStore::SCHEMA_VERSION
+        );
         let read = store.get_access_token(&old.token).await.unwrap().unwrap();
         assert_eq!((read.expires_at, read.session), (None, None));
         let new = session_token();

@@ -95,6 +95,11 @@ impl DemoProcess {
         format!("http://{}", self.addr)
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// What the process logged on stderr so far.
     pub fn log(&self) -> String {
         self.log.lock().expect("log lock").clone()
