@@ -25,6 +25,7 @@
 //! needs the secret itself to verify signatures), so wherever it goes must
 //! be protected like the rest of the store. `Debug` stays redacted.
 
+pub(crate) mod callback_url;
 pub(crate) mod clock;
 pub(crate) mod consumer;
 pub(crate) mod secret;

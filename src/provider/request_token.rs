@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use crate::model::callback_url::callback_href;
 use crate::model::secret::TokenSecret;
 use crate::model::text::is_hidden_character;
 use crate::model::token::{Callback, RequestToken, RequestTokenState};
@@ -29,6 +30,11 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     /// token bound to the request's host, valid for the configured TTL (10
     /// minutes by default), and answers
     /// `oauth_token=…&oauth_token_secret=…&oauth_callback_confirmed=true`.
+    ///
+    /// A callback URL must read the same to a browser (the WHATWG URL
+    /// Standard) as to a person — no `\`, user-info, whitespace or control
+    /// character (see [`Callback::origin`]) — and is recorded as a browser
+    /// will request it (ASCII, `xn--` hosts, no default port).
     ///
     /// `scope` and `xoauth_displayname`, when sent, are recorded as sent,
     /// within [`Limits`]' `max_scope_bytes` and `max_display_name_chars`
@@ -104,7 +110,11 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             secret: TokenSecret::new(random_token(TOKEN_BYTES)?),
             consumer_key: consumer.key.clone(),
             host,
-            callback: Callback::parse(callback),
+            // Kept as the browser will request it (see `Callback::origin`).
+            callback: match callback_href(callback) {
+                Some(href) => Callback::Url(href),
+                None => Callback::parse(callback),
+            },
             scope: scope.map(|s| s.into_owned()),
             display_name: display_name.map(|s| s.into_owned()),
             created_at: now,
