@@ -466,6 +466,19 @@ mod tests {
         }
     }
 
+    /// The consent page for `pending` and `user`, with plain values for the
+    /// rest.
+    fn plain_consent_page(pending: &PendingAuthorization, user: &User) -> Page {
+        render_page(&AuthorizePage::Consent(ConsentPage {
+            pending,
+            user,
+            csrf_token: "c",
+            action: "/a",
+            site: "example.com",
+            hints: &AuthorizeHints::default(),
+        }))
+    }
+
     #[test]
     fn consent_page_escapes_everything_and_warns_for_unverified_apps() {
         let user = User::new("a&b@example.com", "1");
@@ -500,28 +513,14 @@ mod tests {
                 .contains("frame-ancestors 'none'")
         );
         let p = pending(Callback::Url("https://App.example:443/cb".into()), false);
-        let page = render_page(&AuthorizePage::Consent(ConsentPage {
-            pending: &p,
-            user: &user,
-            csrf_token: "c",
-            action: "/a",
-            site: "example.com",
-            hints: &AuthorizeHints::default(),
-        }));
+        let page = plain_consent_page(&p, &user);
         assert!(
             page.body.contains("<bdi>https://app.example</bdi>"),
             "{}",
             page.body
         );
         let registered = pending(Callback::Oob, false);
-        let page = render_page(&AuthorizePage::Consent(ConsentPage {
-            pending: &registered,
-            user: &user,
-            csrf_token: "c",
-            action: "/a",
-            site: "example.com",
-            hints: &AuthorizeHints::default(),
-        }));
+        let page = plain_consent_page(&registered, &user);
         assert!(!page.body.contains("Unverified app"));
         assert!(page.body.contains("Registered &lt;App&gt;"));
     }
@@ -531,14 +530,7 @@ mod tests {
         let user = User::new("u@example.com", "1");
         let mut p = pending(Callback::Oob, true);
         p.display_name = Some(format!("Photos{}", "x".repeat(500)));
-        let page = render_page(&AuthorizePage::Consent(ConsentPage {
-            pending: &p,
-            user: &user,
-            csrf_token: "c",
-            action: "/a",
-            site: "example.com",
-            hints: &AuthorizeHints::default(),
-        }));
+        let page = plain_consent_page(&p, &user);
         let shown = format!("Photos{}…", "x".repeat(MAX_APP_NAME_CHARS - 6));
         assert!(
             page.body.contains(&format!(
@@ -624,14 +616,7 @@ mod tests {
             "Google Drive{}\u{202E}” (verified by 127.0.0.1) “\u{200B}\n",
             "x".repeat(70)
         ));
-        let page = render_page(&AuthorizePage::Consent(ConsentPage {
-            pending: &p,
-            user: &user,
-            csrf_token: "c",
-            action: "/a",
-            site: "example.com",
-            hints: &AuthorizeHints::default(),
-        }));
+        let page = plain_consent_page(&p, &user);
         for hidden in ['\u{202E}', '\u{200B}'] {
             assert!(!page.body.contains(hidden), "{}", page.body);
         }
