@@ -192,9 +192,13 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Client-supplied values are logged as `?value` fields, escaped, so no
+    // request can write a line of its own; colours only on a terminal, so
+    // that a log file holds no escape codes at all.
     tracing_subscriber::fmt()
         .with_max_level(tracing::Level::INFO)
         .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     let args = match parse_args(std::env::args().skip(1)) {
         Ok(args) => args,

@@ -188,7 +188,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             .refresh_access_token(&old.token, now, &next)
             .await?
         {
-            tracing::info!(consumer = %next.consumer_key, host = %next.host, "refreshed access token");
+            tracing::info!(consumer = ?next.consumer_key, host = ?next.host, "refreshed access token");
             Ok(next)
         } else {
             // Another request refreshed (or the user revoked) it first.
@@ -261,7 +261,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                         .exchange_request_token(expected, &exchanged, &access)
                         .await?
                     {
-                        tracing::info!(consumer = %access.consumer_key, host = %access.host, "issued access token");
+                        tracing::info!(consumer = ?access.consumer_key, host = ?access.host, "issued access token");
                         return Ok(access);
                     }
                 }

@@ -122,7 +122,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             state: RequestTokenState::Issued,
         };
         self.store.insert_request_token(&token).await?;
-        tracing::info!(consumer = %token.consumer_key, host = %token.host, "issued request token");
+        tracing::info!(consumer = ?token.consumer_key, host = ?token.host, "issued request token");
         Ok(token)
     }
 

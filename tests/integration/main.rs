@@ -23,6 +23,7 @@ mod rejections;
 mod restart;
 mod rsa;
 mod security_consent;
+mod security_demo;
 mod security_exhaustion;
 mod security_faults;
 mod security_limits;

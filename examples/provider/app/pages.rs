@@ -339,7 +339,7 @@ async fn revoke<S: DemoStore, N: DemoNonces>(
         .await
     {
         Ok(n) => {
-            tracing::info!(consumer = %form.consumer_key, tokens = n, "access revoked by its user");
+            tracing::info!(consumer = ?form.consumer_key, tokens = n, "access revoked by its user");
             Redirect::to("/account").into_response()
         }
         Err(e) => {
