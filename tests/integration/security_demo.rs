@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::support::demo_client::{Credentials, Site, form_encode};
 use crate::support::demo_process::DemoProcess;
+use crate::support::http::HttpResponse;
 use crate::support::reply::hidden_field;
 
 /// A registered consumer and where it calls back (never reached: the
@@ -82,4 +83,175 @@ fn client_values_cannot_forge_log_lines_or_reach_the_terminal() {
         log.contains("consumer=\"x\\n2001-02-03"),
         "not escaped:\n{log}"
     );
+}
+
+/// A sign-in form post, with `headers` added.
+fn sign_in(site: &Site, email: &str, password: &str, headers: &[(&str, &str)]) -> HttpResponse {
+    let body = format!(
+        "email={}&password={}&next=%2F",
+        form_encode(email),
+        form_encode(password)
+    );
+    let mut all = vec![("Content-Type", "application/x-www-form-urlencoded")];
+    all.extend_from_slice(headers);
+    site.send("POST", "/login", &all, body.as_bytes())
+}
+
+/// Issue 17, finding 5: a sign-in posted from another site (which would
+/// sign the victim's browser into the attacker's account) is refused, and
+/// so is every other form post a browser marks as cross-site.
+#[test]
+fn cross_site_sign_in_and_other_form_posts_are_refused() {
+    let (demo, site) = demo(&[]);
+    let own = site.origin.clone();
+    for headers in [
+        vec![("Origin", "http://evil.example")],
+        vec![("Origin", "null")],
+        vec![("Sec-Fetch-Site", "cross-site")],
+        vec![("Sec-Fetch-Site", "same-site")],
+        vec![("Sec-Fetch-Site", "cross-site"), ("Origin", own.as_str())],
+    ] {
+        let reply = sign_in(&site, "test@example.com", "password", &headers);
+        assert_eq!(reply.status, 403, "{headers:?}: {}", reply.text());
+        assert!(reply.header("set-cookie").is_none(), "{headers:?}");
+    }
+    for headers in [
+        vec![("Origin", own.as_str())],
+        vec![("Sec-Fetch-Site", "same-origin"), ("Origin", own.as_str())],
+        vec![("Sec-Fetch-Site", "none")],
+        vec![],
+    ] {
+        let reply = sign_in(&site, "test@example.com", "password", &headers);
+        assert_eq!(reply.status, 303, "{headers:?}: {}", reply.text());
+    }
+    // The forms of a signed-in user, posted cross-site with her cookie and
+    // even her CSRF token: refused, and nothing changes.
+    let consumer = Credentials::new(CONSUMER.0, CONSUMER.1);
+    let token = site.obtain_access_token(&consumer, CALLBACK, "test@example.com", "password");
+    let cookie = site.sign_in("test@example.com", "password");
+    let account = site.send("GET", "/account", &[("Cookie", &cookie)], b"");
+    let csrf = hidden_field(&account.text(), "csrf_token").expect("the account page's CSRF token");
+    let temporary = site
+        .request_token(&consumer, CALLBACK)
+        .expect("a request token");
+    for (path, body) in [
+        (
+            "/account/revoke",
+            format!("consumer_key={}&csrf_token={csrf}", CONSUMER.0),
+        ),
+        ("/logout", format!("csrf_token={csrf}")),
+        (
+            "/_ah/OAuthAuthorizeToken",
+            format!(
+                "oauth_token={}&csrf_token={csrf}&decision=allow",
+                temporary.key
+            ),
+        ),
+    ] {
+        let reply = site.send(
+            "POST",
+            path,
+            &[
+                ("Cookie", &cookie),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Sec-Fetch-Site", "cross-site"),
+            ],
+            body.as_bytes(),
+        );
+        assert_eq!(reply.status, 403, "{path}: {}", reply.text());
+    }
+    assert_eq!(
+        site.whoami(&consumer, &token).status,
+        200,
+        "the revoke went through"
+    );
+    let account = site.send("GET", "/account", &[("Cookie", &cookie)], b"");
+    assert_eq!(account.status, 200, "signed out by a cross-site post");
+    demo.stop();
+}
+
+/// The peak resident memory of process `pid` so far, in KiB.
+fn peak_resident_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM")
+}
+
+/// Sends `n` sign-ins, `at_once` at a time, each made by `attempt(i)`;
+/// their statuses, and the `Retry-After` of every 429.
+fn concurrently(
+    n: usize,
+    at_once: usize,
+    attempt: impl Fn(usize) -> HttpResponse + Sync,
+) -> Vec<(u16, Option<String>)> {
+    let mut out = Vec::new();
+    for batch in (0..n).collect::<Vec<_>>().chunks(at_once) {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = batch
+                .iter()
+                .map(|&i| {
+                    let attempt = &attempt;
+                    s.spawn(move || attempt(i))
+                })
+                .collect();
+            for handle in handles {
+                let reply = handle.join().expect("a sign-in thread");
+                out.push((reply.status, reply.header("retry-after").map(str::to_owned)));
+            }
+        });
+    }
+    out
+}
+
+/// Issue 17, finding 1: 128 wrong passwords for one account, 64 at a
+/// time, against the demo with its own Argon2 parameters: at most the
+/// account's allowance is hashed, the rest get 429 with `Retry-After`, the
+/// demo stays far under 300 MB resident, and later attempts — the right
+/// password too — are refused until the window passes. Guesses spread over
+/// many accounts meet the per-address limit.
+#[test]
+fn concurrent_wrong_sign_ins_are_limited_and_memory_stays_bounded() {
+    let (demo, site) = demo(&[]);
+    let statuses = concurrently(128, 64, |_| {
+        sign_in(&site, "test@example.com", "wrong", &[])
+    });
+    let peak = peak_resident_kib(demo.pid());
+    let refused: Vec<_> = statuses.iter().filter(|(s, _)| *s == 429).collect();
+    let checked = statuses.iter().filter(|(s, _)| *s == 401).count();
+    assert_eq!(checked + refused.len(), 128, "{statuses:?}");
+    assert_eq!(checked, 10, "{statuses:?}");
+    for (_, retry_after) in &refused {
+        let seconds: u64 = retry_after
+            .as_deref()
+            .expect("Retry-After")
+            .parse()
+            .expect("seconds");
+        assert!((1..=901).contains(&seconds), "{seconds}");
+    }
+    eprintln!("peak resident memory after 128 concurrent wrong sign-ins: {peak} KiB");
+    assert!(peak < 300 * 1024, "the demo peaked at {peak} KiB");
+    assert_eq!(sign_in(&site, "test@example.com", "wrong", &[]).status, 429);
+    assert_eq!(
+        sign_in(&site, "test@example.com", "password", &[]).status,
+        429
+    );
+    // Another account is not locked, and signs in.
+    assert_eq!(
+        sign_in(&site, "admin@example.com", "password", &[]).status,
+        303
+    );
+    // One address guessing across accounts: 50 failures, then 429.
+    let spread = concurrently(60, 20, |i| {
+        sign_in(&site, &format!("user{i}@example.com"), "wrong", &[])
+    });
+    let hashed = spread.iter().filter(|(s, _)| *s == 401).count();
+    assert_eq!(hashed, 40, "{spread:?}");
+    assert!(
+        spread.iter().all(|(s, _)| matches!(s, 401 | 429)),
+        "{spread:?}"
+    );
+    demo.stop();
 }
