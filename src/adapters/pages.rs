@@ -575,6 +575,28 @@ mod tests {
         assert_eq!(hints, AuthorizeHints::default());
     }
 
+    /// SECURITY.md §4.8 says what the page shows: the whole-app grant, and
+    /// not the `scope` the consumer sent.
+    #[test]
+    fn the_consent_page_shows_the_whole_app_grant_and_not_the_scope() {
+        let user = User::new("u@example.com", "1");
+        let mut p = pending(Callback::Url("https://app.example/cb".into()), false);
+        p.scope = Some("https://example.com/feeds/ scope-marker".into());
+        let page = plain_consent_page(&p, &user);
+        assert!(
+            page.body
+                .contains("use your whole account on example.com, acting as you"),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.body
+                .contains("Signed in as <strong>u@example.com</strong>")
+        );
+        assert!(page.body.contains("<bdi>https://app.example</bdi>"));
+        assert!(!page.body.contains("scope-marker"), "{}", page.body);
+    }
+
     #[test]
     fn hosted_domain_hints_must_be_domain_names() {
         let hd =
