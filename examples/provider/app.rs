@@ -118,7 +118,7 @@ pub fn build_split<S: DemoStore, N: DemoNonces>(
         provider: provider.clone(),
         users: Users::new(&config.users, config.password_hashing.clone())?,
         sessions: Sessions::default(),
-        logins: LoginGuard::new(config.login_limits.clone()),
+        logins: LoginGuard::new(config.login_limits.clone(), config.trusted_proxies.clone()),
         paths: oauth.endpoint_paths().clone(),
     });
     let router = Router::new()

@@ -356,3 +356,35 @@ fn slow_sockets_are_closed_within_the_configured_timeouts() {
     assert_eq!(site.send("GET", "/", &[], b"").status, 200);
     demo.stop();
 }
+
+/// Behind a trusted proxy, the per-address allowance is the client's (the
+/// last `X-Forwarded-For` address), not the proxy's: one client guessing
+/// does not lock out the others behind the same proxy.
+#[test]
+fn behind_a_trusted_proxy_each_client_address_has_its_own_allowance() {
+    let (demo, site) = demo(&["--trusted-proxy", "127.0.0.1"]);
+    let site = &site;
+    let from = |client: &'static str| {
+        move |i: usize| {
+            let forwarded = format!("198.51.100.1, {client}");
+            sign_in(
+                site,
+                &format!("user{i}@example.com"),
+                "wrong",
+                &[("X-Forwarded-For", forwarded.as_str())],
+            )
+        }
+    };
+    let guesses = concurrently(55, 11, from("203.0.113.7"));
+    let hashed = guesses.iter().filter(|(s, _)| *s == 401).count();
+    assert_eq!(hashed, 50, "{guesses:?}");
+    assert_eq!(from("203.0.113.7")(99).status, 429);
+    // Another client behind the same proxy.
+    assert_eq!(from("203.0.113.8")(99).status, 401);
+    let forwarded = [("X-Forwarded-For", "203.0.113.8")];
+    assert_eq!(
+        sign_in(site, "test@example.com", "password", &forwarded).status,
+        303
+    );
+    demo.stop();
+}

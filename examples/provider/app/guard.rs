@@ -77,6 +77,8 @@ impl Default for LoginLimits {
 /// Sign-in attempts by account and by address, and the hashing turns.
 pub(super) struct LoginGuard {
     limits: LoginLimits,
+    /// Peers whose `X-Forwarded-For` names the client (`--trusted-proxy`).
+    trusted_proxies: Vec<IpAddr>,
     counts: Mutex<Counts>,
     hashing: Semaphore,
 }
@@ -106,13 +108,38 @@ pub(super) struct Attempt {
 }
 
 impl LoginGuard {
-    pub(super) fn new(limits: LoginLimits) -> Self {
+    pub(super) fn new(limits: LoginLimits, trusted_proxies: Vec<IpAddr>) -> Self {
         let permits = limits.concurrent_hashes.max(1);
         Self {
             limits,
+            trusted_proxies,
             counts: Mutex::default(),
             hashing: Semaphore::new(permits),
         }
+    }
+
+    /// The client's address: the peer's, or, from a trusted proxy, the
+    /// last address its `X-Forwarded-For` names (the one that proxy saw;
+    /// those before it are the client's to write). Without this, every
+    /// client behind the proxy would share one address's allowance, and
+    /// one of them guessing would lock the others out.
+    pub(super) fn client_address(
+        &self,
+        peer: Option<IpAddr>,
+        headers: &axum::http::HeaderMap,
+    ) -> Option<IpAddr> {
+        let peer = peer?;
+        if !self.trusted_proxies.contains(&peer) {
+            return Some(peer);
+        }
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .next_back()
+            .and_then(|last| last.trim().parse().ok());
+        Some(forwarded.unwrap_or(peer))
     }
 
     /// Counts an attempt for `email` from `address`, or refuses it: the

@@ -151,7 +151,8 @@ async fn login<S: DemoStore, N: DemoNonces>(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let next = local_path(form.next.as_deref()).to_owned();
-    let address = peer.map(|Extension(ConnectInfo(peer))| peer.ip());
+    let peer = peer.map(|Extension(ConnectInfo(peer))| peer.ip());
+    let address = demo.logins.client_address(peer, &headers);
     let attempt = match demo.logins.attempt(&normalized_email(&form.email), address) {
         Ok(attempt) => attempt,
         Err(seconds) => {
