@@ -1,33 +1,30 @@
-//! A store a host might write (`cargo run --example custom_store`): tokens
-//! and used nonces in memory, saved to a JSON file on every change (feature
-//! `serde`). `tests/integration/custom_store.rs` runs the conformance suite
-//! on it. What makes it correct:
-//! - one writer at a time, so each check-and-write (compare-and-set on the
-//!   `StateTag`, exchange, refresh, insert-if-absent of a nonce) is atomic;
-//! - a writer changes a copy, saves it (a new file renamed over the old),
-//!   then publishes it, all in one task on Tokio's blocking pool: a failed
-//!   save changes nothing, a dropped future cannot stop a change half way,
-//!   and readers, who take the published copy, never wait for the disk;
-//! - a nonce is kept as its `NonceKey::digest`, not the request's strings.
-//!
-//! The file holds token secrets in the clear (`model::secret_in_clear`), so
-//! only its owner may read it. Each change rewrites it: for a small host.
+//! A store a host might write: tokens and nonces in memory, saved to a JSON
+//! file on every change. `cargo run --example custom_store` runs the
+//! conformance suite on it (so does CI). What makes it correct: one writer
+//! at a time, so each check-and-write is atomic; the writer changes a copy,
+//! saves it (a new file renamed over the old), then publishes it, in one
+//! task on Tokio's blocking pool, so a failed save changes nothing and a
+//! dropped future cannot stop a change half way; a nonce is kept as its
+//! `NonceKey::digest`. The file holds token secrets in the clear
+//! (`model::secret_in_clear`): only its owner may read it.
 
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use oauth1_provider::model::{AccessToken, RequestToken, StateTag, User, Verifier};
+use oauth1_provider::model::{AccessToken, RequestToken, StateTag, secret_in_clear};
 use oauth1_provider::store::{NonceKey, NonceOutcome, NonceStore, StoreError, TokenStore};
-use time::{Duration, OffsetDateTime};
+use oauth1_provider::time::OffsetDateTime;
 
 type Res<T> = Result<T, StoreError>;
 
 /// Everything the store keeps, as the file holds it.
-#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Data {
+    #[serde(with = "secret_in_clear")]
     requests: HashMap<String, RequestToken>,
+    #[serde(with = "secret_in_clear")]
     access: HashMap<String, AccessToken>,
     /// Hex `NonceKey::digest` → the unix second from which it is forgotten.
     nonces: HashMap<String, i64>,
@@ -36,53 +33,50 @@ struct Data {
 impl Data {
     /// Compare-and-set: replaces the request token if its state has `tag`.
     fn swap(&mut self, tag: StateTag, next: RequestToken) -> bool {
-        match self.requests.get_mut(&next.token) {
-            Some(t) if t.state.tag() == tag => {
-                *t = next;
-                true
-            }
-            _ => false,
+        let current = self.requests.get_mut(&next.token);
+        let won = current.is_some_and(|t| t.state.tag() == tag);
+        if won {
+            self.requests.insert(next.token.clone(), next);
         }
+        won
     }
 
     /// Revokes the access token if it is active.
     fn revoke(&mut self, token: &str, at: OffsetDateTime) -> bool {
-        match self.access.get_mut(token) {
-            Some(t) if t.is_active() => {
-                *t = t.revoke(at);
-                true
-            }
-            _ => false,
+        let token = self.access.get_mut(token).filter(|t| t.is_active());
+        token.map(|t| *t = t.revoke(at)).is_some()
+    }
+
+    /// Adds the access token if `won`: the second half of an exchange or a
+    /// refresh.
+    fn add_if(&mut self, won: bool, token: AccessToken) -> Res<bool> {
+        if won {
+            add(&mut self.access, token.token.clone(), token)?;
         }
+        Ok(won)
     }
 }
 
-/// Keeps what `keep` accepts; answers how many went, if any did.
-fn purge<V>(map: &mut HashMap<String, V>, keep: impl Fn(&V) -> bool) -> Option<usize> {
+/// Adds a token; one already stored is an error that writes nothing (the
+/// `TokenStore` contract: tokens are random, so it means a bug or an attack).
+fn add<V>(map: &mut HashMap<String, V>, key: String, value: V) -> Res<()> {
+    if map.contains_key(&key) {
+        return Err(StoreError::new(format!("token {key} is already stored")));
+    }
+    map.insert(key, value);
+    Ok(())
+}
+
+/// Keeps what `keep` accepts; answers how many went.
+fn purge<V>(map: &mut HashMap<String, V>, keep: impl Fn(&V) -> bool) -> usize {
     let before = map.len();
     map.retain(|_, v| keep(v));
-    Some(before - map.len()).filter(|&n| n > 0)
-}
-
-/// A token string already stored is an error that writes nothing: the
-/// `TokenStore` contract (tokens are random, so it means a bug or an attack).
-fn unique(stored: bool, token: &str) -> Res<()> {
-    match stored {
-        true => Err(StoreError::new(format!("token {token} is already stored"))),
-        false => Ok(()),
-    }
+    before - map.len()
 }
 
 /// Tokens and nonces saved to a JSON file. Clones share the same data.
 #[derive(Clone)]
-pub struct FileStore(Arc<Shared>);
-
-struct Shared {
-    /// Held by the writer, until its change is saved.
-    file: Mutex<PathBuf>,
-    /// The data as last saved, for readers: held only to copy the `Arc`.
-    data: Mutex<Arc<Data>>,
-}
+pub struct FileStore(Arc<(Mutex<PathBuf>, Mutex<Data>)>);
 
 /// Locks, even after a panic elsewhere: the data is only replaced whole.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -99,32 +93,30 @@ impl FileStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Data::default(),
             Err(e) => return Err(StoreError::new(e)),
         };
-        let (file, data) = (Mutex::new(path), Mutex::new(Arc::new(data)));
-        Ok(Self(Arc::new(Shared { file, data })))
+        Ok(Self(Arc::new((Mutex::new(path), Mutex::new(data)))))
     }
 
-    fn data(&self) -> Arc<Data> {
-        lock(&self.0.data).clone()
+    /// The data as last saved (held briefly: readers never wait for disk).
+    fn data(&self) -> MutexGuard<'_, Data> {
+        lock(&self.0.1)
     }
 
-    /// Runs `f` on a copy of the data, as the only writer, on the blocking
-    /// pool. `f` answers `Some` if it changed the copy, which is then saved
-    /// and published; `None` if not, and the answer is `unchanged`; an error,
-    /// and nothing is written.
-    async fn write<R, F>(&self, unchanged: R, f: F) -> Res<R>
-    where
-        R: Send + 'static,
-        F: FnOnce(&mut Data) -> Res<Option<R>> + Send + 'static,
-    {
+    /// Runs `f` on a copy of the data as the only writer (holding the file),
+    /// on Tokio's blocking pool; if `f` changed the copy, saves it, then
+    /// publishes it. An error writes nothing.
+    async fn write<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Data) -> Res<R> + Send + 'static,
+    ) -> Res<R> {
         let store = self.clone();
         let task = tokio::task::spawn_blocking(move || {
-            let path = lock(&store.0.file);
-            let mut next = Data::clone(&store.data());
-            let Some(answer) = f(&mut next)? else {
-                return Ok(unchanged);
-            };
-            save(&path, &next).map_err(StoreError::new)?;
-            *lock(&store.0.data) = Arc::new(next);
+            let path = lock(&store.0.0);
+            let mut next = store.data().clone();
+            let answer = f(&mut next)?;
+            if next != *store.data() {
+                save(&path, &next).map_err(StoreError::new)?;
+                *store.data() = next;
+            }
             Ok(answer)
         });
         task.await.map_err(StoreError::new)?
@@ -148,12 +140,8 @@ fn save(path: &Path, data: &Data) -> std::io::Result<()> {
 impl TokenStore for FileStore {
     async fn insert_request_token(&self, token: &RequestToken) -> Res<()> {
         let token = token.clone();
-        self.write((), |d| {
-            unique(d.requests.contains_key(&token.token), &token.token)?;
-            d.requests.insert(token.token.clone(), token);
-            Ok(Some(()))
-        })
-        .await
+        self.write(|d| add(&mut d.requests, token.token.clone(), token))
+            .await
     }
 
     async fn count_request_tokens(&self, consumer_key: &str, now: OffsetDateTime) -> Res<usize> {
@@ -171,8 +159,7 @@ impl TokenStore for FileStore {
 
     async fn update_request_token(&self, tag: StateTag, next: &RequestToken) -> Res<bool> {
         let next = next.clone();
-        self.write(false, move |d| Ok(d.swap(tag, next).then_some(true)))
-            .await
+        self.write(move |d| Ok(d.swap(tag, next))).await
     }
 
     async fn exchange_request_token(
@@ -182,13 +169,9 @@ impl TokenStore for FileStore {
         access: &AccessToken,
     ) -> Res<bool> {
         let (exchanged, access) = (exchanged.clone(), access.clone());
-        self.write(false, move |d| {
+        self.write(move |d| {
             let won = d.swap(tag, exchanged);
-            if won {
-                unique(d.access.contains_key(&access.token), &access.token)?;
-                d.access.insert(access.token.clone(), access);
-            }
-            Ok(won.then_some(true))
+            d.add_if(won, access)
         })
         .await
     }
@@ -204,39 +187,29 @@ impl TokenStore for FileStore {
         next: &AccessToken,
     ) -> Res<bool> {
         let (old, next) = (old.to_owned(), next.clone());
-        self.write(false, move |d| {
+        self.write(move |d| {
             let won = d.revoke(&old, at);
-            if won {
-                unique(d.access.contains_key(&next.token), &next.token)?;
-                d.access.insert(next.token.clone(), next);
-            }
-            Ok(won.then_some(true))
+            d.add_if(won, next)
         })
         .await
     }
 
     async fn revoke_access_token(&self, token: &str, at: OffsetDateTime) -> Res<bool> {
         let token = token.to_owned();
-        self.write(false, move |d| Ok(d.revoke(&token, at).then_some(true)))
-            .await
+        self.write(move |d| Ok(d.revoke(&token, at))).await
     }
 
     async fn revoke_user_tokens(
         &self,
-        user_id: &str,
-        consumer_key: &str,
+        user: &str,
+        consumer: &str,
         at: OffsetDateTime,
     ) -> Res<usize> {
-        let (user_id, consumer_key) = (user_id.to_owned(), consumer_key.to_owned());
-        self.write(0, move |d| {
-            let mut revoked = 0;
-            for t in d.access.values_mut() {
-                if t.is_active() && t.user.user_id == user_id && t.consumer_key == consumer_key {
-                    *t = t.revoke(at);
-                    revoked += 1;
-                }
-            }
-            Ok((revoked > 0).then_some(revoked))
+        let (user, consumer) = (user.to_owned(), consumer.to_owned());
+        self.write(move |d| {
+            let mine = d.access.values_mut().filter(|t| t.is_active());
+            let mine = mine.filter(|t| t.user.user_id == user && t.consumer_key == consumer);
+            Ok(mine.map(|t| *t = t.revoke(at)).count())
         })
         .await
     }
@@ -250,10 +223,8 @@ impl TokenStore for FileStore {
     }
 
     async fn purge_expired(&self, now: OffsetDateTime) -> Res<usize> {
-        self.write(0, move |d| {
-            Ok(purge(&mut d.requests, |t| !t.is_expired(now)))
-        })
-        .await
+        self.write(move |d| Ok(purge(&mut d.requests, |t| !t.is_expired(now))))
+            .await
     }
 }
 
@@ -268,60 +239,33 @@ impl NonceStore for FileStore {
         // Rounded up: a nonce is never forgotten early.
         let until = expires_at.unix_timestamp() + i64::from(expires_at.nanosecond() > 0);
         let now = now.unix_timestamp();
-        self.write(NonceOutcome::Replayed, move |d| {
+        self.write(move |d| {
             purge(&mut d.nonces, |&second| second > now); // the expired go first
-            let fresh = d.nonces.insert(digest, until).is_none();
-            Ok(fresh.then_some(NonceOutcome::Fresh))
+            let fresh = !d.nonces.contains_key(&digest);
+            d.nonces.entry(digest).or_insert(until);
+            Ok(if fresh {
+                NonceOutcome::Fresh
+            } else {
+                NonceOutcome::Replayed
+            })
         })
         .await
     }
 
     async fn purge_nonces(&self, now: OffsetDateTime) -> Res<usize> {
         let now = now.unix_timestamp();
-        self.write(0, move |d| Ok(purge(&mut d.nonces, |&second| second > now)))
+        self.write(move |d| Ok(purge(&mut d.nonces, |&second| second > now)))
             .await
     }
 }
 
-/// Takes a token through its life on the store, reopens the file as after a
-/// restart, and shows what came back.
+/// Runs the conformance suite on the store, reopening it from its file as
+/// after a restart.
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    use oauth1_provider::testing::{sample_access_token, sample_request_token};
+async fn main() {
     let path = std::env::temp_dir().join(format!("custom_store-{}.json", std::process::id()));
-    let (store, now) = (FileStore::open(&path)?, OffsetDateTime::now_utc());
-    let user = User::new("ada@example.com", "ada");
-    let issued = sample_request_token(now);
-    store.insert_request_token(&issued).await?;
-    let approved = issued.approve(user.clone(), Verifier::new("v"), now)?;
-    let approve = store.update_request_token(StateTag::Issued, &approved);
-    println!("approved: {}", approve.await?);
-    let (exchanged, _) = approved.exchange("v", 3, now)?.map_err(|_| "refused")?;
-    let access = sample_access_token(&approved, &user, now);
-    let exchange = store.exchange_request_token(approved.state.tag(), &exchanged, &access);
-    println!("exchanged: {}", exchange.await?);
-    let key = NonceKey {
-        consumer_key: "key",
-        token: "",
-        timestamp: 1,
-        nonce: "n",
-    };
-    let window = now + Duration::minutes(5);
-    println!(
-        "a nonce: {:?}",
-        store.insert_nonce(&key, now, window).await?
-    );
-    let size = std::fs::metadata(&path)?.len();
-    println!("saved to {} ({size} bytes)", path.display());
-
-    drop(store); // a restart
-    let store = FileStore::open(&path)?;
-    let again = store.insert_nonce(&key, now, window).await?;
-    println!("reopened: the same nonce again: {again:?}");
-    let request = store.get_request_token(&issued.token).await?;
-    println!("request token: {:?}", request.map(|t| t.state));
-    for token in store.list_user_tokens(&user.user_id).await? {
-        println!("{}'s access token: {token:#?}", user.email);
-    }
-    Ok(std::fs::remove_file(&path)?)
+    let reopen = || std::future::ready(FileStore::open(&path));
+    oauth1_provider::testing::run_conformance_suite_with_reopen(reopen).await;
+    let _ = std::fs::remove_file(&path);
+    println!("FileStore passes the conformance suite");
 }

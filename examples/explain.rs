@@ -48,9 +48,12 @@
 //!   friends.
 //! - **stderr**: an explanation for people. When the signature does not
 //!   verify, the tool recomputes it for the mistakes clients commonly make
-//!   (the other scheme, a port, the path's encoding, an unsigned body, `+` in
-//!   the query, a missing token secret, …) and reports those that reproduce
-//!   the received signature. The secrets are never printed there.
+//!   (the other scheme, a port kept or dropped, the path's encoding, the
+//!   query signed as part of the path, an unsigned body, `+` in the query or
+//!   for a space in the base string, a value percent-encoded twice, a value's
+//!   UTF-8 encoded twice — mojibake such as `ZÃ¼rich` —, a missing token
+//!   secret, …) and reports those that reproduce the received signature. The
+//!   secrets are never printed there.
 //! - **exit code**: 0 when the request would be accepted, 1 when it would be
 //!   refused (`valid: false`), 2 when the input is unusable (bad JSON, a
 //!   missing field, a URL that is not absolute) or the provider refuses the
@@ -710,16 +713,32 @@ impl Case<'_> {
                  parameters only (§3.4.1.2)"
                     .to_owned()
             });
+            // A client that does not parse the URL's query at all signs it
+            // as part of the path, and not as parameters.
+            let path_only = Request {
+                target: self.request.path(),
+                ..*self.request
+            };
+            if let Ok(without) = SignedRequest::collect(&path_only, self.limits) {
+                let params = without.normalized_parameters();
+                f.test("path", by_parts(http_method, &uri, &params), || {
+                    "your client signed the query string as part of the path (in the base \
+                     string URI) instead of as parameters; the URI ends at the path, and each \
+                     query parameter is signed with the others (§3.4.1.2, §3.4.1.3.1)"
+                        .to_owned()
+                });
+            }
         }
     }
 
     /// Which component an alternative base string URI changes.
     fn uri_component(&self, uri: &str, scheme: &str, path: &str) -> &'static str {
+        let (theirs, mine) = (host_of(uri), host_of(self.uri));
         if !scheme.eq_ignore_ascii_case(self.scheme) {
             "scheme"
         } else if path != self.request.path() {
             "path"
-        } else if host_of(uri) != host_of(self.uri) {
+        } else if strip_port(theirs).unwrap_or(theirs) != strip_port(mine).unwrap_or(mine) {
             "host"
         } else {
             "port"
@@ -889,8 +908,10 @@ impl Case<'_> {
             "your client percent-encoded the parameters twice",
         );
 
-        // A parameter signed by one side only.
         let pairs: Vec<(&str, &str)> = self.signed.encoded_params().collect();
+        self.value_hypotheses(f, by_parts, http_method, &pairs);
+
+        // A parameter signed by one side only.
         if let Some(realm) = self.signed.realm() {
             let mut with_realm = pairs.clone();
             let realm = percent_encode(realm);
@@ -919,6 +940,109 @@ impl Case<'_> {
                          signing (by a proxy, a framework, a cache-buster)? Every query, form \
                          body and oauth_ parameter is signed (§3.4.1.3.1)"
                     )
+                },
+            );
+        }
+    }
+
+    /// One parameter value as the client may have signed it: encoded twice
+    /// (it was already percent-encoded when handed to the OAuth library), or
+    /// its UTF-8 encoded twice (mojibake: `Zürich` signed as `ZÃ¼rich`, or
+    /// received so). `pairs` are the normalized parameters.
+    fn value_hypotheses(
+        &self,
+        f: &mut Findings,
+        by_parts: &dyn Fn(&str, &str, &str) -> bool,
+        http_method: &str,
+        pairs: &[(&str, &str)],
+    ) {
+        // The normalized parameters with the `i`th value replaced, re-sorted.
+        let with_value = |i: usize, value: &str| {
+            let mut variant: Vec<(&str, &str)> = pairs.to_vec();
+            variant[i].1 = value;
+            variant.sort_unstable();
+            join(&variant)
+        };
+        let mut client_values = Vec::new();
+        for (i, &(name, value)) in pairs.iter().enumerate() {
+            if value.contains('%') {
+                let twice = value.replace('%', "%25");
+                f.test(
+                    "parameter",
+                    by_parts(http_method, self.uri, &with_value(i, &twice)),
+                    || {
+                        format!(
+                            "your client percent-encoded the value of `{name}` twice: it signed \
+                             {twice}, the server received {value} — the value was already \
+                             encoded when your code handed it to the OAuth library; pass it \
+                             decoded"
+                        )
+                    },
+                );
+                if !name.starts_with("oauth_") {
+                    client_values.push(i);
+                }
+            }
+            let Some(decoded) = percent_decode(value) else {
+                continue;
+            };
+            if !decoded.is_ascii() {
+                let mojibake: String = decoded.bytes().map(char::from).collect();
+                let signed = percent_encode(&mojibake);
+                f.test(
+                    "parameter",
+                    by_parts(http_method, self.uri, &with_value(i, &signed)),
+                    || {
+                        format!(
+                            "your client encoded the value of `{name}` as UTF-8 twice: it \
+                             signed {mojibake:?} for the {decoded:?} the server received (UTF-8 \
+                             bytes read as Latin-1 and encoded again); sign the text, encoded \
+                             once"
+                        )
+                    },
+                );
+            }
+            // The other way round: the server received the mojibake.
+            let latin1: Option<Vec<u8>> = (decoded.chars())
+                .map(|c| u8::try_from(u32::from(c)).ok())
+                .collect();
+            if let Some(bytes) = latin1.filter(|_| !decoded.is_ascii())
+                && let Ok(once) = String::from_utf8(bytes)
+            {
+                let signed = percent_encode(&once);
+                f.test(
+                    "parameter",
+                    by_parts(http_method, self.uri, &with_value(i, &signed)),
+                    || {
+                        format!(
+                            "the server received the value of `{name}` encoded as UTF-8 \
+                             twice ({decoded:?}), your client signed it encoded once \
+                             ({once:?}): it sent other bytes than it signed — declare and \
+                             send UTF-8 once"
+                        )
+                    },
+                );
+            }
+        }
+        // Every (non-protocol) value at once, when several were encoded twice.
+        if client_values.len() > 1 {
+            let mut variant: Vec<(String, String)> = (pairs.iter())
+                .map(|&(n, v)| (n.to_owned(), v.to_owned()))
+                .collect();
+            for &i in &client_values {
+                variant[i].1 = variant[i].1.replace('%', "%25");
+            }
+            variant.sort_unstable();
+            let variant: Vec<(&str, &str)> = (variant.iter())
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect();
+            f.test(
+                "parameter",
+                by_parts(http_method, self.uri, &join(&variant)),
+                || {
+                    "your client percent-encoded every parameter value twice (they were already \
+                     encoded when your code handed them to the OAuth library); pass them decoded"
+                        .to_owned()
                 },
             );
         }

@@ -130,7 +130,7 @@
 //! | `postgres` | `store::PostgresStore`, for many instances |
 //! | `redis` | `store::RedisNonceStore`, nonces shared by many instances |
 //! | `rsa` | RSA-SHA1 / RSA-SHA256 with a consumer's public key |
-//! | `serde` | `Serialize`/`Deserialize` for the token records and users, secrets only through `model::secret_in_clear` |
+//! | `serde` | `Serialize`/`Deserialize` for the token records and users; a secret, or a record holding one, is written only through `model::secret_in_clear` |
 //! | `tokio` | `Provider::spawn_purger` (implied by the adapters and the stores) |
 //! | `test-util` | `testing`: the store conformance suite |
 #![forbid(unsafe_code)]
@@ -146,14 +146,14 @@ pub mod provider;
 pub mod store;
 
 pub use adapters::origin::OriginPolicy;
-pub use model::{Consumer, ConsumerRegistry, User};
+pub use model::{Consumer, ConsumerRegistry, ConsumerState, User};
 pub use protocol::{ProtocolError, Request, Response, SignatureMethod};
 pub use provider::authorize::Approval;
 pub use provider::{
     OAuthContext, OAuthError, OAuthRequestError, OAuthRequestErrorKind, OAuthServiceFailure,
     Provider, ProviderConfig,
 };
-pub use store::{MemoryStore, NonceStore, StoreError, TokenStore};
+pub use store::{ConsumerStore, MemoryStore, NonceStore, StoreError, TokenStore};
 /// The `time` crate the store traits' timestamps come from
 /// (`time::OffsetDateTime`), so that a store of the host's own names the
 /// same version.
@@ -214,13 +214,16 @@ pub mod consent {
 pub mod origin {
     //! Which origin (scheme and host) a request was really addressed to:
     //! what its signature covers and its tokens are bound to. Configured
-    //! public origins, or `Forwarded` / `X-Forwarded-*` from trusted proxies
-    //! only ([`OriginPolicy`]).
+    //! public origins (which may carry the path prefix a proxy strips), or
+    //! `Forwarded` / `X-Forwarded-*` from trusted proxies only
+    //! ([`OriginPolicy`]).
 
     #[cfg(any(feature = "axum", feature = "actix"))]
     #[cfg_attr(docsrs, doc(cfg(any(feature = "axum", feature = "actix"))))]
     pub use crate::adapters::head::RequestHead;
-    pub use crate::adapters::origin::{OriginError, OriginHeaders, OriginPolicy, ResolvedOrigin};
+    pub use crate::adapters::origin::{
+        OriginError, OriginHeaders, OriginPolicy, ResolvedOrigin, is_valid_public_origin,
+    };
 }
 
 pub mod danger {

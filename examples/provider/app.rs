@@ -42,6 +42,7 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use oauth1_provider::axum::{ConsentUi, OAuth, SignedIn};
+use oauth1_provider::origin::ResolvedOrigin;
 use oauth1_provider::protocol::percent_encode;
 use oauth1_provider::store::{NonceStore, TokenStore};
 use oauth1_provider::{Consumer, ConsumerRegistry, OriginPolicy, Provider, User};
@@ -163,13 +164,19 @@ impl<S: DemoStore, N: DemoNonces> ConsentUi for Consent<S, N> {
                 user,
                 csrf_token: session.csrf,
             }),
-            None => Err(to_login(return_to)),
+            // `return_to` is the public path, prefix included.
+            None => {
+                let origin = request.extensions.get::<ResolvedOrigin>();
+                Err(to_login(origin.map_or("", |o| &o.prefix), return_to))
+            }
         }
     }
 }
 
-fn to_login(next: &str) -> Response {
-    Redirect::to(&format!("/login?next={}", percent_encode(next))).into_response()
+/// To the sign-in page under the public path `prefix` (see
+/// [`ResolvedOrigin::prefix`]), to come back to `next` (a public path).
+fn to_login(prefix: &str, next: &str) -> Response {
+    Redirect::to(&format!("{prefix}/login?next={}", percent_encode(next))).into_response()
 }
 
 /// `N` bytes from the OS (a password's salt, a session id).

@@ -5,7 +5,9 @@
 //!
 //!   --bind ADDR                  listen here (default 127.0.0.1:8080)
 //!   --public-origin URL          an origin the site is served under; repeatable
-//!                                (default http://127.0.0.1:PORT and http://localhost:PORT)
+//!                                (default http://127.0.0.1:PORT and http://localhost:PORT);
+//!                                may end in the path prefix a reverse proxy strips
+//!                                (https://example.test/api)
 //!   --trusted-proxy IP           believe this peer's Forwarded / X-Forwarded-*; repeatable
 //!   --consumer KEY:SECRET[:NAME] register a consumer; repeatable
 //!                                (the unregistered anonymous/anonymous is always on)
@@ -62,6 +64,7 @@ use app::config::UserSpec;
 use app::extensions::Extensions;
 use app::{ConsumerSpec, DemoConfig, DemoNonces, DemoStore};
 use oauth1_provider::MemoryStore;
+use oauth1_provider::origin::is_valid_public_origin;
 use oauth1_provider::store::NonceStore;
 #[cfg(feature = "postgres")]
 use oauth1_provider::store::PostgresStore;
@@ -194,7 +197,16 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                     .parse()
                     .map_err(|_| "--bind takes an address like 127.0.0.1:8080".to_owned())?;
             }
-            "--public-origin" => parsed.origins.push(value.trim_end_matches('/').to_owned()),
+            "--public-origin" => {
+                if !is_valid_public_origin(&value) {
+                    return Err(
+                        "--public-origin takes http(s)://HOST[:PORT][/PREFIX], e.g. \
+                         https://example.test/api"
+                            .to_owned(),
+                    );
+                }
+                parsed.origins.push(value.trim_end_matches('/').to_owned());
+            }
             "--trusted-proxy" => parsed.trusted_proxies.push(
                 value
                     .parse()

@@ -101,7 +101,8 @@ pub struct AuthorizeRequest<'a> {
     /// The origin the request was addressed to, from the adapter's
     /// [`OriginPolicy`](crate::OriginPolicy).
     pub origin: &'a ResolvedOrigin,
-    /// The raw request target: path and query as received.
+    /// The raw request target: path and query as the client sent them — as
+    /// received, after the [`ResolvedOrigin::prefix`] a proxy stripped.
     pub target: &'a str,
     /// The `application/x-www-form-urlencoded` body of a `POST` (at most
     /// [`MAX_CONSENT_FORM_BYTES`](crate::consent::MAX_CONSENT_FORM_BYTES)); empty otherwise. Ignored unless the
@@ -111,16 +112,18 @@ pub struct AuthorizeRequest<'a> {
 
 #[cfg(any(feature = "axum", feature = "actix"))]
 impl<'a> AuthorizeRequest<'a> {
-    /// The request as an adapter received it.
+    /// The request as an adapter received it, with the target its client
+    /// sent ([`ResolvedOrigin::public_target`]).
     pub(crate) fn of(
         head: &'a impl crate::adapters::head::RequestHead,
         origin: &'a ResolvedOrigin,
+        target: &'a str,
         form: &'a [u8],
     ) -> Self {
         Self {
             method: head.method(),
             origin,
-            target: head.target(),
+            target,
             form,
         }
     }

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 
 use crate::adapters::origin::{OriginError, OriginHeaders, OriginPolicy, ResolvedOrigin};
 use crate::adapters::signed::names_body_hash;
+use crate::protocol::base_string::BaseUri;
 use crate::protocol::request::{Request, is_form_urlencoded};
 use crate::protocol::response::Response;
 
@@ -30,8 +31,11 @@ pub trait RequestHead: sealed::Sealed {
     /// A header's value, if present and visible ASCII; `name` is lower-case.
     #[doc(hidden)]
     fn header(&self, name: &'static str) -> Option<&str>;
-    /// The authority of the request URI (HTTP/2 carries it there, not in a
-    /// `Host` header).
+    /// Whether the header `name` (lower-case) has more than one field line.
+    #[doc(hidden)]
+    fn header_repeated(&self, name: &'static str) -> bool;
+    /// The authority of the request URI: HTTP/2's `:authority`, or that of an
+    /// absolute-form request target (RFC 9112 §3.2.2).
     #[doc(hidden)]
     fn uri_authority(&self) -> Option<&str>;
     /// The peer's address, when the server provides it.
@@ -41,18 +45,20 @@ pub trait RequestHead: sealed::Sealed {
     #[doc(hidden)]
     fn tls(&self) -> bool;
 
-    /// The neutral view the provider verifies, for a resolved origin and the
-    /// form body read (empty when none was).
+    /// The neutral view the provider verifies, for a resolved origin, the
+    /// request target the client sent to it
+    /// ([`ResolvedOrigin::public_target`]) and the form body read (empty
+    /// when none was).
     #[doc(hidden)]
-    fn view<'a>(&'a self, origin: &'a ResolvedOrigin, form: &'a [u8]) -> Request<'a> {
-        Request::new(
-            self.method(),
-            &origin.scheme,
-            &origin.authority,
-            self.target(),
-        )
-        .authorization(self.header("authorization"))
-        .form_body(self.header("content-type"), form)
+    fn view<'a>(
+        &'a self,
+        origin: &'a ResolvedOrigin,
+        target: &'a str,
+        form: &'a [u8],
+    ) -> Request<'a> {
+        Request::new(self.method(), &origin.scheme, &origin.authority, target)
+            .authorization(self.header("authorization"))
+            .form_body(self.header("content-type"), form)
     }
 }
 
@@ -72,7 +78,30 @@ pub(crate) struct Site {
 
 impl Site {
     /// The origin `head` was addressed to, by the policy.
+    ///
+    /// The two framing ambiguities of RFC 9112 §3.2 are refused before the
+    /// policy is asked: more than one `Host` field line (§3.2: 400), and a
+    /// request-target authority (absolute form, or HTTP/2's `:authority`)
+    /// that names another host than `Host`. §3.2.2 would have the target's
+    /// authority win; the host app, its router and any layer in between may
+    /// read `Host` instead, so this refuses the disagreement rather than
+    /// verify a signature against an origin some other part of the app does
+    /// not see. A conforming client never sends it.
     pub(crate) fn resolve(&self, head: &impl RequestHead) -> Result<ResolvedOrigin, OriginError> {
+        if head.header_repeated("host") {
+            return Err(OriginError::DuplicateHost);
+        }
+        let scheme = if self.https || head.tls() {
+            "https"
+        } else {
+            "http"
+        };
+        let host = match (head.header("host"), head.uri_authority()) {
+            (Some(host), Some(target)) if !same_authority(scheme, host, target) => {
+                return Err(OriginError::ConflictingHost);
+            }
+            (host, target) => host.or(target),
+        };
         let peer = head.peer();
         // Looked up only when they could count.
         let forwarding = |name| {
@@ -82,18 +111,25 @@ impl Site {
                 .flatten()
         };
         let headers = OriginHeaders {
-            host: head.header("host").or_else(|| head.uri_authority()),
+            host,
             forwarded: forwarding("forwarded"),
             x_forwarded_proto: forwarding("x-forwarded-proto"),
             x_forwarded_host: forwarding("x-forwarded-host"),
-        };
-        let scheme = if self.https || head.tls() {
-            "https"
-        } else {
-            "http"
+            x_forwarded_prefix: forwarding("x-forwarded-prefix"),
         };
         self.origins.resolve(scheme, &headers, peer)
     }
+}
+
+/// Whether `host` and `target` name one host and port for `scheme` (case
+/// and a default port aside). Either malformed: no.
+fn same_authority(scheme: &str, host: &str, target: &str) -> bool {
+    let (host, target) = (host.trim(), target.trim());
+    host.eq_ignore_ascii_case(target)
+        || matches!(
+            (BaseUri::new(scheme, host, ""), BaseUri::new(scheme, target, "")),
+            (Ok(a), Ok(b)) if a.same_host(b)
+        )
 }
 
 /// Which body an adapter reads, decided before reading anything.
@@ -149,10 +185,16 @@ pub(crate) fn unreadable() -> Response {
     plain(400, "The request body could not be read.")
 }
 
-/// 400: a request for an origin not served here.
+/// 400: a request for an origin not served here, or whose origin is
+/// ambiguous.
 pub(crate) fn misdirected(error: &OriginError) -> Response {
     tracing::info!(%error, "request refused: origin not served here");
-    plain(400, "This site is not served at this address.")
+    match error {
+        OriginError::DuplicateHost | OriginError::ConflictingHost => {
+            plain(400, "The request names more than one host.")
+        }
+        _ => plain(400, "This site is not served at this address."),
+    }
 }
 
 /// The page security headers a response of the host's own lacks, given

@@ -135,7 +135,8 @@ impl<S: TokenStore + 'static, N: NonceStore + 'static> OAuth<S, N> {
             Ok(form) => form,
             Err(response) => return response,
         };
-        let view = head.view(&origin, &form);
+        let target = origin.public_target(head.target());
+        let view = head.view(&origin, &target, &form);
         match which {
             TokenEndpoint::Request => self.provider.request_token(&view).await,
             TokenEndpoint::Access => self.provider.access_token(&view).await,
@@ -170,7 +171,8 @@ impl<S: TokenStore + 'static, N: NonceStore + 'static> OAuth<S, N> {
             Ok(form) => form,
             Err(response) => return Ok(response),
         };
-        let request = AuthorizeRequest::of(head, &origin, &form);
+        let target = origin.public_target(head.target());
+        let request = AuthorizeRequest::of(head, &origin, &target, &form);
         authorize_step(&self.provider, request, signed_in, render).await
     }
 }

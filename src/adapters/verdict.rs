@@ -136,7 +136,7 @@ impl Verdict {
         let parts = SignedParts::new(
             head.method(),
             origin,
-            head.target(),
+            &origin.public_target(head.target()),
             head.header("authorization"),
             head.header("content-type"),
             form,

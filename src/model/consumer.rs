@@ -1,5 +1,6 @@
 //! Consumers (RFC 5849 "clients"): the third-party apps the host has
-//! registered, and App Engine's unregistered `anonymous` consumer.
+//! registered, their lifecycle ([`ConsumerState`]), and App Engine's
+//! unregistered `anonymous` consumer.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
@@ -12,6 +13,89 @@ use crate::protocol::signature::SignatureMethod;
 /// The key of App Engine's unregistered consumer.
 pub const ANONYMOUS_CONSUMER_KEY: &str = "anonymous";
 
+/// Where a consumer is in its lifecycle (MediaWiki's stages):
+///
+/// ```text
+/// Proposed ──approve──▶ Approved ──disable──▶ Disabled
+///    │                     ▲                     │
+///    └──reject──▶ Rejected └──────enable─────────┘
+/// ```
+///
+/// Only an `Approved` consumer may obtain or use tokens; a request from one
+/// in any other state is refused exactly like one from an unknown consumer
+/// (401 `signature_invalid`, after the same work).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConsumerState {
+    /// Registered, waiting for an administrator.
+    Proposed,
+    /// In service.
+    Approved,
+    /// Refused by an administrator (final).
+    Rejected,
+    /// Suspended by an administrator; [`ConsumerAction::Enable`] returns it
+    /// to `Approved`.
+    Disabled,
+}
+
+/// A change of [`ConsumerState`] an administrator makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConsumerAction {
+    /// `Proposed → Approved`.
+    Approve,
+    /// `Proposed → Rejected`.
+    Reject,
+    /// `Approved → Disabled`.
+    Disable,
+    /// `Disabled → Approved`.
+    Enable,
+}
+
+impl ConsumerState {
+    /// Every state, in lifecycle order.
+    pub const ALL: [Self; 4] = [
+        Self::Proposed,
+        Self::Approved,
+        Self::Rejected,
+        Self::Disabled,
+    ];
+
+    /// The state's name, as stored: `proposed`, `approved`, `rejected`,
+    /// `disabled`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Proposed => "proposed",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+            Self::Disabled => "disabled",
+        }
+    }
+
+    /// The state named `name` ([`ConsumerState::as_str`]).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// The state `action` leads to from this one, or `None` when the
+    /// lifecycle does not allow it here.
+    pub fn after(self, action: ConsumerAction) -> Option<Self> {
+        match (self, action) {
+            (Self::Proposed, ConsumerAction::Approve) => Some(Self::Approved),
+            (Self::Proposed, ConsumerAction::Reject) => Some(Self::Rejected),
+            (Self::Approved, ConsumerAction::Disable) => Some(Self::Disabled),
+            (Self::Disabled, ConsumerAction::Enable) => Some(Self::Approved),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ConsumerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A registered consumer: its credentials and what it may do.
 #[derive(Debug, Clone)]
 pub struct Consumer {
@@ -21,6 +105,23 @@ pub struct Consumer {
     pub secret: ConsumerSecret,
     /// The name shown to users on the consent page.
     pub display_name: String,
+    /// What the app does, in its developer's words (for administrators and
+    /// the developer's pages). Defaults to empty.
+    pub description: String,
+    /// The app's home page, if it gave one. Defaults to none.
+    pub homepage: Option<String>,
+    /// The user id of the user who registered it, if a user did (a
+    /// consumer configured in code has none).
+    pub owner: Option<String>,
+    /// Where it is in its lifecycle. Defaults to
+    /// [`ConsumerState::Approved`] (a consumer configured in code is in
+    /// service); [`Provider::register_consumer`](crate::Provider::register_consumer)
+    /// starts one `Proposed` unless told otherwise.
+    pub state: ConsumerState,
+    /// How many times the stored record was changed: what a store's
+    /// compare-and-set compares, so that two racing changes cannot both
+    /// win. Starts at 0; stores count it.
+    pub revision: u64,
     /// Callback URLs this consumer may use: an `oauth_callback` must start
     /// with one of these, at a boundary (`https://app.example/cb` allows
     /// `https://app.example/cb?x=1` and `https://app.example/cb/done`, not
@@ -48,9 +149,6 @@ pub struct Consumer {
     /// 400 `parameter_absent`. A hash that is sent is always checked.
     /// Defaults to false.
     pub body_hash_required: bool,
-    /// Whether the consumer is enabled. A disabled consumer is refused with
-    /// 401 `consumer_key_refused`. Defaults to true.
-    pub enabled: bool,
     /// Whether this is the unregistered `anonymous` consumer, whose consent
     /// page warns that the app is unverified.
     pub unverified: bool,
@@ -73,6 +171,11 @@ impl Consumer {
             key: key.into(),
             secret: ConsumerSecret::new(secret),
             display_name: display_name.into(),
+            description: String::new(),
+            homepage: None,
+            owner: None,
+            state: ConsumerState::Approved,
+            revision: 0,
             callback_prefixes: Vec::new(),
             signature_methods: vec![
                 SignatureMethod::HmacSha1,
@@ -82,7 +185,6 @@ impl Consumer {
             two_legged: false,
             requestor_domains: Vec::new(),
             body_hash_required: false,
-            enabled: true,
             unverified: false,
             #[cfg(feature = "rsa")]
             rsa_key: None,
@@ -170,10 +272,15 @@ impl Consumer {
         self
     }
 
-    /// Enables or disables the consumer.
-    pub fn enabled(mut self, enabled: bool) -> Self {
-        self.enabled = enabled;
+    /// Sets the lifecycle state.
+    pub fn state(mut self, state: ConsumerState) -> Self {
+        self.state = state;
         self
+    }
+
+    /// Whether it may obtain and use tokens: [`ConsumerState::Approved`].
+    pub fn is_approved(&self) -> bool {
+        self.state == ConsumerState::Approved
     }
 
     /// Whether `callback` is acceptable for this consumer: `oob` (any case),
@@ -286,13 +393,13 @@ impl ConsumerRegistry {
         self.register(Consumer::anonymous());
     }
 
-    /// Enables or disables a consumer; false when it is not registered.
-    pub fn set_enabled(&self, key: &str, enabled: bool) -> bool {
+    /// Sets a consumer's lifecycle state; false when it is not registered.
+    pub fn set_state(&self, key: &str, state: ConsumerState) -> bool {
         let mut registered = self.write();
         match registered.by_key.get(key) {
             Some(existing) => {
                 let mut updated = Consumer::clone(existing);
-                updated.enabled = enabled;
+                updated.state = state;
                 registered.by_key.insert(key.to_owned(), Arc::new(updated));
                 true
             }
@@ -382,13 +489,32 @@ mod tests {
     }
 
     #[test]
-    fn registry_enables_and_disables() {
+    fn the_lifecycle_allows_only_its_arrows() {
+        use ConsumerAction::*;
+        use ConsumerState::*;
+        for state in ConsumerState::ALL {
+            assert_eq!(ConsumerState::parse(state.as_str()), Some(state));
+            for action in [Approve, Reject, Disable, Enable] {
+                let expected = match (state, action) {
+                    (Proposed, Approve) | (Disabled, Enable) => Some(Approved),
+                    (Proposed, Reject) => Some(Rejected),
+                    (Approved, Disable) => Some(Disabled),
+                    _ => None,
+                };
+                assert_eq!(state.after(action), expected, "{state} {action:?}");
+            }
+        }
+        assert_eq!(ConsumerState::parse("deleted"), None);
+    }
+
+    #[test]
+    fn registry_sets_states() {
         let r = ConsumerRegistry::new();
         r.register(Consumer::new("k", "s", "App"));
-        assert!(r.get("k").unwrap().enabled);
-        assert!(r.set_enabled("k", false));
-        assert!(!r.get("k").unwrap().enabled);
-        assert!(!r.set_enabled("missing", false));
+        assert!(r.get("k").unwrap().is_approved());
+        assert!(r.set_state("k", ConsumerState::Disabled));
+        assert_eq!(r.get("k").unwrap().state, ConsumerState::Disabled);
+        assert!(!r.set_state("missing", ConsumerState::Disabled));
         assert!(r.remove("k"));
         assert!(r.get("k").is_none());
     }
@@ -411,7 +537,7 @@ mod tests {
         assert!(r.remove("c"));
         assert!(r.remove("b"));
         assert_eq!(r.decoy_secret().secret().len(), 13);
-        assert!(r.set_enabled("a", false));
+        assert!(r.set_state("a", ConsumerState::Disabled));
         assert_eq!(r.decoy_secret().secret().len(), 13);
         assert!(r.remove("a"));
         assert_eq!(r.decoy_secret().secret().len(), DEFAULT_DECOY_SECRET_LEN);

@@ -10,33 +10,32 @@
 //!
 //! # Serialization (feature `serde`)
 //!
-//! A host writing its own store can persist the records with serde:
-//! [`RequestToken`], [`AccessToken`] (with their states, [`Session`],
-//! [`Callback`], [`StateTag`]) and [`User`] implement `Serialize` and
-//! `Deserialize`; times are RFC 3339 strings (to the nanosecond, years
-//! 0–9999), enum variants `snake_case`. A record reads back equal to what
-//! was written.
-//!
-//! Secrets are the exception, on purpose: [`ConsumerSecret`],
-//! [`TokenSecret`], [`Verifier`] and [`SessionHandle`] deserialize but do
-//! not serialize, so that nothing writes one out by accident. The records
-//! write theirs through `model::secret_in_clear`, which says what it does: a
-//! serialized token record holds its secret **in the clear** (the provider
-//! needs the secret itself to verify signatures), so wherever it goes must
-//! be protected like the rest of the store. `Debug` stays redacted.
+//! A host writing its own store can persist the records with serde. Every
+//! type here deserializes. Those without a secret ([`User`], [`Callback`],
+//! [`StateTag`], [`AccessTokenState`]) serialize; the secrets
+//! ([`ConsumerSecret`], [`TokenSecret`], [`Verifier`], [`SessionHandle`])
+//! and the records that hold one ([`RequestToken`], [`RequestTokenState`],
+//! [`AccessToken`], [`Session`]) serialize only through [`secret_in_clear`],
+//! named on the field (`#[serde(with = "…::secret_in_clear")]`) or around
+//! the value ([`secret_in_clear::Clear`]), so that an API response or a log
+//! line that holds a token cannot write its secret by accident. `Debug`
+//! stays redacted.
 
 pub(crate) mod callback_url;
 pub(crate) mod clock;
 pub(crate) mod consumer;
 pub(crate) mod secret;
+#[cfg(feature = "serde")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
+pub mod secret_in_clear;
 pub(crate) mod text;
 pub(crate) mod token;
 pub(crate) mod user;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use consumer::{ANONYMOUS_CONSUMER_KEY, Consumer, ConsumerRegistry};
-#[cfg(feature = "serde")]
-pub use secret::secret_in_clear;
+pub use consumer::{
+    ANONYMOUS_CONSUMER_KEY, Consumer, ConsumerAction, ConsumerRegistry, ConsumerState,
+};
 pub use secret::{ConsumerSecret, SessionHandle, TokenSecret, Verifier};
 pub use text::{is_hidden_character, strip_hidden_characters};
 pub use token::{

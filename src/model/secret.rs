@@ -53,7 +53,7 @@ macro_rules! secret_type {
 
         /// Reads the secret as a string (a configuration file, a store).
         /// There is no `Serialize`: writing a secret out takes
-        /// [`secret_in_clear`], by name.
+        /// `model::secret_in_clear`, by name.
         #[cfg(feature = "serde")]
         #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
         impl<'de> serde::Deserialize<'de> for $name {
@@ -62,95 +62,7 @@ macro_rules! secret_type {
             }
         }
 
-        #[cfg(feature = "serde")]
-        impl secret_in_clear::sealed::Sealed for $name {
-            fn expose(&self) -> &str {
-                &self.0
-            }
-        }
-
-        #[cfg(feature = "serde")]
-        impl secret_in_clear::Secret for $name {}
     };
-}
-
-#[cfg(feature = "serde")]
-#[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
-pub mod secret_in_clear {
-    //! Serializes a secret **in the clear**: the one way a secret type is
-    //! written out, for `#[serde(with = "oauth1_provider::model::secret_in_clear")]`.
-    //!
-    //! The secret types ([`ConsumerSecret`](crate::model::ConsumerSecret),
-    //! [`TokenSecret`](crate::model::TokenSecret),
-    //! [`Verifier`](crate::model::Verifier),
-    //! [`SessionHandle`](crate::model::SessionHandle)) implement
-    //! `Deserialize` but not `Serialize`, so that no struct that merely holds
-    //! one — a log line, an API response, a host's own type with
-    //! `#[derive(Serialize)]` — can write it out by accident: that does not
-    //! compile. A struct that
-    //! must persist a secret names this module on the field, where a
-    //! reviewer sees it:
-    //!
-    //! ```
-    //! use oauth1_provider::model::TokenSecret;
-    //!
-    //! #[derive(serde::Serialize, serde::Deserialize)]
-    //! struct Row {
-    //!     token: String,
-    //!     #[serde(with = "oauth1_provider::model::secret_in_clear")]
-    //!     secret: TokenSecret,
-    //! }
-    //!
-    //! let row = Row { token: "t".into(), secret: TokenSecret::new("s3cret") };
-    //! let json = serde_json::to_string(&row).unwrap();
-    //! assert_eq!(json, r#"{"token":"t","secret":"s3cret"}"#);
-    //! let back: Row = serde_json::from_str(&json).unwrap();
-    //! assert_eq!(format!("{:?}", back.secret), "TokenSecret([redacted])");
-    //! ```
-    //!
-    //! The token records ([`RequestToken`](crate::model::RequestToken),
-    //! [`AccessToken`](crate::model::AccessToken),
-    //! [`Session`](crate::model::Session),
-    //! [`RequestTokenState`](crate::model::RequestTokenState)) serialize their
-    //! secrets through this module: they are what a store persists, and the
-    //! provider needs a token's shared secret itself, not a hash of it, to
-    //! verify an HMAC or PLAINTEXT signature. **Whatever a token record is
-    //! serialized into holds its secrets in the clear** — a store's file or
-    //! rows are credentials, to protect as such (access rights, encryption
-    //! at rest, no copies in logs), and a record is serialized for the store
-    //! only: to show a token, pick its fields.
-    //!
-    //! The value is written as a plain string; deserializing wraps it again
-    //! (the deserializer's own buffers are not wiped).
-
-    /// A secret type of this crate (sealed: implemented by
-    /// [`ConsumerSecret`](crate::model::ConsumerSecret),
-    /// [`TokenSecret`](crate::model::TokenSecret),
-    /// [`Verifier`](crate::model::Verifier) and
-    /// [`SessionHandle`](crate::model::SessionHandle) only).
-    pub trait Secret: sealed::Sealed + for<'de> serde::Deserialize<'de> {}
-
-    pub(super) mod sealed {
-        pub trait Sealed {
-            /// The secret, for [`super::serialize`] only.
-            fn expose(&self) -> &str;
-        }
-    }
-
-    /// Writes `secret` as a plain string, in the clear.
-    pub fn serialize<T: Secret, S: serde::Serializer>(
-        secret: &T,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(secret.expose())
-    }
-
-    /// Reads a secret written by [`serialize`] (a plain string).
-    pub fn deserialize<'de, T: Secret, D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<T, D::Error> {
-        T::deserialize(deserializer)
-    }
 }
 
 secret_type!(
@@ -186,74 +98,5 @@ mod tests {
         assert_eq!(s, ConsumerSecret::new("hunter2"));
         assert_ne!(s, ConsumerSecret::new("hunter3"));
         assert_ne!(s, ConsumerSecret::new("hunter22"));
-    }
-}
-
-#[cfg(all(test, feature = "serde"))]
-mod serde_tests {
-    use std::marker::PhantomData;
-
-    use super::*;
-
-    /// `Probe::<T>::SERIALIZE` is true exactly when `T: Serialize` (the
-    /// inherent constant wins when its bound holds, else the trait's).
-    struct Probe<T>(PhantomData<T>);
-    trait NotSerialize {
-        const SERIALIZE: bool = false;
-    }
-    impl<T> NotSerialize for Probe<T> {}
-    impl<T: serde::Serialize> Probe<T> {
-        const SERIALIZE: bool = true;
-    }
-
-    // Checked at compile time: implementing `Serialize` on a secret type
-    // fails the build of the tests.
-    const _: () = {
-        assert!(Probe::<String>::SERIALIZE, "the probe detects Serialize");
-        assert!(!Probe::<ConsumerSecret>::SERIALIZE);
-        assert!(!Probe::<TokenSecret>::SERIALIZE);
-        assert!(!Probe::<Verifier>::SERIALIZE);
-        assert!(!Probe::<SessionHandle>::SERIALIZE);
-    };
-
-    #[derive(serde::Serialize, serde::Deserialize)]
-    struct Row {
-        #[serde(with = "secret_in_clear")]
-        consumer: ConsumerSecret,
-        #[serde(with = "secret_in_clear")]
-        token: TokenSecret,
-        #[serde(with = "secret_in_clear")]
-        verifier: Verifier,
-        #[serde(with = "secret_in_clear")]
-        handle: SessionHandle,
-    }
-
-    #[test]
-    fn secret_in_clear_round_trips_and_debug_stays_redacted() {
-        let row = Row {
-            consumer: ConsumerSecret::new("c-secret"),
-            token: TokenSecret::new("t-secret ü&="),
-            verifier: Verifier::new("v-secret"),
-            handle: SessionHandle::new("h-secret"),
-        };
-        let json = serde_json::to_string(&row).unwrap();
-        assert_eq!(
-            json,
-            r#"{"consumer":"c-secret","token":"t-secret ü&=","verifier":"v-secret","handle":"h-secret"}"#
-        );
-        let back: Row = serde_json::from_str(&json).unwrap();
-        assert_eq!(back.consumer, row.consumer);
-        assert_eq!(back.token, row.token);
-        assert_eq!(back.verifier, row.verifier);
-        assert_eq!(back.handle, row.handle);
-        assert_eq!(format!("{:?}", back.token), "TokenSecret([redacted])");
-        assert_eq!(format!("{:?}", back.handle), "SessionHandle([redacted])");
-    }
-
-    #[test]
-    fn secrets_deserialize_from_a_plain_string() {
-        let secret: ConsumerSecret = serde_json::from_str(r#""from-config""#).unwrap();
-        assert!(secret.ct_eq("from-config"));
-        assert!(serde_json::from_str::<ConsumerSecret>("42").is_err());
     }
 }

@@ -16,8 +16,10 @@
 //! Stores persist transitions with compare-and-set on [`StateTag`].
 //!
 //! With the `serde` feature every type here but [`TransitionError`]
-//! serializes (see [the model's docs](crate::model#serialization-feature-serde)):
-//! the records' secrets in the clear, for a store.
+//! deserializes; those without a secret serialize, and the records that hold
+//! one ([`RequestToken`], [`RequestTokenState`], [`AccessToken`],
+//! [`Session`]) serialize only through
+//! [`secret_in_clear`](crate::model::secret_in_clear), by name.
 
 use time::OffsetDateTime;
 
@@ -80,10 +82,11 @@ impl Callback {
 
 /// Where a request token is in its lifecycle.
 ///
-/// Serialized (feature `serde`) as `"issued"`, `{"authorized": {…}}`, … —
-/// `Authorized` with its verifier in the clear.
+/// Written (feature `serde`, through
+/// [`secret_in_clear`](crate::model::secret_in_clear)) as `"issued"`,
+/// `{"authorized": {…}}`, … — `Authorized` with its verifier in the clear.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum RequestTokenState {
     /// Issued to the consumer, waiting for the user.
@@ -93,10 +96,6 @@ pub enum RequestTokenState {
         /// The user who approved.
         user: User,
         /// The verifier the consumer must present.
-        #[cfg_attr(
-            feature = "serde",
-            serde(with = "crate::model::secret::secret_in_clear")
-        )]
         verifier: Verifier,
         /// Wrong verifiers presented so far.
         failed_attempts: u32,
@@ -150,19 +149,15 @@ impl RequestTokenState {
 
 /// A temporary credential (request token) and what it was issued for.
 ///
-/// With the `serde` feature it serializes — **its secret in the clear**
-/// (and, once authorized, its verifier), for a store: see
-/// `model::secret_in_clear`.
+/// With the `serde` feature it deserializes, and serializes only through
+/// [`secret_in_clear`](crate::model::secret_in_clear): **its secret (and,
+/// once authorized, its verifier) in the clear**, for a store.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
 pub struct RequestToken {
     /// The token (`oauth_token`).
     pub token: String,
     /// Its shared secret.
-    #[cfg_attr(
-        feature = "serde",
-        serde(with = "crate::model::secret::secret_in_clear")
-    )]
     pub secret: TokenSecret,
     /// The consumer it was issued to.
     pub consumer_key: String,
@@ -328,17 +323,14 @@ pub enum AccessTokenState {
 /// expiring tokens): the handle that refreshes it, and how long the user's
 /// authorization lasts across refreshes.
 ///
-/// With the `serde` feature it serializes — **its handle in the clear**, for
-/// a store: see `model::secret_in_clear`.
+/// With the `serde` feature it deserializes, and serializes only through
+/// [`secret_in_clear`](crate::model::secret_in_clear): **its handle in the
+/// clear**, for a store.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
 pub struct Session {
     /// `oauth_session_handle`: presented with the (possibly expired) token
     /// at the access-token endpoint to get a new one. Kept across refreshes.
-    #[cfg_attr(
-        feature = "serde",
-        serde(with = "crate::model::secret::secret_in_clear")
-    )]
     pub handle: SessionHandle,
     /// When the authorization itself ends: no refresh after it
     /// (`oauth_authorization_expires_in`). `None`: until revoked.
@@ -360,18 +352,15 @@ impl Session {
 /// with the OAuth Session extension, until `expires_at`, when the consumer
 /// refreshes it with its session handle.
 ///
-/// With the `serde` feature it serializes — **its secret (and session
-/// handle) in the clear**, for a store: see `model::secret_in_clear`.
+/// With the `serde` feature it deserializes, and serializes only through
+/// [`secret_in_clear`](crate::model::secret_in_clear): **its secret (and
+/// session handle) in the clear**, for a store.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
 pub struct AccessToken {
     /// The token (`oauth_token`).
     pub token: String,
     /// Its shared secret.
-    #[cfg_attr(
-        feature = "serde",
-        serde(with = "crate::model::secret::secret_in_clear")
-    )]
     pub secret: TokenSecret,
     /// The consumer it was issued to.
     pub consumer_key: String,
@@ -483,212 +472,5 @@ mod tests {
         }
         assert_eq!(a.state, RequestTokenState::Burned);
         assert_eq!(a.exchange("v", 3, now), Err(TransitionError::Burned));
-    }
-}
-
-#[cfg(all(test, feature = "serde"))]
-mod serde_tests {
-    use serde::Serialize;
-    use serde::de::DeserializeOwned;
-    use serde_json::json;
-    use time::Duration;
-
-    use super::*;
-
-    /// Serializes `value`, checks the JSON is `expected`, and reads it back
-    /// equal (through a string, as a store would).
-    fn round_trip<T>(value: &T, expected: serde_json::Value)
-    where
-        T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
-    {
-        assert_eq!(serde_json::to_value(value).unwrap(), expected);
-        let text = serde_json::to_string(value).unwrap();
-        assert_eq!(&serde_json::from_str::<T>(&text).unwrap(), value);
-    }
-
-    /// A time with nanoseconds, which RFC 3339 keeps.
-    fn now() -> OffsetDateTime {
-        OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap()
-            + Duration::nanoseconds(123_456_789)
-    }
-
-    fn user() -> User {
-        User::new("ada@example.com", "u-1").admin(true)
-    }
-
-    fn user_json() -> serde_json::Value {
-        json!({"email": "ada@example.com", "user_id": "u-1", "admin": true, "auth_domain": "example.com"})
-    }
-
-    fn request_token(state: RequestTokenState) -> RequestToken {
-        RequestToken {
-            token: "rt".into(),
-            secret: TokenSecret::new("rt-secret"),
-            consumer_key: "ck".into(),
-            host: "example.com:8080".into(),
-            callback: Callback::Url("https://client.example/cb?x=1".into()),
-            scope: Some("feeds ü".into()),
-            display_name: None,
-            created_at: now(),
-            expires_at: now() + Duration::minutes(10),
-            state,
-        }
-    }
-
-    #[test]
-    fn user_callback_and_tags_round_trip() {
-        round_trip(&user(), user_json());
-        round_trip(&Callback::Oob, json!("oob"));
-        round_trip(&Callback::Url("oob-not".into()), json!({"url": "oob-not"}));
-        // A URL that reads "oob" stays a URL: the enum is written, not `as_str`.
-        round_trip(&Callback::Url("oob".into()), json!({"url": "oob"}));
-        round_trip(&StateTag::Issued, json!("issued"));
-        round_trip(
-            &StateTag::Authorized { failed_attempts: 2 },
-            json!({"authorized": {"failed_attempts": 2}}),
-        );
-        round_trip(&StateTag::Exchanged, json!("exchanged"));
-        round_trip(&StateTag::Denied, json!("denied"));
-        round_trip(&StateTag::Burned, json!("burned"));
-    }
-
-    #[test]
-    fn a_request_token_round_trips_in_every_state() {
-        let issued = request_token(RequestTokenState::Issued);
-        round_trip(
-            &issued,
-            json!({
-                "token": "rt",
-                "secret": "rt-secret",
-                "consumer_key": "ck",
-                "host": "example.com:8080",
-                "callback": {"url": "https://client.example/cb?x=1"},
-                "scope": "feeds ü",
-                "display_name": null,
-                "created_at": "2023-11-14T22:13:20.123456789Z",
-                "expires_at": "2023-11-14T22:23:20.123456789Z",
-                "state": "issued",
-            }),
-        );
-        let authorized = issued
-            .approve(user(), Verifier::new("the-verifier"), now())
-            .unwrap();
-        let counted = authorized.exchange("wrong", 3, now()).unwrap().unwrap_err();
-        let (exchanged, _) = authorized
-            .exchange("the-verifier", 3, now())
-            .unwrap()
-            .unwrap();
-        let cases = [
-            (
-                authorized.state.clone(),
-                json!({"authorized": {"user": user_json(), "verifier": "the-verifier", "failed_attempts": 0}}),
-            ),
-            (
-                counted.state.clone(),
-                json!({"authorized": {"user": user_json(), "verifier": "the-verifier", "failed_attempts": 1}}),
-            ),
-            (exchanged.state.clone(), json!("exchanged")),
-            (issued.deny(now()).unwrap().state, json!("denied")),
-            (RequestTokenState::Burned, json!("burned")),
-        ];
-        for (state, expected) in cases {
-            round_trip(&state, expected);
-            let token = request_token(state);
-            let text = serde_json::to_string(&token).unwrap();
-            let back: RequestToken = serde_json::from_str(&text).unwrap();
-            assert_eq!(back, token);
-            assert_eq!(back.state.tag(), token.state.tag());
-        }
-    }
-
-    #[test]
-    fn an_access_token_round_trips_active_revoked_and_with_a_session() {
-        let active = AccessToken {
-            token: "at".into(),
-            secret: TokenSecret::new("at-secret"),
-            consumer_key: "ck".into(),
-            host: "example.com".into(),
-            user: user(),
-            scope: None,
-            created_at: now(),
-            expires_at: None,
-            session: None,
-            state: AccessTokenState::Active,
-        };
-        round_trip(
-            &active,
-            json!({
-                "token": "at",
-                "secret": "at-secret",
-                "consumer_key": "ck",
-                "host": "example.com",
-                "user": user_json(),
-                "scope": null,
-                "created_at": "2023-11-14T22:13:20.123456789Z",
-                "expires_at": null,
-                "session": null,
-                "state": "active",
-            }),
-        );
-        let revoked = active.revoke(now() + Duration::hours(1));
-        round_trip(
-            &revoked.state,
-            json!({"revoked": {"at": "2023-11-14T23:13:20.123456789Z"}}),
-        );
-        let text = serde_json::to_string(&revoked).unwrap();
-        assert_eq!(serde_json::from_str::<AccessToken>(&text).unwrap(), revoked);
-
-        for authorization_expires_at in [None, Some(now() + Duration::days(1))] {
-            let session = Session {
-                handle: SessionHandle::new("handle-secret"),
-                authorization_expires_at,
-            };
-            let with_session = AccessToken {
-                expires_at: Some(now() + Duration::hours(1)),
-                session: Some(session.clone()),
-                ..active.clone()
-            };
-            let value = serde_json::to_value(&with_session).unwrap();
-            assert_eq!(value["session"]["handle"], "handle-secret");
-            assert_eq!(value["expires_at"], "2023-11-14T23:13:20.123456789Z");
-            let text = serde_json::to_string(&with_session).unwrap();
-            assert_eq!(
-                serde_json::from_str::<AccessToken>(&text).unwrap(),
-                with_session
-            );
-            let text = serde_json::to_string(&session).unwrap();
-            assert_eq!(serde_json::from_str::<Session>(&text).unwrap(), session);
-        }
-    }
-
-    #[test]
-    fn optional_fields_may_be_absent_and_debug_stays_redacted() {
-        let text = r#"{"token":"at","secret":"at-secret","consumer_key":"ck",
-            "host":"example.com","user":{"email":"a@b","user_id":"1","admin":false,
-            "auth_domain":"b"},"created_at":"2023-11-14T22:13:20Z","state":"active"}"#;
-        let token: AccessToken = serde_json::from_str(text).unwrap();
-        assert_eq!(
-            (
-                token.scope.as_deref(),
-                token.expires_at,
-                token.session.as_ref()
-            ),
-            (None, None, None)
-        );
-        assert!(token.secret.ct_eq("at-secret"));
-        let debug = format!("{token:?}");
-        assert!(debug.contains("TokenSecret([redacted])"), "{debug}");
-        assert!(!debug.contains("at-secret"), "{debug}");
-
-        let authorized = request_token(RequestTokenState::Issued)
-            .approve(user(), Verifier::new("the-verifier"), now())
-            .unwrap();
-        let text = serde_json::to_string(&authorized).unwrap();
-        let debug = format!("{:?}", serde_json::from_str::<RequestToken>(&text).unwrap());
-        assert!(
-            !debug.contains("rt-secret") && !debug.contains("the-verifier"),
-            "{debug}"
-        );
-        assert!(debug.contains("Verifier([redacted])"), "{debug}");
     }
 }

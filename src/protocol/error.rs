@@ -136,6 +136,9 @@ pub struct ProtocolError {
     parameters_absent: Vec<&'static str>,
     acceptable_timestamps: Option<(u64, u64)>,
     retry_after: Option<u64>,
+    /// The request carries no OAuth credentials at all: 401 with a bare
+    /// challenge, see [`ProtocolError::credentials_absent`].
+    credentials_absent: bool,
 }
 
 impl ProtocolError {
@@ -147,6 +150,7 @@ impl ProtocolError {
             parameters_absent: Vec::new(),
             acceptable_timestamps: None,
             retry_after: None,
+            credentials_absent: false,
         }
     }
 
@@ -163,6 +167,21 @@ impl ProtocolError {
         Self {
             parameters_absent: names,
             ..Self::new(Problem::ParameterAbsent).with_advice(advice)
+        }
+    }
+
+    /// A request to a protected resource that carries no OAuth protocol
+    /// parameter at all: it lacks credentials, so it is answered 401 with the
+    /// bare challenge `WWW-Authenticate: OAuth realm="…"` (RFC 9110
+    /// §15.5.2, RFC 5849 §3.2), not 400. The body still reports
+    /// `parameter_absent` and names what a signed request needs. A request
+    /// with some but not all of them is [`ProtocolError::parameters_absent`]
+    /// (400).
+    pub fn credentials_absent(names: Vec<&'static str>) -> Self {
+        Self {
+            credentials_absent: true,
+            ..Self::parameters_absent(names)
+                .with_advice("this resource needs an OAuth-signed request")
         }
     }
 
@@ -195,13 +214,23 @@ impl ProtocolError {
         self.problem
     }
 
-    /// The HTTP status to answer with: 400 or 401, or 429 when the
-    /// refusal is [`ProtocolError::throttled`].
+    /// The HTTP status to answer with: the problem's (400 or 401), 401 for
+    /// [`ProtocolError::credentials_absent`], or 429 when the refusal is
+    /// [`ProtocolError::throttled`].
     pub fn status(&self) -> u16 {
-        match self.retry_after {
-            Some(_) => 429,
-            None => self.problem.status(),
+        if self.credentials_absent {
+            401
+        } else if self.retry_after.is_some() {
+            429
+        } else {
+            self.problem.status()
         }
+    }
+
+    /// Whether the request carried no OAuth credentials at all
+    /// ([`ProtocolError::credentials_absent`]).
+    pub fn is_credentials_absent(&self) -> bool {
+        self.credentials_absent
     }
 
     /// The `oauth_problem_advice` text.
@@ -220,7 +249,8 @@ impl ProtocolError {
     }
 
     /// The `WWW-Authenticate` header value:
-    /// `OAuth realm="…", oauth_problem="…"`.
+    /// `OAuth realm="…", oauth_problem="…"`, or the bare challenge
+    /// `OAuth realm="…"` for a request without credentials.
     pub fn www_authenticate(&self, realm: &str) -> String {
         let mut out = String::from("OAuth realm=\"");
         for c in realm.chars() {
@@ -230,7 +260,10 @@ impl ProtocolError {
             }
             out.push(c);
         }
-        let _ = write!(out, "\", oauth_problem=\"{}\"", self.problem.code());
+        out.push('"');
+        if !self.credentials_absent {
+            let _ = write!(out, ", oauth_problem=\"{}\"", self.problem.code());
+        }
         out
     }
 
@@ -289,6 +322,16 @@ mod tests {
             e.form_body(),
             "oauth_problem=parameter_absent&oauth_problem_advice=missing%3A%20oauth_nonce%2C%20oauth_timestamp\
              &oauth_parameters_absent=oauth_nonce%26oauth_timestamp"
+        );
+        let none = ProtocolError::credentials_absent(vec!["oauth_consumer_key"]);
+        assert_eq!(none.www_authenticate("Example"), r#"OAuth realm="Example""#);
+        assert_eq!(
+            (none.status(), none.problem()),
+            (401, Problem::ParameterAbsent)
+        );
+        assert!(
+            none.form_body()
+                .ends_with("&oauth_parameters_absent=oauth_consumer_key")
         );
         let t = ProtocolError::timestamp_refused(100, 700);
         assert!(

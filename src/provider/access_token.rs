@@ -140,7 +140,9 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             .unwrap_or_default();
         let host = BaseUri::new(request.scheme, request.authority, "")
             .map_err(|e| OAuthError::refused(e, Reason::Protocol))?;
-        let consumer = self.consumers.get(signed.consumer_key().unwrap_or(""));
+        let consumer = self
+            .find_consumer(signed.consumer_key().unwrap_or(""))
+            .await?;
         let record = self
             .store
             .get_access_token(signed.token().unwrap_or(""))
@@ -205,7 +207,9 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         self.precheck_collected(request, &signed, &["oauth_token", "oauth_verifier"], now)?;
         let host = BaseUri::new(request.scheme, request.authority, "")
             .map_err(|e| OAuthError::refused(e, Reason::Protocol))?;
-        let consumer = self.consumers.get(signed.consumer_key().unwrap_or(""));
+        let consumer = self
+            .find_consumer(signed.consumer_key().unwrap_or(""))
+            .await?;
         let record = self
             .store
             .get_request_token(signed.token().unwrap_or(""))

@@ -142,8 +142,9 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             return Err(AuthorizeError::AlreadyDecided);
         }
         let consumer = self
-            .consumers
-            .get(&record.consumer_key)
+            .find_consumer(&record.consumer_key)
+            .await?
+            .filter(|c| c.is_approved())
             .ok_or(AuthorizeError::UnknownToken)?;
         Ok(PendingAuthorization {
             token: record.token,

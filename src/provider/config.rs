@@ -41,6 +41,11 @@ pub struct ProviderConfig {
     /// Wrong verifiers tolerated before a request token is burned.
     /// Defaults to 3.
     pub max_verifier_attempts: u32,
+    /// Refuse `oauth_version=1.0a` and `1.0A` (400 `version_rejected`),
+    /// accepting only RFC 5849's `1.0` (§3.1). Defaults to false: they are
+    /// accepted as `1.0`, since node-oauth's documentation tells its users
+    /// to send `1.0A` and the value is signed like any other parameter.
+    pub strict_oauth_version: bool,
     /// The OAuth Session extension (Yahoo-style expiring access tokens with
     /// a session handle to refresh them). Defaults to `None`: App Engine's
     /// access tokens, valid until revoked.
@@ -90,6 +95,7 @@ impl Default for ProviderConfig {
             max_request_tokens: 1000,
             max_anonymous_request_tokens: 100,
             max_verifier_attempts: 3,
+            strict_oauth_version: false,
             sessions: None,
             dangerous: DangerousConfig::default(),
         }

@@ -42,8 +42,9 @@ pub enum Reason {
     TokenOfAnotherConsumer,
     /// The signature does not verify.
     BadSignature,
-    /// The consumer is disabled.
-    ConsumerDisabled,
+    /// The consumer is stored but not approved (proposed, rejected or
+    /// disabled): answered exactly as an unknown consumer.
+    ConsumerNotApproved,
     /// The consumer may not use this signature method.
     MethodNotAllowedForConsumer,
     /// PLAINTEXT over plain `http`.
@@ -86,6 +87,9 @@ pub enum Reason {
     WrongSessionHandle,
     /// The session's authorization has ended: no more refreshes.
     AuthorizationExpired,
+    /// A request to a protected resource carried no OAuth protocol
+    /// parameter at all (answered 401 with a bare challenge).
+    NoCredentials,
     /// `scope` or `xoauth_displayname` is over its limit, or the display
     /// name holds control, bidirectional or invisible characters.
     ValueRejected,
@@ -106,8 +110,7 @@ impl OAuthRequestError {
     pub(crate) fn new(error: ProtocolError, reason: Reason) -> Self {
         let kind = match (reason, error.problem()) {
             (
-                Reason::ConsumerDisabled
-                | Reason::TwoLeggedNotAllowed
+                Reason::TwoLeggedNotAllowed
                 | Reason::NoUser
                 | Reason::RequestorNotAllowed
                 | Reason::UnknownRequestor

@@ -11,6 +11,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 pub(crate) mod access_token;
 pub(crate) mod authorize;
 pub(crate) mod config;
+pub(crate) mod consumers;
 pub(crate) mod context;
 pub(crate) mod protected_resource;
 #[cfg(feature = "tokio")]
@@ -18,6 +19,9 @@ pub(crate) mod purger;
 pub(crate) mod request_token;
 
 pub use config::{ProviderConfig, SessionConfig};
+pub use consumers::{
+    ConsumerDetails, ConsumerError, ConsumerRegistration, DEFAULT_CONSUMER_CACHE_TTL,
+};
 pub use context::{
     OAuthContext, OAuthError, OAuthRequestError, OAuthRequestErrorKind, OAuthServiceFailure, Reason,
 };
@@ -101,6 +105,7 @@ pub struct Provider<S, N = S> {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) development: bool,
     pub(crate) requestors: Option<RequestorLookup>,
+    pub(crate) managed: Option<consumers::Managed<S>>,
 }
 
 /// The host's directory for `xoauth_requestor_id`: the user with this
@@ -128,6 +133,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             clock: Arc::new(SystemClock),
             development: false,
             requestors: None,
+            managed: None,
         }
     }
 
@@ -240,6 +246,12 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         now: OffsetDateTime,
     ) -> Result<(), OAuthError> {
         let protocol = |e: ProtocolError| OAuthError::refused(e, Reason::Protocol);
+        if self.config.strict_oauth_version && signed.version_is_1_0a() {
+            return Err(protocol(
+                ProtocolError::new(Problem::VersionRejected)
+                    .with_advice("oauth_version must be 1.0 or absent (1.0a is refused here)"),
+            ));
+        }
         signed.require(extra).map_err(protocol)?;
         let method = signed
             .signature_method()
@@ -286,6 +298,10 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         unknown_token_reason: Reason,
         now: OffsetDateTime,
     ) -> Result<(), OAuthError> {
+        // A consumer that is not approved is refused exactly as an unknown
+        // one: the same decoy secret, the same work, the same answer.
+        let known = consumer.is_some();
+        let consumer = consumer.filter(|c| c.is_approved());
         let decoy;
         let consumer_secret = match consumer {
             Some(consumer) => consumer.secret.secret(),
@@ -305,19 +321,18 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         let verdict = check_signature(signed, method, consumer, consumer_secret, token_secret);
         let invalid = |reason| OAuthError::refused(Problem::SignatureInvalid, reason);
         let Some(consumer) = consumer else {
-            return Err(invalid(Reason::UnknownConsumer));
+            let reason = if known {
+                Reason::ConsumerNotApproved
+            } else {
+                Reason::UnknownConsumer
+            };
+            return Err(invalid(reason));
         };
         if token == Some(None) {
             return Err(invalid(unknown_token_reason));
         }
         if let Err(reason) = verdict {
             return Err(invalid(reason));
-        }
-        if !consumer.enabled {
-            return Err(OAuthError::refused(
-                Problem::ConsumerKeyRefused,
-                Reason::ConsumerDisabled,
-            ));
         }
         if !consumer.signature_methods.contains(&method) {
             return Err(OAuthError::refused(
@@ -356,7 +371,9 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         signed: &SignedRequest<'_>,
         now: OffsetDateTime,
     ) -> Result<Arc<Consumer>, OAuthError> {
-        let consumer = self.consumers.get(signed.consumer_key().unwrap_or(""));
+        let consumer = self
+            .find_consumer(signed.consumer_key().unwrap_or(""))
+            .await?;
         self.verify_signed(
             request,
             signed,
@@ -451,23 +468,26 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     pub async fn authorizations(&self, user_id: &str) -> Result<Vec<Authorization>, StoreError> {
         let tokens = self.store.list_user_tokens(user_id).await?;
         let now = self.now();
-        Ok(tokens
-            .into_iter()
-            // A session whose authorization ended grants nothing any more
-            // (its token can neither be used nor refreshed).
-            .filter(|t| !t.session.as_ref().is_some_and(|s| s.is_expired(now)))
-            .map(|t| {
-                let consumer = self.consumers.get(&t.consumer_key);
-                Authorization {
-                    consumer_name: consumer
-                        .map_or_else(|| t.consumer_key.clone(), |c| c.display_name.clone()),
-                    consumer_key: t.consumer_key,
-                    token: t.token,
-                    host: t.host,
-                    granted_at: t.created_at,
-                }
-            })
-            .collect())
+        let mut authorizations = Vec::with_capacity(tokens.len());
+        // A session whose authorization ended grants nothing any more (its
+        // token can neither be used nor refreshed); a token whose consumer is
+        // gone or not approved cannot be used either.
+        for t in tokens {
+            if t.session.as_ref().is_some_and(|s| s.is_expired(now)) {
+                continue;
+            }
+            let Some(consumer) = self.find_consumer(&t.consumer_key).await? else {
+                continue;
+            };
+            authorizations.push(Authorization {
+                consumer_name: consumer.display_name.clone(),
+                consumer_key: t.consumer_key,
+                token: t.token,
+                host: t.host,
+                granted_at: t.created_at,
+            });
+        }
+        Ok(authorizations)
     }
 
     /// Purges expired request tokens and nonces; returns how many of each.

@@ -21,6 +21,11 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     /// that domain ([`Consumer::act_for_domain`]) and the host's requestor
     /// lookup knows her ([`Provider::with_requestor_lookup`]).
     ///
+    /// A request with no OAuth protocol parameter at all lacks credentials:
+    /// 401 with the bare challenge `WWW-Authenticate: OAuth realm="…"`
+    /// ([`ProtocolError::credentials_absent`]); one with some but not all of
+    /// them is 400 `parameter_absent`.
+    ///
     /// Compute this once per request and ask the [`OAuthContext`] (App
     /// Engine's `get_current_user`, `is_current_user_admin`,
     /// `get_oauth_consumer_key`) as often as needed.
@@ -52,7 +57,17 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
 
     async fn authenticate_signed(&self, request: &Request<'_>) -> Result<OAuthContext, OAuthError> {
         let now = self.now();
-        let signed = self.precheck(request, &[], now)?;
+        let signed = self.collect(request)?;
+        if signed.parameter_source().is_none() {
+            // No credentials at all, not a malformed OAuth request.
+            let missing = signed.require(&[]).err();
+            let names = missing.map_or_else(Vec::new, |e| e.missing_parameters().to_vec());
+            return Err(OAuthError::refused(
+                ProtocolError::credentials_absent(names),
+                Reason::NoCredentials,
+            ));
+        }
+        self.precheck_collected(request, &signed, &[], now)?;
         let requestor = single_param(&signed, "xoauth_requestor_id")
             .map_err(|e| OAuthError::refused(e, Reason::Protocol))?;
         let Some(token) = signed.token() else {
@@ -84,7 +99,9 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         }
         let host = BaseUri::new(request.scheme, request.authority, "")
             .map_err(|e| OAuthError::refused(e, Reason::Protocol))?;
-        let consumer = self.consumers.get(signed.consumer_key().unwrap_or(""));
+        let consumer = self
+            .find_consumer(signed.consumer_key().unwrap_or(""))
+            .await?;
         let record = self.store.get_access_token_shared(token).await?;
         let record = self
             .verify_with_token(request, &signed, consumer.as_deref(), record, now)

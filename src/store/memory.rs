@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use time::OffsetDateTime;
 
+use crate::model::consumer::{Consumer, ConsumerState};
 use crate::model::token::{AccessToken, RequestToken, StateTag};
-use crate::store::{NonceKey, NonceOutcome, NonceStore, StoreError, TokenStore};
+use crate::store::{ConsumerStore, NonceKey, NonceOutcome, NonceStore, StoreError, TokenStore};
 
 /// How many request-token inserts at least between lazy purges of expired
 /// request tokens in [`MemoryStore`].
@@ -22,6 +23,10 @@ struct MemoryInner {
     /// a change replaces the `Arc`.
     access_tokens: HashMap<String, Arc<AccessToken>>,
     nonces: MemoryNonces,
+    consumers: HashMap<String, Consumer>,
+    /// The keys of deleted consumers: never reused, and never issued a
+    /// token again.
+    deleted_consumers: HashSet<String>,
 }
 
 /// Tokens and nonces in process memory, behind one mutex: for tests and
@@ -242,6 +247,9 @@ impl TokenStore for MemoryStore {
         if inner.request_tokens.contains_key(&token.token) {
             return Err(StoreError::new("duplicate request token"));
         }
+        if inner.deleted_consumers.contains(&token.consumer_key) {
+            return Err(StoreError::new("the consumer was deleted"));
+        }
         inner
             .request_tokens
             .insert(token.token.clone(), token.clone());
@@ -290,8 +298,9 @@ impl TokenStore for MemoryStore {
         if inner.access_tokens.contains_key(&access.token) {
             return Err(StoreError::new("duplicate access token"));
         }
+        let deleted = inner.deleted_consumers.contains(&access.consumer_key);
         match inner.request_tokens.get_mut(&exchanged.token) {
-            Some(current) if current.state.tag() == expected => {
+            Some(current) if current.state.tag() == expected && !deleted => {
                 *current = exchanged.clone();
                 inner
                     .access_tokens
@@ -356,27 +365,13 @@ impl TokenStore for MemoryStore {
         consumer_key: &str,
         at: OffsetDateTime,
     ) -> Result<usize, StoreError> {
-        let mut inner = self.lock();
-        let mut revoked = 0;
-        for t in inner.access_tokens.values_mut() {
-            if t.is_active() && t.user.user_id == user_id && t.consumer_key == consumer_key {
-                *t = Arc::new(t.revoke(at));
-                revoked += 1;
-            }
-        }
-        Ok(revoked)
+        Ok(revoke_where(&mut self.lock(), at, |t| {
+            t.user.user_id == user_id && t.consumer_key == consumer_key
+        }))
     }
 
     async fn list_user_tokens(&self, user_id: &str) -> Result<Vec<AccessToken>, StoreError> {
-        let inner = self.lock();
-        let mut tokens: Vec<AccessToken> = inner
-            .access_tokens
-            .values()
-            .filter(|t| t.is_active() && t.user.user_id == user_id)
-            .map(|t| (**t).clone())
-            .collect();
-        tokens.sort_by(|a, b| (a.created_at, &a.token).cmp(&(b.created_at, &b.token)));
-        Ok(tokens)
+        Ok(active_tokens(&self.lock(), |t| t.user.user_id == user_id))
     }
 
     async fn purge_expired(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
@@ -385,6 +380,120 @@ impl TokenStore for MemoryStore {
         inner.request_tokens.retain(|_, t| t.expires_at > now);
         Ok(before - inner.request_tokens.len())
     }
+}
+
+impl ConsumerStore for MemoryStore {
+    async fn insert_consumer(&self, consumer: &Consumer) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        let taken = inner.consumers.contains_key(&consumer.key)
+            || inner.deleted_consumers.contains(&consumer.key);
+        if !taken {
+            let stored = Consumer {
+                revision: 0,
+                ..consumer.clone()
+            };
+            inner.consumers.insert(consumer.key.clone(), stored);
+        }
+        Ok(!taken)
+    }
+
+    async fn get_consumer(&self, key: &str) -> Result<Option<Consumer>, StoreError> {
+        Ok(self.lock().consumers.get(key).cloned())
+    }
+
+    async fn update_consumer(&self, expected: u64, next: &Consumer) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        Ok(match inner.consumers.get_mut(&next.key) {
+            Some(current) if current.revision == expected => {
+                *current = Consumer {
+                    revision: expected + 1,
+                    ..next.clone()
+                };
+                true
+            }
+            _ => false,
+        })
+    }
+
+    async fn delete_consumer(
+        &self,
+        key: &str,
+        at: OffsetDateTime,
+    ) -> Result<Option<usize>, StoreError> {
+        let mut inner = self.lock();
+        if inner.consumers.remove(key).is_none() {
+            return Ok(None);
+        }
+        inner.deleted_consumers.insert(key.to_owned());
+        inner.request_tokens.retain(|_, t| t.consumer_key != key);
+        Ok(Some(revoke_where(&mut inner, at, |t| {
+            t.consumer_key == key
+        })))
+    }
+
+    async fn list_consumers(
+        &self,
+        state: Option<ConsumerState>,
+        owner: Option<&str>,
+    ) -> Result<Vec<Consumer>, StoreError> {
+        let inner = self.lock();
+        let mut consumers: Vec<Consumer> = inner
+            .consumers
+            .values()
+            .filter(|c| state.is_none_or(|s| c.state == s))
+            .filter(|c| owner.is_none_or(|o| c.owner.as_deref() == Some(o)))
+            .cloned()
+            .collect();
+        consumers.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(consumers)
+    }
+
+    async fn list_consumer_tokens(
+        &self,
+        consumer_key: &str,
+    ) -> Result<Vec<AccessToken>, StoreError> {
+        Ok(active_tokens(&self.lock(), |t| {
+            t.consumer_key == consumer_key
+        }))
+    }
+
+    async fn revoke_consumer_tokens(
+        &self,
+        consumer_key: &str,
+        at: OffsetDateTime,
+    ) -> Result<usize, StoreError> {
+        Ok(revoke_where(&mut self.lock(), at, |t| {
+            t.consumer_key == consumer_key
+        }))
+    }
+}
+
+/// Revokes at `at` every active access token `which` picks; how many.
+fn revoke_where(
+    inner: &mut MemoryInner,
+    at: OffsetDateTime,
+    which: impl Fn(&AccessToken) -> bool,
+) -> usize {
+    let mut revoked = 0;
+    for t in inner.access_tokens.values_mut() {
+        if t.is_active() && which(t) {
+            *t = Arc::new(t.revoke(at));
+            revoked += 1;
+        }
+    }
+    revoked
+}
+
+/// The active access tokens `which` picks, oldest first.
+fn active_tokens(inner: &MemoryInner, which: impl Fn(&AccessToken) -> bool) -> Vec<AccessToken> {
+    let mut tokens: Vec<AccessToken> = inner
+        .access_tokens
+        .values()
+        .filter(|t| t.is_active() && which(t))
+        .map(|t| (**t).clone())
+        .collect();
+    tokens.sort_by(|a, b| (a.created_at, &a.token).cmp(&(b.created_at, &b.token)));
+    tokens
 }
 
 impl NonceStore for MemoryStore {

@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
+use crate::model::consumer::{Consumer, ConsumerState};
 use crate::model::token::{AccessToken, RequestToken, StateTag};
 
 #[cfg(feature = "test-util")]
@@ -28,6 +29,8 @@ mod memory;
 mod postgres;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sealed;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
 #[cfg(feature = "sqlite")]
@@ -40,6 +43,9 @@ pub use postgres::PostgresStore;
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis::RedisNonceStore;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "sqlite", feature = "postgres"))))]
+pub use sealed::{InvalidServerKey, ServerKey};
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::SqliteStore;
@@ -363,6 +369,87 @@ pub trait NonceStore: Send + Sync {
     fn purge_nonces(
         &self,
         now: OffsetDateTime,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+}
+
+/// Consumers kept as shared, managed data: registered, approved, disabled
+/// and deleted on one instance, seen by every instance of the host on the
+/// same database. Implemented by [`MemoryStore`], `SqliteStore` and
+/// `PostgresStore`; a provider uses it after
+/// [`Provider::with_stored_consumers`](crate::Provider::with_stored_consumers).
+///
+/// It extends [`TokenStore`] because deleting a consumer revokes its tokens
+/// in the same transaction: the two live in one database.
+///
+/// # Contracts
+///
+/// - **Keys are never reused.** [`ConsumerStore::insert_consumer`] refuses
+///   (`Ok(false)`, nothing written) a key that is stored or was ever
+///   deleted: a deleted consumer's tokens can never come back to life under
+///   a new registration of its key.
+/// - **Compare-and-set on the revision.** [`ConsumerStore::update_consumer`]
+///   replaces the record only if the stored one has the `expected`
+///   revision, and stores `next` with revision `expected + 1`: of two racing
+///   changes exactly one wins.
+/// - **Delete is atomic with its tokens.** [`ConsumerStore::delete_consumer`]
+///   removes the consumer, deletes its request tokens and revokes its
+///   active access tokens in one transaction, all or nothing.
+/// - Lists are sorted by key; `get` never returns a deleted consumer.
+pub trait ConsumerStore: TokenStore {
+    /// Stores a new consumer with revision 0. `Ok(false)` and nothing
+    /// written when its key is stored, or was deleted.
+    fn insert_consumer(
+        &self,
+        consumer: &Consumer,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The consumer with this key, in whatever state; `Ok(None)` when it
+    /// was never stored or was deleted.
+    fn get_consumer(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<Consumer>, StoreError>> + Send;
+
+    /// Replaces the consumer `next.key` with `next` (at revision
+    /// `expected + 1`) if its stored revision is `expected`; `Ok(false)`, and
+    /// nothing written, when it is not (or the consumer is gone).
+    fn update_consumer(
+        &self,
+        expected: u64,
+        next: &Consumer,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Deletes the consumer, deletes its request tokens and revokes at `at`
+    /// its active access tokens, atomically; returns how many access tokens
+    /// it revoked, or `Ok(None)` when there was no such consumer.
+    fn delete_consumer(
+        &self,
+        key: &str,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<Option<usize>, StoreError>> + Send;
+
+    /// The stored consumers in `state` (all states if `None`) owned by
+    /// `owner` (anyone's if `None`), sorted by key.
+    fn list_consumers(
+        &self,
+        state: Option<ConsumerState>,
+        owner: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<Consumer>, StoreError>> + Send;
+
+    /// Every access token of `consumer_key` that is not revoked, oldest
+    /// first by `created_at` (as [`TokenStore::list_user_tokens`] for a
+    /// user).
+    fn list_consumer_tokens(
+        &self,
+        consumer_key: &str,
+    ) -> impl Future<Output = Result<Vec<AccessToken>, StoreError>> + Send;
+
+    /// Revokes at `at` every active access token of `consumer_key`; returns
+    /// how many.
+    fn revoke_consumer_tokens(
+        &self,
+        consumer_key: &str,
+        at: OffsetDateTime,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 }
 

@@ -10,6 +10,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
 use crate::store::StoreError;
+use crate::store::sealed::{Sealer, ServerKey};
 use crate::store::sql::{
     Bound, Col, Decode, LazyPurge, SqlBackend, SqlRow, SqlValue, Statements, invalid, migrations,
     pending_migrations, row_count, schema_version, sql_store, stored_version, unix,
@@ -21,7 +22,8 @@ use crate::store::sql::{
 const MIGRATION_LOCK: i64 = 0x6f61_7574_6831_7076;
 
 /// The migrations, version 1 first (see [`migrations!`]).
-const MIGRATIONS: &[&str] = migrations!("postgres": "0001_tokens.sql", "0002_sessions.sql", "0003_request_token_consumer.sql");
+const MIGRATIONS: &[&str] =
+    migrations!("postgres": "0001_tokens.sql", "0002_sessions.sql", "0003_consumers.sql");
 
 /// The shared statements, with PostgreSQL's placeholders; `token` sorts by
 /// its bytes in collation `C`, whatever the database's default.
@@ -81,6 +83,7 @@ static SQL: LazyLock<Statements> = LazyLock::new(|| Statements::new('$', " COLLA
 pub struct PostgresStore {
     pool: Pool,
     purge: Arc<LazyPurge>,
+    sealer: Option<Arc<Sealer>>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -135,9 +138,18 @@ impl PostgresStore {
         let store = Self {
             pool,
             purge: Arc::default(),
+            sealer: None,
         };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// Seals the secrets this handle writes (consumer and token secrets,
+    /// verifiers, session handles) with `key`, and opens those it reads;
+    /// see [`ServerKey`]. Every instance on the database needs the same key.
+    pub fn with_server_key(mut self, key: &ServerKey) -> Self {
+        self.sealer = Some(Arc::new(Sealer::new(key)));
+        self
     }
 
     /// The connection pool.
@@ -256,6 +268,10 @@ impl SqlBackend for PostgresStore {
         &self.purge
     }
 
+    fn sealer(&self) -> Option<&Sealer> {
+        self.sealer.as_deref()
+    }
+
     async fn execute(&self, statement: Bound<'_>) -> Result<u64, StoreError> {
         run(&self.client().await?, statement).await
     }
@@ -274,18 +290,25 @@ impl SqlBackend for PostgresStore {
 
     /// A concurrent writer of `first`'s row waits for its lock, then
     /// re-evaluates the `WHERE` and changes nothing.
-    async fn execute_both(&self, first: Bound<'_>, then: Bound<'_>) -> Result<bool, StoreError> {
+    async fn execute_chain(
+        &self,
+        first: Bound<'_>,
+        then: &[Bound<'_>],
+    ) -> Result<Option<Vec<u64>>, StoreError> {
         let mut client = self.client().await?;
-        // Both writes or neither: a transaction dropped without a commit
-        // (`first` refused, `then` failed, a lost connection) rolls back.
+        // All writes or none: a transaction dropped without a commit
+        // (`first` refused, a later one failed, a lost connection) rolls back.
         let tx = client.transaction().await.map_err(db)?;
         if run(&tx, first).await? != 1 {
             tx.rollback().await.map_err(db)?;
-            return Ok(false);
+            return Ok(None);
         }
-        run(&tx, then).await?;
+        let mut changed = Vec::with_capacity(then.len());
+        for &statement in then {
+            changed.push(run(&tx, statement).await?);
+        }
         tx.commit().await.map_err(db)?;
-        Ok(true)
+        Ok(Some(changed))
     }
 }
 

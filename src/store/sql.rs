@@ -14,11 +14,15 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use time::OffsetDateTime;
 
+use crate::model::consumer::{Consumer, ConsumerState};
 use crate::model::secret::{SessionHandle, TokenSecret, Verifier};
 use crate::model::token::{
     AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState, Session, StateTag,
 };
 use crate::model::user::User;
+#[cfg(feature = "rsa")]
+use crate::protocol::rsa::ConsumerPublicKey;
+use crate::protocol::signature::SignatureMethod;
 use crate::store::{NonceOutcome, StoreError};
 
 /// A stored value this library cannot have written: the database was
@@ -195,6 +199,15 @@ columns! {
     }
 }
 
+columns! {
+    /// `oauth1_consumers`: a consumer, or a deleted one's tombstone.
+    consumers = "oauth1_consumers" {
+        key, secret, rsa_public_key, display_name, description, homepage, owner, state, revision,
+        callback_prefixes, signature_methods, two_legged, requestor_domains, body_hash_required,
+        unverified,
+    }
+}
+
 /// The statements both stores run, in their SQL dialect; those on tokens built
 /// from the column lists, binding the encoders' values in order.
 pub(crate) struct Statements {
@@ -229,6 +242,26 @@ pub(crate) struct Statements {
     pub(crate) insert_nonce: String,
     /// Binds the time: deletes the nonces expired by then.
     pub(crate) purge_nonces: String,
+    /// Binds [`consumer_values`]; changes no row when the key is taken.
+    pub(crate) insert_consumer: String,
+    /// Binds the key; reads a consumer that is not deleted.
+    pub(crate) select_consumer: String,
+    /// Binds [`consumer_values`] (at the new revision), then the expected
+    /// revision: the compare-and-set of a consumer record.
+    pub(crate) update_consumer: String,
+    /// Binds the key: turns the consumer into a tombstone (state
+    /// `deleted`, secret and key wiped). The first statement of a delete.
+    pub(crate) delete_consumer: String,
+    /// Binds the consumer key: deletes its request tokens (locking their
+    /// rows, so an exchange in flight finishes first or finds none).
+    pub(crate) delete_consumer_request_tokens: String,
+    /// Binds the consumer key and the time: revokes its active tokens.
+    pub(crate) revoke_consumer_tokens: String,
+    /// Binds a state and an owner, either `NULL` for any: the consumers
+    /// that are not deleted, by key.
+    pub(crate) list_consumers: String,
+    /// Binds the consumer key: its active access tokens, oldest first.
+    pub(crate) list_consumer_tokens: String,
 }
 
 impl Statements {
@@ -238,6 +271,7 @@ impl Statements {
     /// memory store does, whatever the database's collation.
     pub(crate) fn new(placeholder: char, byte_order: &str) -> Self {
         use access_tokens as at;
+        use consumers as ct;
         use request_tokens as rt;
         let p = placeholder;
         let insert = |table, list, columns: &[Col]| {
@@ -255,17 +289,27 @@ impl Statements {
             .collect::<Vec<_>>()
             .join(", ");
         let (expected_state, expected_attempts) = (rt::ALL.len() + 1, rt::ALL.len() + 2);
-        let (rt_table, at_table) = (rt::TABLE, at::TABLE);
+        let (rt_table, at_table, ct_table) = (rt::TABLE, at::TABLE, ct::TABLE);
+        let consumer_set = ct::ALL[1..]
+            .iter()
+            .map(|c| format!("{} = {p}{}", c.name, c.index + 1))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let expected_revision = ct::ALL.len() + 1;
         Self {
             insert_request_token: insert(rt_table, rt::LIST, rt::ALL),
             select_request_token: format!("SELECT {} FROM {rt_table} WHERE token = {p}1", rt::LIST),
             count_request_tokens: format!(
                 "SELECT count(*) FROM {rt_table} WHERE consumer_key = {p}1 AND expires_at > {p}2"
             ),
+            // Never for a deleted consumer's token: a racing delete either
+            // deleted the row first or waits for this change to commit.
             update_request_token: format!(
                 "UPDATE {rt_table} SET {set} \
                  WHERE token = {p}1 AND state = {p}{expected_state} \
-                 AND failed_attempts = {p}{expected_attempts}"
+                 AND failed_attempts = {p}{expected_attempts} \
+                 AND NOT EXISTS (SELECT 1 FROM {ct_table} \
+                 WHERE {ct_table}.key = {rt_table}.consumer_key AND {ct_table}.state = 'deleted')"
             ),
             insert_access_token: insert(at_table, at::LIST, at::ALL),
             select_access_token: format!("SELECT {} FROM {at_table} WHERE token = {p}1", at::LIST),
@@ -288,6 +332,41 @@ impl Statements {
                  WHERE oauth1_nonces.expires_at <= {p}3"
             ),
             purge_nonces: format!("DELETE FROM oauth1_nonces WHERE expires_at <= {p}1"),
+            insert_consumer: format!(
+                "{} ON CONFLICT (key) DO NOTHING",
+                insert(ct_table, ct::LIST, ct::ALL)
+            ),
+            select_consumer: format!(
+                "SELECT {} FROM {ct_table} WHERE key = {p}1 AND state <> 'deleted'",
+                ct::LIST
+            ),
+            update_consumer: format!(
+                "UPDATE {ct_table} SET {consumer_set} \
+                 WHERE key = {p}1 AND revision = {p}{expected_revision} AND state <> 'deleted'"
+            ),
+            delete_consumer: format!(
+                "UPDATE {ct_table} SET state = 'deleted', secret = '', rsa_public_key = NULL, \
+                 revision = revision + 1 WHERE key = {p}1 AND state <> 'deleted'"
+            ),
+            delete_consumer_request_tokens: format!(
+                "DELETE FROM {rt_table} WHERE consumer_key = {p}1"
+            ),
+            revoke_consumer_tokens: format!(
+                "UPDATE {at_table} SET revoked_at = {p}2 \
+                 WHERE consumer_key = {p}1 AND revoked_at IS NULL"
+            ),
+            list_consumers: format!(
+                "SELECT {} FROM {ct_table} WHERE state <> 'deleted' \
+                 AND (CAST({p}1 AS TEXT) IS NULL OR state = {p}1) \
+                 AND (CAST({p}2 AS TEXT) IS NULL OR owner = {p}2) \
+                 ORDER BY key{byte_order}",
+                ct::LIST
+            ),
+            list_consumer_tokens: format!(
+                "SELECT {} FROM {at_table} WHERE consumer_key = {p}1 AND revoked_at IS NULL \
+                 ORDER BY created_at, token{byte_order}",
+                at::LIST,
+            ),
         }
     }
 }
@@ -537,6 +616,108 @@ pub(crate) fn decode_access_token(r: &dyn SqlRow) -> Result<AccessToken, StoreEr
     })
 }
 
+/// A consumer's list and key columns as stored text, which
+/// [`consumer_values`] borrows.
+pub(crate) struct ConsumerText {
+    callback_prefixes: String,
+    signature_methods: String,
+    requestor_domains: String,
+    rsa_public_key: Option<String>,
+}
+
+impl ConsumerText {
+    pub(crate) fn of(c: &Consumer) -> Self {
+        let methods: Vec<&str> = c.signature_methods.iter().map(|m| m.name()).collect();
+        #[cfg(feature = "rsa")]
+        let rsa_public_key = c.rsa_key.as_ref().map(|k| k.to_pem());
+        #[cfg(not(feature = "rsa"))]
+        let rsa_public_key = None;
+        Self {
+            callback_prefixes: c.callback_prefixes.join("\n"),
+            signature_methods: methods.join("\n"),
+            requestor_domains: c.requestor_domains.join("\n"),
+            rsa_public_key,
+        }
+    }
+}
+
+/// A consumer's values at `revision`, in the order of [`consumers::ALL`].
+pub(crate) fn consumer_values<'a>(
+    c: &'a Consumer,
+    text_of: &'a ConsumerText,
+    revision: u64,
+) -> Result<[SqlValue<'a>; 15], StoreError> {
+    let revision = i64::try_from(revision).map_err(|_| invalid("revision"))?;
+    Ok([
+        text(&c.key),
+        text(c.secret.secret()),
+        SqlValue::Text(text_of.rsa_public_key.as_deref()),
+        text(&c.display_name),
+        text(&c.description),
+        SqlValue::Text(c.homepage.as_deref()),
+        SqlValue::Text(c.owner.as_deref()),
+        text(c.state.as_str()),
+        int(revision),
+        text(&text_of.callback_prefixes),
+        text(&text_of.signature_methods),
+        SqlValue::Bool(Some(c.two_legged)),
+        text(&text_of.requestor_domains),
+        SqlValue::Bool(Some(c.body_hash_required)),
+        SqlValue::Bool(Some(c.unverified)),
+    ])
+}
+
+/// A consumer row, read back and checked.
+pub(crate) fn decode_consumer(r: &dyn SqlRow) -> Result<Consumer, StoreError> {
+    use consumers as c;
+    let lines = |col| -> Result<Vec<String>, StoreError> {
+        let all = required_text(r, col)?;
+        Ok(all
+            .split('\n')
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect())
+    };
+    let state = required_text(r, c::state)?;
+    let state = ConsumerState::parse(&state).ok_or_else(|| invalid(c::state.name))?;
+    let revision = required(r.int(c::revision)?, c::revision)?;
+    let signature_methods = lines(c::signature_methods)?
+        .iter()
+        .map(|name| SignatureMethod::from_name(name).ok_or_else(|| invalid("signature_methods")))
+        .collect::<Result<_, _>>()?;
+    let rsa_public_key = r.text(c::rsa_public_key)?;
+    let mut consumer = Consumer::new(
+        required_text(r, c::key)?,
+        required_text(r, c::secret)?,
+        required_text(r, c::display_name)?,
+    );
+    #[cfg(feature = "rsa")]
+    {
+        consumer.rsa_key = rsa_public_key
+            .map(|pem| ConsumerPublicKey::from_pem(&pem).map_err(|_| invalid("rsa_public_key")))
+            .transpose()?;
+    }
+    #[cfg(not(feature = "rsa"))]
+    if rsa_public_key.is_some() {
+        // Without the `rsa` feature this build cannot verify its requests.
+        return Err(invalid("rsa_public_key"));
+    }
+    Ok(Consumer {
+        description: required_text(r, c::description)?,
+        homepage: r.text(c::homepage)?,
+        owner: r.text(c::owner)?,
+        state,
+        revision: u64::try_from(revision).map_err(|_| invalid(c::revision.name))?,
+        callback_prefixes: lines(c::callback_prefixes)?,
+        signature_methods,
+        two_legged: required(r.bool(c::two_legged)?, c::two_legged)?,
+        requestor_domains: lines(c::requestor_domains)?,
+        body_hash_required: required(r.bool(c::body_hash_required)?, c::body_hash_required)?,
+        unverified: required(r.bool(c::unverified)?, c::unverified)?,
+        ..consumer
+    })
+}
+
 /// A statement and the values it binds.
 pub(crate) type Bound<'a> = (&'static str, &'a [SqlValue<'a>]);
 
@@ -563,6 +744,9 @@ pub(crate) trait SqlBackend: Send + Sync {
     /// The store instance's lazy purge counters.
     fn lazy_purge(&self) -> &LazyPurge;
 
+    /// What seals its secrets, when it has a server key.
+    fn sealer(&self) -> Option<&crate::store::sealed::Sealer>;
+
     /// Runs a statement; how many rows it changed.
     fn execute(&self, statement: Bound<'_>)
     -> impl Future<Output = Result<u64, StoreError>> + Send;
@@ -583,13 +767,25 @@ pub(crate) trait SqlBackend: Send + Sync {
         async move { Ok(self.query(query, decode).await?.into_iter().next()) }
     }
 
-    /// In one transaction, runs `first`, then `then` only if `first` changed
-    /// exactly one row: both or neither. Whether both were written.
+    /// In one transaction, runs `first`, then each of `then` in order only
+    /// if `first` changed exactly one row: all or nothing. The rows each of
+    /// `then` changed, or `None` when `first` changed none (and nothing was
+    /// written).
+    fn execute_chain(
+        &self,
+        first: Bound<'_>,
+        then: &[Bound<'_>],
+    ) -> impl Future<Output = Result<Option<Vec<u64>>, StoreError>> + Send;
+
+    /// [`execute_chain`](Self::execute_chain) with one statement after
+    /// `first`: whether both were written.
     fn execute_both(
         &self,
         first: Bound<'_>,
         then: Bound<'_>,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        async move { Ok(self.execute_chain(first, &[then]).await?.is_some()) }
+    }
 }
 
 /// Implements [`TokenStore`](crate::store::TokenStore) and
@@ -610,12 +806,24 @@ macro_rules! sql_store {
             use time::OffsetDateTime;
 
             use crate::model::token::{AccessToken, RequestToken, StateTag};
+            use crate::store::sealed::{
+                open_access_token, open_consumer, open_request_token, seal_access_token,
+                seal_consumer, seal_request_token,
+            };
             use crate::store::sql::{
                 SqlBackend, SqlValue, access_token_values, decode_access_token, decode_count,
                 decode_request_token, nonce_outcome, request_token_values, row_count, text, time,
                 update_request_token_values,
             };
             use crate::store::{NonceKey, NonceOutcome, NonceStore, StoreError, TokenStore};
+
+            /// Every record of `read`, its sealed secrets opened.
+            fn opened<T>(
+                read: Vec<T>,
+                open: impl Fn(T) -> Result<T, StoreError>,
+            ) -> Result<Vec<T>, StoreError> {
+                read.into_iter().map(open).collect()
+            }
 
             impl TokenStore for $store {
                 async fn insert_request_token(&self, t: &RequestToken) -> Result<(), StoreError> {
@@ -624,7 +832,8 @@ macro_rules! sql_store {
                         self.execute((&sql.purge_request_tokens, &[time(t.created_at)]))
                             .await?;
                     }
-                    let values = request_token_values(t);
+                    let t = seal_request_token(self.sealer(), t)?;
+                    let values = request_token_values(&t);
                     self.execute((&sql.insert_request_token, &values)).await?;
                     Ok(())
                 }
@@ -645,8 +854,11 @@ macro_rules! sql_store {
                     token: &str,
                 ) -> Result<Option<RequestToken>, StoreError> {
                     let sql = &self.statements().select_request_token;
-                    self.query_opt((sql, &[text(token)]), decode_request_token)
-                        .await
+                    let bound = [text(token)];
+                    let read = self.query_opt((sql, &bound), decode_request_token);
+                    read.await?
+                        .map(|t| open_request_token(self.sealer(), t))
+                        .transpose()
                 }
 
                 async fn update_request_token(
@@ -654,7 +866,8 @@ macro_rules! sql_store {
                     expected: StateTag,
                     next: &RequestToken,
                 ) -> Result<bool, StoreError> {
-                    let values = update_request_token_values(expected, next);
+                    let next = seal_request_token(self.sealer(), next)?;
+                    let values = update_request_token_values(expected, &next);
                     let sql = &self.statements().update_request_token;
                     Ok(self.execute((sql, &values)).await? == 1)
                 }
@@ -666,8 +879,10 @@ macro_rules! sql_store {
                     access: &AccessToken,
                 ) -> Result<bool, StoreError> {
                     let sql = self.statements();
-                    let cas = update_request_token_values(expected, exchanged);
-                    let insert = access_token_values(access);
+                    let exchanged = seal_request_token(self.sealer(), exchanged)?;
+                    let access = seal_access_token(self.sealer(), access)?;
+                    let cas = update_request_token_values(expected, &exchanged);
+                    let insert = access_token_values(&access);
                     self.execute_both(
                         (&sql.update_request_token, &cas),
                         (&sql.insert_access_token, &insert),
@@ -680,8 +895,11 @@ macro_rules! sql_store {
                     token: &str,
                 ) -> Result<Option<AccessToken>, StoreError> {
                     let sql = &self.statements().select_access_token;
-                    self.query_opt((sql, &[text(token)]), decode_access_token)
-                        .await
+                    let bound = [text(token)];
+                    let read = self.query_opt((sql, &bound), decode_access_token);
+                    read.await?
+                        .map(|t| open_access_token(self.sealer(), t))
+                        .transpose()
                 }
 
                 async fn refresh_access_token(
@@ -693,7 +911,8 @@ macro_rules! sql_store {
                     // A concurrent refresh of the same token finds it
                     // revoked and changes nothing.
                     let sql = self.statements();
-                    let insert = access_token_values(next);
+                    let next = seal_access_token(self.sealer(), next)?;
+                    let insert = access_token_values(&next);
                     self.execute_both(
                         (&sql.revoke_access_token, &[text(old), time(at)]),
                         (&sql.insert_access_token, &insert),
@@ -726,13 +945,111 @@ macro_rules! sql_store {
                     user_id: &str,
                 ) -> Result<Vec<AccessToken>, StoreError> {
                     let sql = &self.statements().list_user_tokens;
-                    self.query((sql, &[text(user_id)]), decode_access_token)
-                        .await
+                    let bound = [text(user_id)];
+                    let read = self.query((sql, &bound), decode_access_token);
+                    opened(read.await?, |t| open_access_token(self.sealer(), t))
                 }
 
                 async fn purge_expired(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
                     let sql = &self.statements().purge_request_tokens;
                     row_count(self.execute((sql, &[time(now)])).await?)
+                }
+            }
+
+            impl crate::store::ConsumerStore for $store {
+                async fn insert_consumer(
+                    &self,
+                    consumer: &crate::model::consumer::Consumer,
+                ) -> Result<bool, StoreError> {
+                    let consumer = seal_consumer(self.sealer(), consumer)?;
+                    let text_of = crate::store::sql::ConsumerText::of(&consumer);
+                    let values = crate::store::sql::consumer_values(&consumer, &text_of, 0)?;
+                    let sql = &self.statements().insert_consumer;
+                    Ok(self.execute((sql, &values)).await? == 1)
+                }
+
+                async fn get_consumer(
+                    &self,
+                    key: &str,
+                ) -> Result<Option<crate::model::consumer::Consumer>, StoreError> {
+                    let sql = &self.statements().select_consumer;
+                    let bound = [text(key)];
+                    let read = self.query_opt((sql, &bound), crate::store::sql::decode_consumer);
+                    read.await?
+                        .map(|c| open_consumer(self.sealer(), c))
+                        .transpose()
+                }
+
+                async fn update_consumer(
+                    &self,
+                    expected: u64,
+                    next: &crate::model::consumer::Consumer,
+                ) -> Result<bool, StoreError> {
+                    let next = seal_consumer(self.sealer(), next)?;
+                    let text_of = crate::store::sql::ConsumerText::of(&next);
+                    let revision = expected
+                        .checked_add(1)
+                        .ok_or_else(|| crate::store::sql::invalid("revision"))?;
+                    let values = crate::store::sql::consumer_values(&next, &text_of, revision)?;
+                    let expected = i64::try_from(expected)
+                        .map_err(|_| crate::store::sql::invalid("revision"))?;
+                    let mut bound = values.to_vec();
+                    bound.push(SqlValue::Int(Some(expected)));
+                    let sql = &self.statements().update_consumer;
+                    Ok(self.execute((sql, &bound)).await? == 1)
+                }
+
+                async fn delete_consumer(
+                    &self,
+                    key: &str,
+                    at: OffsetDateTime,
+                ) -> Result<Option<usize>, StoreError> {
+                    let sql = self.statements();
+                    let key = [text(key)];
+                    let revoke = [key[0], time(at)];
+                    let changed = self
+                        .execute_chain(
+                            (&sql.delete_consumer, &key),
+                            &[
+                                (&sql.delete_consumer_request_tokens, &key),
+                                (&sql.revoke_consumer_tokens, &revoke),
+                            ],
+                        )
+                        .await?;
+                    changed.map(|rows| row_count(rows[1])).transpose()
+                }
+
+                async fn list_consumers(
+                    &self,
+                    state: Option<crate::model::consumer::ConsumerState>,
+                    owner: Option<&str>,
+                ) -> Result<Vec<crate::model::consumer::Consumer>, StoreError> {
+                    let sql = &self.statements().list_consumers;
+                    let values = [
+                        SqlValue::Text(state.map(|s| s.as_str())),
+                        SqlValue::Text(owner),
+                    ];
+                    let read = self.query((sql, &values), crate::store::sql::decode_consumer);
+                    opened(read.await?, |c| open_consumer(self.sealer(), c))
+                }
+
+                async fn list_consumer_tokens(
+                    &self,
+                    consumer_key: &str,
+                ) -> Result<Vec<AccessToken>, StoreError> {
+                    let sql = &self.statements().list_consumer_tokens;
+                    let bound = [text(consumer_key)];
+                    let read = self.query((sql, &bound), decode_access_token);
+                    opened(read.await?, |t| open_access_token(self.sealer(), t))
+                }
+
+                async fn revoke_consumer_tokens(
+                    &self,
+                    consumer_key: &str,
+                    at: OffsetDateTime,
+                ) -> Result<usize, StoreError> {
+                    let sql = &self.statements().revoke_consumer_tokens;
+                    row_count(self.execute((sql, &[text(consumer_key), time(at)])).await?)
                 }
             }
 
@@ -999,7 +1316,10 @@ mod tests {
         let sql = Statements::new('?', "").update_request_token;
         assert!(sql.starts_with("UPDATE oauth1_request_tokens SET secret = ?2, "));
         assert!(sql.contains(", failed_attempts = ?16 WHERE token = ?1 AND state = ?17 "));
-        assert!(sql.ends_with(" AND failed_attempts = ?18"));
+        assert!(sql.contains(
+            " AND failed_attempts = ?18 AND NOT EXISTS (SELECT 1 FROM oauth1_consumers "
+        ));
+        assert!(sql.ends_with(" AND oauth1_consumers.state = 'deleted')"));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use zeroize::Zeroize as _;
 
 use crate::store::StoreError;
+use crate::store::sealed::{Sealer, ServerKey};
 use crate::store::sql::{
     Bound, Col, Decode, LazyPurge, SqlBackend, SqlRow, SqlValue, Statements, migrations,
     pending_migrations, row_count, schema_version, sql_store, stored_version, unix,
@@ -21,7 +22,8 @@ use crate::store::sql::{
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The migrations, version 1 first (see [`migrations!`]).
-const MIGRATIONS: &[&str] = migrations!("sqlite": "0001_tokens.sql", "0002_sessions.sql", "0003_request_token_consumer.sql");
+const MIGRATIONS: &[&str] =
+    migrations!("sqlite": "0001_tokens.sql", "0002_sessions.sql", "0003_consumers.sql");
 
 /// The shared statements, with SQLite's placeholders. Text sorts by its
 /// bytes (collation `BINARY`) by default.
@@ -78,6 +80,7 @@ static SQL: LazyLock<Statements> = LazyLock::new(|| Statements::new('?', ""));
 #[derive(Clone)]
 pub struct SqliteStore {
     inner: Arc<Inner>,
+    sealer: Option<Arc<Sealer>>,
 }
 
 struct Inner {
@@ -140,7 +143,16 @@ impl SqliteStore {
                 path,
                 purge: LazyPurge::default(),
             }),
+            sealer: None,
         }
+    }
+
+    /// Seals the secrets this handle writes (consumer and token secrets,
+    /// verifiers, session handles) with `key`, and opens those it reads;
+    /// see [`ServerKey`]. Every handle on the database needs the same key.
+    pub fn with_server_key(mut self, key: &ServerKey) -> Self {
+        self.sealer = Some(Arc::new(Sealer::new(key)));
+        self
     }
 
     /// The schema version recorded in the database.
@@ -308,6 +320,10 @@ impl SqlBackend for SqliteStore {
         &self.inner.purge
     }
 
+    fn sealer(&self) -> Option<&Sealer> {
+        self.sealer.as_deref()
+    }
+
     async fn execute(&self, statement: Bound<'_>) -> Result<u64, StoreError> {
         let statement = owned_statement(statement);
         self.call(move |conn| run(conn, &statement)).await
@@ -332,20 +348,28 @@ impl SqlBackend for SqliteStore {
         .await
     }
 
-    async fn execute_both(&self, first: Bound<'_>, then: Bound<'_>) -> Result<bool, StoreError> {
-        let (first, then) = (owned_statement(first), owned_statement(then));
+    async fn execute_chain(
+        &self,
+        first: Bound<'_>,
+        then: &[Bound<'_>],
+    ) -> Result<Option<Vec<u64>>, StoreError> {
+        let first = owned_statement(first);
+        let then: Vec<_> = then.iter().map(|&s| owned_statement(s)).collect();
         self.call(move |conn| {
-            // Both writes or neither: the transaction rolls back when it is
-            // dropped without a commit (`first` refused, `then` failed).
+            // All writes or none: the transaction rolls back when it is
+            // dropped without a commit (`first` refused, a later one failed).
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(db)?;
             if run(&tx, &first)? != 1 {
-                return Ok(false);
+                return Ok(None);
             }
-            run(&tx, &then)?;
+            let changed = then
+                .iter()
+                .map(|statement| run(&tx, statement))
+                .collect::<Result<Vec<_>, _>>()?;
             tx.commit().map_err(db)?;
-            Ok(true)
+            Ok(Some(changed))
         })
         .await
     }

@@ -660,6 +660,67 @@ async fn hosts_are_enforced_and_tokens_stay_on_their_host() {
     assert_eq!(reply.status, StatusCode::OK);
 }
 
+/// RFC 9112 §3.2: a duplicate `Host` is refused (400); an absolute-form
+/// target whose authority disagrees with `Host` is refused too (the
+/// library's choice, see `OriginError::ConflictingHost`); one that agrees
+/// is served, signed over the origin both name.
+#[tokio::test]
+async fn ambiguous_hosts_are_refused() {
+    let demo = demo();
+    let client = Client::new(&demo.router, CLIENT);
+    for target in ["/api/whoami", "/_ah/OAuthGetRequestToken", "/login"] {
+        let reply = send(
+            &demo.router,
+            request(Method::GET, HOME, target)
+                .header(header::HOST, host_of(HOME))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{target}");
+        assert!(reply.body.contains("more than one host"), "{}", reply.body);
+        let absolute = format!("http://evil.example{target}");
+        let reply = send(
+            &demo.router,
+            request(Method::GET, HOME, &absolute)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{absolute}");
+        assert!(reply.body.contains("more than one host"), "{}", reply.body);
+    }
+    // The absolute form naming the origin `Host` names is no ambiguity.
+    let url = format!("{HOME}/_ah/OAuthGetRequestToken");
+    let authorization = client
+        .signer()
+        .callback(CALLBACK)
+        .authorization_header("POST", &url, None)
+        .unwrap();
+    let reply = send(
+        &demo.router,
+        request(Method::POST, HOME, &url)
+            .header(header::AUTHORIZATION, authorization)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.field("oauth_callback_confirmed"), "true");
+    // Under a `nest`, which rewrites the URI, the target's authority is
+    // still the one received.
+    let app = test_app();
+    let reply = send(
+        &app.router,
+        request(Method::GET, API, "http://evil.example/v1/maybe")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert!(reply.body.contains("more than one host"), "{}", reply.body);
+}
+
 #[tokio::test]
 async fn refused_api_calls_carry_oauth_problems() {
     let demo = demo();
@@ -670,7 +731,18 @@ async fn refused_api_calls_carry_oauth_problems() {
             .unwrap(),
     )
     .await;
+    // No OAuth parameter at all: no credentials, 401 with the challenge.
+    reply.assert_unauthenticated();
+    // Some but not all of them: a malformed OAuth request, 400.
+    let reply = send(
+        &demo.router,
+        request(Method::GET, HOME, "/api/whoami?oauth_consumer_key=x")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     reply.assert_problem(400, "parameter_absent");
+    assert!(reply.body.contains("oauth_signature"), "{}", reply.body);
     let client = Client::new(&demo.router, CLIENT);
     client
         .api(

@@ -19,14 +19,6 @@ mod example;
 use example::FileStore;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_example_store_passes_the_conformance_suite() {
-    let dir = TempDir::new("custom-store");
-    let path = dir.0.join("store.json");
-    // Reopened from its file by the suite: what it saved must come back whole.
-    testing::run_conformance_suite_with_reopen(|| std::future::ready(FileStore::open(&path))).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_example_store_keeps_tokens_and_nonces_across_a_reopen() {
     let dir = TempDir::new("custom-store");
     let path = dir.0.join("store.json");
@@ -110,8 +102,10 @@ async fn the_example_store_keeps_tokens_and_nonces_across_a_reopen() {
     );
 }
 
+/// `cargo run --example custom_store` runs the conformance suite on the
+/// store, reopening it from its file: the suite's every check, from outside.
 #[test]
-fn the_example_runs_and_prints_no_secret() {
+fn the_example_store_passes_the_conformance_suite() {
     let binary = crate::support::examples::example_binary("custom_store");
     let output = Command::new(binary).output().expect("run custom_store");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -121,11 +115,7 @@ fn the_example_runs_and_prints_no_secret() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(
-        stdout.contains("the same nonce again: Replayed"),
+        stdout.contains("FileStore passes the conformance suite"),
         "{stdout}"
     );
-    assert!(stdout.contains("TokenSecret([redacted])"), "{stdout}");
-    for secret in ["\"ats-", "\"rts-"] {
-        assert!(!stdout.contains(secret), "no token secret: {stdout}");
-    }
 }

@@ -285,9 +285,10 @@ fn a_rewritten_host_header_names_the_host() {
     );
 }
 
-#[test]
-fn a_default_port_kept_in_the_base_string_names_the_port() {
-    // A client that signs `https://api.example.com:443/v1/me`, against §3.4.1.2.
+/// The `Authorization` header of a client that builds its own base string
+/// wrongly: `GET`, `uri`, and the protocol parameters plus `extra` (encoded
+/// as the client encoded them) as its normalized parameters.
+fn hand_signed(uri: &str, extra: &[(&str, &str)]) -> String {
     let mut params = vec![
         ("oauth_consumer_key", "key"),
         ("oauth_nonce", "n0nce"),
@@ -295,27 +296,175 @@ fn a_default_port_kept_in_the_base_string_names_the_port() {
         ("oauth_timestamp", "1700000000"),
         ("oauth_token", "token"),
     ];
-    let normalized = params
+    let mut signed = params.clone();
+    signed.extend_from_slice(extra);
+    signed.sort_unstable();
+    let normalized = signed
         .iter()
         .map(|(n, v)| format!("{n}={v}"))
         .collect::<Vec<_>>()
         .join("&");
     let base_string = format!(
         "GET&{}&{}",
-        percent_encode("https://api.example.com:443/v1/me"),
+        percent_encode(uri),
         percent_encode(&normalized)
     );
     let signature = SignatureMethod::HmacSha1.sign(&base_string, CONSUMER_SECRET, TOKEN_SECRET);
     params.push(("oauth_signature", &signature));
-    let header = format_authorization_header(None, params);
-    let out = run(&input(
+    format_authorization_header(None, params)
+}
+
+/// `GET url` as the server received it, with `authorization`.
+fn explain_received(url: &str, authorization: &str) -> Outcome {
+    run(&input(
         "GET",
-        "https://api.example.com/v1/me",
-        &[("Authorization", &header)],
+        url,
+        &[("Authorization", authorization)],
         None,
         Some(TOKEN_SECRET),
-    ));
+    ))
+}
+
+#[test]
+fn a_default_port_kept_in_the_base_string_names_the_port() {
+    // A client that signs `https://api.example.com:443/v1/me`, against §3.4.1.2.
+    let header = hand_signed("https://api.example.com:443/v1/me", &[]);
+    let out = explain_received("https://api.example.com/v1/me", &header);
     assert_explained(&out, "port", "kept the default port");
+}
+
+#[test]
+fn a_port_dropped_from_the_signed_url_names_the_port() {
+    // The client signs the URL without the port it then connects to.
+    let out = explain_signed(
+        "GET",
+        "https://api.example.com/v1/me",
+        None,
+        "https://api.example.com:8443/v1/me",
+        &[],
+        None,
+    );
+    assert_explained(
+        &out,
+        "port",
+        "your client signed the authority api.example.com; the server used \
+         api.example.com:8443 — the port differs",
+    );
+}
+
+#[test]
+fn a_query_signed_as_part_of_the_path_names_the_path() {
+    // A client that does not split the query off the URL: the base string
+    // URI keeps it, and its parameters are not among the signed ones.
+    let url = "https://api.example.com/v1/search?q=rust&page=2";
+    let out = explain_received(url, &hand_signed(url, &[]));
+    assert_explained(
+        &out,
+        "path",
+        "your client signed the query string as part of the path",
+    );
+    // Or keeps it in the URI and also signs its parameters.
+    let header = hand_signed(url, &[("page", "2"), ("q", "rust")]);
+    let out = explain_received(url, &header);
+    assert_explained(
+        &out,
+        "path",
+        "your client put the query string into the base string URI",
+    );
+}
+
+#[test]
+fn a_plus_for_a_space_in_the_base_string_names_the_parameter() {
+    // `q=a b` sent as `q=a%20b`, signed with form encoding's `+` (§3.6 wants %20).
+    let header = hand_signed("https://api.example.com/search", &[("q", "a+b")]);
+    let out = explain_received("https://api.example.com/search?q=a%20b", &header);
+    assert_explained(
+        &out,
+        "parameter",
+        "your client encoded spaces as '+' (form encoding); OAuth encodes them as %20",
+    );
+}
+
+#[test]
+fn a_value_percent_encoded_twice_names_the_parameter() {
+    // The app hands the OAuth library `caf%C3%A9` already encoded: it signs
+    // the value encoded twice and sends it encoded once. `name` is right.
+    let out = explain_signed(
+        "GET",
+        "https://api.example.com/v1/items?q=caf%25C3%25A9&name=a%20b",
+        None,
+        "https://api.example.com/v1/items?q=caf%C3%A9&name=a%20b",
+        &[],
+        None,
+    );
+    assert_explained(
+        &out,
+        "parameter",
+        "your client percent-encoded the value of `q` twice: it signed caf%25C3%25A9, the \
+         server received caf%C3%A9",
+    );
+    assert!(
+        !out.stderr.contains("the value of `name`"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn every_value_percent_encoded_twice_is_named_at_once() {
+    // Two values handed over encoded; the callback (an oauth_ value with
+    // escapes) is right, so only the non-protocol values were encoded twice.
+    let signer = signer().callback("https://client.example/cb");
+    let header = signer
+        .authorization_header(
+            "GET",
+            "https://api.example.com/v1/items?q=caf%25C3%25A9&name=a%2520b",
+            None,
+        )
+        .expect("sign");
+    let out = explain_received(
+        "https://api.example.com/v1/items?q=caf%C3%A9&name=a%20b",
+        &header,
+    );
+    assert_explained(
+        &out,
+        "parameter",
+        "your client percent-encoded every parameter value twice",
+    );
+}
+
+#[test]
+fn a_value_whose_utf8_is_encoded_twice_names_the_mojibake() {
+    // Signed as "ZÃ¼rich" (UTF-8 read as Latin-1, encoded again), sent as "Zürich".
+    let out = explain_signed(
+        "GET",
+        "https://api.example.com/v1/weather?city=Z%C3%83%C2%BCrich",
+        None,
+        "https://api.example.com/v1/weather?city=Z%C3%BCrich",
+        &[],
+        None,
+    );
+    assert_explained(
+        &out,
+        "parameter",
+        "your client encoded the value of `city` as UTF-8 twice: it signed \"ZÃ¼rich\" for the \
+         \"Zürich\" the server received",
+    );
+    // Signed as "Zürich", received as "ZÃ¼rich".
+    let out = explain_signed(
+        "GET",
+        "https://api.example.com/v1/weather?city=Z%C3%BCrich",
+        None,
+        "https://api.example.com/v1/weather?city=Z%C3%83%C2%BCrich",
+        &[],
+        None,
+    );
+    assert_explained(
+        &out,
+        "parameter",
+        "the server received the value of `city` encoded as UTF-8 twice (\"ZÃ¼rich\"), your \
+         client signed it encoded once (\"Zürich\")",
+    );
 }
 
 #[test]

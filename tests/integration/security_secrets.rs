@@ -163,6 +163,7 @@ fn consent_origin() -> ResolvedOrigin {
     ResolvedOrigin {
         scheme: "https".into(),
         authority: "api.example.com".into(),
+        prefix: String::new(),
     }
 }
 

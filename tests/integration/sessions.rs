@@ -324,10 +324,7 @@ mod stores {
         let old = session_token();
         {
             let store = SqliteStore::open(&path).await.expect("open");
-            assert_eq!(
-                store.schema_version().await.unwrap(),
-                SqliteStore::SCHEMA_VERSION
-            );
+            assert_eq!(store.schema_version().await.unwrap(), 3);
             insert(&store, &old).await;
         }
         {
@@ -336,16 +333,15 @@ mod stores {
                 "ALTER TABLE oauth1_access_tokens DROP COLUMN expires_at;
                  ALTER TABLE oauth1_access_tokens DROP COLUMN session_handle;
                  ALTER TABLE oauth1_access_tokens DROP COLUMN authorization_expires_at;
+                 DROP TABLE oauth1_consumers;
                  DROP INDEX oauth1_request_tokens_consumer;
+                 DROP INDEX oauth1_access_tokens_consumer;
                  DELETE FROM oauth1_schema_version WHERE version >= 2;",
             )
             .unwrap();
         }
         let store = SqliteStore::open(&path).await.expect("reopen migrates");
-        assert_eq!(
-            store.schema_version().await.unwrap(),
-            SqliteStore::SCHEMA_VERSION
-        );
+        assert_eq!(store.schema_version().await.unwrap(), 3);
         let read = store.get_access_token(&old.token).await.unwrap().unwrap();
         assert_eq!((read.expires_at, read.session), (None, None));
         let new = session_token();
@@ -379,7 +375,9 @@ mod stores {
             c.batch_execute(
                 "ALTER TABLE oauth1_access_tokens DROP COLUMN expires_at,
                      DROP COLUMN session_handle, DROP COLUMN authorization_expires_at;
+                 DROP TABLE oauth1_consumers;
                  DROP INDEX oauth1_request_tokens_consumer;
+                 DROP INDEX oauth1_access_tokens_consumer;
                  DELETE FROM oauth1_schema_version WHERE version >= 2;",
             )
             .await
@@ -388,10 +386,7 @@ mod stores {
         let store = PostgresStore::connect(&scoped)
             .await
             .expect("reconnect migrates");
-        assert_eq!(
-            store.schema_version().await.unwrap(),
-            PostgresStore::SCHEMA_VERSION
-        );
+        assert_eq!(store.schema_version().await.unwrap(), 3);
         let read = store.get_access_token(&old.token).await.unwrap().unwrap();
         assert_eq!((read.expires_at, read.session), (None, None));
         let new = session_token();

@@ -1,5 +1,9 @@
 //! The site's HTML pages: home, sign-in and sign-out, the account page
 //! (the apps with access, and revoking them), errors.
+//!
+//! Every link, form and redirect starts with the origin's path prefix
+//! ([`ResolvedOrigin::prefix`], empty unless a reverse proxy mounts the site
+//! under a path it strips), so that they work from the public URL.
 
 use std::sync::Arc;
 
@@ -39,12 +43,18 @@ fn site_line(origin: &ResolvedOrigin) -> String {
     )
 }
 
-fn sign_out_form(csrf: &str) -> String {
+fn sign_out_form(origin: &ResolvedOrigin, csrf: &str) -> String {
     format!(
-        "<form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf_token\" \
+        "<form method=\"post\" action=\"{}/logout\"><input type=\"hidden\" name=\"csrf_token\" \
          value=\"{}\"><button type=\"submit\">Sign out</button></form>",
+        escape_html(&origin.prefix),
         escape_html(csrf)
     )
+}
+
+/// The site's home page, as a public path.
+fn home_path(origin: &ResolvedOrigin) -> String {
+    format!("{}/", origin.prefix)
 }
 
 async fn home<S: DemoStore, N: DemoNonces>(
@@ -52,23 +62,24 @@ async fn home<S: DemoStore, N: DemoNonces>(
     Extension(origin): Extension<ResolvedOrigin>,
     headers: HeaderMap,
 ) -> Response {
-    let base = format!("{}://{}", origin.scheme, origin.authority);
+    let base = origin.base_url();
+    let prefix = escape_html(&origin.prefix);
     let mut body = site_line(&origin);
     body.push_str("<h1>Welcome</h1>");
     match demo.signed_in(&headers) {
         Some((_, session, user)) => {
             body.push_str(&format!(
                 "<p>Signed in as <strong>{}</strong>{}.</p>\
-                 <p><a href=\"/account\">Apps with access to your account</a></p>{}",
+                 <p><a href=\"{prefix}/account\">Apps with access to your account</a></p>{}",
                 escape_html(&user.email),
                 if user.admin { " (admin)" } else { "" },
-                sign_out_form(&session.csrf)
+                sign_out_form(&origin, &session.csrf)
             ));
         }
-        None => body.push_str(
+        None => body.push_str(&format!(
             "<p>This site lends your account to apps you approve, with OAuth 1.0a.</p>\
-             <p><a class=\"button\" href=\"/login\">Sign in</a></p>",
-        ),
+             <p><a class=\"button\" href=\"{prefix}/login\">Sign in</a></p>",
+        )),
     }
     let row = |name: &str, value: &str| {
         format!(
@@ -102,7 +113,7 @@ struct NextQuery {
 fn login_form(origin: &ResolvedOrigin, next: &str, email: &str, error: Option<&str>) -> String {
     format!(
         "{}<h1>Sign in</h1>{}\
-         <form method=\"post\" action=\"/login\">\
+         <form method=\"post\" action=\"{}/login\">\
          <input type=\"hidden\" name=\"next\" value=\"{}\">\
          <label for=\"email\">Email</label>\
          <input type=\"email\" id=\"email\" name=\"email\" value=\"{}\" autocomplete=\"username\" required autofocus>\
@@ -114,6 +125,7 @@ fn login_form(origin: &ResolvedOrigin, next: &str, email: &str, error: Option<&s
             "<p class=\"error\" role=\"alert\">{}</p>",
             escape_html(e)
         )),
+        escape_html(&origin.prefix),
         escape_html(next),
         escape_html(email),
     )
@@ -125,7 +137,8 @@ async fn login_page<S: DemoStore, N: DemoNonces>(
     Query(query): Query<NextQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let next = local_path(query.next.as_deref());
+    let home = home_path(&origin);
+    let next = local_path(query.next.as_deref(), &home);
     if demo.signed_in(&headers).is_some() {
         return Redirect::to(next).into_response();
     }
@@ -150,7 +163,7 @@ async fn login<S: DemoStore, N: DemoNonces>(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let next = local_path(form.next.as_deref()).to_owned();
+    let next = local_path(form.next.as_deref(), &home_path(&origin)).to_owned();
     let peer = peer.map(|Extension(ConnectInfo(peer))| peer.ip());
     let address = demo.logins.client_address(peer, &headers);
     let attempt = match demo.logins.attempt(&normalized_email(&form.email), address) {
@@ -216,11 +229,11 @@ async fn logout_page<S: DemoStore, N: DemoNonces>(
                  <div class=\"actions\">{}</div>",
                 site_line(&origin),
                 escape_html(&user.email),
-                sign_out_form(&session.csrf)
+                sign_out_form(&origin, &session.csrf)
             );
             page(StatusCode::OK, "Sign out", &body)
         }
-        None => Redirect::to("/").into_response(),
+        None => Redirect::to(&home_path(&origin)).into_response(),
     }
 }
 
@@ -231,6 +244,7 @@ struct CsrfForm {
 
 async fn logout<S: DemoStore, N: DemoNonces>(
     State(demo): AppState<S, N>,
+    Extension(origin): Extension<ResolvedOrigin>,
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
@@ -240,7 +254,11 @@ async fn logout<S: DemoStore, N: DemoNonces>(
         }
         demo.sessions.remove(&id);
     }
-    ([(header::SET_COOKIE, clear_cookie())], Redirect::to("/")).into_response()
+    (
+        [(header::SET_COOKIE, clear_cookie())],
+        Redirect::to(&home_path(&origin)),
+    )
+        .into_response()
 }
 
 /// 429 with `Retry-After`: the account or the address tried too often.
@@ -273,7 +291,7 @@ async fn account<S: DemoStore, N: DemoNonces>(
     headers: HeaderMap,
 ) -> Response {
     let Some((_, session, user)) = demo.signed_in(&headers) else {
-        return to_login("/account");
+        return to_login(&origin.prefix, &account_path(&origin));
     };
     let grants = match demo.provider.authorizations(&user.user_id).await {
         Ok(grants) => grants,
@@ -312,13 +330,14 @@ async fn account<S: DemoStore, N: DemoNonces>(
             body.push_str(&format!(
                 "<tr><td><strong><bdi>{}</bdi></strong><br><span class=\"muted\">on {}</span></td>\
                  <td>{}</td><td>\
-                 <form method=\"post\" action=\"/account/revoke\">\
+                 <form method=\"post\" action=\"{}/account/revoke\">\
                  <input type=\"hidden\" name=\"consumer_key\" value=\"{}\">\
                  <input type=\"hidden\" name=\"csrf_token\" value=\"{}\">\
                  <button type=\"submit\">Revoke</button></form></td></tr>",
                 app_name_html(name),
                 escape_html(&hosts.join(", ")),
                 escape_html(&when(*granted_at)),
+                escape_html(&origin.prefix),
                 escape_html(key),
                 escape_html(&session.csrf),
             ));
@@ -326,8 +345,9 @@ async fn account<S: DemoStore, N: DemoNonces>(
         body.push_str("</table>");
     }
     body.push_str(&format!(
-        "<div class=\"actions\"><a class=\"button\" href=\"/\">Home</a>{}</div>",
-        sign_out_form(&session.csrf)
+        "<div class=\"actions\"><a class=\"button\" href=\"{}\">Home</a>{}</div>",
+        escape_html(&home_path(&origin)),
+        sign_out_form(&origin, &session.csrf)
     ));
     page(StatusCode::OK, "Your apps", &body)
 }
@@ -365,11 +385,12 @@ struct RevokeForm {
 
 async fn revoke<S: DemoStore, N: DemoNonces>(
     State(demo): AppState<S, N>,
+    Extension(origin): Extension<ResolvedOrigin>,
     headers: HeaderMap,
     Form(form): Form<RevokeForm>,
 ) -> Response {
     let Some((_, session, user)) = demo.signed_in(&headers) else {
-        return to_login("/account");
+        return to_login(&origin.prefix, &account_path(&origin));
     };
     if !csrf_matches(&session.csrf, form.csrf_token.as_deref()) {
         return forged();
@@ -381,7 +402,7 @@ async fn revoke<S: DemoStore, N: DemoNonces>(
     {
         Ok(n) => {
             tracing::info!(consumer = ?form.consumer_key, tokens = n, "access revoked by its user");
-            Redirect::to("/account").into_response()
+            Redirect::to(&account_path(&origin)).into_response()
         }
         Err(e) => {
             tracing::error!(error = %e, "cannot revoke");
@@ -390,10 +411,18 @@ async fn revoke<S: DemoStore, N: DemoNonces>(
     }
 }
 
-pub(super) async fn not_found() -> Response {
+/// The account page, as a public path.
+fn account_path(origin: &ResolvedOrigin) -> String {
+    format!("{}/account", origin.prefix)
+}
+
+pub(super) async fn not_found(Extension(origin): Extension<ResolvedOrigin>) -> Response {
     page(
         StatusCode::NOT_FOUND,
         "Not found",
-        "<h1>Not found</h1><p><a href=\"/\">Home</a></p>",
+        &format!(
+            "<h1>Not found</h1><p><a href=\"{}\">Home</a></p>",
+            escape_html(&home_path(&origin))
+        ),
     )
 }

@@ -77,7 +77,7 @@ pub(super) fn clear_cookie() -> String {
 }
 
 /// A same-site path to go back to after login; anything else goes home.
-pub(super) fn local_path(next: Option<&str>) -> &str {
+pub(super) fn local_path<'a>(next: Option<&'a str>, home: &'a str) -> &'a str {
     match next {
         Some(p)
             if p.starts_with('/')
@@ -87,6 +87,6 @@ pub(super) fn local_path(next: Option<&str>) -> &str {
         {
             p
         }
-        _ => "/",
+        _ => home,
     }
 }

@@ -27,6 +27,10 @@ impl RequestHead for HttpRequest {
         self.headers().get(name).and_then(|v| v.to_str().ok())
     }
 
+    fn header_repeated(&self, name: &'static str) -> bool {
+        self.headers().get_all(name).nth(1).is_some()
+    }
+
     fn uri_authority(&self) -> Option<&str> {
         self.uri().authority().map(|a| a.as_str())
     }

@@ -20,11 +20,9 @@ impl RequestHead for Parts {
 
     /// The original URI's path and query, before a `nest` stripped a prefix.
     fn target(&self) -> &str {
-        let uri: &Uri = self
-            .extensions
-            .get::<OriginalUri>()
-            .map_or(&self.uri, |original| &original.0);
-        uri.path_and_query().map_or("/", |pq| pq.as_str())
+        original_uri(self)
+            .path_and_query()
+            .map_or("/", |pq| pq.as_str())
     }
 
     fn header(&self, name: &'static str) -> Option<&str> {
@@ -32,8 +30,14 @@ impl RequestHead for Parts {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    fn header_repeated(&self, name: &'static str) -> bool {
+        let name = HeaderName::from_static(name);
+        self.headers.get_all(name).iter().nth(1).is_some()
+    }
+
+    /// The original URI's, as a `nest` may have rewritten the URI.
     fn uri_authority(&self) -> Option<&str> {
-        self.uri.authority().map(|a| a.as_str())
+        original_uri(self).authority().map(|a| a.as_str())
     }
 
     /// axum's `ConnectInfo<SocketAddr>`, when the server provides it.
@@ -46,6 +50,11 @@ impl RequestHead for Parts {
     fn tls(&self) -> bool {
         false
     }
+}
+
+/// The URI as received, before a `nest` rewrote it.
+fn original_uri(parts: &Parts) -> &Uri {
+    (parts.extensions.get::<OriginalUri>()).map_or(&parts.uri, |original| &original.0)
 }
 
 /// The verdict the layer left in the request's extensions.

@@ -250,7 +250,10 @@ impl<'a> SignedRequest<'a> {
     ///   with `+` as a space, the header without);
     /// - protocol (`oauth_*`) parameters come from one place only and none is
     ///   repeated — else 400 `parameter_rejected`;
-    /// - `oauth_version`, when present, is `1.0` — else 400 `version_rejected`;
+    /// - `oauth_version`, when present, is `1.0` — or `1.0a` / `1.0A`, which
+    ///   clients such as node-oauth send for 1.0a and which is signed like any
+    ///   other parameter (a provider may still refuse it, see
+    ///   [`SignedRequest::version_is_1_0a`]) — else 400 `version_rejected`;
     /// - `oauth_signature_method`, when present, is one this crate knows —
     ///   else 400 `signature_method_rejected`.
     ///
@@ -420,9 +423,17 @@ impl<'a> SignedRequest<'a> {
         self.protocol_text(self.protocol.nonce)
     }
 
-    /// `oauth_version`, decoded (always `1.0` when present: others are rejected).
+    /// `oauth_version`, decoded: `1.0`, `1.0a` or `1.0A` when present
+    /// (others are rejected).
     pub fn version(&self) -> Option<&str> {
         self.protocol_text(self.protocol.version)
+    }
+
+    /// Whether `oauth_version` is `1.0a` or `1.0A` rather than RFC 5849's
+    /// `1.0` (§3.1): accepted by collection, refused by a provider
+    /// configured to be strict about it.
+    pub fn version_is_1_0a(&self) -> bool {
+        self.version().is_some_and(|v| v != "1.0")
     }
 
     /// `oauth_callback`, decoded.
@@ -598,7 +609,10 @@ impl<'a> Collector<'a, '_> {
     ) -> Result<SignedRequest<'a>, ProtocolError> {
         let buffer = &self.buffer;
         let protocol = &self.protocol;
-        if protocol.version.is_some_and(|v| v.get(buffer) != "1.0") {
+        if protocol
+            .version
+            .is_some_and(|v| !matches!(v.get(buffer), "1.0" | "1.0a" | "1.0A"))
+        {
             return Err(ProtocolError::new(Problem::VersionRejected));
         }
         if protocol
@@ -786,6 +800,12 @@ mod tests {
     fn version_and_method_are_checked() {
         let e = collect(Request::new("GET", "http", "h", "/?oauth_version=2.0")).unwrap_err();
         assert_eq!((e.status(), e.problem()), (400, Problem::VersionRejected));
+        for version in ["1.0a", "1.0A"] {
+            let target = format!("/?oauth_version={version}");
+            let r = collect(Request::new("GET", "http", "h", &target)).unwrap();
+            assert_eq!(r.version(), Some(version));
+            assert!(r.version_is_1_0a());
+        }
         let r = collect(Request::new(
             "GET",
             "http",

@@ -5,27 +5,29 @@
 use oauth1_provider::client::Signer;
 use oauth1_provider::provider::Reason;
 use oauth1_provider::{
-    MemoryStore, OAuthError, OAuthRequestErrorKind, Provider, ProviderConfig, SignatureMethod,
+    ConsumerState, MemoryStore, OAuthError, Provider, ProviderConfig, SignatureMethod,
 };
 
 use crate::support::harness::{
     CALLBACK, CONSUMER, ORIGIN, alice, assert_refused, consumers, harness, refused,
 };
 
+/// A disabled consumer is refused exactly as an unknown one: 401
+/// `signature_invalid`, the host's log saying why.
 #[tokio::test]
-async fn disabled_consumer_is_refused() {
+async fn disabled_consumer_is_refused_like_an_unknown_one() {
     let h = harness();
     let (access, secret) = h.access_on(ORIGIN, alice()).await;
-    h.provider.consumers().set_enabled(CONSUMER.0, false);
+    h.provider
+        .consumers()
+        .set_state(CONSUMER.0, ConsumerState::Disabled);
     let err = refused(
         h.call(&format!("{ORIGIN}/api/whoami"), &access, &secret)
             .await,
         401,
-        "consumer_key_refused",
+        "signature_invalid",
     );
-    assert!(
-        matches!(err, OAuthError::Request(ref e) if e.kind() == OAuthRequestErrorKind::NotAllowed)
-    );
+    assert!(matches!(err, OAuthError::Request(ref e) if e.reason() == Reason::ConsumerNotApproved));
     let request = h.signed(
         h.consumer().callback(CALLBACK),
         "POST",
@@ -34,7 +36,7 @@ async fn disabled_consumer_is_refused() {
     assert_refused(
         &h.provider.request_token(&request.view()).await,
         401,
-        "consumer_key_refused",
+        "signature_invalid",
     );
 }
 

@@ -14,4 +14,5 @@ mod modes;
 mod replay;
 mod send;
 mod store_failure;
+mod stored_consumers;
 mod token_state;

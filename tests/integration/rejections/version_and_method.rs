@@ -7,7 +7,9 @@ use super::{CONSUMER_SECRET, FORM, TOKEN_SECRET, collect, oauth_header, refused,
 
 #[test]
 fn an_oauth_version_other_than_1_0_is_rejected() {
-    for version in ["2.0", "1.0a", "1", "1.00", "", " 1.0", "1.0 "] {
+    for version in [
+        "2.0", "1.0b", "1.0aa", "1", "1.00", "", " 1.0", "1.0 ", "1.0a ",
+    ] {
         let header = oauth_header(&with("oauth_version", version));
         let request = Request::new("GET", "https", "h", "/").authorization(Some(&header));
         refused(collect(&request), 400, "version_rejected");
@@ -25,6 +27,22 @@ fn an_oauth_version_other_than_1_0_is_rejected() {
     let header = oauth_header(&with("oauth_version", "1.0"));
     let request = Request::new("GET", "https", "h", "/").authorization(Some(&header));
     assert_eq!(collect(&request).unwrap().version(), Some("1.0"));
+}
+
+/// node-oauth's README tells its users to send `1.0A`: collection accepts
+/// `1.0a` and `1.0A` (signed like any other parameter) and says which it was.
+#[test]
+fn oauth_version_1_0a_is_collected_as_sent() {
+    for version in ["1.0a", "1.0A"] {
+        let header = oauth_header(&with("oauth_version", version));
+        let request = Request::new("GET", "https", "h", "/").authorization(Some(&header));
+        let signed = collect(&request).unwrap();
+        assert_eq!(signed.version(), Some(version));
+        assert!(signed.version_is_1_0a());
+    }
+    let header = oauth_header(&with("oauth_version", "1.0"));
+    let request = Request::new("GET", "https", "h", "/").authorization(Some(&header));
+    assert!(!collect(&request).unwrap().version_is_1_0a());
 }
 
 #[test]

@@ -232,17 +232,29 @@ pub fn demo_with_consumer(
     name: &str,
     callback_prefix: &str,
 ) -> (DemoProcess, Site) {
+    let demo = demo_with_consumer_and(consumer, name, callback_prefix, &[]);
+    let site = Site::new(demo.addr, &demo.base_url());
+    (demo, site)
+}
+
+/// [`demo_with_consumer`]'s demo, with more command-line `args`.
+pub fn demo_with_consumer_and(
+    consumer: &Credentials,
+    name: &str,
+    callback_prefix: &str,
+    args: &[&str],
+) -> DemoProcess {
     let registration = format!("{}:{}:{name}", consumer.key, consumer.secret);
-    let demo = DemoProcess::spawn(&[
+    let mut all = vec![
         "--store",
         "memory",
         "--consumer",
         &registration,
         "--callback-prefix",
         callback_prefix,
-    ]);
-    let site = Site::new(demo.addr, &demo.base_url());
-    (demo, site)
+    ];
+    all.extend_from_slice(args);
+    DemoProcess::spawn(&all)
 }
 
 /// The `oauth_problem` of an error response (from its body or its

@@ -10,12 +10,14 @@ pub fn service_env(var: &str) -> Option<String> {
         Ok(value) if !value.trim().is_empty() => Some(value),
         _ if std::env::var_os("CI").is_some() => panic!(
             "{var} is not set but CI is: CI must run this test for real \
-             (`.ci/run` sets it; see .ci/services.sh, .ci/python-venv.sh, .ci/browser.sh)"
+             (`.ci/run` sets it; see .ci/services.sh, .ci/python-venv.sh, .ci/browser.sh, \
+             .ci/nginx.sh)"
         ),
         _ => {
             eprintln!(
                 "skipping: set {var} to run this test for real \
-                 (`.ci/run` shows how: .ci/services.sh, .ci/python-venv.sh, .ci/browser.sh)"
+                 (`.ci/run` shows how: .ci/services.sh, .ci/python-venv.sh, .ci/browser.sh, \
+                 .ci/nginx.sh)"
             );
             None
         }

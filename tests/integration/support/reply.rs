@@ -51,6 +51,33 @@ impl<Status: Copy + Into<u16>> Reply<Status> {
         assert_eq!(self.status.into(), status, "{}", self.body);
     }
 
+    /// A request without credentials: 401 with the bare challenge
+    /// `WWW-Authenticate: OAuth realm="…"` (no `oauth_problem` in it), the
+    /// body still naming what is absent.
+    #[track_caller]
+    pub fn assert_unauthenticated(&self) {
+        self.assert_status(401);
+        let challenge = self.header("www-authenticate").expect("WWW-Authenticate");
+        assert!(
+            challenge.starts_with("OAuth realm=\"")
+                && challenge.ends_with('"')
+                && !challenge.contains("oauth_problem"),
+            "{challenge}"
+        );
+        assert_eq!(
+            param(&self.body, "oauth_problem").as_deref(),
+            Some("parameter_absent"),
+            "{}",
+            self.body
+        );
+        assert!(
+            self.body
+                .contains("oauth_parameters_absent=oauth_consumer_key"),
+            "{}",
+            self.body
+        );
+    }
+
     /// The status, the body's `oauth_problem` and the `WWW-Authenticate`
     /// challenge all say `problem`.
     #[track_caller]

@@ -1,0 +1,500 @@
+//! Consumers as managed data: how the provider finds a consumer (the
+//! host's [`ConsumerRegistry`] first, then the store, through a short
+//! cache), and the lifecycle operations on stored consumers — register,
+//! approve, reject, disable, enable, update, rotate the secret, delete with
+//! its tokens.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use time::{Duration, OffsetDateTime};
+
+use crate::model::callback_url::callback_origin;
+use crate::model::consumer::{Consumer, ConsumerAction, ConsumerState};
+use crate::model::secret::ConsumerSecret;
+use crate::model::text::is_hidden_character;
+use crate::model::token::AccessToken;
+use crate::protocol::random::{RandomError, random_token};
+use crate::provider::Provider;
+use crate::store::{ConsumerStore, NonceStore, StoreError, TokenStore};
+
+/// How long a stored consumer read by one instance is trusted before it is
+/// read again, unless [`Provider::with_stored_consumers_cached`] says
+/// otherwise: the longest a change made on another instance can take to be
+/// seen here. Changes made through this provider are seen at once.
+pub const DEFAULT_CONSUMER_CACHE_TTL: Duration = Duration::seconds(2);
+
+/// At most this many consumers are cached; past it the cache starts over.
+const CACHE_CAPACITY: usize = 10_000;
+
+/// Longest display name, in characters.
+const MAX_NAME_CHARS: usize = 80;
+/// Longest description, in characters.
+const MAX_DESCRIPTION_CHARS: usize = 1_000;
+/// Longest URL (home page, callback prefix), in bytes.
+const MAX_URL_BYTES: usize = 2_048;
+/// Most callback prefixes per consumer.
+const MAX_CALLBACK_PREFIXES: usize = 10;
+/// Longest host-chosen consumer key, in bytes.
+const MAX_KEY_BYTES: usize = 128;
+
+type Lookup<S> = for<'a> fn(
+    &'a S,
+    &'a str,
+) -> Pin<
+    Box<dyn Future<Output = Result<Option<Consumer>, StoreError>> + Send + 'a>,
+>;
+
+/// The stored consumers, as the request path reads them: the store's
+/// lookup (erased, so that the request path needs only [`TokenStore`]) and
+/// a cache of recent answers.
+pub(crate) struct Managed<S> {
+    lookup: Lookup<S>,
+    ttl: Duration,
+    cache: Mutex<HashMap<String, (Arc<Consumer>, OffsetDateTime)>>,
+}
+
+impl<S> Managed<S> {
+    fn forget(&self, key: &str) {
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(key);
+    }
+}
+
+fn lookup<'a, S: ConsumerStore>(
+    store: &'a S,
+    key: &'a str,
+) -> Pin<Box<dyn Future<Output = Result<Option<Consumer>, StoreError>> + Send + 'a>> {
+    Box::pin(store.get_consumer(key))
+}
+
+/// A consumer operation that could not be done; nothing was changed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConsumerError {
+    /// No stored consumer has this key (never registered, or deleted).
+    #[error("no such consumer")]
+    NotFound,
+    /// The key is taken: stored, deleted (keys are never reused), or
+    /// configured in the host's code.
+    #[error("this consumer key is already in use")]
+    KeyTaken,
+    /// The lifecycle does not allow `action` from `state`.
+    #[error("a consumer that is {state} cannot be {}", action_past(*.action))]
+    NotAllowed {
+        /// The consumer's state.
+        state: ConsumerState,
+        /// What was asked.
+        action: ConsumerAction,
+    },
+    /// The consumer changed under this operation (another instance or
+    /// request changed it first); read it again and retry.
+    #[error("the consumer was changed concurrently; try again")]
+    Conflict,
+    /// A value the host passed on is not acceptable.
+    #[error("invalid {field}: {reason}")]
+    Invalid {
+        /// Which value.
+        field: &'static str,
+        /// Why, for the person who typed it.
+        reason: &'static str,
+    },
+    /// The store failed (nothing is known of the outcome).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The random source failed.
+    #[error("the random source failed")]
+    Random,
+}
+
+impl From<RandomError> for ConsumerError {
+    fn from(_: RandomError) -> Self {
+        Self::Random
+    }
+}
+
+fn action_past(action: ConsumerAction) -> &'static str {
+    match action {
+        ConsumerAction::Approve => "approved",
+        ConsumerAction::Reject => "rejected",
+        ConsumerAction::Disable => "disabled",
+        ConsumerAction::Enable => "enabled",
+    }
+}
+
+/// An app a user (or an administrator) registers: what it says about
+/// itself. The provider generates its key and secret.
+///
+/// ```
+/// use oauth1_provider::provider::ConsumerRegistration;
+///
+/// let app = ConsumerRegistration::new("Photo printer")
+///     .description("Prints your photos on paper")
+///     .homepage("https://printer.example")
+///     .callback_prefix("https://printer.example/oauth/callback")
+///     .owner("user-42");
+/// # let _ = app;
+/// ```
+#[derive(Debug, Clone)]
+pub struct ConsumerRegistration {
+    details: ConsumerDetails,
+    owner: Option<String>,
+    state: ConsumerState,
+}
+
+/// What a consumer's developer may change: its name, description, home page
+/// and callback prefixes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConsumerDetails {
+    /// Shown to users on the consent page: 1 to 80 characters, no control,
+    /// bidirectional-override or zero-width characters.
+    pub display_name: String,
+    /// Up to 1,000 characters (newlines allowed).
+    pub description: String,
+    /// An `http(s)` URL.
+    pub homepage: Option<String>,
+    /// Up to 10 `http(s)` URLs its callbacks must start with.
+    pub callback_prefixes: Vec<String>,
+}
+
+impl ConsumerRegistration {
+    /// A registration for an app shown as `display_name`, `Proposed` until
+    /// an administrator approves it.
+    pub fn new(display_name: impl Into<String>) -> Self {
+        Self {
+            details: ConsumerDetails {
+                display_name: display_name.into(),
+                ..ConsumerDetails::default()
+            },
+            owner: None,
+            state: ConsumerState::Proposed,
+        }
+    }
+
+    /// What the app does.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.details.description = description.into();
+        self
+    }
+
+    /// The app's home page.
+    pub fn homepage(mut self, url: impl Into<String>) -> Self {
+        self.details.homepage = Some(url.into());
+        self
+    }
+
+    /// Allows callbacks under `prefix`.
+    pub fn callback_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.details.callback_prefixes.push(prefix.into());
+        self
+    }
+
+    /// The user id of the user registering it.
+    pub fn owner(mut self, user_id: impl Into<String>) -> Self {
+        self.owner = Some(user_id.into());
+        self
+    }
+
+    /// Starts it `Approved` (a site that trusts its developers, or an
+    /// administrator registering an app), not `Proposed`.
+    pub fn approved(mut self) -> Self {
+        self.state = ConsumerState::Approved;
+        self
+    }
+}
+
+fn invalid(field: &'static str, reason: &'static str) -> ConsumerError {
+    ConsumerError::Invalid { field, reason }
+}
+
+fn check_url(field: &'static str, url: &str) -> Result<(), ConsumerError> {
+    if url.len() > MAX_URL_BYTES {
+        return Err(invalid(field, "longer than 2,048 bytes"));
+    }
+    // Read as callbacks are (one parser): what a browser reads as written.
+    if callback_origin(url).is_none() {
+        return Err(invalid(field, "not an absolute http(s) URL"));
+    }
+    Ok(())
+}
+
+impl ConsumerDetails {
+    /// Checks every value; the first problem found.
+    pub fn validate(&self) -> Result<(), ConsumerError> {
+        let name = self.display_name.trim();
+        if name.is_empty() {
+            return Err(invalid("display name", "empty"));
+        }
+        if name.chars().count() > MAX_NAME_CHARS {
+            return Err(invalid("display name", "longer than 80 characters"));
+        }
+        if name.chars().any(is_hidden_character) {
+            return Err(invalid(
+                "display name",
+                "contains control, bidirectional or invisible characters",
+            ));
+        }
+        if self.description.chars().count() > MAX_DESCRIPTION_CHARS {
+            return Err(invalid("description", "longer than 1,000 characters"));
+        }
+        let hidden = |c: char| c != '\n' && c != '\r' && is_hidden_character(c);
+        if self.description.chars().any(hidden) {
+            return Err(invalid(
+                "description",
+                "contains control, bidirectional or invisible characters",
+            ));
+        }
+        if let Some(homepage) = &self.homepage {
+            check_url("home page", homepage)?;
+        }
+        if self.callback_prefixes.len() > MAX_CALLBACK_PREFIXES {
+            return Err(invalid("callback prefixes", "more than 10"));
+        }
+        for prefix in &self.callback_prefixes {
+            check_url("callback prefix", prefix)?;
+        }
+        Ok(())
+    }
+
+    fn apply(&self, consumer: &mut Consumer) {
+        consumer.display_name = self.display_name.trim().to_owned();
+        consumer.description = self.description.clone();
+        consumer.homepage = self.homepage.clone();
+        consumer.callback_prefixes = self.callback_prefixes.clone();
+    }
+}
+
+/// A new consumer secret: 24 random bytes, 32 characters (as long as the
+/// decoy an unknown consumer is verified with).
+fn new_secret() -> Result<String, RandomError> {
+    random_token(24)
+}
+
+impl<S: TokenStore, N: NonceStore> Provider<S, N> {
+    /// The consumer `key` names, as the request path sees it: the host's
+    /// registry first, then the store (when consumers are stored), through
+    /// the cache. In whatever state; the caller checks it is approved.
+    pub(crate) async fn find_consumer(
+        &self,
+        key: &str,
+    ) -> Result<Option<Arc<Consumer>>, StoreError> {
+        if let Some(consumer) = self.consumers.get(key) {
+            return Ok(Some(consumer));
+        }
+        let Some(managed) = &self.managed else {
+            return Ok(None);
+        };
+        let now = self.now();
+        if managed.ttl > Duration::ZERO {
+            let cache = managed.cache.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some((consumer, read_at)) = cache.get(key)
+                && now >= *read_at
+                && now - *read_at < managed.ttl
+            {
+                return Ok(Some(Arc::clone(consumer)));
+            }
+        }
+        // Unknown keys are not cached: a consumer registered on another
+        // instance is seen at once, and random keys cannot fill the cache.
+        let Some(consumer) = (managed.lookup)(&self.store, key).await? else {
+            managed.forget(key);
+            return Ok(None);
+        };
+        let consumer = Arc::new(consumer);
+        if managed.ttl > Duration::ZERO {
+            let mut cache = managed.cache.lock().unwrap_or_else(PoisonError::into_inner);
+            if cache.len() >= CACHE_CAPACITY {
+                cache.clear();
+            }
+            cache.insert(key.to_owned(), (Arc::clone(&consumer), now));
+        }
+        Ok(Some(consumer))
+    }
+}
+
+impl<S: ConsumerStore, N: NonceStore> Provider<S, N> {
+    /// Reads consumers from the store as well as from the registry, each
+    /// cached for [`DEFAULT_CONSUMER_CACHE_TTL`]: registered, approved,
+    /// disabled or deleted on one instance, a consumer is seen by the
+    /// others within that time (at once by this one). The registry's
+    /// consumers (configured in code) come first.
+    pub fn with_stored_consumers(self) -> Self {
+        self.with_stored_consumers_cached(DEFAULT_CONSUMER_CACHE_TTL)
+    }
+
+    /// [`Provider::with_stored_consumers`] with the cache kept for `ttl`
+    /// (`Duration::ZERO`: no cache, the store is read on every request).
+    pub fn with_stored_consumers_cached(mut self, ttl: Duration) -> Self {
+        self.managed = Some(Managed {
+            lookup: lookup::<S>,
+            ttl,
+            cache: Mutex::new(HashMap::new()),
+        });
+        self
+    }
+
+    /// Registers an app: generates its key and secret (from the operating
+    /// system's random source) and stores it, `Proposed` unless the
+    /// registration says `approved()`. The answer holds the secret: show it
+    /// to its developer once.
+    pub async fn register_consumer(
+        &self,
+        registration: ConsumerRegistration,
+    ) -> Result<Consumer, ConsumerError> {
+        registration.details.validate()?;
+        let mut consumer = Consumer::new(random_token(16)?, new_secret()?, "");
+        registration.details.apply(&mut consumer);
+        consumer.owner = registration.owner;
+        consumer.state = registration.state;
+        self.add_consumer(consumer).await
+    }
+
+    /// Stores a consumer whose key and secret the host chose (a consumer
+    /// configured at start-up, say). Its key must be new to the store and
+    /// the registry.
+    pub async fn add_consumer(&self, consumer: Consumer) -> Result<Consumer, ConsumerError> {
+        let key_ok = !consumer.key.is_empty()
+            && consumer.key.len() <= MAX_KEY_BYTES
+            && consumer.key.bytes().all(|b| b.is_ascii_graphic());
+        if !key_ok {
+            return Err(invalid("key", "not 1 to 128 visible ASCII characters"));
+        }
+        if self.consumers.get(&consumer.key).is_some() {
+            return Err(ConsumerError::KeyTaken);
+        }
+        let consumer = Consumer {
+            revision: 0,
+            ..consumer
+        };
+        if !self.store.insert_consumer(&consumer).await? {
+            return Err(ConsumerError::KeyTaken);
+        }
+        self.forget_consumer(&consumer.key);
+        Ok(consumer)
+    }
+
+    /// The stored consumer `key` (not the registry's), in whatever state.
+    pub async fn stored_consumer(&self, key: &str) -> Result<Consumer, ConsumerError> {
+        self.store
+            .get_consumer(key)
+            .await?
+            .ok_or(ConsumerError::NotFound)
+    }
+
+    /// Moves a stored consumer along its lifecycle (approve, reject,
+    /// disable, enable); the consumer as it now is.
+    pub async fn change_consumer_state(
+        &self,
+        key: &str,
+        action: ConsumerAction,
+    ) -> Result<Consumer, ConsumerError> {
+        self.change_consumer(key, |consumer| {
+            consumer.state = consumer
+                .state
+                .after(action)
+                .ok_or(ConsumerError::NotAllowed {
+                    state: consumer.state,
+                    action,
+                })?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Replaces what a stored consumer's developer may change.
+    pub async fn update_consumer(
+        &self,
+        key: &str,
+        details: ConsumerDetails,
+    ) -> Result<Consumer, ConsumerError> {
+        details.validate()?;
+        self.change_consumer(key, |consumer| {
+            details.apply(consumer);
+            Ok(())
+        })
+        .await
+    }
+
+    /// Gives a stored consumer a new secret; the old one stops working at
+    /// once (on other instances, within the cache time). The answer holds
+    /// the new secret: show it to the developer once. An RSA consumer has no
+    /// secret to rotate.
+    pub async fn rotate_consumer_secret(&self, key: &str) -> Result<Consumer, ConsumerError> {
+        let secret = new_secret()?;
+        self.change_consumer(key, |consumer| {
+            #[cfg(feature = "rsa")]
+            if consumer.rsa_key.is_some() {
+                return Err(invalid("secret", "an RSA consumer signs with its key"));
+            }
+            consumer.secret = ConsumerSecret::new(secret);
+            Ok(())
+        })
+        .await
+    }
+
+    /// Deletes a stored consumer, deleting its request tokens and revoking
+    /// its access tokens in the same transaction; how many access tokens
+    /// were revoked. Its key is never registered again.
+    pub async fn delete_consumer(&self, key: &str) -> Result<usize, ConsumerError> {
+        let revoked = self.store.delete_consumer(key, self.now()).await?;
+        self.forget_consumer(key);
+        revoked.ok_or(ConsumerError::NotFound)
+    }
+
+    /// The stored consumers in `state` (any if `None`), by key.
+    pub async fn list_consumers(
+        &self,
+        state: Option<ConsumerState>,
+    ) -> Result<Vec<Consumer>, StoreError> {
+        self.store.list_consumers(state, None).await
+    }
+
+    /// The stored consumers `user_id` registered, by key.
+    pub async fn consumers_owned_by(&self, user_id: &str) -> Result<Vec<Consumer>, StoreError> {
+        self.store.list_consumers(None, Some(user_id)).await
+    }
+
+    /// A consumer's active access tokens, oldest first.
+    pub async fn consumer_tokens(&self, key: &str) -> Result<Vec<AccessToken>, StoreError> {
+        self.store.list_consumer_tokens(key).await
+    }
+
+    /// Revokes every active access token of a consumer; how many.
+    pub async fn revoke_consumer_tokens(&self, key: &str) -> Result<usize, StoreError> {
+        self.store.revoke_consumer_tokens(key, self.now()).await
+    }
+
+    /// Reads, changes and writes back a stored consumer with a
+    /// compare-and-set on its revision: a racing change makes this one a
+    /// [`ConsumerError::Conflict`] (or `NotFound` after a delete), never a
+    /// lost update.
+    async fn change_consumer(
+        &self,
+        key: &str,
+        change: impl FnOnce(&mut Consumer) -> Result<(), ConsumerError>,
+    ) -> Result<Consumer, ConsumerError> {
+        let current = self.stored_consumer(key).await?;
+        let mut next = current.clone();
+        change(&mut next)?;
+        let written = self.store.update_consumer(current.revision, &next).await?;
+        self.forget_consumer(key);
+        if !written {
+            return match self.store.get_consumer(key).await? {
+                None => Err(ConsumerError::NotFound),
+                Some(_) => Err(ConsumerError::Conflict),
+            };
+        }
+        next.revision = current.revision + 1;
+        Ok(next)
+    }
+
+    fn forget_consumer(&self, key: &str) {
+        if let Some(managed) = &self.managed {
+            managed.forget(key);
+        }
+    }
+}
