@@ -36,6 +36,9 @@
 //!                                non-form requests
 //!   --sessions SECONDS           OAuth Session extension: access tokens expire
 //!                                after SECONDS, refreshable with their handle
+//!   --earlier-grants replace|keep  whether a user's new grant to an app revokes
+//!                                the earlier ones (default replace; keep for
+//!                                apps that authorize each device)
 //!
 //! Slow clients:
 //!   --header-read-timeout SECONDS  close a connection that has not sent a whole

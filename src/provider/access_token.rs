@@ -88,7 +88,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
 
     /// A new access token's lifetime and session under the configuration:
     /// `session` continues an existing one (a refresh).
-    fn session_terms(
+    pub(crate) fn session_terms(
         &self,
         now: OffsetDateTime,
         session: Option<Session>,
@@ -266,6 +266,10 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                         .await?
                     {
                         tracing::info!(consumer = ?access.consumer_key, host = ?access.host, "issued access token");
+                        let shared = consumer.as_deref().is_some_and(|c| c.unverified);
+                        if self.config.replace_earlier_grants && !shared {
+                            self.revoke_earlier_grants(&access, now).await;
+                        }
                         return Ok(access);
                     }
                 }
@@ -281,6 +285,42 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
              does not hold",
         )
         .into())
+    }
+}
+
+impl<S: TokenStore, N: NonceStore> Provider<S, N> {
+    /// Revokes the user's other active access tokens for `access`'s
+    /// consumer ([`ProviderConfig::replace_earlier_grants`]). The new token
+    /// is issued already: a store failure here is logged, and the earlier
+    /// grants stay until the user revokes them or the next exchange.
+    ///
+    /// [`ProviderConfig::replace_earlier_grants`]: crate::ProviderConfig::replace_earlier_grants
+    pub(crate) async fn revoke_earlier_grants(&self, access: &AccessToken, now: OffsetDateTime) {
+        let result = async {
+            let mut revoked = 0;
+            for earlier in self.store.list_user_tokens(&access.user.user_id).await? {
+                if earlier.consumer_key == access.consumer_key
+                    && earlier.token != access.token
+                    && self.store.revoke_access_token(&earlier.token, now).await?
+                {
+                    revoked += 1;
+                }
+            }
+            Ok::<_, StoreError>(revoked)
+        };
+        match result.await {
+            Ok(0) => {}
+            Ok(revoked) => tracing::info!(
+                consumer = ?access.consumer_key,
+                revoked,
+                "revoked the user's earlier grants to the consumer"
+            ),
+            Err(error) => tracing::warn!(
+                consumer = ?access.consumer_key,
+                error = %error,
+                "could not revoke the user's earlier grants to the consumer"
+            ),
+        }
     }
 }
 

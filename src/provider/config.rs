@@ -46,6 +46,14 @@ pub struct ProviderConfig {
     /// accepted as `1.0`, since node-oauth's documentation tells its users
     /// to send `1.0A` and the value is signed like any other parameter.
     pub strict_oauth_version: bool,
+    /// One grant per user and app: an exchange revokes the user's earlier
+    /// access tokens for the same consumer once the new one is issued, so
+    /// an account page never lists an app twice. The unverified `anonymous`
+    /// consumer, shared by unrelated apps, is never affected. Defaults to
+    /// true; false keeps every grant, for apps that authorize each device
+    /// separately (a desktop client on two computers, each with its own
+    /// token).
+    pub replace_earlier_grants: bool,
     /// The OAuth Session extension (Yahoo-style expiring access tokens with
     /// a session handle to refresh them). Defaults to `None`: App Engine's
     /// access tokens, valid until revoked.
@@ -96,6 +104,7 @@ impl Default for ProviderConfig {
             max_anonymous_request_tokens: 100,
             max_verifier_attempts: 3,
             strict_oauth_version: false,
+            replace_earlier_grants: true,
             sessions: None,
             dangerous: DangerousConfig::default(),
         }

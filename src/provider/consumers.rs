@@ -14,10 +14,15 @@ use time::{Duration, OffsetDateTime};
 use crate::model::callback_url::callback_origin;
 use crate::model::consumer::{Consumer, ConsumerAction, ConsumerState};
 use crate::model::secret::ConsumerSecret;
+use crate::model::secret::{TokenSecret, Verifier};
 use crate::model::text::is_hidden_character;
-use crate::model::token::AccessToken;
+use crate::model::token::{
+    AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState,
+};
+use crate::model::user::User;
 use crate::protocol::random::{RandomError, random_token};
 use crate::provider::Provider;
+use crate::provider::request_token::TOKEN_BYTES;
 use crate::store::{ConsumerStore, NonceStore, StoreError, TokenStore};
 
 /// How long a stored consumer read by one instance is trusted before it is
@@ -106,6 +111,9 @@ pub enum ConsumerError {
     /// The store failed (nothing is known of the outcome).
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Only the consumer's owner or an administrator may do this.
+    #[error("only the app's owner or an administrator may do this")]
+    NotOwner,
     /// The random source failed.
     #[error("the random source failed")]
     Random,
@@ -313,6 +321,84 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             cache.insert(key.to_owned(), (Arc::clone(&consumer), now));
         }
         Ok(Some(consumer))
+    }
+}
+
+impl<S: TokenStore, N: NonceStore> Provider<S, N> {
+    /// Issues an access token of the consumer `consumer_key` for `user` on
+    /// `host` without the redirect dance (MediaWiki's owner-only consumers,
+    /// NetSuite's token issuing): `by` must be the consumer's owner or an
+    /// administrator, and the consumer approved. The token is listed and
+    /// revocable like any other; the answer holds its secret — show it
+    /// once. It replaces `user`'s earlier grants to the consumer as an
+    /// exchange does ([`ProviderConfig::replace_earlier_grants`](crate::ProviderConfig::replace_earlier_grants)).
+    pub async fn issue_access_token(
+        &self,
+        consumer_key: &str,
+        user: User,
+        by: &User,
+        host: &str,
+    ) -> Result<AccessToken, ConsumerError> {
+        let consumer = self
+            .find_consumer(consumer_key)
+            .await?
+            .filter(|c| c.is_approved())
+            .ok_or(ConsumerError::NotFound)?;
+        let owner = consumer.owner.as_deref() == Some(by.user_id.as_str());
+        if !owner && !by.admin {
+            return Err(ConsumerError::NotOwner);
+        }
+        let now = self.now();
+        let request = RequestToken {
+            token: random_token(TOKEN_BYTES)?,
+            secret: TokenSecret::new(random_token(TOKEN_BYTES)?),
+            consumer_key: consumer.key.clone(),
+            host: host.to_owned(),
+            callback: Callback::Oob,
+            scope: None,
+            display_name: None,
+            created_at: now,
+            expires_at: now + Duration::minutes(1),
+            state: RequestTokenState::Issued,
+        };
+        // The authorize step and the exchange, done here by the provider.
+        let verifier = Verifier::new(random_token(TOKEN_BYTES)?);
+        let approved = request
+            .approve(user, verifier.clone(), now)
+            .map_err(|_| ConsumerError::Conflict)?;
+        let Ok(Ok((exchanged, user))) = approved.exchange(verifier.secret(), 1, now) else {
+            return Err(ConsumerError::Conflict);
+        };
+        let (expires_at, session) = self
+            .session_terms(now, None)
+            .map_err(|_| ConsumerError::Random)?;
+        let access = AccessToken {
+            token: random_token(TOKEN_BYTES)?,
+            secret: TokenSecret::new(random_token(TOKEN_BYTES)?),
+            consumer_key: consumer.key.clone(),
+            host: host.to_owned(),
+            user,
+            scope: None,
+            created_at: now,
+            expires_at,
+            session,
+            state: AccessTokenState::Active,
+        };
+        self.store.insert_request_token(&request).await?;
+        let tag = request.state.tag();
+        if !self.store.update_request_token(tag, &approved).await?
+            || !self
+                .store
+                .exchange_request_token(approved.state.tag(), &exchanged, &access)
+                .await?
+        {
+            return Err(ConsumerError::Conflict);
+        }
+        tracing::info!(consumer = ?access.consumer_key, by = ?by.user_id, "issued an owner-only access token");
+        if self.config.replace_earlier_grants && !consumer.unverified {
+            self.revoke_earlier_grants(&access, now).await;
+        }
+        Ok(access)
     }
 }
 

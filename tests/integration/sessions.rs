@@ -160,7 +160,10 @@ async fn the_last_token_never_outlives_its_authorization() {
 
 #[tokio::test]
 async fn refresh_refusals() {
-    let s = site(consumers(), sessions_config());
+    let mut config = sessions_config();
+    // Two live sessions of one user and app, as on two devices.
+    config.replace_earlier_grants = false;
+    let s = site(consumers(), config);
     let (g, _) = grant(&s).await;
     // A wrong handle, or another session's handle.
     let (other, _) = grant(&s).await;

@@ -20,12 +20,16 @@ pub struct Extensions {
     /// `--sessions SECONDS`: the OAuth Session extension, access tokens
     /// living this long (refreshable for 30 days).
     pub session_ttl: Option<std::time::Duration>,
+    /// `--earlier-grants keep`: a new grant of an app by a user leaves the
+    /// earlier ones (apps that authorize each device); `replace`, the
+    /// default, revokes them.
+    pub keep_earlier_grants: bool,
 }
 
 impl Extensions {
     /// The flags, for the usage line.
     pub const USAGE: &'static str = "[--rsa-consumer KEY:PEM_FILE[:NAME]]... [--two-legged KEY]... \
-        [--requestor-domain KEY:DOMAIN]... [--require-body-hash KEY]... [--sessions SECONDS]";
+        [--requestor-domain KEY:DOMAIN]... [--require-body-hash KEY]... [--sessions SECONDS] [--earlier-grants replace|keep]";
 
     /// Takes one extension flag and its value; `None` when `flag` is not one.
     pub fn parse_flag(&mut self, flag: &str, value: &str) -> Option<Result<(), String>> {
@@ -60,6 +64,13 @@ impl Extensions {
                 Ok(())
             }
             "--requestor-domain" => pair("KEY:DOMAIN").map(|p| self.requestor_domains.push(p)),
+            "--earlier-grants" => match value {
+                "replace" | "keep" => {
+                    self.keep_earlier_grants = value == "keep";
+                    Ok(())
+                }
+                _ => Err("--earlier-grants takes `replace` or `keep`".to_owned()),
+            },
             _ => return None,
         })
     }
@@ -84,6 +95,7 @@ impl Extensions {
             sessions.access_token_ttl = ttl;
             config.sessions = Some(sessions);
         }
+        config.replace_earlier_grants = !self.keep_earlier_grants;
         config
     }
 

@@ -82,12 +82,18 @@ async fn call<S: TokenStore, N: NonceStore>(
     provider.authenticate(&request.view()).await
 }
 
+/// Asserts a 401 with this reason: `token_revoked` for a revoked token,
+/// else `signature_invalid` (unknown, not approved, a bad signature alike).
 #[track_caller]
 fn assert_refused_as(result: Result<oauth1_provider::OAuthContext, OAuthError>, reason: Reason) {
     let err = result.expect_err("expected a refusal");
+    let problem = match reason {
+        Reason::Revoked => "token_revoked",
+        _ => "signature_invalid",
+    };
     assert_eq!(
         (err.status(), err.problem().map(|p| p.code()), err.reason()),
-        (401, Some("signature_invalid"), Some(reason)),
+        (401, Some(problem), Some(reason)),
         "{err:?}"
     );
 }
@@ -256,7 +262,8 @@ async fn delete_revokes_every_token_and_the_key_is_never_reused() {
     let app = approved_app(&h.provider).await;
     let first = access(&h, &h.provider, &app).await;
     let second = access(&h, &h.provider, &app).await;
-    assert_eq!(h.provider.delete_consumer(&app.key).await.unwrap(), 2);
+    // The second grant revoked the first: one active token to revoke.
+    assert_eq!(h.provider.delete_consumer(&app.key).await.unwrap(), 1);
     for tokens in [&first, &second] {
         assert_refused_as(
             call(&h, &h.provider, &app, tokens).await,
@@ -464,4 +471,93 @@ async fn without_a_cache_another_instance_sees_a_change_at_once() {
         Reason::BadSignature,
     );
     call(&h, &h.provider, &rotated, &tokens).await.unwrap();
+}
+
+#[tokio::test]
+async fn approving_an_app_again_replaces_the_earlier_grant() {
+    let h = managed();
+    let app = approved_app(&h.provider).await;
+    let first = access(&h, &h.provider, &app).await;
+    let second = access(&h, &h.provider, &app).await;
+    assert_refused_as(call(&h, &h.provider, &app, &first).await, Reason::Revoked);
+    call(&h, &h.provider, &app, &second).await.unwrap();
+    let listed = h.provider.authorizations("1001").await.unwrap();
+    assert_eq!(listed.len(), 1, "the account page lists the app once");
+    assert_eq!(listed[0].token, second.0);
+}
+
+#[tokio::test]
+async fn anonymous_grants_and_per_device_grants_are_kept() {
+    // Unrelated apps share the anonymous consumer: never replaced.
+    let h = managed();
+    let anonymous = Consumer::anonymous();
+    let first = access(&h, &h.provider, &anonymous).await;
+    let second = access(&h, &h.provider, &anonymous).await;
+    call(&h, &h.provider, &anonymous, &first).await.unwrap();
+    call(&h, &h.provider, &anonymous, &second).await.unwrap();
+    // A host whose apps authorize each device keeps every grant.
+    let mut h = managed();
+    let mut config = ProviderConfig::default();
+    config.replace_earlier_grants = false;
+    let store = h.store.clone();
+    h.provider = Provider::new(store.clone(), store, consumers(), config)
+        .with_clock(h.clock.clone())
+        .with_stored_consumers();
+    let app = approved_app(&h.provider).await;
+    let laptop = access(&h, &h.provider, &app).await;
+    let phone = access(&h, &h.provider, &app).await;
+    call(&h, &h.provider, &app, &laptop).await.unwrap();
+    call(&h, &h.provider, &app, &phone).await.unwrap();
+    assert_eq!(h.provider.authorizations("1001").await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn an_owner_or_an_admin_issues_a_token_without_the_redirect() {
+    let h = managed();
+    let app = approved_app(&h.provider).await; // owned by user 1001
+    let owner = oauth1_provider::User::new("owner@example.com", "1001");
+    let stranger = oauth1_provider::User::new("eve@example.com", "666");
+    let admin = oauth1_provider::User::new("root@example.com", "1").admin(true);
+    let host = "api.example.com";
+    let err = h
+        .provider
+        .issue_access_token(&app.key, stranger.clone(), &stranger, host)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConsumerError::NotOwner), "{err:?}");
+    assert!(
+        h.provider
+            .consumer_tokens(&app.key)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let issued = h
+        .provider
+        .issue_access_token(&app.key, owner.clone(), &owner, host)
+        .await
+        .unwrap();
+    let tokens = (issued.token.clone(), issued.secret.secret().to_owned());
+    let context = call(&h, &h.provider, &app, &tokens).await.unwrap();
+    assert_eq!(context.get_current_user().unwrap().user_id, "1001");
+    let listed = h.provider.authorizations("1001").await.unwrap();
+    assert_eq!(listed.len(), 1);
+    // An admin may issue one for another user; revoked like any other.
+    let for_eve = h
+        .provider
+        .issue_access_token(&app.key, stranger.clone(), &admin, host)
+        .await
+        .unwrap();
+    assert!(h.provider.revoke_token(&for_eve.token).await.unwrap());
+    let eve = (for_eve.token.clone(), for_eve.secret.secret().to_owned());
+    assert_refused_as(call(&h, &h.provider, &app, &eve).await, Reason::Revoked);
+    // Not for a consumer that is not approved.
+    let proposed = h.provider.register_consumer(registration()).await.unwrap();
+    let err = h
+        .provider
+        .issue_access_token(&proposed.key, owner.clone(), &admin, host)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConsumerError::NotFound), "{err:?}");
 }

@@ -46,6 +46,10 @@ pub fn harness_on<S: TokenStore + NonceStore + Clone>(store: S) -> Harness<S> {
     let clock = ManualClock::at_unix(START);
     let mut config = ProviderConfig::default();
     config.signature_methods = SignatureMethod::ALL.to_vec();
+    // These flows authorize one app for one user many times and use every
+    // grant, as separate devices would; `provider_flow::stored_consumers`
+    // tests the default, one grant per user and app.
+    config.replace_earlier_grants = false;
     let provider =
         Provider::new(store.clone(), store.clone(), consumers(), config).with_clock(clock.clone());
     Harness {

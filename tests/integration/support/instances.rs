@@ -26,6 +26,9 @@ pub fn instance_args<'a>(store: &'a str, nonces: Option<&'a RedisPrefix>) -> Vec
         "lb-key:lb-secret:Load Balanced",
         "--callback-prefix",
         CALLBACK,
+        // Many grants of the one app by each user, all in use at once.
+        "--earlier-grants",
+        "keep",
     ];
     if let Some(redis) = nonces {
         args.extend(["--nonces", &redis.url, "--nonce-key-prefix", &redis.prefix]);
