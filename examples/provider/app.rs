@@ -20,6 +20,8 @@
 mod api;
 #[path = "app/config.rs"]
 pub mod config;
+#[path = "app/developers.rs"]
+mod developers;
 #[path = "app/extensions.rs"]
 pub mod extensions;
 #[path = "app/guard.rs"]
@@ -44,8 +46,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use oauth1_provider::axum::{ConsentUi, OAuth, SignedIn};
 use oauth1_provider::origin::ResolvedOrigin;
 use oauth1_provider::protocol::percent_encode;
-use oauth1_provider::store::{NonceStore, TokenStore};
-use oauth1_provider::{Consumer, ConsumerRegistry, OriginPolicy, Provider, User};
+use oauth1_provider::store::NonceStore;
+use oauth1_provider::{Consumer, ConsumerRegistry, ConsumerStore, OriginPolicy, Provider, User};
 use rand::TryRng as _;
 
 pub use config::{ConsumerSpec, DemoConfig};
@@ -55,9 +57,10 @@ use guard::LoginGuard;
 use sessions::{Session, Sessions, cookie};
 use users::{Users, user_id};
 
-/// Stores the demo can run on: any token store that is also a nonce store.
-pub trait DemoStore: TokenStore + Clone + 'static {}
-impl<S: TokenStore + Clone + 'static> DemoStore for S {}
+/// Stores the demo can run on: token stores that also keep consumers
+/// (apps registered on `/developers`).
+pub trait DemoStore: ConsumerStore + Clone + 'static {}
+impl<S: ConsumerStore + Clone + 'static> DemoStore for S {}
 
 /// Where the demo remembers nonces (the token store itself, or Redis).
 pub trait DemoNonces: NonceStore + 'static {}
@@ -99,7 +102,9 @@ pub fn build_split<S: DemoStore, N: DemoNonces>(
         consumers.register(config.extensions.configure(consumer));
     }
     let provider_config = config.extensions.provider_config();
-    let provider = Provider::new(store, nonces, consumers, provider_config);
+    // Consumers configured on the command line live in the registry;
+    // apps registered on `/developers` in the store.
+    let provider = Provider::new(store, nonces, consumers, provider_config).with_stored_consumers();
     let directory: HashMap<String, User> = config
         .users
         .iter()
@@ -121,9 +126,11 @@ pub fn build_split<S: DemoStore, N: DemoNonces>(
         sessions: Sessions::default(),
         logins: LoginGuard::new(config.login_limits.clone(), config.trusted_proxies.clone()),
         paths: oauth.endpoint_paths().clone(),
+        auto_approve: config.auto_approve,
     });
     let router = Router::new()
         .merge(pages::routes::<S, N>())
+        .merge(developers::routes::<S, N>())
         .merge(api::routes())
         .fallback(pages::not_found)
         .with_state(demo.clone())
@@ -140,6 +147,8 @@ struct Demo<S, N> {
     sessions: Sessions,
     logins: LoginGuard,
     paths: oauth1_provider::axum::EndpointPaths,
+    /// New apps start approved (`--auto-approve`), not proposed.
+    auto_approve: bool,
 }
 
 type AppState<S, N> = State<Arc<Demo<S, N>>>;

@@ -25,6 +25,13 @@
 //!                                --store (for several instances at high rates)
 //!   --nonce-key-prefix PREFIX    with --nonces: the Redis key prefix
 //!                                (default oauth1:nonce:)
+//!   --secret-key-file PATH       the server key that seals secrets in the
+//!                                --store (64 hex digits; created when absent).
+//!                                Default: $OAUTH1_SECRET_KEY, else with SQLite
+//!                                secret.key beside the database; PostgreSQL
+//!                                instances must all be given the same one
+//!   --auto-approve               apps registered on /developers start approved
+//!                                (default: proposed, until an admin approves)
 //!
 //! Protocol extensions (see the README):
 //!   --rsa-consumer KEY:PEM_FILE[:NAME]  a consumer signing with RSA (public key
@@ -73,7 +80,7 @@ use oauth1_provider::store::NonceStore;
 use oauth1_provider::store::PostgresStore;
 #[cfg(feature = "redis")]
 use oauth1_provider::store::RedisNonceStore;
-use oauth1_provider::store::SqliteStore;
+use oauth1_provider::store::{ServerKey, SqliteStore};
 
 /// Where tokens and nonces live. Adding a store is one variant here and one
 /// arm in `main`.
@@ -105,6 +112,7 @@ impl StoreChoice {
 /// `--nonces redis://…` (and `--nonce-key-prefix`): nonces in Redis.
 struct RedisNonces {
     /// The server's URL (it may hold a password: never printed).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     url: String,
     key_prefix: Option<String>,
 }
@@ -131,6 +139,10 @@ struct Args {
     /// `--nonces`: Redis, else nonces live in the `--store`.
     nonces: Option<RedisNonces>,
     extensions: Extensions,
+    /// `--secret-key-file`.
+    secret_key_file: Option<std::path::PathBuf>,
+    /// `--auto-approve`.
+    auto_approve: bool,
     timeouts: Timeouts,
 }
 
@@ -164,7 +176,7 @@ fn parse_seconds(flag: &str, value: &str) -> Result<Duration, String> {
 const USAGE: &str = "usage: provider [--bind ADDR] [--public-origin URL]... [--trusted-proxy IP]... \
     [--consumer KEY:SECRET[:NAME]]... [--callback-prefix URL]... \
     [--user EMAIL:PASSWORD[:admin]]... [--store memory|sqlite:PATH|postgres://…] \
-    [--nonces redis://… [--nonce-key-prefix PREFIX]] \
+    [--nonces redis://… [--nonce-key-prefix PREFIX]] [--secret-key-file PATH] [--auto-approve] \
     [--header-read-timeout SECONDS] [--request-timeout SECONDS]";
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -179,6 +191,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         nonces: None,
         extensions: Extensions::default(),
         timeouts: Timeouts::default(),
+        secret_key_file: None,
+        auto_approve: false,
     };
     let mut nonce_key_prefix = None;
     while let Some(arg) = args.next() {
@@ -190,6 +204,10 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         };
         if flag == "--help" || flag == "-h" {
             return Err(format!("{USAGE} {}", Extensions::USAGE));
+        }
+        if flag == "--auto-approve" && inline.is_none() {
+            parsed.auto_approve = true;
+            continue;
         }
         let value = inline
             .or_else(|| args.next())
@@ -226,6 +244,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                 });
             }
             "--nonce-key-prefix" => nonce_key_prefix = Some(value),
+            "--secret-key-file" => parsed.secret_key_file = Some(value.into()),
             "--header-read-timeout" => {
                 parsed.timeouts.header_read = parse_seconds(&flag, &value)?;
             }
@@ -284,6 +303,14 @@ async fn main() -> ExitCode {
     config.callback_prefixes = args.callback_prefixes;
     let nonces = args.nonces;
     config.extensions = args.extensions;
+    config.auto_approve = args.auto_approve;
+    let key = match server_key(args.secret_key_file.as_deref(), &args.store) {
+        Ok(key) => key,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let listener = Listener {
         tcp: listener,
         timeouts: args.timeouts,
@@ -291,10 +318,18 @@ async fn main() -> ExitCode {
     let served = match args.store {
         StoreChoice::Memory => serve_with(listener, &config, MemoryStore::new(), nonces).await,
         StoreChoice::Sqlite(path) => match SqliteStore::open(&path).await {
-            Ok(store) => serve_with(listener, &config, store, nonces).await,
+            Ok(store) => {
+                let store = match &key {
+                    Some(key) => store.with_server_key(key),
+                    None => store,
+                };
+                serve_with(listener, &config, store, nonces).await
+            }
             Err(e) => Err(format!("cannot open {}: {e}", path.display())),
         },
-        StoreChoice::Postgres(url) => serve_postgres(listener, &config, &url, nonces).await,
+        StoreChoice::Postgres(url) => {
+            serve_postgres(listener, &config, &url, key.as_ref(), nonces).await
+        }
     };
     match served {
         Ok(()) => ExitCode::SUCCESS,
@@ -305,8 +340,66 @@ async fn main() -> ExitCode {
     }
 }
 
+/// The server key that seals the store's secrets: `--secret-key-file`
+/// (created when absent), else `$OAUTH1_SECRET_KEY`, else for SQLite
+/// `secret.key` beside the database (created on first run). PostgreSQL
+/// without one, and the memory store, run without: warned.
+fn server_key(
+    file: Option<&std::path::Path>,
+    store: &StoreChoice,
+) -> Result<Option<ServerKey>, String> {
+    let from_env = std::env::var("OAUTH1_SECRET_KEY").ok();
+    let file = match (file, from_env, store) {
+        (Some(file), _, _) => file.to_owned(),
+        (None, Some(hex), _) => {
+            let key = ServerKey::from_hex(&hex).map_err(|e| format!("OAUTH1_SECRET_KEY: {e}"))?;
+            return Ok(Some(key));
+        }
+        (None, None, StoreChoice::Sqlite(db)) => db.with_file_name("secret.key"),
+        (None, None, StoreChoice::Postgres(_)) => {
+            tracing::warn!(
+                "no server key (--secret-key-file or OAUTH1_SECRET_KEY): secrets are stored in \
+                 the database in the clear"
+            );
+            return Ok(None);
+        }
+        (None, None, StoreChoice::Memory) => return Ok(None),
+    };
+    match std::fs::read_to_string(&file) {
+        Ok(hex) => ServerKey::from_hex(&hex)
+            .map(Some)
+            .map_err(|e| format!("{}: {e}", file.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = ServerKey::generate().map_err(|e| e.to_string())?;
+            write_private(&file, key.to_hex().as_bytes())
+                .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+            tracing::warn!(
+                file = %file.display(),
+                "generated a new server key: keep it, apart from the database backups; without \
+                 it every stored secret is lost"
+            );
+            Ok(Some(key))
+        }
+        Err(e) => Err(format!("cannot read {}: {e}", file.display())),
+    }
+}
+
+/// Writes `bytes` to a new file only its owner can read.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(bytes)
+}
+
 /// An error and its sources, `: `-separated (a `StoreError` says little
 /// without its source).
+#[cfg(any(feature = "postgres", feature = "redis"))]
 fn chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
@@ -323,10 +416,17 @@ async fn serve_postgres(
     listener: Listener,
     config: &DemoConfig,
     url: &str,
+    key: Option<&ServerKey>,
     nonces: Option<RedisNonces>,
 ) -> Result<(), String> {
     match PostgresStore::connect(url).await {
-        Ok(store) => serve_with(listener, config, store, nonces).await,
+        Ok(store) => {
+            let store = match key {
+                Some(key) => store.with_server_key(key),
+                None => store,
+            };
+            serve_with(listener, config, store, nonces).await
+        }
         Err(e) => Err(format!("cannot use the PostgreSQL store: {}", chain(&e))),
     }
 }
@@ -337,6 +437,7 @@ async fn serve_postgres(
     _: Listener,
     _: &DemoConfig,
     _: &str,
+    _: Option<&ServerKey>,
     _: Option<RedisNonces>,
 ) -> Result<(), String> {
     Err(not_built("--store postgres://…", "postgres"))

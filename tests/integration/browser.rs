@@ -53,6 +53,17 @@ impl ChromeDriver {
     /// the port from the line that says it started. (A port chosen here and
     /// passed in would be free only until some other test bound port 0.)
     fn start(binary: &str) -> Self {
+        // On a loaded machine chromedriver now and then exits before it
+        // says its port; a second start has always worked.
+        for _ in 1..3 {
+            if let Ok(driver) = std::panic::catch_unwind(|| Self::start_once(binary)) {
+                return driver;
+            }
+        }
+        Self::start_once(binary)
+    }
+
+    fn start_once(binary: &str) -> Self {
         let mut child = Command::new(binary)
             .arg("--port=0")
             .stdin(Stdio::null())
@@ -670,5 +681,124 @@ fn browser_the_consent_page_names_the_host_chromium_sends_the_verifier_to() {
                 reply.text()
             );
         }
+    });
+}
+
+impl Ctx {
+    /// Signs the browser in as `email` (password `password`) on the login
+    /// page, to land on `next`.
+    async fn sign_in_as(&self, email: &str, next: &str) {
+        self.browser
+            .delete_all_cookies()
+            .await
+            .expect("sign out first");
+        let url = self.site.url(&format!("/login?next={}", form_encode(next)));
+        self.browser.goto(&url).await.expect("open the login page");
+        self.element("#email")
+            .await
+            .send_keys(email)
+            .await
+            .expect("type the email");
+        self.element("#password")
+            .await
+            .send_keys("password")
+            .await
+            .expect("type the password");
+        self.click("button[type=submit]").await;
+    }
+
+    /// Checks the page fits on a desktop and on a phone, with a screenshot
+    /// of each (`NAME.png`, `NAME-phone.png`).
+    async fn assert_fits_both(&self, what: &str, name: &str) {
+        self.browser
+            .set_window_size(1280, 900)
+            .await
+            .expect("a desktop window");
+        self.assert_fits(what).await;
+        self.screenshot(name).await;
+        self.browser
+            .set_window_size(390, 844)
+            .await
+            .expect("a phone-sized window");
+        self.assert_fits(&format!("{what} on a phone")).await;
+        self.screenshot(&format!("{name}-phone")).await;
+        self.browser
+            .set_window_size(1280, 900)
+            .await
+            .expect("a desktop window");
+    }
+}
+
+#[test]
+fn browser_an_app_is_registered_on_developers_and_approved_on_admin_consumers() {
+    browser_test(async |ctx: &Ctx| {
+        ctx.sign_in_as("test@example.com", "/developers").await;
+        ctx.page_with_heading("Your apps").await;
+        let long = format!("Printer_{}", "x".repeat(60));
+        ctx.element("#name")
+            .await
+            .send_keys(&long)
+            .await
+            .expect("name");
+        ctx.element("#description")
+            .await
+            .send_keys("Prints your photos")
+            .await
+            .expect("description");
+        ctx.element("#callback")
+            .await
+            .send_keys(&ctx.callback.prefix())
+            .await
+            .expect("callback");
+        ctx.click("form[action='/developers'] button[type=submit]")
+            .await;
+        let page = ctx.page_with_heading("Your app is registered").await;
+        assert!(page.contains("not shown again"), "{page}");
+        let key = ctx.text("#consumer-key").await;
+        let secret = ctx.text("#consumer-secret").await;
+        assert_eq!(ctx.text("#consumer-state").await, "proposed");
+        ctx.assert_fits_both(
+            "the new app's credentials",
+            "browser-developers-credentials",
+        )
+        .await;
+        let app = Credentials::new(&key, &secret);
+        let refused = ctx
+            .site
+            .request_token(&app, &ctx.callback.url())
+            .expect_err("a proposed app is refused");
+        assert_eq!(refused.status, 401);
+
+        ctx.browser
+            .goto(&ctx.site.url("/developers"))
+            .await
+            .expect("open /developers");
+        let listed = ctx.text("table").await;
+        assert!(
+            listed.contains(&key) && !listed.contains(&secret),
+            "{listed}"
+        );
+        ctx.assert_fits_both("the developer page", "browser-developers")
+            .await;
+
+        // An administrator approves it.
+        ctx.sign_in_as("admin@example.com", "/admin/consumers")
+            .await;
+        ctx.page_with_heading("Apps").await;
+        ctx.assert_fits_both("the review page", "browser-admin-consumers")
+            .await;
+        let approve = format!(
+            "//tr[contains(., '{key}')]//form[.//input[@name='action' and @value='approve']]//button"
+        );
+        ctx.xpath(&approve).await.click().await.expect("approve");
+        ctx.xpath("//h2[contains(., 'approved (1)')]").await;
+        let temporary = ctx
+            .site
+            .request_token(&app, &ctx.callback.url())
+            .unwrap_or_else(|r| panic!("approved: {} {}", r.status, r.text()));
+        assert!(!temporary.key.is_empty());
+        // A user who is not an administrator is refused the review page.
+        ctx.sign_in_as("test@example.com", "/admin/consumers").await;
+        ctx.page_with_heading("Not done").await;
     });
 }

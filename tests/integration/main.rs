@@ -11,6 +11,7 @@ mod clients_python;
 mod clients_rust;
 mod conformance;
 mod custom_store;
+mod demo_consumers;
 mod demo_flow;
 mod demo_process;
 mod explain;

@@ -41,6 +41,9 @@ pub struct DemoConfig {
     pub login_limits: LoginLimits,
     /// Opt-in protocol extensions (RSA consumers, two-legged requests, …).
     pub extensions: Extensions,
+    /// Apps registered on `/developers` start approved instead of waiting
+    /// for an administrator (`--auto-approve`). Defaults to false.
+    pub auto_approve: bool,
 }
 
 impl DemoConfig {
@@ -62,6 +65,7 @@ impl DemoConfig {
             password_hashing: PASSWORD_HASHING,
             login_limits: LoginLimits::default(),
             extensions: Extensions::default(),
+            auto_approve: false,
         }
     }
 }

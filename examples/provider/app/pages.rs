@@ -36,7 +36,7 @@ pub(super) fn routes<S: DemoStore, N: DemoNonces>() -> Router<Arc<Demo<S, N>>> {
         .route("/account/revoke", post(revoke::<S, N>))
 }
 
-fn site_line(origin: &ResolvedOrigin) -> String {
+pub(super) fn site_line(origin: &ResolvedOrigin) -> String {
     format!(
         "<p class=\"site\">{} · OAuth 1.0a demo provider</p>",
         escape_html(&origin.authority)
@@ -369,7 +369,7 @@ fn when(t: time::OffsetDateTime) -> String {
     )
 }
 
-fn unavailable() -> Response {
+pub(super) fn unavailable() -> Response {
     page(
         StatusCode::SERVICE_UNAVAILABLE,
         "Try again",

@@ -1,0 +1,433 @@
+//! Apps as managed data: `/developers`, where a signed-in user registers an
+//! app, sees its key and secret once, rotates the secret and deletes the
+//! app; and `/admin/consumers`, where an administrator approves, rejects,
+//! disables and re-enables apps. Every form carries the session's CSRF
+//! token; each operation is the provider's, atomic in the store.
+
+use std::sync::Arc;
+
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use oauth1_provider::consent::csrf_matches;
+use oauth1_provider::model::ConsumerAction;
+use oauth1_provider::origin::ResolvedOrigin;
+use oauth1_provider::provider::{ConsumerError, ConsumerRegistration};
+use oauth1_provider::{Consumer, ConsumerState, User};
+use serde::Deserialize;
+
+use super::html::{escape_html, page};
+use super::pages::{forged, site_line, unavailable};
+use super::sessions::Session;
+use super::{AppState, Demo, DemoNonces, DemoStore, to_login};
+
+/// `/developers` (and its forms) and `/admin/consumers`.
+pub(super) fn routes<S: DemoStore, N: DemoNonces>() -> Router<Arc<Demo<S, N>>> {
+    Router::new()
+        .route(
+            "/developers",
+            get(developers::<S, N>).post(register::<S, N>),
+        )
+        .route("/developers/rotate", post(rotate::<S, N>))
+        .route("/developers/delete", post(delete::<S, N>))
+        .route(
+            "/admin/consumers",
+            get(admin::<S, N>).post(moderate::<S, N>),
+        )
+}
+
+fn developers_path(origin: &ResolvedOrigin) -> String {
+    format!("{}/developers", origin.prefix)
+}
+
+fn admin_path(origin: &ResolvedOrigin) -> String {
+    format!("{}/admin/consumers", origin.prefix)
+}
+
+fn hidden(name: &str, value: &str) -> String {
+    format!(
+        "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
+        escape_html(value)
+    )
+}
+
+/// A one-button form posting `fields` and the CSRF token to `action`.
+fn button(action: &str, label: &str, fields: &[(&str, &str)], session: &Session) -> String {
+    let fields: String = fields.iter().map(|(n, v)| hidden(n, v)).collect();
+    format!(
+        "<form method=\"post\" action=\"{}\" class=\"inline\">{fields}{}\
+         <button type=\"submit\">{}</button></form>",
+        escape_html(action),
+        hidden("csrf_token", &session.csrf),
+        escape_html(label)
+    )
+}
+
+/// An app's name, isolated from the text around it (`<bdi>`).
+fn name(consumer: &Consumer) -> String {
+    format!("<bdi>{}</bdi>", escape_html(&consumer.display_name))
+}
+
+fn error_page(status: StatusCode, message: &str) -> Response {
+    page(
+        status,
+        "Not done",
+        &format!(
+            "<h1>Not done</h1><p class=\"error\">{}</p><p>Nothing was changed.</p>",
+            escape_html(message)
+        ),
+    )
+}
+
+/// The answer to a consumer operation that failed.
+fn refusal(e: &ConsumerError) -> Response {
+    match e {
+        ConsumerError::Store(error) => {
+            tracing::error!(error = %error, "consumer store failed");
+            unavailable()
+        }
+        ConsumerError::NotFound => error_page(StatusCode::NOT_FOUND, &e.to_string()),
+        ConsumerError::NotOwner => error_page(StatusCode::FORBIDDEN, &e.to_string()),
+        ConsumerError::Conflict => error_page(StatusCode::CONFLICT, &e.to_string()),
+        _ => error_page(StatusCode::BAD_REQUEST, &e.to_string()),
+    }
+}
+
+/// The signed-in user and session, or the answer to give instead.
+fn signed_in<S, N>(
+    demo: &Demo<S, N>,
+    origin: &ResolvedOrigin,
+    headers: &HeaderMap,
+    back_to: String,
+) -> Result<(Session, User), Response> {
+    match demo.signed_in(headers) {
+        Some((_, session, user)) => Ok((session, user)),
+        None => Err(to_login(&origin.prefix, &back_to)),
+    }
+}
+
+async fn developers<S: DemoStore, N: DemoNonces>(
+    State(demo): AppState<S, N>,
+    Extension(origin): Extension<ResolvedOrigin>,
+    headers: HeaderMap,
+) -> Response {
+    let (session, user) = match signed_in(&demo, &origin, &headers, developers_path(&origin)) {
+        Ok(found) => found,
+        Err(answer) => return answer,
+    };
+    let apps = match demo.provider.consumers_owned_by(&user.user_id).await {
+        Ok(apps) => apps,
+        Err(e) => return refusal(&ConsumerError::Store(e)),
+    };
+    let path = developers_path(&origin);
+    let mut body = format!("{}<h1>Your apps</h1>", site_line(&origin));
+    if apps.is_empty() {
+        body.push_str("<p class=\"muted\">You have not registered an app.</p>");
+    } else {
+        body.push_str("<table><tr><th>App</th><th>State</th><th></th></tr>");
+        for app in &apps {
+            let rotate = button(
+                &format!("{path}/rotate"),
+                "New secret",
+                &[("consumer_key", &app.key)],
+                &session,
+            );
+            let delete = button(
+                &format!("{path}/delete"),
+                "Delete",
+                &[("consumer_key", &app.key)],
+                &session,
+            );
+            body.push_str(&format!(
+                "<tr><td><strong>{}</strong><br><span class=\"muted\">key <code>{}</code></span></td>\
+                 <td>{}</td><td>{rotate}{delete}</td></tr>",
+                name(app),
+                escape_html(&app.key),
+                app.state,
+            ));
+        }
+        body.push_str("</table>");
+    }
+    body.push_str(&format!(
+        "<h2>Register an app</h2>\
+         <form method=\"post\" action=\"{}\">{}\
+         <label for=\"name\">Name (shown to users)</label>\
+         <input id=\"name\" name=\"name\" maxlength=\"80\" required>\
+         <label for=\"description\">What it does</label>\
+         <input id=\"description\" name=\"description\" maxlength=\"1000\">\
+         <label for=\"homepage\">Home page</label>\
+         <input id=\"homepage\" name=\"homepage\" type=\"url\" placeholder=\"https://\">\
+         <label for=\"callback\">Callback URL prefix</label>\
+         <input id=\"callback\" name=\"callback\" type=\"url\" placeholder=\"https://\">\
+         <div class=\"actions\"><button type=\"submit\" class=\"primary\">Register</button></div>\
+         </form>",
+        escape_html(&path),
+        hidden("csrf_token", &session.csrf),
+    ));
+    if user.admin {
+        body.push_str(&format!(
+            "<p><a href=\"{}\">Review apps (administrators)</a></p>",
+            escape_html(&admin_path(&origin))
+        ));
+    }
+    page(StatusCode::OK, "Your apps", &body)
+}
+
+#[derive(Deserialize)]
+struct RegisterForm {
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    homepage: String,
+    #[serde(default)]
+    callback: String,
+    csrf_token: Option<String>,
+}
+
+/// The page that shows an app's key and secret, once.
+fn credentials_page(origin: &ResolvedOrigin, app: &Consumer, what: &str) -> Response {
+    page(
+        StatusCode::OK,
+        "Your app's credentials",
+        &format!(
+            "{}<h1>{what}</h1>\
+             <p>Copy the secret now: it is not shown again.</p>\
+             <table><tr><th>App</th><td>{}</td></tr>\
+             <tr><th>Consumer key</th><td><code id=\"consumer-key\">{}</code></td></tr>\
+             <tr><th>Consumer secret</th><td><code id=\"consumer-secret\">{}</code></td></tr>\
+             <tr><th>State</th><td id=\"consumer-state\">{}</td></tr></table>\
+             <p><a href=\"{}\">Back to your apps</a></p>",
+            site_line(origin),
+            name(app),
+            escape_html(&app.key),
+            escape_html(app.secret.secret()),
+            app.state,
+            escape_html(&developers_path(origin)),
+        ),
+    )
+}
+
+async fn register<S: DemoStore, N: DemoNonces>(
+    State(demo): AppState<S, N>,
+    Extension(origin): Extension<ResolvedOrigin>,
+    headers: HeaderMap,
+    Form(form): Form<RegisterForm>,
+) -> Response {
+    let (session, user) = match signed_in(&demo, &origin, &headers, developers_path(&origin)) {
+        Ok(found) => found,
+        Err(answer) => return answer,
+    };
+    if !csrf_matches(&session.csrf, form.csrf_token.as_deref()) {
+        return forged();
+    }
+    let mut registration = ConsumerRegistration::new(form.name)
+        .description(form.description)
+        .owner(user.user_id.clone());
+    if !form.homepage.trim().is_empty() {
+        registration = registration.homepage(form.homepage.trim());
+    }
+    if !form.callback.trim().is_empty() {
+        registration = registration.callback_prefix(form.callback.trim());
+    }
+    if demo.auto_approve {
+        registration = registration.approved();
+    }
+    match demo.provider.register_consumer(registration).await {
+        Ok(app) => {
+            tracing::info!(consumer = ?app.key, owner = ?user.user_id, state = %app.state, "app registered");
+            credentials_page(&origin, &app, "Your app is registered")
+        }
+        Err(e) => refusal(&e),
+    }
+}
+
+#[derive(Deserialize)]
+struct AppForm {
+    consumer_key: String,
+    csrf_token: Option<String>,
+}
+
+/// The owner's app named by the form, checked: its CSRF token and that
+/// the signed-in user owns it.
+async fn owned_app<S: DemoStore, N: DemoNonces>(
+    demo: &Demo<S, N>,
+    origin: &ResolvedOrigin,
+    headers: &HeaderMap,
+    form: &AppForm,
+) -> Result<Consumer, Response> {
+    let (session, user) = signed_in(demo, origin, headers, developers_path(origin))?;
+    if !csrf_matches(&session.csrf, form.csrf_token.as_deref()) {
+        return Err(forged());
+    }
+    let app = demo
+        .provider
+        .stored_consumer(&form.consumer_key)
+        .await
+        .map_err(|e| refusal(&e))?;
+    if app.owner.as_deref() != Some(user.user_id.as_str()) {
+        // Another user's app is answered as a missing one.
+        return Err(refusal(&ConsumerError::NotFound));
+    }
+    Ok(app)
+}
+
+async fn rotate<S: DemoStore, N: DemoNonces>(
+    State(demo): AppState<S, N>,
+    Extension(origin): Extension<ResolvedOrigin>,
+    headers: HeaderMap,
+    Form(form): Form<AppForm>,
+) -> Response {
+    let app = match owned_app(&demo, &origin, &headers, &form).await {
+        Ok(app) => app,
+        Err(answer) => return answer,
+    };
+    match demo.provider.rotate_consumer_secret(&app.key).await {
+        Ok(app) => {
+            tracing::info!(consumer = ?app.key, "app secret rotated");
+            credentials_page(&origin, &app, "Your app has a new secret")
+        }
+        Err(e) => refusal(&e),
+    }
+}
+
+async fn delete<S: DemoStore, N: DemoNonces>(
+    State(demo): AppState<S, N>,
+    Extension(origin): Extension<ResolvedOrigin>,
+    headers: HeaderMap,
+    Form(form): Form<AppForm>,
+) -> Response {
+    let app = match owned_app(&demo, &origin, &headers, &form).await {
+        Ok(app) => app,
+        Err(answer) => return answer,
+    };
+    match demo.provider.delete_consumer(&app.key).await {
+        Ok(revoked) => {
+            tracing::info!(consumer = ?app.key, revoked, "app deleted with its tokens");
+            Redirect::to(&developers_path(&origin)).into_response()
+        }
+        Err(e) => refusal(&e),
+    }
+}
+
+/// The actions an administrator may take on an app in `state`.
+fn actions(state: ConsumerState) -> &'static [(ConsumerAction, &'static str, &'static str)] {
+    match state {
+        ConsumerState::Proposed => &[
+            (ConsumerAction::Approve, "approve", "Approve"),
+            (ConsumerAction::Reject, "reject", "Reject"),
+        ],
+        ConsumerState::Approved => &[(ConsumerAction::Disable, "disable", "Disable")],
+        ConsumerState::Disabled => &[(ConsumerAction::Enable, "enable", "Re-enable")],
+        _ => &[],
+    }
+}
+
+/// The signed-in administrator, or the answer to give instead.
+fn administrator<S, N>(
+    demo: &Demo<S, N>,
+    origin: &ResolvedOrigin,
+    headers: &HeaderMap,
+) -> Result<Session, Response> {
+    let (session, user) = signed_in(demo, origin, headers, admin_path(origin))?;
+    if !user.admin {
+        return Err(error_page(
+            StatusCode::FORBIDDEN,
+            "Only administrators may review apps.",
+        ));
+    }
+    Ok(session)
+}
+
+async fn admin<S: DemoStore, N: DemoNonces>(
+    State(demo): AppState<S, N>,
+    Extension(origin): Extension<ResolvedOrigin>,
+    headers: HeaderMap,
+) -> Response {
+    let session = match administrator(&demo, &origin, &headers) {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    let apps = match demo.provider.list_consumers(None).await {
+        Ok(apps) => apps,
+        Err(e) => return refusal(&ConsumerError::Store(e)),
+    };
+    let path = admin_path(&origin);
+    let mut body = format!("{}<h1>Apps</h1>", site_line(&origin));
+    for state in ConsumerState::ALL {
+        let listed: Vec<&Consumer> = apps.iter().filter(|a| a.state == state).collect();
+        body.push_str(&format!(
+            "<h2 id=\"{state}\">{state} ({})</h2>",
+            listed.len()
+        ));
+        if listed.is_empty() {
+            continue;
+        }
+        body.push_str("<table><tr><th>App</th><th>Callbacks</th><th></th></tr>");
+        for app in listed {
+            let buttons: String = actions(state)
+                .iter()
+                .map(|(_, action, label)| {
+                    button(
+                        &path,
+                        label,
+                        &[("consumer_key", &app.key), ("action", action)],
+                        &session,
+                    )
+                })
+                .collect();
+            body.push_str(&format!(
+                "<tr><td><strong>{}</strong><br><span class=\"muted\">key <code>{}</code><br>{}\
+                 </span></td><td><code>{}</code></td><td>{buttons}</td></tr>",
+                name(app),
+                escape_html(&app.key),
+                escape_html(&app.description),
+                escape_html(&app.callback_prefixes.join(" ")),
+            ));
+        }
+        body.push_str("</table>");
+    }
+    page(StatusCode::OK, "Apps", &body)
+}
+
+#[derive(Deserialize)]
+struct ModerateForm {
+    consumer_key: String,
+    action: String,
+    csrf_token: Option<String>,
+}
+
+async fn moderate<S: DemoStore, N: DemoNonces>(
+    State(demo): AppState<S, N>,
+    Extension(origin): Extension<ResolvedOrigin>,
+    headers: HeaderMap,
+    Form(form): Form<ModerateForm>,
+) -> Response {
+    let session = match administrator(&demo, &origin, &headers) {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    if !csrf_matches(&session.csrf, form.csrf_token.as_deref()) {
+        return forged();
+    }
+    let action = match form.action.as_str() {
+        "approve" => ConsumerAction::Approve,
+        "reject" => ConsumerAction::Reject,
+        "disable" => ConsumerAction::Disable,
+        "enable" => ConsumerAction::Enable,
+        _ => return error_page(StatusCode::BAD_REQUEST, "Unknown action."),
+    };
+    match demo
+        .provider
+        .change_consumer_state(&form.consumer_key, action)
+        .await
+    {
+        Ok(app) => {
+            tracing::info!(consumer = ?app.key, state = %app.state, "app reviewed");
+            Redirect::to(&admin_path(&origin)).into_response()
+        }
+        Err(e) => refusal(&e),
+    }
+}

@@ -1,0 +1,228 @@
+//! Apps as managed data in the demo, over HTTP: a user registers an app on
+//! `/developers` and sees its key and secret once; it is refused like an
+//! unknown consumer until an administrator approves it on
+//! `/admin/consumers`; its owner rotates its secret and deletes it (its
+//! tokens die with it); nobody else can; every form needs its CSRF token.
+//! Then two instances on one PostgreSQL: registered and approved on A, the
+//! flow completes on B; disabled on B, refused on A (within the cache
+//! time); deleted on A, its token fails on B.
+
+use crate::support::demo_client::{Credentials, Site, oauth_problem};
+use crate::support::demo_process::DemoProcess;
+use crate::support::reply::hidden_field;
+use crate::support::services::PgSchema;
+
+const CALLBACK: &str = "https://printer.example/cb";
+const USER: (&str, &str) = ("test@example.com", "password");
+const ADMIN: (&str, &str) = ("admin@example.com", "password");
+
+fn form(site: &Site, cookie: &str, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    let body: Vec<String> = fields
+        .iter()
+        .map(|(n, v)| format!("{n}={}", crate::support::demo_client::form_encode(v)))
+        .collect();
+    let reply = site.send(
+        "POST",
+        path,
+        &[
+            ("Cookie", cookie),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        body.join("&").as_bytes(),
+    );
+    (reply.status, reply.text())
+}
+
+/// The CSRF token of the page at `path` for the signed-in `cookie`.
+fn csrf(site: &Site, cookie: &str, path: &str) -> String {
+    let page = site.send("GET", path, &[("Cookie", cookie)], b"");
+    assert_eq!(page.status, 200, "{path}: {}", page.text());
+    hidden_field(&page.text(), "csrf_token").expect("a CSRF token")
+}
+
+/// The text of the element with `id` in `html`.
+fn element(html: &str, id: &str) -> String {
+    let start = html.find(&format!("id=\"{id}\">")).expect(id) + id.len() + 6;
+    html[start..]
+        .split('<')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Registers an app as the signed-in `cookie`: its credentials and state.
+fn register(site: &Site, cookie: &str, name: &str) -> (Credentials, String) {
+    let token = csrf(site, cookie, "/developers");
+    let (status, html) = form(
+        site,
+        cookie,
+        "/developers",
+        &[
+            ("name", name),
+            ("callback", CALLBACK),
+            ("csrf_token", &token),
+        ],
+    );
+    assert_eq!(status, 200, "{html}");
+    let app = Credentials::new(
+        &element(&html, "consumer-key"),
+        &element(&html, "consumer-secret"),
+    );
+    (app, element(&html, "consumer-state"))
+}
+
+fn moderate(site: &Site, admin: &str, key: &str, action: &str) -> u16 {
+    let token = csrf(site, admin, "/admin/consumers");
+    let fields = [
+        ("consumer_key", key),
+        ("action", action),
+        ("csrf_token", &token),
+    ];
+    form(site, admin, "/admin/consumers", &fields).0
+}
+
+#[test]
+fn apps_are_registered_reviewed_rotated_and_deleted_on_the_demo() {
+    let demo = DemoProcess::spawn(&["--store", "memory"]);
+    let site = Site::new(demo.addr, &format!("http://{}", demo.addr));
+    let user = site.sign_in(USER.0, USER.1);
+    let admin = site.sign_in(ADMIN.0, ADMIN.1);
+
+    let (app, state) = register(&site, &user, "Photo printer");
+    assert_eq!(state, "proposed");
+    assert_eq!(app.secret.len(), 32);
+    let page = site.send("GET", "/developers", &[("Cookie", &user)], b"");
+    assert!(page.text().contains(&app.key), "listed for its owner");
+    assert!(
+        !page.text().contains(&app.secret),
+        "the secret is shown once"
+    );
+    let refused = site.request_token(&app, CALLBACK).expect_err("proposed");
+    assert_eq!(
+        (refused.status, oauth_problem(&refused).as_deref()),
+        (401, Some("signature_invalid"))
+    );
+
+    // Only an administrator reviews apps; a form without its token is refused.
+    let forbidden = site.send("GET", "/admin/consumers", &[("Cookie", &user)], b"");
+    assert_eq!(forbidden.status, 403);
+    let (status, _) = form(
+        &site,
+        &admin,
+        "/admin/consumers",
+        &[("consumer_key", &app.key), ("action", "approve")],
+    );
+    assert_eq!(status, 403);
+    assert_eq!(moderate(&site, &admin, &app.key, "approve"), 303);
+    let listing = site.send("GET", "/admin/consumers", &[("Cookie", &admin)], b"");
+    assert!(
+        listing.text().contains("approved (1)"),
+        "{}",
+        listing.text()
+    );
+
+    let token = site.obtain_access_token(&app, CALLBACK, USER.0, USER.1);
+    assert_eq!(site.whoami(&app, &token).status, 200);
+    assert_eq!(moderate(&site, &admin, &app.key, "disable"), 303);
+    assert_eq!(site.whoami(&app, &token).status, 401);
+    assert_eq!(moderate(&site, &admin, &app.key, "enable"), 303);
+    assert_eq!(site.whoami(&app, &token).status, 200);
+    assert_eq!(moderate(&site, &admin, &app.key, "reject"), 400);
+
+    // Another user can neither rotate nor delete it.
+    let other = site.sign_in(ADMIN.0, ADMIN.1);
+    for path in ["/developers/rotate", "/developers/delete"] {
+        let token = csrf(&site, &other, "/developers");
+        let (status, _) = form(
+            &site,
+            &other,
+            path,
+            &[("consumer_key", &app.key), ("csrf_token", &token)],
+        );
+        assert_eq!(status, 404, "{path}");
+    }
+    assert_eq!(site.whoami(&app, &token).status, 200);
+
+    // The owner rotates: the old secret stops working, the new one works.
+    let csrf_token = csrf(&site, &user, "/developers");
+    let fields = [
+        ("consumer_key", app.key.as_str()),
+        ("csrf_token", &csrf_token),
+    ];
+    let (status, html) = form(&site, &user, "/developers/rotate", &fields);
+    assert_eq!(status, 200, "{html}");
+    let rotated = Credentials::new(&app.key, &element(&html, "consumer-secret"));
+    assert_ne!(rotated.secret, app.secret);
+    assert_eq!(site.whoami(&app, &token).status, 401);
+    assert_eq!(site.whoami(&rotated, &token).status, 200);
+
+    // The owner deletes it: its token dies with it.
+    let (status, _) = form(&site, &user, "/developers/delete", &fields);
+    assert_eq!(status, 303);
+    assert_eq!(site.whoami(&rotated, &token).status, 401);
+    let page = site.send("GET", "/developers", &[("Cookie", &user)], b"");
+    assert!(!page.text().contains(&app.key));
+
+    // Bad input is refused with its reason.
+    let csrf_token = csrf(&site, &user, "/developers");
+    let (status, html) = form(
+        &site,
+        &user,
+        "/developers",
+        &[
+            ("name", "App"),
+            ("callback", "javascript:alert(1)"),
+            ("csrf_token", &csrf_token),
+        ],
+    );
+    assert_eq!(status, 400);
+    assert!(html.contains("invalid callback prefix"), "{html}");
+    demo.stop();
+}
+
+#[test]
+fn auto_approve_starts_apps_approved() {
+    let demo = DemoProcess::spawn(&["--store", "memory", "--auto-approve"]);
+    let site = Site::new(demo.addr, &format!("http://{}", demo.addr));
+    let user = site.sign_in(USER.0, USER.1);
+    let (app, state) = register(&site, &user, "Trusted");
+    assert_eq!(state, "approved");
+    let token = site.obtain_access_token(&app, CALLBACK, USER.0, USER.1);
+    assert_eq!(site.whoami(&app, &token).status, 200);
+    demo.stop();
+}
+
+#[test]
+fn two_instances_on_postgres_share_apps() {
+    let Some(pg) = PgSchema::create() else { return };
+    const ORIGIN: &str = "http://provider.test";
+    let args = ["--store", pg.url.as_str(), "--public-origin", ORIGIN];
+    let (a, b) = (DemoProcess::spawn(&args), DemoProcess::spawn(&args));
+    let (site_a, site_b) = (Site::new(a.addr, ORIGIN), Site::new(b.addr, ORIGIN));
+    let user = site_a.sign_in(USER.0, USER.1);
+    let admin_a = site_a.sign_in(ADMIN.0, ADMIN.1);
+    let admin_b = site_b.sign_in(ADMIN.0, ADMIN.1);
+    let (app, _) = register(&site_a, &user, "Shared");
+    assert_eq!(moderate(&site_a, &admin_a, &app.key, "approve"), 303);
+    // Registered and approved on A: the whole flow on B.
+    let token = site_b.obtain_access_token(&app, CALLBACK, USER.0, USER.1);
+    assert_eq!(site_a.whoami(&app, &token).status, 200);
+    // Disabled on B: refused on A once A's cached copy is older than 2 s.
+    assert_eq!(moderate(&site_b, &admin_b, &app.key, "disable"), 303);
+    std::thread::sleep(std::time::Duration::from_millis(2_100));
+    assert_eq!(site_a.whoami(&app, &token).status, 401);
+    assert_eq!(moderate(&site_b, &admin_b, &app.key, "enable"), 303);
+    std::thread::sleep(std::time::Duration::from_millis(2_100));
+    assert_eq!(site_a.whoami(&app, &token).status, 200);
+    // Deleted on A: its token fails on B at once.
+    let csrf_token = csrf(&site_a, &user, "/developers");
+    let fields = [
+        ("consumer_key", app.key.as_str()),
+        ("csrf_token", &csrf_token),
+    ];
+    assert_eq!(form(&site_a, &user, "/developers/delete", &fields).0, 303);
+    let refused = site_b.whoami(&app, &token);
+    assert_eq!(refused.status, 401, "{}", refused.text());
+    a.stop();
+    b.stop();
+}
