@@ -190,7 +190,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             .refresh_access_token(&old.token, now, &next)
             .await?
         {
-            tracing::info!(consumer = %next.consumer_key, host = %next.host, "refreshed access token");
+            tracing::info!(consumer = ?next.consumer_key, host = ?next.host, "refreshed access token");
             Ok(next)
         } else {
             // Another request refreshed (or the user revoked) it first.
@@ -265,7 +265,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                         .exchange_request_token(expected, &exchanged, &access)
                         .await?
                     {
-                        tracing::info!(consumer = %access.consumer_key, host = %access.host, "issued access token");
+                        tracing::info!(consumer = ?access.consumer_key, host = ?access.host, "issued access token");
                         let shared = consumer.as_deref().is_some_and(|c| c.unverified);
                         if self.config.replace_earlier_grants && !shared {
                             self.revoke_earlier_grants(&access, now).await;

@@ -179,7 +179,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         {
             return Err(AuthorizeError::AlreadyDecided);
         }
-        tracing::info!(consumer = %record.consumer_key, "request token approved");
+        tracing::info!(consumer = ?record.consumer_key, "request token approved");
         Ok(match &record.callback {
             Callback::Oob => Approval::Oob { verifier },
             Callback::Url(url) => Approval::Redirect(with_query(
@@ -203,7 +203,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         {
             return Err(AuthorizeError::AlreadyDecided);
         }
-        tracing::info!(consumer = %record.consumer_key, "request token denied");
+        tracing::info!(consumer = ?record.consumer_key, "request token denied");
         Ok(match &record.callback {
             Callback::Oob => Denial::Oob,
             Callback::Url(url) => Denial::Redirect(with_query(

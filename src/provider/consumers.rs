@@ -11,9 +11,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use time::{Duration, OffsetDateTime};
 
-use crate::model::consumer::{Consumer, ConsumerAction, ConsumerState, is_http_url};
+use crate::model::callback_url::callback_origin;
+use crate::model::consumer::{Consumer, ConsumerAction, ConsumerState};
 use crate::model::secret::ConsumerSecret;
 use crate::model::secret::{TokenSecret, Verifier};
+use crate::model::text::is_hidden_character;
 use crate::model::token::{
     AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState,
 };
@@ -213,15 +215,6 @@ impl ConsumerRegistration {
     }
 }
 
-/// Whether `c` may appear in a name a user reads: no control, bidirectional
-/// or zero-width character.
-fn is_hidden_or_control(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-        || c == '\u{FEFF}'
-        || c == '\u{061C}'
-}
-
 fn invalid(field: &'static str, reason: &'static str) -> ConsumerError {
     ConsumerError::Invalid { field, reason }
 }
@@ -230,7 +223,8 @@ fn check_url(field: &'static str, url: &str) -> Result<(), ConsumerError> {
     if url.len() > MAX_URL_BYTES {
         return Err(invalid(field, "longer than 2,048 bytes"));
     }
-    if !is_http_url(url) {
+    // Read as callbacks are (one parser): what a browser reads as written.
+    if callback_origin(url).is_none() {
         return Err(invalid(field, "not an absolute http(s) URL"));
     }
     Ok(())
@@ -246,7 +240,7 @@ impl ConsumerDetails {
         if name.chars().count() > MAX_NAME_CHARS {
             return Err(invalid("display name", "longer than 80 characters"));
         }
-        if name.chars().any(is_hidden_or_control) {
+        if name.chars().any(is_hidden_character) {
             return Err(invalid(
                 "display name",
                 "contains control, bidirectional or invisible characters",
@@ -255,7 +249,7 @@ impl ConsumerDetails {
         if self.description.chars().count() > MAX_DESCRIPTION_CHARS {
             return Err(invalid("description", "longer than 1,000 characters"));
         }
-        let hidden = |c: char| c != '\n' && c != '\r' && is_hidden_or_control(c);
+        let hidden = |c: char| c != '\n' && c != '\r' && is_hidden_character(c);
         if self.description.chars().any(hidden) {
             return Err(invalid(
                 "description",

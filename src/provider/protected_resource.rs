@@ -152,7 +152,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             .as_ref()
             .and_then(|lookup| lookup(requestor))
             .ok_or_else(|| denied("the requestor is not known here", Reason::UnknownRequestor))?;
-        tracing::info!(consumer = %consumer.key, "two-legged request on a user's behalf");
+        tracing::info!(consumer = ?consumer.key, "two-legged request on a user's behalf");
         Ok(OAuthContext {
             grant: Grant::Consumer {
                 consumer_key: consumer.key.clone(),

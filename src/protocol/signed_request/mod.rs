@@ -40,6 +40,13 @@ pub struct Limits {
     /// this provider issued itself (32 characters), so a longer one is never
     /// looked up in the store. Defaults to 128.
     pub max_token_bytes: usize,
+    /// Longest `scope` a request token records, decoded, in bytes: it is
+    /// stored with the token until it expires. Defaults to 1 KiB.
+    pub max_scope_bytes: usize,
+    /// Longest `xoauth_displayname` a request token records, in characters:
+    /// it is stored with the token and shown on the consent page. Defaults
+    /// to 128.
+    pub max_display_name_chars: usize,
 }
 
 impl Default for Limits {
@@ -51,6 +58,8 @@ impl Default for Limits {
             max_protocol_value_bytes: 2048,
             max_nonce_bytes: 128,
             max_token_bytes: 128,
+            max_scope_bytes: 1024,
+            max_display_name_chars: 128,
         }
     }
 }
