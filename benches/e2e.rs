@@ -164,26 +164,35 @@ async fn oneshot(router: &Router, target: &str, headers: Vec<String>) -> f64 {
     n / start.elapsed().as_secs_f64()
 }
 
-/// Serves `router` on a loopback port from a runtime on its own thread.
-fn serve(router: Router) -> SocketAddr {
+/// A loopback port to serve on, and its address.
+fn loopback() -> (std::net::TcpListener, SocketAddr) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
     let addr = listener.local_addr().expect("an address");
     listener.set_nonblocking(true).expect("non-blocking");
+    (listener, addr)
+}
+
+/// Serves `router` on `listener` (from [`loopback`]).
+async fn serve_on(listener: std::net::TcpListener, router: Router) {
+    // As production servers do: no Nagle delay on small responses.
+    let listener = tokio::net::TcpListener::from_std(listener)
+        .expect("a listener")
+        .tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+    let app = router.into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).await.expect("serves");
+}
+
+/// Serves `router` on a loopback port from a runtime on its own thread.
+fn serve(router: Router) -> SocketAddr {
+    let (listener, addr) = loopback();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("a runtime");
-        runtime.block_on(async move {
-            // As production servers do: no Nagle delay on small responses.
-            let listener = tokio::net::TcpListener::from_std(listener)
-                .expect("a listener")
-                .tap_io(|tcp| {
-                    let _ = tcp.set_nodelay(true);
-                });
-            let app = router.into_make_service_with_connect_info::<SocketAddr>();
-            axum::serve(listener, app).await.expect("serves");
-        });
+        runtime.block_on(serve_on(listener, router));
     });
     addr
 }
@@ -377,18 +386,8 @@ fn load(kind: &str) {
     let headers: Vec<Vec<String>> = (0..LOAD_CLIENTS)
         .map(|_| sign(u32::try_from(LOAD_REQUESTS).expect("fewer")))
         .collect();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
-    let addr = listener.local_addr().expect("an address");
-    listener.set_nonblocking(true).expect("non-blocking");
-    let server = runtime.spawn(async move {
-        let listener = tokio::net::TcpListener::from_std(listener)
-            .expect("a listener")
-            .tap_io(|tcp| {
-                let _ = tcp.set_nodelay(true);
-            });
-        let app = router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, app).await.expect("serves");
-    });
+    let (listener, addr) = loopback();
+    let server = runtime.spawn(serve_on(listener, router));
     // One warm-up request per connection (the pool's connections, the
     // statements each prepares once), not counted.
     let mut connections: Vec<Connection> =
