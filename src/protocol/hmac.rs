@@ -4,9 +4,12 @@
 //! `sha2::block_api::{compress256, compress512}`.
 //!
 //! Why not the `hmac` crate: here a key's inner and outer states are plain
-//! arrays ([`HmacKey`]) that are wiped on drop — RustCrypto's hash states do
-//! not implement `Zeroize` — and the base string streams into the block
-//! being hashed, with no second buffer in front of it. It is checked against
+//! arrays ([`HmacKey`]) that are wiped on drop — RustCrypto's are only with
+//! their `zeroize` features — and the base string streams into the blocks
+//! being hashed, with no second buffer in front of them: the same
+//! instructions per verification as the `hmac` crate behind a buffer
+//! (callgrind), and the building block of a pre-keyed HMAC (see
+//! `docs/performance.md`). It is checked against
 //! the `hmac` crate on random keys and messages (unit proptests and the
 //! `hmac` fuzz target) and against the RFC 2202 and RFC 4231 vectors.
 
@@ -34,6 +37,8 @@ pub(crate) trait Compression {
     fn compress(state: &mut Self::State, blocks: &[Self::Block]);
     /// `bytes` as whole blocks, and what is left over.
     fn split_blocks(bytes: &[u8]) -> (&[Self::Block], &[u8]);
+    /// `blocks` as bytes.
+    fn bytes_mut(blocks: &mut [Self::Block]) -> &mut [u8];
     /// Writes the digest (the state's words, big-endian) into
     /// `out[..OUTPUT_BYTES]`.
     fn digest(state: &Self::State, out: &mut [u8]);
@@ -63,6 +68,11 @@ macro_rules! compression {
             #[inline]
             fn split_blocks(bytes: &[u8]) -> (&[Self::Block], &[u8]) {
                 bytes.as_chunks::<$block>()
+            }
+
+            #[inline]
+            fn bytes_mut(blocks: &mut [Self::Block]) -> &mut [u8] {
+                blocks.as_flattened_mut()
             }
 
             #[inline]
@@ -104,13 +114,17 @@ compression!(
 /// The longest digest: SHA-512's.
 pub(crate) const MAX_OUTPUT_BYTES: usize = 64;
 
-/// A hash being computed: the state, the block being filled, and how many
-/// bytes went into the state before it. Wipes its state on drop (for an
+/// Blocks a [`Hasher`] gathers before it hashes them, in one call of the
+/// compression function: the base string arrives in many small pieces.
+const BUFFERED_BLOCKS: usize = 4;
+
+/// A hash being computed: the state, the blocks being filled, and how many
+/// bytes went into the state before them. Wipes its state on drop (for an
 /// HMAC it starts as the keyed inner state).
 pub(crate) struct Hasher<C: Compression> {
     state: C::State,
-    block: C::Block,
-    /// Bytes of `block` filled; always less than a block.
+    buffer: [C::Block; BUFFERED_BLOCKS],
+    /// Bytes of `buffer` filled; always less than all of it.
     filled: usize,
     /// Bytes hashed into `state`: whole blocks.
     hashed: u64,
@@ -121,30 +135,27 @@ impl<C: Compression> Hasher<C> {
     fn resume(state: C::State, hashed: u64) -> Self {
         Self {
             state,
-            block: C::ZERO_BLOCK,
+            buffer: [C::ZERO_BLOCK; BUFFERED_BLOCKS],
             filled: 0,
             hashed,
         }
     }
 
-    /// Completes `block` with `bytes`, hashes it and the whole blocks that
-    /// follow, and keeps the rest. Out of line, so that `put` stays small.
+    /// Completes the buffer with `bytes`, hashes it and the whole blocks
+    /// that follow, and keeps the rest. Out of line, so that `put` stays
+    /// small.
     #[inline(never)]
-    fn put_across(&mut self, mut bytes: &[u8]) {
-        let block_bytes = C::BLOCK_BYTES;
-        if self.filled > 0 {
-            let (head, tail) = bytes.split_at(block_bytes - self.filled);
-            self.block.as_mut()[self.filled..].copy_from_slice(head);
-            C::compress(&mut self.state, std::slice::from_ref(&self.block));
-            self.hashed += block_bytes as u64;
-            bytes = tail;
-        }
-        let (blocks, rest) = C::split_blocks(bytes);
+    fn put_across(&mut self, bytes: &[u8]) {
+        let buffered = C::BLOCK_BYTES * BUFFERED_BLOCKS;
+        let (head, tail) = bytes.split_at(buffered - self.filled);
+        C::bytes_mut(&mut self.buffer)[self.filled..].copy_from_slice(head);
+        C::compress(&mut self.state, &self.buffer);
+        let (blocks, rest) = C::split_blocks(tail);
         if !blocks.is_empty() {
             C::compress(&mut self.state, blocks);
-            self.hashed += (blocks.len() * block_bytes) as u64;
         }
-        self.block.as_mut()[..rest.len()].copy_from_slice(rest);
+        self.hashed += (buffered + blocks.len() * C::BLOCK_BYTES) as u64;
+        C::bytes_mut(&mut self.buffer)[..rest.len()].copy_from_slice(rest);
         self.filled = rest.len();
     }
 
@@ -153,17 +164,31 @@ impl<C: Compression> Hasher<C> {
     fn finish(&mut self, out: &mut [u8]) {
         let block_bytes = C::BLOCK_BYTES;
         let bits = u128::from(self.hashed + self.filled as u64) * 8;
-        let block = self.block.as_mut();
-        block[self.filled] = 0x80;
-        block[self.filled + 1..].fill(0);
-        if self.filled + 1 > block_bytes - C::LENGTH_BYTES {
-            C::compress(&mut self.state, std::slice::from_ref(&self.block));
-            self.block = C::ZERO_BLOCK;
-        }
+        // The whole blocks buffered, then the last, partial one (perhaps
+        // empty) with the padding: one block, or two when the length does
+        // not fit after the `0x80`.
+        let (whole, partial) = (self.filled / block_bytes, self.filled % block_bytes);
+        let padding = if partial + 1 + C::LENGTH_BYTES > block_bytes {
+            2
+        } else {
+            1
+        };
+        let start = if whole + padding > BUFFERED_BLOCKS {
+            // No room after them: hash the whole blocks first.
+            C::compress(&mut self.state, &self.buffer[..whole]);
+            C::bytes_mut(&mut self.buffer).copy_within(whole * block_bytes..self.filled, 0);
+            0
+        } else {
+            whole
+        };
+        let blocks = start + padding;
+        let (end, last) = (start * block_bytes + partial, blocks * block_bytes);
+        let bytes = C::bytes_mut(&mut self.buffer);
+        bytes[end] = 0x80;
+        bytes[end + 1..last].fill(0);
         let length = bits.to_be_bytes();
-        self.block.as_mut()[block_bytes - C::LENGTH_BYTES..]
-            .copy_from_slice(&length[16 - C::LENGTH_BYTES..]);
-        C::compress(&mut self.state, std::slice::from_ref(&self.block));
+        bytes[last - C::LENGTH_BYTES..last].copy_from_slice(&length[16 - C::LENGTH_BYTES..]);
+        C::compress(&mut self.state, &self.buffer[..blocks]);
         C::digest(&self.state, out);
     }
 }
@@ -172,8 +197,8 @@ impl<C: Compression> Sink for Hasher<C> {
     #[inline]
     fn put(&mut self, bytes: &[u8]) {
         let end = self.filled + bytes.len();
-        match self.block.as_mut().get_mut(self.filled..end) {
-            Some(space) if end < C::BLOCK_BYTES => {
+        match C::bytes_mut(&mut self.buffer).get_mut(self.filled..end) {
+            Some(space) if end < C::BLOCK_BYTES * BUFFERED_BLOCKS => {
                 space.copy_from_slice(bytes);
                 self.filled = end;
             }
@@ -205,8 +230,8 @@ impl<C: Compression> HmacKey<C> {
             let mut hasher = Hasher::<C>::resume(C::INITIAL, 0);
             hasher.put(key);
             hasher.finish(block.as_mut());
-            // The block held the end of the key.
-            hasher.block.zeroize();
+            // The buffer held the end of the key.
+            C::bytes_mut(&mut hasher.buffer).zeroize();
         } else {
             block.as_mut()[..key.len()].copy_from_slice(key);
         }
@@ -416,8 +441,10 @@ mod tests {
     #[test]
     fn every_length_around_the_block_and_padding_edges_matches_the_hmac_crate() {
         // Messages that end just before, on and after where the length no
-        // longer fits in the last block; keys around the block size.
-        for len in 0..=260 {
+        // longer fits in the last block, and around the end of the buffered
+        // blocks (256 bytes for SHA-1 and SHA-256, 512 for SHA-512); keys
+        // around the block size.
+        for len in 0..=530 {
             let message: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
             for key_len in [0, 1, 63, 64, 65, 127, 128, 129, 200] {
                 let key: Vec<u8> = (0..key_len).map(|i| (i * 13 + 1) as u8).collect();
