@@ -11,7 +11,7 @@
 //!   Both sides do exactly this HMAC work.
 //! - `prekeyed_hmac/N_params` is the same from an HMAC state keyed once: the
 //!   least any verifier can do, shown for what a cache of keyed states could
-//!   buy (this crate keeps none: see the README's Performance section).
+//!   buy (this crate keeps none: see `docs/performance.md`).
 //! - `get_current_user/2_params` is [`Provider::get_current_user`]: the
 //!   above, plus the consumer and access-token lookup and the nonce insert in
 //!   a `MemoryStore`, each request pre-signed with a unique nonce.
