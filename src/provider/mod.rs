@@ -40,7 +40,6 @@ use crate::protocol::error::{Problem, ProtocolError};
 use crate::protocol::request::Request;
 use crate::protocol::signature::SignatureMethod;
 use crate::protocol::signed_request::SignedRequest;
-use crate::protocol::timestamp::parse_timestamp;
 use crate::store::{NonceKey, NonceOutcome, NonceStore, Purged, StoreError, TokenStore};
 
 /// A stored token's consumer and secret: what verifying a request signed
@@ -452,12 +451,12 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         consumer_key: &str,
         now: OffsetDateTime,
     ) -> Result<(), OAuthError> {
-        let (Some(nonce), Some(timestamp)) = (signed.nonce(), signed.timestamp()) else {
+        let (Some(nonce), Some(_)) = (signed.nonce(), signed.timestamp()) else {
             // PLAINTEXT may omit both (§3.1); it is only accepted over TLS.
             return Ok(());
         };
-        // The timestamp passed the window check, so it parses.
-        let timestamp = parse_timestamp(timestamp).unwrap_or(0);
+        // The timestamp passed the window check, so it parsed.
+        let timestamp = signed.timestamp_secs().unwrap_or(0);
         let key = NonceKey {
             consumer_key,
             token: signed.token().unwrap_or(""),
