@@ -304,6 +304,16 @@ async fn main() -> ExitCode {
     let nonces = args.nonces;
     config.extensions = args.extensions;
     config.auto_approve = args.auto_approve;
+    let had_database = matches!(&args.store, StoreChoice::Sqlite(path) if path.exists());
+    let key_existed = |store: &StoreChoice| match (&args.secret_key_file, store) {
+        (Some(file), _) => file.exists(),
+        (None, StoreChoice::Sqlite(db)) => {
+            std::env::var_os("OAUTH1_SECRET_KEY").is_some()
+                || db.with_file_name("secret.key").exists()
+        }
+        _ => true,
+    };
+    let fresh_key = !key_existed(&args.store);
     let key = match server_key(args.secret_key_file.as_deref(), &args.store) {
         Ok(key) => key,
         Err(e) => {
@@ -320,6 +330,14 @@ async fn main() -> ExitCode {
         StoreChoice::Sqlite(path) => match SqliteStore::open(&path).await {
             Ok(store) => {
                 let store = match &key {
+                    // A database from before the key: its secrets are
+                    // sealed as their records are written again.
+                    Some(key) if fresh_key && had_database => {
+                        tracing::warn!(
+                            "the database predates the server key: unsealed secrets are accepted"
+                        );
+                        store.with_server_key_accepting_unsealed(key)
+                    }
                     Some(key) => store.with_server_key(key),
                     None => store,
                 };
@@ -370,6 +388,15 @@ fn server_key(
             .map(Some)
             .map_err(|e| format!("{}: {e}", file.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if matches!(store, StoreChoice::Postgres(_)) {
+                // Each instance would make its own, and read none of the
+                // others' secrets.
+                return Err(format!(
+                    "{} does not exist: give every instance the same key file \
+                     (64 hex digits, e.g. `openssl rand -hex 32`)",
+                    file.display()
+                ));
+            }
             let key = ServerKey::generate().map_err(|e| e.to_string())?;
             write_private(&file, key.to_hex().as_bytes())
                 .map_err(|e| format!("cannot write {}: {e}", file.display()))?;

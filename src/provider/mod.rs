@@ -18,6 +18,8 @@ pub(crate) mod protected_resource;
 pub(crate) mod purger;
 pub(crate) mod request_token;
 
+/// The consumer lifecycle, here beside the operations that drive it.
+pub use crate::model::consumer::{ConsumerAction, ConsumerState};
 pub use config::{ProviderConfig, SessionConfig};
 pub use consumers::{
     ConsumerDetails, ConsumerError, ConsumerRegistration, DEFAULT_CONSUMER_CACHE_TTL,
@@ -502,8 +504,10 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         let now = self.now();
         let mut authorizations = Vec::with_capacity(tokens.len());
         // A session whose authorization ended grants nothing any more (its
-        // token can neither be used nor refreshed); a token whose consumer is
-        // gone or not approved cannot be used either.
+        // token can neither be used nor refreshed), and a token whose
+        // consumer is gone (deleted, or removed from the registry) cannot be
+        // used either: neither is listed. A disabled app's tokens are, so
+        // that its user can revoke them.
         for t in tokens {
             if t.session.as_ref().is_some_and(|s| s.is_expired(now)) {
                 continue;

@@ -15,8 +15,11 @@
 //!
 //! A value is written as `sealed:v1:` and the base64url of nonce ‖
 //! ciphertext ‖ tag. Reading, a sealed value needs the key (else a
-//! [`StoreError`]); a plain one, written before the key was configured,
-//! is read as it is and sealed the next time its record is written.
+//! [`StoreError`]). A plain value is refused too: whoever can write to the
+//! database could otherwise plant a token or consumer with a secret they
+//! know. A database written before the key was configured is opened with
+//! `with_server_key_accepting_unsealed`, which reads plain values as they
+//! are and seals each record the next time it is written.
 
 use std::borrow::Cow;
 
@@ -101,12 +104,17 @@ impl ServerKey {
 /// Seals and opens a store's secrets with its [`ServerKey`].
 pub(crate) struct Sealer {
     cipher: XChaCha20Poly1305,
+    /// Whether a value that is not sealed is refused (else read as it is:
+    /// a database written before the key was configured).
+    strict: bool,
 }
 
 impl Sealer {
-    pub(crate) fn new(key: &ServerKey) -> Self {
+    /// A sealer that refuses unsealed values when `strict`.
+    pub(crate) fn new(key: &ServerKey, strict: bool) -> Self {
         Self {
             cipher: XChaCha20Poly1305::new(&(*key.0).into()),
+            strict,
         }
     }
 
@@ -150,6 +158,17 @@ struct DoesNotOpen {
     column: &'static str,
 }
 
+/// A plain value read by a store that requires every secret sealed.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "column {column} holds a secret that is not sealed, and this store requires sealed secrets \
+     (open it with_server_key_accepting_unsealed while a database written without a key is \
+     sealed row by row)"
+)]
+struct NotSealed {
+    column: &'static str,
+}
+
 /// A sealed value read by a store with no server key.
 #[derive(Debug, thiserror::Error)]
 #[error("column {column} holds a sealed secret, and this store has no server key to open it")]
@@ -165,6 +184,12 @@ fn open(
     stored: &str,
 ) -> Result<Option<Zeroizing<String>>, StoreError> {
     let Some(sealed) = stored.strip_prefix(PREFIX) else {
+        // A plain value in a strict store was written by someone else than
+        // this library: one who can write to the database and wants a
+        // secret they know to be used.
+        if sealer.is_some_and(|s| s.strict) && !stored.is_empty() {
+            return Err(StoreError::new(NotSealed { column }));
+        }
         return Ok(None);
     };
     let sealer = sealer.ok_or_else(|| StoreError::new(NoServerKey { column }))?;
@@ -305,15 +330,17 @@ pub(crate) fn seal_consumer<'a>(
     c: &'a Consumer,
 ) -> Result<Cow<'a, Consumer>, StoreError> {
     match sealer {
-        Some(sealer) if !c.secret.secret().is_empty() => {
+        Some(sealer) if !c.secret.secret().is_empty() || c.grace_secret.is_some() => {
             let mut c = c.clone();
-            seal_field!(
-                sealer,
-                ConsumerSecret,
-                "oauth1_consumers.secret",
-                &c.key,
-                c.secret
-            );
+            if !c.secret.secret().is_empty() {
+                seal_field!(
+                    sealer,
+                    ConsumerSecret,
+                    "oauth1_consumers.secret",
+                    &c.key,
+                    c.secret
+                );
+            }
             if let Some(grace) = &mut c.grace_secret {
                 let column = "oauth1_consumers.grace_secret";
                 *grace = ConsumerSecret::new(sealer.seal(column, &c.key, grace.secret())?);
@@ -355,7 +382,7 @@ mod tests {
 
     #[test]
     fn a_sealed_secret_opens_only_with_its_key_row_and_column() {
-        let sealer = Sealer::new(&key(1));
+        let sealer = Sealer::new(&key(1), false);
         let sealed = sealer.seal("t.secret", "row-1", "s3cret ü").unwrap();
         assert!(sealed.starts_with(PREFIX));
         assert!(!sealed.contains("s3cret"));
@@ -366,7 +393,7 @@ mod tests {
             sealed,
             sealer.seal("t.secret", "row-1", "s3cret ü").unwrap()
         );
-        let other = Sealer::new(&key(2));
+        let other = Sealer::new(&key(2), false);
         for (sealer, column, row) in [
             (&other, "t.secret", "row-1"),
             (&sealer, "t.secret", "row-2"),

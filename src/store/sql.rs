@@ -690,17 +690,18 @@ pub(crate) fn decode_consumer(r: &dyn SqlRow) -> Result<Consumer, StoreError> {
         .map(|name| SignatureMethod::from_name(name).ok_or_else(|| invalid("signature_methods")))
         .collect::<Result<_, _>>()?;
     let rsa_public_key = r.text(c::rsa_public_key)?;
-    let mut consumer = Consumer::new(
+    let consumer = Consumer::new(
         required_text(r, c::key)?,
         required_text(r, c::secret)?,
         required_text(r, c::display_name)?,
     );
     #[cfg(feature = "rsa")]
-    {
-        consumer.rsa_key = rsa_public_key
+    let consumer = Consumer {
+        rsa_key: rsa_public_key
             .map(|pem| ConsumerPublicKey::from_pem(&pem).map_err(|_| invalid("rsa_public_key")))
-            .transpose()?;
-    }
+            .transpose()?,
+        ..consumer
+    };
     #[cfg(not(feature = "rsa"))]
     if rsa_public_key.is_some() {
         // Without the `rsa` feature this build cannot verify its requests.
@@ -1019,10 +1020,16 @@ macro_rules! sql_store {
                             &[
                                 (&sql.delete_consumer_request_tokens, &key),
                                 (&sql.revoke_consumer_tokens, &revoke),
+                                // Again, on a fresh snapshot (PostgreSQL's
+                                // READ COMMITTED): the first waited for any
+                                // refresh holding a token's row and then
+                                // skipped it, but not the token that refresh
+                                // inserted.
+                                (&sql.revoke_consumer_tokens, &revoke),
                             ],
                         )
                         .await?;
-                    changed.map(|rows| row_count(rows[1])).transpose()
+                    changed.map(|rows| row_count(rows[1] + rows[2])).transpose()
                 }
 
                 async fn list_consumers(

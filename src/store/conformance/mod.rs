@@ -2320,6 +2320,6 @@ mod consumers;
 pub use consumers::{
     DELETE_RACES, consumer_tokens_are_listed_and_revoked, consumers_are_listed_by_state_and_owner,
     consumers_round_trip, delete_takes_the_tokens_with_it, deleting_races_exchanges,
-    keys_are_never_reused, racing_updates_have_one_winner, run_consumer_store_suite,
-    sample_consumer, updates_compare_and_set_the_revision,
+    deleting_races_refreshes, keys_are_never_reused, racing_updates_have_one_winner,
+    run_consumer_store_suite, sample_consumer, updates_compare_and_set_the_revision,
 };
