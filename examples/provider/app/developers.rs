@@ -248,6 +248,26 @@ async fn register<S: DemoStore, N: DemoNonces>(
 struct AppForm {
     consumer_key: String,
     csrf_token: Option<String>,
+    /// Rotation: how long the old secret keeps working, in seconds; absent
+    /// on the first click, which asks.
+    grace: Option<i64>,
+    /// Deletion: `yes` once confirmed; absent on the first click, which asks.
+    confirm: Option<String>,
+}
+
+/// A page that asks before an operation that breaks a live app, with the
+/// form that does it.
+fn confirm_page(origin: &ResolvedOrigin, title: &str, question: &str, form: &str) -> Response {
+    page(
+        StatusCode::OK,
+        title,
+        &format!(
+            "{}<h1>{}</h1><p>{question}</p>{form}<p><a href=\"{}\">Cancel</a></p>",
+            site_line(origin),
+            escape_html(title),
+            escape_html(&developers_path(origin)),
+        ),
+    )
 }
 
 /// The owner's app named by the form, checked: its CSRF token and that
@@ -284,9 +304,34 @@ async fn rotate<S: DemoStore, N: DemoNonces>(
         Ok(app) => app,
         Err(answer) => return answer,
     };
-    // The old secret stops at once: this is the button for a leaked one.
-    let now = oauth1_provider::time::Duration::ZERO;
-    match demo.provider.rotate_consumer_secret(&app.key, now).await {
+    let Some(grace) = form.grace.filter(|g| (0..=86_400).contains(g)) else {
+        let session = demo.signed_in(&headers).map(|(_, s, _)| s);
+        let csrf = session.as_ref().map_or("", |s| s.csrf.as_str());
+        let choice = [("0", "stops now (it leaked)"), ("3600", "works 1 more hour"), ("86400", "works 1 more day")]
+            .iter()
+            .map(|(value, label)| {
+                format!(
+                    "<label><input type=\"radio\" name=\"grace\" value=\"{value}\"{}> The old secret {label}</label>",
+                    if *value == "3600" { " checked" } else { "" }
+                )
+            })
+            .collect::<String>();
+        let form = format!(
+            "<form method=\"post\" action=\"{}/rotate\">{}{}{choice}\
+             <div class=\"actions\"><button type=\"submit\" class=\"primary\">New secret</button></div></form>",
+            escape_html(&developers_path(&origin)),
+            hidden("consumer_key", &app.key),
+            hidden("csrf_token", csrf),
+        );
+        let question = format!(
+            "A new secret for <strong>{}</strong>. Your app must switch to it; until then, requests \
+             signed with the old one are refused, unless you let it work a little longer.",
+            name(&app)
+        );
+        return confirm_page(&origin, "Give your app a new secret", &question, &form);
+    };
+    let grace = oauth1_provider::time::Duration::seconds(grace);
+    match demo.provider.rotate_consumer_secret(&app.key, grace).await {
         Ok(app) => {
             tracing::info!(consumer = ?app.key, "app secret rotated");
             credentials_page(&origin, &app, "Your app has a new secret")
@@ -305,6 +350,28 @@ async fn delete<S: DemoStore, N: DemoNonces>(
         Ok(app) => app,
         Err(answer) => return answer,
     };
+    if form.confirm.as_deref() != Some("yes") {
+        let tokens = match demo.provider.consumer_tokens(&app.key).await {
+            Ok(tokens) => tokens.len(),
+            Err(e) => return refusal(&ConsumerError::Store(e)),
+        };
+        let session = demo.signed_in(&headers).map(|(_, s, _)| s);
+        let csrf = session.as_ref().map_or("", |s| s.csrf.as_str());
+        let form = format!(
+            "<form method=\"post\" action=\"{}/delete\">{}{}{}\
+             <div class=\"actions\"><button type=\"submit\" class=\"primary\">Delete</button></div></form>",
+            escape_html(&developers_path(&origin)),
+            hidden("consumer_key", &app.key),
+            hidden("csrf_token", csrf),
+            hidden("confirm", "yes"),
+        );
+        let question = format!(
+            "Delete <strong>{}</strong>? Its {tokens} active access token(s) stop working at once, \
+             and its key can never be used again.",
+            name(&app)
+        );
+        return confirm_page(&origin, "Delete your app", &question, &form);
+    }
     match demo.provider.delete_consumer(&app.key).await {
         Ok(revoked) => {
             tracing::info!(consumer = ?app.key, revoked, "app deleted with its tokens");
