@@ -212,19 +212,57 @@ fn open(
     Ok(Some(Zeroizing::new(text.to_owned())))
 }
 
-macro_rules! seal_field {
-    ($sealer:expr, $ty:ident, $column:literal, $row:expr, $field:expr) => {
-        $field = $ty::new($sealer.seal($column, $row, $field.secret())?)
-    };
+/// The secret types, as this module replaces their values.
+trait SecretValue {
+    fn value(&self) -> &str;
+    fn wrap(value: &str) -> Self;
 }
 
-macro_rules! open_field {
-    ($sealer:expr, $ty:ident, $column:literal, $row:expr, $field:expr) => {
-        if let Some(opened) = open($sealer, $column, $row, $field.secret())? {
-            $field = $ty::new(opened.as_str());
+macro_rules! secret_value {
+    ($($name:ident),*) => {$(
+        impl SecretValue for $name {
+            fn value(&self) -> &str {
+                self.secret()
+            }
+            fn wrap(value: &str) -> Self {
+                Self::new(value)
+            }
         }
-    };
+    )*};
 }
+
+secret_value!(ConsumerSecret, TokenSecret, Verifier, SessionHandle);
+
+/// Replaces `field` with its value sealed for `column` of the row `row`.
+fn seal_in<T: SecretValue>(
+    sealer: &Sealer,
+    column: &'static str,
+    row: &str,
+    field: &mut T,
+) -> Result<(), StoreError> {
+    *field = T::wrap(&sealer.seal(column, row, field.value())?);
+    Ok(())
+}
+
+/// Replaces `field`, if sealed, with its opened value.
+fn open_in<T: SecretValue>(
+    sealer: Option<&Sealer>,
+    column: &'static str,
+    row: &str,
+    field: &mut T,
+) -> Result<(), StoreError> {
+    if let Some(opened) = open(sealer, column, row, field.value())? {
+        *field = T::wrap(opened.as_str());
+    }
+    Ok(())
+}
+
+const RT_SECRET: &str = "oauth1_request_tokens.secret";
+const RT_VERIFIER: &str = "oauth1_request_tokens.verifier";
+const AT_SECRET: &str = "oauth1_access_tokens.secret";
+const AT_HANDLE: &str = "oauth1_access_tokens.session_handle";
+const CT_SECRET: &str = "oauth1_consumers.secret";
+const CT_GRACE: &str = "oauth1_consumers.grace_secret";
 
 /// The request token as written: its secret and verifier sealed.
 pub(crate) fn seal_request_token<'a>(
@@ -235,21 +273,9 @@ pub(crate) fn seal_request_token<'a>(
         return Ok(Cow::Borrowed(t));
     };
     let mut t = t.clone();
-    seal_field!(
-        sealer,
-        TokenSecret,
-        "oauth1_request_tokens.secret",
-        &t.token,
-        t.secret
-    );
+    seal_in(sealer, RT_SECRET, &t.token, &mut t.secret)?;
     if let RequestTokenState::Authorized { verifier, .. } = &mut t.state {
-        seal_field!(
-            sealer,
-            Verifier,
-            "oauth1_request_tokens.verifier",
-            &t.token,
-            *verifier
-        );
+        seal_in(sealer, RT_VERIFIER, &t.token, verifier)?;
     }
     Ok(Cow::Owned(t))
 }
@@ -259,21 +285,9 @@ pub(crate) fn open_request_token(
     sealer: Option<&Sealer>,
     mut t: RequestToken,
 ) -> Result<RequestToken, StoreError> {
-    open_field!(
-        sealer,
-        TokenSecret,
-        "oauth1_request_tokens.secret",
-        &t.token,
-        t.secret
-    );
+    open_in(sealer, RT_SECRET, &t.token, &mut t.secret)?;
     if let RequestTokenState::Authorized { verifier, .. } = &mut t.state {
-        open_field!(
-            sealer,
-            Verifier,
-            "oauth1_request_tokens.verifier",
-            &t.token,
-            *verifier
-        );
+        open_in(sealer, RT_VERIFIER, &t.token, verifier)?;
     }
     Ok(t)
 }
@@ -287,17 +301,9 @@ pub(crate) fn seal_access_token<'a>(
         return Ok(Cow::Borrowed(t));
     };
     let mut t = t.clone();
-    seal_field!(
-        sealer,
-        TokenSecret,
-        "oauth1_access_tokens.secret",
-        &t.token,
-        t.secret
-    );
+    seal_in(sealer, AT_SECRET, &t.token, &mut t.secret)?;
     if let Some(session) = &mut t.session {
-        let handle = "oauth1_access_tokens.session_handle";
-        session.handle =
-            SessionHandle::new(sealer.seal(handle, &t.token, session.handle.secret())?);
+        seal_in(sealer, AT_HANDLE, &t.token, &mut session.handle)?;
     }
     Ok(Cow::Owned(t))
 }
@@ -307,67 +313,40 @@ pub(crate) fn open_access_token(
     sealer: Option<&Sealer>,
     mut t: AccessToken,
 ) -> Result<AccessToken, StoreError> {
-    open_field!(
-        sealer,
-        TokenSecret,
-        "oauth1_access_tokens.secret",
-        &t.token,
-        t.secret
-    );
+    open_in(sealer, AT_SECRET, &t.token, &mut t.secret)?;
     if let Some(session) = &mut t.session {
-        let handle = "oauth1_access_tokens.session_handle";
-        if let Some(opened) = open(sealer, handle, &t.token, session.handle.secret())? {
-            session.handle = SessionHandle::new(opened.as_str());
-        }
+        open_in(sealer, AT_HANDLE, &t.token, &mut session.handle)?;
     }
     Ok(t)
 }
 
-/// The consumer as written: its secret sealed (an RSA consumer's empty
-/// one stays empty).
+/// The consumer as written: its secret and grace secret sealed (an RSA
+/// consumer's empty secret stays empty).
 pub(crate) fn seal_consumer<'a>(
     sealer: Option<&Sealer>,
     c: &'a Consumer,
 ) -> Result<Cow<'a, Consumer>, StoreError> {
-    match sealer {
-        Some(sealer) if !c.secret.secret().is_empty() || c.grace_secret.is_some() => {
-            let mut c = c.clone();
-            if !c.secret.secret().is_empty() {
-                seal_field!(
-                    sealer,
-                    ConsumerSecret,
-                    "oauth1_consumers.secret",
-                    &c.key,
-                    c.secret
-                );
-            }
-            if let Some(grace) = &mut c.grace_secret {
-                let column = "oauth1_consumers.grace_secret";
-                *grace = ConsumerSecret::new(sealer.seal(column, &c.key, grace.secret())?);
-            }
-            Ok(Cow::Owned(c))
-        }
-        _ => Ok(Cow::Borrowed(c)),
+    let Some(sealer) = sealer else {
+        return Ok(Cow::Borrowed(c));
+    };
+    let mut c = c.clone();
+    if !c.secret.secret().is_empty() {
+        seal_in(sealer, CT_SECRET, &c.key, &mut c.secret)?;
     }
+    if let Some(grace) = &mut c.grace_secret {
+        seal_in(sealer, CT_GRACE, &c.key, grace)?;
+    }
+    Ok(Cow::Owned(c))
 }
 
-/// The consumer as read, its secret opened.
+/// The consumer as read, its secret and grace secret opened.
 pub(crate) fn open_consumer(
     sealer: Option<&Sealer>,
     mut c: Consumer,
 ) -> Result<Consumer, StoreError> {
-    open_field!(
-        sealer,
-        ConsumerSecret,
-        "oauth1_consumers.secret",
-        &c.key,
-        c.secret
-    );
+    open_in(sealer, CT_SECRET, &c.key, &mut c.secret)?;
     if let Some(grace) = &mut c.grace_secret {
-        let column = "oauth1_consumers.grace_secret";
-        if let Some(opened) = open(sealer, column, &c.key, grace.secret())? {
-            *grace = ConsumerSecret::new(opened.as_str());
-        }
+        open_in(sealer, CT_GRACE, &c.key, grace)?;
     }
     Ok(c)
 }

@@ -277,7 +277,7 @@ async fn owned_app<S: DemoStore, N: DemoNonces>(
     origin: &ResolvedOrigin,
     headers: &HeaderMap,
     form: &AppForm,
-) -> Result<Consumer, Response> {
+) -> Result<(Consumer, Session), Response> {
     let (session, user) = signed_in(demo, origin, headers, developers_path(origin))?;
     if !csrf_matches(&session.csrf, form.csrf_token.as_deref()) {
         return Err(forged());
@@ -291,8 +291,35 @@ async fn owned_app<S: DemoStore, N: DemoNonces>(
         // Another user's app is answered as a missing one.
         return Err(refusal(&ConsumerError::NotFound));
     }
-    Ok(app)
+    Ok((app, session))
 }
+
+/// The form of a confirmation page: posts the app's key, the CSRF token and
+/// `fields_html` to `/developers/{action}`.
+fn confirm_form(
+    origin: &ResolvedOrigin,
+    action: &str,
+    app: &Consumer,
+    session: &Session,
+    fields_html: &str,
+    label: &str,
+) -> String {
+    format!(
+        "<form method=\"post\" action=\"{}/{action}\">{}{}{fields_html}\
+         <div class=\"actions\"><button type=\"submit\" class=\"primary\">{label}</button></div>\
+         </form>",
+        escape_html(&developers_path(origin)),
+        hidden("consumer_key", &app.key),
+        hidden("csrf_token", &session.csrf),
+    )
+}
+
+/// The rotation's choices: how long the old secret keeps working.
+const GRACE_CHOICES: [(&str, &str); 3] = [
+    ("0", "stops now (it leaked)"),
+    ("3600", "works 1 more hour"),
+    ("86400", "works 1 more day"),
+];
 
 async fn rotate<S: DemoStore, N: DemoNonces>(
     State(demo): AppState<S, N>,
@@ -300,29 +327,22 @@ async fn rotate<S: DemoStore, N: DemoNonces>(
     headers: HeaderMap,
     Form(form): Form<AppForm>,
 ) -> Response {
-    let app = match owned_app(&demo, &origin, &headers, &form).await {
-        Ok(app) => app,
+    let (app, session) = match owned_app(&demo, &origin, &headers, &form).await {
+        Ok(found) => found,
         Err(answer) => return answer,
     };
     let Some(grace) = form.grace.filter(|g| (0..=86_400).contains(g)) else {
-        let session = demo.signed_in(&headers).map(|(_, s, _)| s);
-        let csrf = session.as_ref().map_or("", |s| s.csrf.as_str());
-        let choice = [("0", "stops now (it leaked)"), ("3600", "works 1 more hour"), ("86400", "works 1 more day")]
+        let choices: String = GRACE_CHOICES
             .iter()
             .map(|(value, label)| {
+                let checked = if *value == "3600" { " checked" } else { "" };
                 format!(
-                    "<label><input type=\"radio\" name=\"grace\" value=\"{value}\"{}> The old secret {label}</label>",
-                    if *value == "3600" { " checked" } else { "" }
+                    "<label><input type=\"radio\" name=\"grace\" value=\"{value}\"{checked}> \
+                     The old secret {label}</label>"
                 )
             })
-            .collect::<String>();
-        let form = format!(
-            "<form method=\"post\" action=\"{}/rotate\">{}{}{choice}\
-             <div class=\"actions\"><button type=\"submit\" class=\"primary\">New secret</button></div></form>",
-            escape_html(&developers_path(&origin)),
-            hidden("consumer_key", &app.key),
-            hidden("csrf_token", csrf),
-        );
+            .collect();
+        let form = confirm_form(&origin, "rotate", &app, &session, &choices, "New secret");
         let question = format!(
             "A new secret for <strong>{}</strong>. Your app must switch to it; until then, requests \
              signed with the old one are refused, unless you let it work a little longer.",
@@ -346,8 +366,8 @@ async fn delete<S: DemoStore, N: DemoNonces>(
     headers: HeaderMap,
     Form(form): Form<AppForm>,
 ) -> Response {
-    let app = match owned_app(&demo, &origin, &headers, &form).await {
-        Ok(app) => app,
+    let (app, session) = match owned_app(&demo, &origin, &headers, &form).await {
+        Ok(found) => found,
         Err(answer) => return answer,
     };
     if form.confirm.as_deref() != Some("yes") {
@@ -355,16 +375,8 @@ async fn delete<S: DemoStore, N: DemoNonces>(
             Ok(tokens) => tokens.len(),
             Err(e) => return refusal(&ConsumerError::Store(e)),
         };
-        let session = demo.signed_in(&headers).map(|(_, s, _)| s);
-        let csrf = session.as_ref().map_or("", |s| s.csrf.as_str());
-        let form = format!(
-            "<form method=\"post\" action=\"{}/delete\">{}{}{}\
-             <div class=\"actions\"><button type=\"submit\" class=\"primary\">Delete</button></div></form>",
-            escape_html(&developers_path(&origin)),
-            hidden("consumer_key", &app.key),
-            hidden("csrf_token", csrf),
-            hidden("confirm", "yes"),
-        );
+        let confirm = hidden("confirm", "yes");
+        let form = confirm_form(&origin, "delete", &app, &session, &confirm, "Delete");
         let question = format!(
             "Delete <strong>{}</strong>? Its {tokens} active access token(s) stop working at once, \
              and its key can never be used again.",
