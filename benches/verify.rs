@@ -11,7 +11,7 @@
 //!   Both sides do exactly this HMAC work.
 //! - `prekeyed_hmac/N_params` is the same from an HMAC state keyed once: the
 //!   least any verifier can do, shown for what a cache of keyed states could
-//!   buy (this crate keeps none: see the README's Performance section).
+//!   buy (this crate keeps none: see `docs/performance.md`).
 //! - `get_current_user/2_params` is [`Provider::get_current_user`]: the
 //!   above, plus the consumer and access-token lookup and the nonce insert in
 //!   a `MemoryStore`, each request pre-signed with a unique nonce.
@@ -128,10 +128,30 @@ fn compare(fixture: &Fixture, ours: &mut dyn FnMut(u32) -> Duration) -> Comparis
     }
 }
 
-fn print_row(what: &str, c: &Comparison) {
+/// The target for the ratio to the raw HMAC of `verify` at `params` query
+/// parameters (issue #19), when there is one.
+fn verify_target(params: usize) -> Option<f64> {
+    match params {
+        2 => Some(2.0),
+        100 => Some(3.5),
+        _ => None,
+    }
+}
+
+/// The target for `get_current_user` on a `MemoryStore` ÷ raw HMAC.
+const GET_CURRENT_USER_TARGET: f64 = 2.5;
+
+fn print_row(what: &str, c: &Comparison, target: Option<f64>) {
     let [q1, median, q3] = c.ratio;
+    let target = target.map_or_else(
+        || "—".to_owned(),
+        |t| {
+            let verdict = if median <= t { "met" } else { "not met" };
+            format!("≤ {t:.1}× {verdict}")
+        },
+    );
     println!(
-        "{what:<26} | {:>7.3} | {:>7.3} | {:>8.3} | {median:>6.2} | {q1:.2}–{q3:.2} | {:>10.2}",
+        "{what:<26} | {:>7.3} | {:>7.3} | {:>8.3} | {median:>6.2} | {q1:.2}–{q3:.2} | {:>10.2} | {target}",
         c.ours, c.raw, c.prekeyed, c.ratio_prekeyed
     );
 }
@@ -151,17 +171,25 @@ fn main() {
     }
     println!();
     println!(
-        "what (µs per call)         |    ours |     raw | prekeyed | ÷ raw  | ÷ raw IQR | ÷ prekeyed"
+        "what (µs per call)         |    ours |     raw | prekeyed | ÷ raw  | ÷ raw IQR | ÷ prekeyed | target (÷ raw)"
     );
     println!(
-        "---------------------------|--------:|--------:|---------:|-------:|:----------|-----------:"
+        "---------------------------|--------:|--------:|---------:|-------:|:----------|-----------:|:--------------"
     );
     for f in &fixtures {
         let c = compare(f, &mut |n| {
             time_calls(&mut || assert!(black_box(f).verify()), n)
         });
-        print_row(&format!("verify, {} query params", f.params), &c);
+        print_row(
+            &format!("verify, {} query params", f.params),
+            &c,
+            verify_target(f.params),
+        );
     }
     let c = compare(&fixtures[0], &mut |n| user.time(n));
-    print_row("get_current_user, 2 params", &c);
+    print_row(
+        "get_current_user, 2 params",
+        &c,
+        Some(GET_CURRENT_USER_TARGET),
+    );
 }

@@ -144,6 +144,15 @@ impl TokenStore for FileStore {
             .await
     }
 
+    async fn count_request_tokens(&self, consumer_key: &str, now: OffsetDateTime) -> Res<usize> {
+        let data = self.data();
+        let mine = data
+            .requests
+            .values()
+            .filter(|t| t.consumer_key == consumer_key);
+        Ok(mine.filter(|t| t.expires_at > now).count())
+    }
+
     async fn get_request_token(&self, token: &str) -> Res<Option<RequestToken>> {
         Ok(self.data().requests.get(token).cloned())
     }

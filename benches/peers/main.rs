@@ -5,8 +5,10 @@
 //! against its own clock), with keys and a nonce that oauthlib's character
 //! and length checks accept — and `peers time FILE` prints the µs per
 //! verification of that request: collect, require, verify the signature,
-//! check the timestamp, as the Python and Node scripts do theirs. No side
-//! remembers nonces. Every side times in CPU time (this thread's here,
+//! check the timestamp, as the Python and Node scripts do theirs;
+//! `peers time FILE raw` and `peers time FILE prekeyed` the raw and the
+//! pre-keyed HMAC-SHA1 of its base string (see `benches/verify.rs`), for the
+//! same table. No side remembers nonces. Every side times in CPU time (this thread's here,
 //! `time.thread_time` in Python, `process.cpuUsage` in Node), so that
 //! other processes on a shared machine inflate none of them by preempting.
 
@@ -82,19 +84,31 @@ fn verify(target: &str, authorization: &str, consumer_secret: &str, token_secret
             .is_ok()
 }
 
-fn time(path: &str) {
+/// Prints the µs per call of `what` (`ours`, `raw` or `prekeyed`) on the
+/// fixture in `path`.
+fn time(path: &str, what: &str) {
     let text = std::fs::read_to_string(path).expect("the fixture file");
     let f: Value = serde_json::from_str(&text).expect("JSON");
     let field = |name: &str| f[name].as_str().expect("a string field").to_owned();
     let (target, authorization) = (field("target"), field("authorization"));
     let (consumer_secret, token_secret) = (field("consumer_secret"), field("token_secret"));
-    let run = || {
-        assert!(verify(
-            &target,
-            &authorization,
-            &consumer_secret,
-            &token_secret
-        ))
+    let hmac = fixture::Fixture::new(2);
+    let mut run: Box<dyn FnMut()> = match what {
+        "ours" => Box::new(|| {
+            assert!(verify(
+                &target,
+                &authorization,
+                &consumer_secret,
+                &token_secret
+            ))
+        }),
+        "raw" => Box::new(|| {
+            black_box(black_box(&hmac).raw_hmac());
+        }),
+        "prekeyed" => Box::new(|| {
+            black_box(black_box(&hmac).raw_hmac_prekeyed());
+        }),
+        other => panic!("time takes ours, raw or prekeyed, not {other}"),
     };
     // Batches of about 10 ms for a second; the median batch.
     let start = CpuClock::now();
@@ -125,7 +139,8 @@ fn main() {
         .as_slice()
     {
         ["fixture", ..] => print_fixture(),
-        ["time", path, ..] => time(path),
+        ["time", path, what] => time(path, what),
+        ["time", path, ..] => time(path, "ours"),
         // `cargo bench` / `cargo test --benches`: check the fixture verifies.
         _ => {
             let target = fixture::target(2);

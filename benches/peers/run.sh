@@ -38,16 +38,20 @@ versions+=", oauth-1.0a $(node -p "require('$peers/node/node_modules/oauth-1.0a/
 versions+=", Python $("$peers/venv/bin/python" -c 'import platform; print(platform.python_version())')"
 versions+=", Node $(node --version)"
 
-declare -a us_ours us_py us_node
+declare -a us_ours us_raw us_pre us_py us_node
 for ((r = 0; r < rounds; r++)); do
     echo "round $((r + 1))/$rounds" >&2
-    us_ours+=("$("$ours" time "$fixture")")
+    us_ours+=("$("$ours" time "$fixture" ours)")
+    us_raw+=("$("$ours" time "$fixture" raw)")
+    us_pre+=("$("$ours" time "$fixture" prekeyed)")
     us_py+=("$("$peers/venv/bin/python" "$here/oauthlib_verify.py" "$fixture")")
     us_node+=("$(NODE_PATH="$peers/node/node_modules" node "$here/node_verify.js" "$fixture")")
 done
 
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 m_ours=$(median "${us_ours[@]}")
+m_raw=$(median "${us_raw[@]}")
+m_pre=$(median "${us_pre[@]}")
 m_py=$(median "${us_py[@]}")
 m_node=$(median "${us_node[@]}")
 
@@ -61,7 +65,9 @@ echo "| implementation | µs per verification | × ours |"
 echo "|---|---:|---:|"
 row() { awk -v n="$1" -v us="$2" -v ours="$m_ours" 'BEGIN { printf "| %s | %.2f | %.1f× |\n", n, us, us / ours }'; }
 row "oauth1-provider (this crate)" "$m_ours"
+row "raw HMAC-SHA1 of the base string, keyed per call" "$m_raw"
+row "HMAC-SHA1 of the base string from a pre-keyed state" "$m_pre"
 row "Python oauthlib ResourceEndpoint" "$m_py"
 row "Node oauth-1.0a" "$m_node"
 echo
-echo "rounds (ours / oauthlib / oauth-1.0a, µs): ${us_ours[*]} / ${us_py[*]} / ${us_node[*]}"
+echo "rounds (ours / raw / pre-keyed / oauthlib / oauth-1.0a, µs): ${us_ours[*]} / ${us_raw[*]} / ${us_pre[*]} / ${us_py[*]} / ${us_node[*]}"

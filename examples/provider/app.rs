@@ -6,7 +6,8 @@
 //! builds the router and holds what its handlers share; the rest is in
 //! `app/`, one file per role: [`config`] (what the command line sets),
 //! [`extensions`] (the opt-in protocol extensions), [`users`] (accounts,
-//! password hashing), [`sessions`] (sign-in sessions, their cookie),
+//! password hashing), [`guard`] (cross-site posts refused, sign-in attempts
+//! limited), [`sessions`] (sign-in sessions, their cookie),
 //! [`pages`] (the HTML pages, the account page), [`developers`] (apps as
 //! managed data), [`activity`] (the audit trail's pages) and [`api`] (the
 //! JSON API).
@@ -27,6 +28,8 @@ pub mod config;
 mod developers;
 #[path = "app/extensions.rs"]
 pub mod extensions;
+#[path = "app/guard.rs"]
+mod guard;
 #[path = "app/html.rs"]
 mod html;
 #[path = "app/pages.rs"]
@@ -55,6 +58,7 @@ use rand::TryRng as _;
 pub use config::{ConsumerSpec, DemoConfig};
 pub use sessions::SESSION_COOKIE;
 
+use guard::LoginGuard;
 use sessions::{Session, Sessions, cookie};
 use users::{Users, user_id};
 
@@ -131,6 +135,7 @@ pub fn build_split<S: DemoStore, N: DemoNonces>(
         provider: provider.clone(),
         users: Users::new(&config.users, config.password_hashing.clone())?,
         sessions: Sessions::default(),
+        logins: LoginGuard::new(config.login_limits.clone(), config.trusted_proxies.clone()),
         paths: oauth.endpoint_paths().clone(),
         auto_approve: config.auto_approve,
         audit,
@@ -143,6 +148,8 @@ pub fn build_split<S: DemoStore, N: DemoNonces>(
         .fallback(pages::not_found)
         .with_state(demo.clone())
         .merge(oauth.router(Consent(demo)))
+        // Inside the OAuth layer, which resolves the origin it compares.
+        .layer(axum::middleware::from_fn(guard::same_origin_posts))
         .layer(oauth.layer());
     Ok(DemoApp { router, provider })
 }
@@ -151,6 +158,7 @@ struct Demo<S, N> {
     provider: Arc<Provider<S, N>>,
     users: Users,
     sessions: Sessions,
+    logins: LoginGuard,
     paths: oauth1_provider::axum::EndpointPaths,
     /// New apps start approved (`--auto-approve`), not proposed.
     auto_approve: bool,

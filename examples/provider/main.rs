@@ -46,6 +46,14 @@
 //!   --earlier-grants replace|keep  whether a user's new grant to an app revokes
 //!                                the earlier ones (default replace; keep for
 //!                                apps that authorize each device)
+//!
+//! Slow clients:
+//!   --header-read-timeout SECONDS  close a connection that has not sent a whole
+//!                                request head this long after it opened or
+//!                                after its last response (idle keep-alive
+//!                                included; default 10)
+//!   --request-timeout SECONDS    answer 408 and close when a request, body
+//!                                included, takes longer (default 30)
 //! ```
 //!
 //! Several instances behind a load balancer share `--store postgres://…`
@@ -135,12 +143,41 @@ struct Args {
     secret_key_file: Option<std::path::PathBuf>,
     /// `--auto-approve`.
     auto_approve: bool,
+    timeouts: Timeouts,
+}
+
+/// How long a slow client may hold a connection.
+#[derive(Clone, Copy)]
+struct Timeouts {
+    /// From a connection's opening, or its last response, to a whole
+    /// request head: hyper's header-read timeout, which therefore is the
+    /// idle timeout of a kept-alive connection too.
+    header_read: Duration,
+    /// From a request's head to its response, reading the body included.
+    request: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            header_read: Duration::from_secs(10),
+            request: Duration::from_secs(30),
+        }
+    }
+}
+
+fn parse_seconds(flag: &str, value: &str) -> Result<Duration, String> {
+    match value.parse::<u64>() {
+        Ok(seconds) if seconds > 0 => Ok(Duration::from_secs(seconds)),
+        _ => Err(format!("{flag} takes a number of seconds (at least 1)")),
+    }
 }
 
 const USAGE: &str = "usage: provider [--bind ADDR] [--public-origin URL]... [--trusted-proxy IP]... \
     [--consumer KEY:SECRET[:NAME]]... [--callback-prefix URL]... \
     [--user EMAIL:PASSWORD[:admin]]... [--store memory|sqlite:PATH|postgres://…] \
-    [--nonces redis://… [--nonce-key-prefix PREFIX]] [--secret-key-file PATH] [--auto-approve]";
+    [--nonces redis://… [--nonce-key-prefix PREFIX]] [--secret-key-file PATH] [--auto-approve] \
+    [--header-read-timeout SECONDS] [--request-timeout SECONDS]";
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut parsed = Args {
@@ -153,6 +190,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         store: StoreChoice::Sqlite(DEFAULT_SQLITE_PATH.into()),
         nonces: None,
         extensions: Extensions::default(),
+        timeouts: Timeouts::default(),
         secret_key_file: None,
         auto_approve: false,
     };
@@ -207,6 +245,10 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             }
             "--nonce-key-prefix" => nonce_key_prefix = Some(value),
             "--secret-key-file" => parsed.secret_key_file = Some(value.into()),
+            "--header-read-timeout" => {
+                parsed.timeouts.header_read = parse_seconds(&flag, &value)?;
+            }
+            "--request-timeout" => parsed.timeouts.request = parse_seconds(&flag, &value)?,
             other => match parsed.extensions.parse_flag(other, &value) {
                 Some(result) => result?,
                 None => {
@@ -226,9 +268,13 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Client-supplied values are logged as `?value` fields, escaped, so no
+    // request can write a line of its own; colours only on a terminal, so
+    // that a log file holds no escape codes at all.
     tracing_subscriber::fmt()
         .with_max_level(tracing::Level::INFO)
         .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     let args = match parse_args(std::env::args().skip(1)) {
         Ok(args) => args,
@@ -258,6 +304,16 @@ async fn main() -> ExitCode {
     let nonces = args.nonces;
     config.extensions = args.extensions;
     config.auto_approve = args.auto_approve;
+    let had_database = matches!(&args.store, StoreChoice::Sqlite(path) if path.exists());
+    let key_existed = |store: &StoreChoice| match (&args.secret_key_file, store) {
+        (Some(file), _) => file.exists(),
+        (None, StoreChoice::Sqlite(db)) => {
+            std::env::var_os("OAUTH1_SECRET_KEY").is_some()
+                || db.with_file_name("secret.key").exists()
+        }
+        _ => true,
+    };
+    let fresh_key = !key_existed(&args.store);
     let key = match server_key(args.secret_key_file.as_deref(), &args.store) {
         Ok(key) => key,
         Err(e) => {
@@ -265,11 +321,23 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let listener = Listener {
+        tcp: listener,
+        timeouts: args.timeouts,
+    };
     let served = match args.store {
         StoreChoice::Memory => serve_with(listener, &config, MemoryStore::new(), nonces).await,
         StoreChoice::Sqlite(path) => match SqliteStore::open(&path).await {
             Ok(store) => {
                 let store = match &key {
+                    // A database from before the key: its secrets are
+                    // sealed as their records are written again.
+                    Some(key) if fresh_key && had_database => {
+                        tracing::warn!(
+                            "the database predates the server key: unsealed secrets are accepted"
+                        );
+                        store.with_server_key_accepting_unsealed(key)
+                    }
                     Some(key) => store.with_server_key(key),
                     None => store,
                 };
@@ -320,6 +388,15 @@ fn server_key(
             .map(Some)
             .map_err(|e| format!("{}: {e}", file.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if matches!(store, StoreChoice::Postgres(_)) {
+                // Each instance would make its own, and read none of the
+                // others' secrets.
+                return Err(format!(
+                    "{} does not exist: give every instance the same key file \
+                     (64 hex digits, e.g. `openssl rand -hex 32`)",
+                    file.display()
+                ));
+            }
             let key = ServerKey::generate().map_err(|e| e.to_string())?;
             write_private(&file, key.to_hex().as_bytes())
                 .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
@@ -363,7 +440,7 @@ fn chain(e: &dyn std::error::Error) -> String {
 /// Serves on the PostgreSQL store at `url`.
 #[cfg(feature = "postgres")]
 async fn serve_postgres(
-    listener: tokio::net::TcpListener,
+    listener: Listener,
     config: &DemoConfig,
     url: &str,
     key: Option<&ServerKey>,
@@ -384,7 +461,7 @@ async fn serve_postgres(
 /// A light build (`cargo run --example provider`) has no PostgreSQL driver.
 #[cfg(not(feature = "postgres"))]
 async fn serve_postgres(
-    _: tokio::net::TcpListener,
+    _: Listener,
     _: &DemoConfig,
     _: &str,
     _: Option<&ServerKey>,
@@ -403,7 +480,7 @@ fn not_built(option: &str, feature: &str) -> String {
 
 /// Serves on `tokens`, with nonces in Redis when `nonces` says so.
 async fn serve_with<S: DemoStore + NonceStore>(
-    listener: tokio::net::TcpListener,
+    listener: Listener,
     config: &DemoConfig,
     tokens: S,
     nonces: Option<RedisNonces>,
@@ -417,7 +494,7 @@ async fn serve_with<S: DemoStore + NonceStore>(
 /// Serves on `tokens`, with nonces in Redis.
 #[cfg(feature = "redis")]
 async fn serve_with_redis<S: DemoStore>(
-    listener: tokio::net::TcpListener,
+    listener: Listener,
     config: &DemoConfig,
     tokens: S,
     redis: RedisNonces,
@@ -435,7 +512,7 @@ async fn serve_with_redis<S: DemoStore>(
 /// A light build (`cargo run --example provider`) has no Redis client.
 #[cfg(not(feature = "redis"))]
 async fn serve_with_redis<S: DemoStore>(
-    _: tokio::net::TcpListener,
+    _: Listener,
     _: &DemoConfig,
     _: S,
     _: RedisNonces,
@@ -447,11 +524,11 @@ async fn serve_with_redis<S: DemoStore>(
 const EVENT_RETENTION: time::Duration = time::Duration::days(30);
 
 async fn serve<S: DemoStore, N: DemoNonces>(
-    listener: tokio::net::TcpListener,
+    listener: Listener,
     config: &DemoConfig,
     demo: app::DemoApp<S, N>,
 ) -> Result<(), String> {
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let local = listener.tcp.local_addr().map_err(|e| e.to_string())?;
     println!("OAuth 1.0a demo provider listening on {local}");
     for origin in &config.public_origins {
         println!("  open {origin}/");
@@ -464,6 +541,7 @@ async fn serve<S: DemoStore, N: DemoNonces>(
         let role = if user.admin { " (admin)" } else { "" };
         println!("  user: {}{role}", user.email);
     }
+    println!("  apps: register on /developers, review on /admin/consumers");
     // Expired request tokens and nonces go once a minute.
     demo.provider.spawn_purger(Duration::from_secs(60)).detach();
     // Audit events are kept for 30 days; older ones go once an hour.
@@ -477,11 +555,75 @@ async fn serve<S: DemoStore, N: DemoNonces>(
             }
         }
     });
-    axum::serve(
-        listener,
-        demo.router
-            .into_make_service_with_connect_info::<SocketAddr>(),
+    let Listener { tcp, timeouts } = listener;
+    loop {
+        let (stream, peer) = match tcp.accept().await {
+            Ok(accepted) => accepted,
+            // Out of file descriptors, a connection reset before accept…:
+            // the listener itself is fine.
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        tokio::spawn(serve_connection(
+            stream,
+            peer,
+            demo.router.clone(),
+            timeouts,
+        ));
+    }
+}
+
+/// Serves one HTTP/1.1 connection with the slow-client timeouts (which
+/// `axum::serve` does not set: a client could hold a connection open for
+/// ever by sending nothing, or a header line now and then).
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    router: axum::Router,
+    timeouts: Timeouts,
+) {
+    use tower::ServiceExt as _;
+    let service = hyper::service::service_fn(move |mut request: axum::extract::Request<_>| {
+        // What `into_make_service_with_connect_info` would add: the
+        // adapters read the peer to decide whether to trust its proxy
+        // headers, and the sign-in limits count by it.
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+        let router = router.clone();
+        async move {
+            match tokio::time::timeout(timeouts.request, router.oneshot(request)).await {
+                Ok(response) => response,
+                Err(_) => Ok(request_timed_out()),
+            }
+        }
+    });
+    let served = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(timeouts.header_read)
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+        .await;
+    if let Err(e) = served {
+        tracing::debug!(error = %e, "connection ended with an error");
+    }
+}
+
+/// 408, and the connection closed: the request took too long to arrive.
+fn request_timed_out() -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    (
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        [(axum::http::header::CONNECTION, "close")],
+        "The request took too long to arrive.\n",
     )
-    .await
-    .map_err(|e| format!("server failed: {e}"))
+        .into_response()
+}
+
+/// The listening socket and how long slow clients may hold a connection.
+struct Listener {
+    tcp: tokio::net::TcpListener,
+    timeouts: Timeouts,
 }

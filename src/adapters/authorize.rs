@@ -225,7 +225,7 @@ where
         })));
     };
     if !csrf_matches(&signed_in.csrf_token, field(&form, CSRF_FIELD).as_deref()) {
-        tracing::warn!(consumer = %pending.consumer_key, "consent answer without the session's CSRF token refused");
+        tracing::warn!(consumer = ?pending.consumer_key, "consent answer without the session's CSRF token refused");
         return Ok(page(&AuthorizePage::Error(PageError::Forged)));
     }
     let app_name = pending.app_name();

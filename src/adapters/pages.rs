@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use crate::model::text::strip_hidden_characters;
 use crate::model::token::Callback;
 use crate::model::user::User;
 use crate::protocol::response::Response;
@@ -142,7 +143,8 @@ pub struct ConsentPage<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuthorizeHints {
     /// `hd`: the hosted domain the consumer expects the user to sign in with
-    /// (e.g. `example.com`).
+    /// (e.g. `example.com`), lower-cased; dropped unless it is a domain
+    /// name (letters, digits and hyphens, a top-level domain of letters).
     pub hd: Option<String>,
     /// `hl`: the language to show the page in (e.g. `en`, `pt-BR`).
     pub hl: Option<String>,
@@ -169,11 +171,39 @@ impl AuthorizeHints {
                 .cloned()
         };
         Self {
-            hd: get("hd"),
+            hd: get("hd")
+                .filter(|hd| is_domain_name(hd))
+                .map(|hd| hd.to_ascii_lowercase()),
             hl: get("hl"),
             btmpl: get("btmpl"),
         }
     }
+}
+
+/// Whether `name` is a domain name a hosted-domain hint can be: two or
+/// more dot-separated labels of letters, digits and inner hyphens (1–63
+/// characters each, 253 in all), the last one — the top-level domain —
+/// letters only or an IDNA `xn--` label. So never an address
+/// (`127.0.0.1`) nor a sentence dressed as a name
+/// (`127.0.0.1-VERIFIED-PUBLISHER`).
+fn is_domain_name(name: &str) -> bool {
+    let labels: Vec<&str> = name.split('.').collect();
+    let label_ok = |label: &&str| {
+        (1..=63).contains(&label.len())
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    };
+    let Some(top) = labels.last() else {
+        return false;
+    };
+    name.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(label_ok)
+        && (top.bytes().all(|b| b.is_ascii_alphabetic())
+            || top.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("xn--")))
 }
 
 /// Why the authorize step shows an error page.
@@ -322,17 +352,23 @@ pub fn render_page(page: &AuthorizePage<'_>) -> Page {
 /// page.
 pub(crate) const MAX_APP_NAME_CHARS: usize = 80;
 
-/// An app's name for a page: cut at [`MAX_APP_NAME_CHARS`] (with `…`).
+/// An app's name for a page: its [hidden characters] (bidi controls,
+/// zero-width and control characters) removed, then cut at
+/// [`MAX_APP_NAME_CHARS`] (with `…`).
+///
+/// [hidden characters]: crate::model::is_hidden_character
 fn short_app_name(name: &str) -> std::borrow::Cow<'_, str> {
-    match name.char_indices().nth(MAX_APP_NAME_CHARS) {
-        Some((cut, _)) => format!("{}…", &name[..cut]).into(),
-        None => name.into(),
+    let visible = strip_hidden_characters(name);
+    match visible.char_indices().nth(MAX_APP_NAME_CHARS) {
+        Some((cut, _)) => format!("{}…", &visible[..cut]).into(),
+        None => visible,
     }
 }
 
-/// [`short_app_name`], escaped for HTML.
+/// [`short_app_name`], escaped for HTML and isolated in `<bdi>`, so that
+/// right-to-left text in it cannot reorder the sentence around it.
 fn app_name_html(name: &str) -> String {
-    escape_html(&short_app_name(name))
+    format!("<bdi>{}</bdi>", escape_html(&short_app_name(name)))
 }
 
 fn consent_html(page: &ConsentPage<'_>) -> String {
@@ -362,7 +398,7 @@ fn consent_html(page: &ConsentPage<'_>) -> String {
     if let Some(hd) = &page.hints.hd {
         let _ = write!(
             body,
-            "<p class=\"muted\">The app asked for an account on <strong>{}</strong>.</p>",
+            "<p class=\"muted\">The app asked for an account on <strong><bdi>{}</bdi></strong>.</p>",
             escape_html(hd)
         );
     }
@@ -374,16 +410,22 @@ fn consent_html(page: &ConsentPage<'_>) -> String {
          access</li></ul></div>",
         escape_html(&page.user.email)
     );
-    match &pending.callback {
-        Callback::Url(url) => {
+    match (&pending.callback, pending.callback.origin()) {
+        (Callback::Url(_), Some(origin)) => {
             let _ = write!(
                 body,
                 "<p class=\"muted\">After you answer you will be sent back to \
-                 <strong>{}</strong>.</p>",
-                escape_html(&callback_origin(url))
+                 <strong class=\"callback\"><bdi>{}</bdi></strong>.</p>",
+                escape_html(&origin)
             );
         }
-        Callback::Oob => body.push_str(
+        // Stored before callbacks were read as browsers read them: the page
+        // cannot say where the browser would go.
+        (Callback::Url(_), None) => body.push_str(
+            "<p class=\"warn\">After you answer you will be sent to an address this site \
+             cannot read safely. Deny unless you are sure of the app.</p>",
+        ),
+        (Callback::Oob, _) => body.push_str(
             "<p class=\"muted\">If you allow, you will get a code to enter in the app.</p>",
         ),
     }
@@ -407,19 +449,6 @@ fn consent_html(page: &ConsentPage<'_>) -> String {
     )
 }
 
-/// `https://user@app.example:8443/cb?x` → `https://app.example:8443`: where
-/// the browser really goes, without a misleading user-info part.
-fn callback_origin(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    format!("{scheme}://{host}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -435,6 +464,19 @@ mod tests {
             scope: None,
             expires_at: time::OffsetDateTime::UNIX_EPOCH,
         }
+    }
+
+    /// The consent page for `pending` and `user`, with plain values for the
+    /// rest.
+    fn plain_consent_page(pending: &PendingAuthorization, user: &User) -> Page {
+        render_page(&AuthorizePage::Consent(ConsentPage {
+            pending,
+            user,
+            csrf_token: "c",
+            action: "/a",
+            site: "example.com",
+            hints: &AuthorizeHints::default(),
+        }))
     }
 
     #[test]
@@ -459,7 +501,10 @@ mod tests {
         assert!(page.body.contains("a&amp;b@example.com"));
         assert!(page.body.contains("value=\"tok&quot;en\""));
         assert!(page.body.contains("value=\"c&quot;srf\""));
-        assert!(page.body.contains("<strong>https://app.example</strong>"));
+        // A callback with user-info (stored before such were refused) is not
+        // named as if it were the host.
+        assert!(!page.body.contains("app.example"), "{}", page.body);
+        assert!(page.body.contains("cannot read safely"));
         assert!(page.body.contains("&lt;b&gt;corp.example&lt;/b&gt;"));
         assert_eq!(page.header("x-frame-options"), Some("DENY"));
         assert!(
@@ -467,15 +512,15 @@ mod tests {
                 .unwrap()
                 .contains("frame-ancestors 'none'")
         );
+        let p = pending(Callback::Url("https://App.example:443/cb".into()), false);
+        let page = plain_consent_page(&p, &user);
+        assert!(
+            page.body.contains("<bdi>https://app.example</bdi>"),
+            "{}",
+            page.body
+        );
         let registered = pending(Callback::Oob, false);
-        let page = render_page(&AuthorizePage::Consent(ConsentPage {
-            pending: &registered,
-            user: &user,
-            csrf_token: "c",
-            action: "/a",
-            site: "example.com",
-            hints: &AuthorizeHints::default(),
-        }));
+        let page = plain_consent_page(&registered, &user);
         assert!(!page.body.contains("Unverified app"));
         assert!(page.body.contains("Registered &lt;App&gt;"));
     }
@@ -485,18 +530,12 @@ mod tests {
         let user = User::new("u@example.com", "1");
         let mut p = pending(Callback::Oob, true);
         p.display_name = Some(format!("Photos{}", "x".repeat(500)));
-        let page = render_page(&AuthorizePage::Consent(ConsentPage {
-            pending: &p,
-            user: &user,
-            csrf_token: "c",
-            action: "/a",
-            site: "example.com",
-            hints: &AuthorizeHints::default(),
-        }));
+        let page = plain_consent_page(&p, &user);
         let shown = format!("Photos{}…", "x".repeat(MAX_APP_NAME_CHARS - 6));
         assert!(
-            page.body
-                .contains(&format!("<h1>Allow the unverified app “{shown}” to access")),
+            page.body.contains(&format!(
+                "<h1>Allow the unverified app “<bdi>{shown}</bdi>” to access"
+            )),
             "{}",
             page.body
         );
@@ -536,24 +575,86 @@ mod tests {
         assert_eq!(hints, AuthorizeHints::default());
     }
 
+    /// SECURITY.md §4.8 says what the page shows: the whole-app grant, and
+    /// not the `scope` the consumer sent.
+    #[test]
+    fn the_consent_page_shows_the_whole_app_grant_and_not_the_scope() {
+        let user = User::new("u@example.com", "1");
+        let mut p = pending(Callback::Url("https://app.example/cb".into()), false);
+        p.scope = Some("https://example.com/feeds/ scope-marker".into());
+        let page = plain_consent_page(&p, &user);
+        assert!(
+            page.body
+                .contains("use your whole account on example.com, acting as you"),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.body
+                .contains("Signed in as <strong>u@example.com</strong>")
+        );
+        assert!(page.body.contains("<bdi>https://app.example</bdi>"));
+        assert!(!page.body.contains("scope-marker"), "{}", page.body);
+    }
+
+    #[test]
+    fn hosted_domain_hints_must_be_domain_names() {
+        let hd =
+            |value: &str| AuthorizeHints::from_pairs(&[("hd".to_owned(), value.to_owned())]).hd;
+        for good in [
+            "corp.example",
+            "Corp.Example",
+            "a-b.c1.example",
+            "xn--bcher-kva.example",
+            "mail.xn--p1ai",
+        ] {
+            assert_eq!(hd(good), Some(good.to_ascii_lowercase()), "{good}");
+        }
+        for bad in [
+            "127.0.0.1-VERIFIED-PUBLISHER",
+            "127.0.0.1",
+            "localhost",
+            "corp.example.",
+            ".corp.example",
+            "-corp.example",
+            "corp-.example",
+            "corp..example",
+            "corp_example.com",
+            "corp.example/x",
+            "corp.c0m",
+            "\u{202E}corp.example",
+            "(verified)corp.example",
+        ] {
+            assert_eq!(hd(bad), None, "{bad}");
+        }
+        assert_eq!(hd(&format!("{}.example", "a".repeat(64))), None);
+    }
+
+    #[test]
+    fn hidden_characters_never_reach_the_page_and_names_are_isolated() {
+        let user = User::new("u@example.com", "1");
+        let mut p = pending(Callback::Oob, true);
+        p.display_name = Some(format!(
+            "Google Drive{}\u{202E}” (verified by 127.0.0.1) “\u{200B}\n",
+            "x".repeat(70)
+        ));
+        let page = plain_consent_page(&p, &user);
+        for hidden in ['\u{202E}', '\u{200B}'] {
+            assert!(!page.body.contains(hidden), "{}", page.body);
+        }
+        assert!(
+            page.body.contains("app “<bdi>Google Drive"),
+            "{}",
+            page.body
+        );
+        assert_eq!(short_app_name("a\u{202E}b\u{2066}c"), "abc");
+    }
+
     #[test]
     fn html_is_escaped_for_content_and_attributes() {
         assert_eq!(
             escape_html(r#"<a href="x">'&'</a>"#),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
         );
-    }
-
-    #[test]
-    fn callback_origins() {
-        assert_eq!(
-            callback_origin("https://app.example:8443/cb?x#y"),
-            "https://app.example:8443"
-        );
-        assert_eq!(
-            callback_origin("http://u:p@evil.example/cb"),
-            "http://evil.example"
-        );
-        assert_eq!(callback_origin("http://localhost?x=1"), "http://localhost");
     }
 }

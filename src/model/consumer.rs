@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
+use crate::model::callback_url::callback_href;
 use crate::model::secret::ConsumerSecret;
 use crate::protocol::encoding::percent_encode;
 use crate::protocol::signature::SignatureMethod;
@@ -300,39 +301,34 @@ impl Consumer {
     }
 
     /// Whether `callback` is acceptable for this consumer: `oob` (any case),
-    /// or an absolute `http`/`https` URL under a registered prefix.
+    /// or an absolute `http`/`https` URL under a registered prefix that a
+    /// browser reads as it is written: no `\`, user-info, whitespace or
+    /// control character, and an authority the WHATWG URL Standard reads as
+    /// a person does (see [`Callback::origin`]).
+    ///
+    /// [`Callback::origin`]: crate::model::Callback::origin
     pub fn allows_callback(&self, callback: &str) -> bool {
         if callback.eq_ignore_ascii_case("oob") {
             return true;
         }
-        if !is_http_url(callback) {
+        let Some(href) = callback_href(callback) else {
             return false;
-        }
-        self.callback_prefixes.iter().any(|prefix| {
-            callback.starts_with(prefix.as_str())
+        };
+        // As sent, or as the browser will request it (`HTTP://App.example:80`
+        // is `http://app.example/`): the two agree on scheme and authority.
+        let under = |url: &str, prefix: &str| {
+            url.starts_with(prefix)
                 && (prefix.ends_with('/')
                     || prefix.ends_with("://")
                     || matches!(
-                        callback.as_bytes().get(prefix.len()),
+                        url.as_bytes().get(prefix.len()),
                         None | Some(b'/' | b'?' | b'#')
                     ))
-        })
+        };
+        self.callback_prefixes
+            .iter()
+            .any(|prefix| under(callback, prefix) || under(&href, prefix))
     }
-}
-
-/// An absolute `http`/`https` URL with a host and no whitespace or control
-/// characters (so never `javascript:` or `data:`).
-pub(crate) fn is_http_url(url: &str) -> bool {
-    let lower_scheme_end = url.find("://");
-    let Some(end) = lower_scheme_end else {
-        return false;
-    };
-    let scheme = &url[..end];
-    let rest = &url[end + 3..];
-    (scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https"))
-        && !rest.is_empty()
-        && !rest.starts_with(['/', '?', '#'])
-        && !url.bytes().any(|b| b.is_ascii_control() || b == b' ')
 }
 
 /// The consumers the provider knows: filled by the host, shareable and

@@ -21,12 +21,14 @@
 //! line that holds a token cannot write its secret by accident. `Debug`
 //! stays redacted.
 
+pub(crate) mod callback_url;
 pub(crate) mod clock;
 pub(crate) mod consumer;
 pub(crate) mod secret;
 #[cfg(feature = "serde")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
 pub mod secret_in_clear;
+pub(crate) mod text;
 pub(crate) mod token;
 pub(crate) mod user;
 
@@ -35,6 +37,7 @@ pub use consumer::{
     ANONYMOUS_CONSUMER_KEY, Consumer, ConsumerAction, ConsumerRegistry, ConsumerState,
 };
 pub use secret::{ConsumerSecret, SessionHandle, TokenSecret, Verifier};
+pub use text::{is_hidden_character, strip_hidden_characters};
 pub use token::{
     AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState, Session, StateTag,
     TransitionError,

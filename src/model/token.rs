@@ -23,6 +23,7 @@
 
 use time::OffsetDateTime;
 
+use crate::model::callback_url::callback_origin;
 use crate::model::secret::{SessionHandle, TokenSecret, Verifier};
 use crate::model::user::User;
 
@@ -46,6 +47,27 @@ impl Callback {
             Self::Oob
         } else {
             Self::Url(value.to_owned())
+        }
+    }
+
+    /// Where the user's browser goes, as the consent page should name it:
+    /// the origin (`scheme://host[:port]`) a browser visits for the URL,
+    /// read by the WHATWG URL Standard — an internationalized host in its
+    /// `xn--` form, a default port left out. `None` for `oob`, and for a
+    /// URL the provider would not accept today (backslashes, user-info,
+    /// whitespace, an authority a person reads otherwise), which a store
+    /// may still hold from before.
+    ///
+    /// ```
+    /// use oauth1_provider::model::Callback;
+    /// let shown = |url: &str| Callback::Url(url.into()).origin();
+    /// assert_eq!(shown("https://App.example:443/cb?x=1").as_deref(), Some("https://app.example"));
+    /// assert_eq!(shown("http://127.0.0.1:18195\\@good.example/cb"), None);
+    /// ```
+    pub fn origin(&self) -> Option<String> {
+        match self {
+            Self::Oob => None,
+            Self::Url(url) => callback_origin(url),
         }
     }
 

@@ -38,7 +38,9 @@ pub enum Problem {
     ConsumerKeyUnknown,
     /// The consumer key is known but may not use this endpoint or method. 401.
     ConsumerKeyRejected,
-    /// The consumer key has been disabled. 401.
+    /// The consumer key has been disabled (401), or is refused for now:
+    /// it holds as many request tokens as it may (429, see
+    /// [`ProtocolError::retry_after`]).
     ConsumerKeyRefused,
     /// The token was already used (a request token exchanged once). 401.
     TokenUsed,
@@ -133,6 +135,7 @@ pub struct ProtocolError {
     advice: Cow<'static, str>,
     parameters_absent: Vec<&'static str>,
     acceptable_timestamps: Option<(u64, u64)>,
+    retry_after: Option<u64>,
     /// The request carries no OAuth credentials at all: 401 with a bare
     /// challenge, see [`ProtocolError::credentials_absent`].
     credentials_absent: bool,
@@ -146,6 +149,7 @@ impl ProtocolError {
             advice: Cow::Borrowed(problem.default_advice()),
             parameters_absent: Vec::new(),
             acceptable_timestamps: None,
+            retry_after: None,
             credentials_absent: false,
         }
     }
@@ -189,16 +193,35 @@ impl ProtocolError {
         }
     }
 
+    /// `consumer_key_refused` for a consumer that may not have more right
+    /// now (it holds as many request tokens as it may): answered 429 Too
+    /// Many Requests with `Retry-After: {seconds}`.
+    pub fn throttled(advice: &'static str, seconds: u64) -> Self {
+        Self {
+            retry_after: Some(seconds),
+            ..Self::new(Problem::ConsumerKeyRefused).with_advice(advice)
+        }
+    }
+
+    /// For a refusal of [`ProtocolError::throttled`]: how many seconds the
+    /// client should wait before trying again (`Retry-After`).
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
+
     /// The `oauth_problem`.
     pub fn problem(&self) -> Problem {
         self.problem
     }
 
-    /// The HTTP status to answer with: 400 or 401 (the problem's, or 401
-    /// for [`ProtocolError::credentials_absent`]).
+    /// The HTTP status to answer with: the problem's (400 or 401), 401 for
+    /// [`ProtocolError::credentials_absent`], or 429 when the refusal is
+    /// [`ProtocolError::throttled`].
     pub fn status(&self) -> u16 {
         if self.credentials_absent {
             401
+        } else if self.retry_after.is_some() {
+            429
         } else {
             self.problem.status()
         }

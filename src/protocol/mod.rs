@@ -43,6 +43,7 @@ pub(crate) mod base_string;
 pub(crate) mod body_hash;
 pub(crate) mod encoding;
 pub(crate) mod error;
+pub(crate) mod hmac;
 pub(crate) mod random;
 pub(crate) mod request;
 pub(crate) mod response;

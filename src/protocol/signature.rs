@@ -9,11 +9,11 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, Mac};
 use subtle::ConstantTimeEq;
 
 use crate::protocol::base_string::Sink;
 use crate::protocol::encoding::{Class, for_each_decoded, percent_encode, run_len};
+use crate::protocol::hmac::{Compression, HmacKey, MAX_OUTPUT_BYTES, Sha1, Sha256, Sha512};
 
 /// An OAuth signature method (RFC 5849 §3.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -115,9 +115,9 @@ impl SignatureMethod {
     ) {
         let key = SigningKey::new(consumer_secret, token_secret);
         match self {
-            Self::HmacSha1 => hmac_into::<Hmac<sha1::Sha1>>(key.as_bytes(), base_string, out),
-            Self::HmacSha256 => hmac_into::<Hmac<sha2::Sha256>>(key.as_bytes(), base_string, out),
-            Self::HmacSha512 => hmac_into::<Hmac<sha2::Sha512>>(key.as_bytes(), base_string, out),
+            Self::HmacSha1 => hmac_into::<Sha1>(key.as_bytes(), base_string, out),
+            Self::HmacSha256 => hmac_into::<Sha256>(key.as_bytes(), base_string, out),
+            Self::HmacSha512 => hmac_into::<Sha512>(key.as_bytes(), base_string, out),
             Self::Plaintext => out.set(key.as_bytes()),
             // No shared-secret signature exists for an RSA method: the
             // expected signature stays empty, which never matches.
@@ -194,70 +194,17 @@ impl Drop for SigningKey {
     }
 }
 
-/// Buffers small writes into the MAC, which is faster than many tiny updates.
-struct MacSink<M: Mac> {
-    mac: M,
-    buf: [u8; 256],
-    len: usize,
-}
-
-impl<M: Mac> MacSink<M> {
-    fn new(mac: M) -> Self {
-        Self {
-            mac,
-            buf: [0; 256],
-            len: 0,
-        }
-    }
-
-    /// Hashes what is buffered, then `bytes`. Kept out of line so that `put`,
-    /// which runs for every piece of the base string, stays small.
-    #[inline(never)]
-    fn flush_then_put(&mut self, bytes: &[u8]) {
-        self.mac.update(&self.buf[..self.len]);
-        self.len = 0;
-        if bytes.len() > self.buf.len() {
-            self.mac.update(bytes);
-        } else {
-            self.put(bytes);
-        }
-    }
-
-    fn finalize(mut self) -> hmac::digest::Output<M> {
-        self.mac.update(&self.buf[..self.len]);
-        self.mac.finalize().into_bytes()
-    }
-}
-
-impl<M: Mac> Sink for MacSink<M> {
-    #[inline]
-    fn put(&mut self, bytes: &[u8]) {
-        let end = self.len + bytes.len();
-        match self.buf.get_mut(self.len..end) {
-            Some(space) => {
-                space.copy_from_slice(bytes);
-                self.len = end;
-            }
-            None => self.flush_then_put(bytes),
-        }
-    }
-}
-
-fn hmac_into<M: Mac + hmac::digest::KeyInit>(
+fn hmac_into<C: Compression>(
     key: &[u8],
     base_string: &(impl BaseString + ?Sized),
     out: &mut SignatureBuf,
 ) {
-    // HMAC accepts keys of any length, so this cannot fail.
-    let Ok(mac) = <M as hmac::digest::KeyInit>::new_from_slice(key) else {
-        return;
-    };
-    let mut sink = MacSink::new(mac);
-    base_string.write_to(&mut sink);
-    let digest = sink.finalize();
-    let n = STANDARD
-        .encode_slice(digest.as_slice(), &mut out.bytes)
-        .unwrap_or(0);
+    let key = HmacKey::<C>::new(key);
+    let mut message = key.message();
+    base_string.write_to(&mut message);
+    let mut digest = [0; MAX_OUTPUT_BYTES];
+    let digest = key.finish(message, &mut digest);
+    let n = STANDARD.encode_slice(digest, &mut out.bytes).unwrap_or(0);
     out.len = n;
     out.spilled = None;
 }

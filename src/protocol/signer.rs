@@ -256,6 +256,8 @@ impl<'a> Signer<'a> {
             max_protocol_value_bytes: usize::MAX,
             max_token_bytes: usize::MAX,
             max_nonce_bytes: usize::MAX,
+            max_scope_bytes: usize::MAX,
+            max_display_name_chars: usize::MAX,
         };
         let signed = SignedRequest::collect(&request, &limits)?;
         let token_secret = self.token.map_or("", |(_, s)| s);

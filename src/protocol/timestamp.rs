@@ -29,7 +29,17 @@ impl TimestampWindow {
     /// `timestamp_refused` with `oauth_acceptable_timestamps`. Returns the
     /// timestamp.
     pub fn check(&self, timestamp: &str, now: u64) -> Result<u64, ProtocolError> {
-        let Some(ts) = parse_timestamp(timestamp) else {
+        self.check_parsed(parse_timestamp(timestamp), now)
+    }
+
+    /// [`TimestampWindow::check`] of a timestamp already parsed by
+    /// [`parse_timestamp`] (`None`: not a number).
+    pub(crate) fn check_parsed(
+        &self,
+        timestamp: Option<u64>,
+        now: u64,
+    ) -> Result<u64, ProtocolError> {
+        let Some(ts) = timestamp else {
             return Err(ProtocolError::new(Problem::ParameterRejected)
                 .with_advice("oauth_timestamp must be a number of seconds"));
         };

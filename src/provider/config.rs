@@ -27,6 +27,17 @@ pub struct ProviderConfig {
     /// `rsa` RSA-SHA1 and RSA-SHA256 (which only consumers registered with a
     /// key can use); PLAINTEXT is off.
     pub signature_methods: Vec<SignatureMethod>,
+    /// Most unexpired request tokens one registered consumer may hold (in
+    /// any state): past it, a request token is refused with 429
+    /// `consumer_key_refused` and `Retry-After`, and no other token is
+    /// evicted. Counted in the store, so every instance sharing it sees the
+    /// same count; instances racing at the cap may each issue one more.
+    /// Defaults to 1000 (about 1.7 a second for the default 10-minute TTL).
+    pub max_request_tokens: usize,
+    /// The same for the unregistered `anonymous` consumer, whose key and
+    /// secret are public: anyone can spend its allowance, so it is small.
+    /// Defaults to 100.
+    pub max_anonymous_request_tokens: usize,
     /// Wrong verifiers tolerated before a request token is burned.
     /// Defaults to 3.
     pub max_verifier_attempts: u32,
@@ -89,6 +100,8 @@ impl Default for ProviderConfig {
                 #[cfg(feature = "rsa")]
                 SignatureMethod::RsaSha256,
             ],
+            max_request_tokens: 1000,
+            max_anonymous_request_tokens: 100,
             max_verifier_attempts: 3,
             strict_oauth_version: false,
             replace_earlier_grants: true,

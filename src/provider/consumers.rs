@@ -11,9 +11,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use time::{Duration, OffsetDateTime};
 
-use crate::model::consumer::{Consumer, ConsumerAction, ConsumerState, is_http_url};
+use crate::model::callback_url::callback_origin;
+use crate::model::consumer::{Consumer, ConsumerAction, ConsumerState};
 use crate::model::secret::ConsumerSecret;
 use crate::model::secret::{TokenSecret, Verifier};
+use crate::model::text::is_hidden_character;
 use crate::model::token::{
     AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState,
 };
@@ -57,15 +59,29 @@ type Lookup<S> = for<'a> fn(
 pub(crate) struct Managed<S> {
     lookup: Lookup<S>,
     ttl: Duration,
-    cache: Mutex<HashMap<String, (Arc<Consumer>, OffsetDateTime)>>,
+    cache: Mutex<Cache>,
+}
+
+/// Approved consumers read recently, and how many changes this instance
+/// made: a read that a change overtook is not cached (it may be older than
+/// the change).
+#[derive(Default)]
+struct Cache {
+    entries: HashMap<String, (Arc<Consumer>, OffsetDateTime)>,
+    changes: u64,
 }
 
 impl<S> Managed<S> {
+    fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
+        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// After a change to `key` through this instance: no cached copy, and
+    /// no read still in flight will be cached.
     fn forget(&self, key: &str) {
-        self.cache
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(key);
+        let mut cache = self.cache();
+        cache.changes += 1;
+        cache.entries.remove(key);
     }
 }
 
@@ -113,6 +129,13 @@ pub enum ConsumerError {
     /// Only the consumer's owner or an administrator may do this.
     #[error("only the app's owner or an administrator may do this")]
     NotOwner,
+    /// Consumers are not read from the store: call
+    /// [`Provider::with_stored_consumers`] first, or a registered consumer
+    /// would never be found.
+    #[error(
+        "stored consumers are off: call Provider::with_stored_consumers() so that they are read"
+    )]
+    NotStored,
     /// The random source failed.
     #[error("the random source failed")]
     Random,
@@ -214,15 +237,6 @@ impl ConsumerRegistration {
     }
 }
 
-/// Whether `c` may appear in a name a user reads: no control, bidirectional
-/// or zero-width character.
-fn is_hidden_or_control(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-        || c == '\u{FEFF}'
-        || c == '\u{061C}'
-}
-
 fn invalid(field: &'static str, reason: &'static str) -> ConsumerError {
     ConsumerError::Invalid { field, reason }
 }
@@ -231,7 +245,8 @@ fn check_url(field: &'static str, url: &str) -> Result<(), ConsumerError> {
     if url.len() > MAX_URL_BYTES {
         return Err(invalid(field, "longer than 2,048 bytes"));
     }
-    if !is_http_url(url) {
+    // Read as callbacks are (one parser): what a browser reads as written.
+    if callback_origin(url).is_none() {
         return Err(invalid(field, "not an absolute http(s) URL"));
     }
     Ok(())
@@ -247,7 +262,7 @@ impl ConsumerDetails {
         if name.chars().count() > MAX_NAME_CHARS {
             return Err(invalid("display name", "longer than 80 characters"));
         }
-        if name.chars().any(is_hidden_or_control) {
+        if name.chars().any(is_hidden_character) {
             return Err(invalid(
                 "display name",
                 "contains control, bidirectional or invisible characters",
@@ -256,7 +271,7 @@ impl ConsumerDetails {
         if self.description.chars().count() > MAX_DESCRIPTION_CHARS {
             return Err(invalid("description", "longer than 1,000 characters"));
         }
-        let hidden = |c: char| c != '\n' && c != '\r' && is_hidden_or_control(c);
+        let hidden = |c: char| c != '\n' && c != '\r' && is_hidden_character(c);
         if self.description.chars().any(hidden) {
             return Err(invalid(
                 "description",
@@ -304,28 +319,35 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             return Ok(None);
         };
         let now = self.now();
-        if managed.ttl > Duration::ZERO {
-            let cache = managed.cache.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some((consumer, read_at)) = cache.get(key)
+        let changes = {
+            let cache = managed.cache();
+            if let Some((consumer, read_at)) = cache.entries.get(key)
                 && now >= *read_at
                 && now - *read_at < managed.ttl
             {
                 return Ok(Some(Arc::clone(consumer)));
             }
-        }
-        // Unknown keys are not cached: a consumer registered on another
-        // instance is seen at once, and random keys cannot fill the cache.
+            cache.changes
+        };
+        // Only approved consumers are cached. An unknown key, or one not
+        // approved, reads the store every time — the same work for both, so
+        // that they cannot be told apart; a consumer registered or approved
+        // on another instance is seen at once; random keys cannot fill the
+        // cache.
         let Some(consumer) = (managed.lookup)(&self.store, key).await? else {
-            managed.forget(key);
             return Ok(None);
         };
         let consumer = Arc::new(consumer);
-        if managed.ttl > Duration::ZERO {
-            let mut cache = managed.cache.lock().unwrap_or_else(PoisonError::into_inner);
-            if cache.len() >= CACHE_CAPACITY {
-                cache.clear();
+        if managed.ttl > Duration::ZERO && consumer.is_approved() {
+            let mut cache = managed.cache();
+            if cache.changes == changes {
+                if cache.entries.len() >= CACHE_CAPACITY {
+                    cache.entries.clear();
+                }
+                cache
+                    .entries
+                    .insert(key.to_owned(), (Arc::clone(&consumer), now));
             }
-            cache.insert(key.to_owned(), (Arc::clone(&consumer), now));
         }
         Ok(Some(consumer))
     }
@@ -334,8 +356,9 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
 impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     /// Issues an access token of the consumer `consumer_key` for `user` on
     /// `host` without the redirect dance (MediaWiki's owner-only consumers,
-    /// NetSuite's token issuing): `by` must be the consumer's owner or an
-    /// administrator, and the consumer approved. The token is listed and
+    /// NetSuite's token issuing): `by` must be an administrator, or the
+    /// consumer's owner issuing a token for themself (never with
+    /// administrator rights they do not have), and the consumer approved. The token is listed and
     /// revocable like any other; the answer holds its secret — show it
     /// once. It replaces `user`'s earlier grants to the consumer as an
     /// exchange does ([`ProviderConfig::replace_earlier_grants`](crate::ProviderConfig::replace_earlier_grants)).
@@ -351,10 +374,14 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             .await?
             .filter(|c| c.is_approved())
             .ok_or(ConsumerError::NotFound)?;
+        // An owner issues tokens for themself only, and never with more
+        // rights than they have; an administrator for anyone.
         let owner = consumer.owner.as_deref() == Some(by.user_id.as_str());
-        if !owner && !by.admin {
+        let for_themself = owner && user.user_id == by.user_id;
+        if !(by.admin || for_themself) {
             return Err(ConsumerError::NotOwner);
         }
+        let user = if by.admin { user } else { user.admin(false) };
         let now = self.now();
         let request = RequestToken {
             token: random_token(TOKEN_BYTES)?,
@@ -411,11 +438,16 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
 }
 
 impl<S: ConsumerStore, N: NonceStore> Provider<S, N> {
-    /// Reads consumers from the store as well as from the registry, each
-    /// cached for [`DEFAULT_CONSUMER_CACHE_TTL`]: registered, approved,
-    /// disabled or deleted on one instance, a consumer is seen by the
-    /// others within that time (at once by this one). The registry's
-    /// consumers (configured in code) come first.
+    /// Reads consumers from the store as well as from the registry (whose
+    /// consumers, configured in code, come first). Required for the
+    /// operations below to matter: without it stored consumers are never
+    /// read, and [`Provider::register_consumer`] refuses.
+    ///
+    /// An approved consumer read from the store is cached for
+    /// [`DEFAULT_CONSUMER_CACHE_TTL`]: one registered or approved on another
+    /// instance is seen at once (nothing else is cached), one disabled,
+    /// rotated or deleted there within that time; a change made through this
+    /// instance at once.
     pub fn with_stored_consumers(self) -> Self {
         self.with_stored_consumers_cached(DEFAULT_CONSUMER_CACHE_TTL)
     }
@@ -426,7 +458,7 @@ impl<S: ConsumerStore, N: NonceStore> Provider<S, N> {
         self.managed = Some(Managed {
             lookup: lookup::<S>,
             ttl,
-            cache: Mutex::new(HashMap::new()),
+            cache: Mutex::new(Cache::default()),
         });
         self
     }
@@ -451,6 +483,24 @@ impl<S: ConsumerStore, N: NonceStore> Provider<S, N> {
     /// configured at start-up, say). Its key must be new to the store and
     /// the registry.
     pub async fn add_consumer(&self, consumer: Consumer) -> Result<Consumer, ConsumerError> {
+        if self.managed.is_none() {
+            return Err(ConsumerError::NotStored);
+        }
+        let details = ConsumerDetails {
+            display_name: consumer.display_name.clone(),
+            description: consumer.description.clone(),
+            homepage: consumer.homepage.clone(),
+            callback_prefixes: consumer.callback_prefixes.clone(),
+        };
+        details.validate()?;
+        #[cfg(feature = "rsa")]
+        let signs_with_a_key = consumer.rsa_key.is_some();
+        #[cfg(not(feature = "rsa"))]
+        let signs_with_a_key = false;
+        if consumer.secret.secret().is_empty() && !signs_with_a_key {
+            // Anyone who knows the key could sign as it.
+            return Err(invalid("secret", "empty"));
+        }
         let key_ok = !consumer.key.is_empty()
             && consumer.key.len() <= MAX_KEY_BYTES
             && consumer.key.bytes().all(|b| b.is_ascii_graphic());

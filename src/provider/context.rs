@@ -90,6 +90,11 @@ pub enum Reason {
     /// A request to a protected resource carried no OAuth protocol
     /// parameter at all (answered 401 with a bare challenge).
     NoCredentials,
+    /// `scope` or `xoauth_displayname` is over its limit, or the display
+    /// name holds control, bidirectional or invisible characters.
+    ValueRejected,
+    /// The consumer holds as many unexpired request tokens as it may.
+    TooManyRequestTokens,
 }
 
 /// A request the provider refuses (App Engine's `OAuthRequestError`).
@@ -216,15 +221,21 @@ impl OAuthError {
     /// `WWW-Authenticate: OAuth realm="…", oauth_problem="…"`, or a 503.
     pub fn to_response(&self, realm: &str) -> Response {
         match self {
-            Self::Request(e) => Response {
-                status: e.error.status(),
-                headers: vec![
+            Self::Request(e) => {
+                let mut headers = vec![
                     ("www-authenticate", e.error.www_authenticate(realm)),
                     ("content-type", FORM_CONTENT_TYPE.to_owned()),
                     ("cache-control", "no-store".to_owned()),
-                ],
-                body: e.error.form_body(),
-            },
+                ];
+                if let Some(seconds) = e.error.retry_after() {
+                    headers.push(("retry-after", seconds.to_string()));
+                }
+                Response {
+                    status: e.error.status(),
+                    headers,
+                    body: e.error.form_body(),
+                }
+            }
             Self::ServiceFailure(_) => Response {
                 status: 503,
                 headers: vec![

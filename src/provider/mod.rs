@@ -21,6 +21,8 @@ pub(crate) mod request_token;
 #[cfg(feature = "tokio")]
 pub(crate) mod store_audit;
 
+/// The consumer lifecycle, here beside the operations that drive it.
+pub use crate::model::consumer::{ConsumerAction, ConsumerState};
 pub use config::{ProviderConfig, SessionConfig};
 pub use consumers::{
     ConsumerDetails, ConsumerError, ConsumerRegistration, DEFAULT_CONSUMER_CACHE_TTL,
@@ -49,7 +51,6 @@ use crate::protocol::error::{Problem, ProtocolError};
 use crate::protocol::request::Request;
 use crate::protocol::signature::SignatureMethod;
 use crate::protocol::signed_request::SignedRequest;
-use crate::protocol::timestamp::parse_timestamp;
 use crate::store::{
     EventStore, NonceKey, NonceOutcome, NonceStore, Purged, StoreError, StoredEvent, TokenStore,
 };
@@ -479,12 +480,12 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         consumer_key: &str,
         now: OffsetDateTime,
     ) -> Result<(), OAuthError> {
-        let (Some(nonce), Some(timestamp)) = (signed.nonce(), signed.timestamp()) else {
+        let (Some(nonce), Some(_)) = (signed.nonce(), signed.timestamp()) else {
             // PLAINTEXT may omit both (§3.1); it is only accepted over TLS.
             return Ok(());
         };
-        // The timestamp passed the window check, so it parses.
-        let timestamp = parse_timestamp(timestamp).unwrap_or(0);
+        // The timestamp passed the window check, so it parsed.
+        let timestamp = signed.timestamp_secs().unwrap_or(0);
         let key = NonceKey {
             consumer_key,
             token: signed.token().unwrap_or(""),
@@ -568,8 +569,10 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         let now = self.now();
         let mut authorizations = Vec::with_capacity(tokens.len());
         // A session whose authorization ended grants nothing any more (its
-        // token can neither be used nor refreshed); a token whose consumer is
-        // gone or not approved cannot be used either.
+        // token can neither be used nor refreshed), and a token whose
+        // consumer is gone (deleted, or removed from the registry) cannot be
+        // used either: neither is listed. A disabled app's tokens are, so
+        // that its user can revoke them.
         for t in tokens {
             if t.session.as_ref().is_some_and(|s| s.is_expired(now)) {
                 continue;

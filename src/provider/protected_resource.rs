@@ -4,7 +4,6 @@
 use crate::model::consumer::Consumer;
 use crate::model::token::AccessTokenState;
 use crate::model::user::User;
-use crate::protocol::base_string::BaseUri;
 use crate::protocol::error::{Problem, ProtocolError};
 use crate::protocol::request::Request;
 use crate::provider::context::{Grant, OAuthContext, OAuthError, Reason};
@@ -98,7 +97,9 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 Reason::Protocol,
             ));
         }
-        let host = BaseUri::new(request.scheme, request.authority, "")
+        // The request's own base string URI: its host, split once.
+        let host = signed
+            .base_uri()
             .map_err(|e| OAuthError::refused(e, Reason::Protocol))?;
         let consumer = self
             .find_consumer(signed.consumer_key().unwrap_or(""))
@@ -153,7 +154,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             .as_ref()
             .and_then(|lookup| lookup(requestor))
             .ok_or_else(|| denied("the requestor is not known here", Reason::UnknownRequestor))?;
-        tracing::info!(consumer = %consumer.key, "two-legged request on a user's behalf");
+        tracing::info!(consumer = ?consumer.key, "two-legged request on a user's behalf");
         Ok(OAuthContext {
             grant: Grant::Consumer {
                 consumer_key: consumer.key.clone(),

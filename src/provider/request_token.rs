@@ -3,7 +3,9 @@
 
 use std::fmt::Write as _;
 
+use crate::model::callback_url::callback_href;
 use crate::model::secret::TokenSecret;
+use crate::model::text::is_hidden_character;
 use crate::model::token::{Callback, RequestToken, RequestTokenState};
 use crate::protocol::encoding::Encoded;
 use crate::protocol::error::{Problem, ProtocolError};
@@ -16,6 +18,10 @@ use crate::provider::events::{AuditEvent, Endpoint, EventKind};
 use crate::provider::{Provider, normalized_host};
 use crate::store::{NonceStore, TokenStore};
 
+/// The `Retry-After` of a consumer refused for holding too many request
+/// tokens: the store does not say when its oldest expires, so a minute.
+const RETRY_AFTER_SECONDS: u64 = 60;
+
 /// Random bytes in tokens, secrets and verifiers: 192 bits, 32 URL-safe characters.
 pub(crate) const TOKEN_BYTES: usize = 24;
 
@@ -27,7 +33,23 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     /// minutes by default), and answers
     /// `oauth_token=…&oauth_token_secret=…&oauth_callback_confirmed=true`.
     ///
-    /// `scope` and `xoauth_displayname`, when sent, are recorded as sent.
+    /// A callback URL must read the same to a browser (the WHATWG URL
+    /// Standard) as to a person — no `\`, user-info, whitespace or control
+    /// character (see [`Callback::origin`]) — and is recorded as a browser
+    /// will request it (ASCII, `xn--` hosts, no default port).
+    ///
+    /// `scope` and `xoauth_displayname`, when sent, are recorded as sent,
+    /// within [`Limits`]' `max_scope_bytes` and `max_display_name_chars`
+    /// (400 `parameter_rejected` past them, or for a display name holding a
+    /// [hidden character](crate::model::is_hidden_character)). A consumer
+    /// holding [`ProviderConfig::max_request_tokens`] unexpired request
+    /// tokens ([`ProviderConfig::max_anonymous_request_tokens`] for
+    /// `anonymous`) is refused with 429 `consumer_key_refused` and
+    /// `Retry-After`.
+    ///
+    /// [`Limits`]: crate::protocol::Limits
+    /// [`ProviderConfig::max_request_tokens`]: crate::ProviderConfig::max_request_tokens
+    /// [`ProviderConfig::max_anonymous_request_tokens`]: crate::ProviderConfig::max_anonymous_request_tokens
     pub async fn request_token(&self, request: &Request<'_>) -> Response {
         match self.issue_request_token(request).await {
             Ok(token) => {
@@ -56,6 +78,9 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         }
         let host = normalized_host(request.scheme, request.authority)
             .map_err(|e| OAuthError::refused(e, Reason::Protocol))?;
+        let scope = signed.param("scope");
+        let display_name = signed.param("xoauth_displayname");
+        self.check_recorded_values(scope.as_deref(), display_name.as_deref())?;
         let consumer = self.verify_consumer_only(request, &signed, now).await?;
         let callback = signed.callback().unwrap_or("");
         if !consumer.allows_callback(callback) {
@@ -65,6 +90,21 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 Reason::CallbackNotAllowed,
             ));
         }
+        let cap = if consumer.unverified {
+            self.config.max_anonymous_request_tokens
+        } else {
+            self.config.max_request_tokens
+        };
+        if self.store.count_request_tokens(&consumer.key, now).await? >= cap {
+            return Err(OAuthError::refused(
+                ProtocolError::throttled(
+                    "this consumer holds as many request tokens as it may; \
+                     exchange or let some expire, then try again",
+                    RETRY_AFTER_SECONDS,
+                ),
+                Reason::TooManyRequestTokens,
+            ));
+        }
         let ttl = time::Duration::try_from(self.config.request_token_ttl)
             .unwrap_or(time::Duration::minutes(10));
         let token = RequestToken {
@@ -72,9 +112,13 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             secret: TokenSecret::new(random_token(TOKEN_BYTES)?),
             consumer_key: consumer.key.clone(),
             host,
-            callback: Callback::parse(callback),
-            scope: signed.param("scope").map(|s| s.into_owned()),
-            display_name: signed.param("xoauth_displayname").map(|s| s.into_owned()),
+            // Kept as the browser will request it (see `Callback::origin`).
+            callback: match callback_href(callback) {
+                Some(href) => Callback::Url(href),
+                None => Callback::parse(callback),
+            },
+            scope: scope.map(|s| s.into_owned()),
+            display_name: display_name.map(|s| s.into_owned()),
             created_at: now,
             expires_at: now + ttl,
             state: RequestTokenState::Issued,
@@ -86,6 +130,36 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 .token(&token.token),
         );
         Ok(token)
+    }
+
+    /// Refuses a `scope` or `xoauth_displayname` the token may not record:
+    /// over its limit, or a display name with a hidden character.
+    fn check_recorded_values(
+        &self,
+        scope: Option<&str>,
+        display_name: Option<&str>,
+    ) -> Result<(), OAuthError> {
+        let limits = &self.config.limits;
+        let rejected = |advice: &'static str| {
+            OAuthError::refused(
+                ProtocolError::new(Problem::ParameterRejected).with_advice(advice),
+                Reason::ValueRejected,
+            )
+        };
+        if scope.is_some_and(|s| s.len() > limits.max_scope_bytes) {
+            return Err(rejected("scope is too long"));
+        }
+        if let Some(name) = display_name {
+            if name.chars().nth(limits.max_display_name_chars).is_some() {
+                return Err(rejected("xoauth_displayname is too long"));
+            }
+            if name.chars().any(is_hidden_character) {
+                return Err(rejected(
+                    "xoauth_displayname holds control, bidirectional or invisible characters",
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Records a refusal with its precise reason (an [`EventKind::Refused`]

@@ -261,6 +261,19 @@ impl TokenStore for MemoryStore {
         Ok(())
     }
 
+    async fn count_request_tokens(
+        &self,
+        consumer_key: &str,
+        now: OffsetDateTime,
+    ) -> Result<usize, StoreError> {
+        let inner = self.lock();
+        Ok(inner
+            .request_tokens
+            .values()
+            .filter(|t| t.consumer_key == consumer_key && t.expires_at > now)
+            .count())
+    }
+
     async fn get_request_token(&self, token: &str) -> Result<Option<RequestToken>, StoreError> {
         Ok(self.lock().request_tokens.get(token).cloned())
     }

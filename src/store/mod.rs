@@ -214,6 +214,19 @@ pub trait TokenStore: Send + Sync {
         token: &RequestToken,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// How many request tokens of `consumer_key` are stored whose
+    /// `expires_at` is after `now`, in any state: what the provider weighs
+    /// against [`ProviderConfig::max_request_tokens`] before it issues
+    /// another, so that no consumer fills the store. Expired ones not yet
+    /// purged do not count.
+    ///
+    /// [`ProviderConfig::max_request_tokens`]: crate::ProviderConfig::max_request_tokens
+    fn count_request_tokens(
+        &self,
+        consumer_key: &str,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
+
     /// Looks a request token up, in whatever state, whether or not its
     /// `expires_at` has passed (the provider judges that on its own clock):
     /// `Ok(None)` only for a token never stored, or deleted since by
@@ -522,6 +535,13 @@ impl<S: TokenStore + ?Sized> TokenStore for Arc<S> {
         token: &RequestToken,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         (**self).insert_request_token(token)
+    }
+    fn count_request_tokens(
+        &self,
+        consumer_key: &str,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send {
+        (**self).count_request_tokens(consumer_key, now)
     }
     fn get_request_token(
         &self,

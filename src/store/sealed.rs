@@ -15,8 +15,11 @@
 //!
 //! A value is written as `sealed:v1:` and the base64url of nonce ‖
 //! ciphertext ‖ tag. Reading, a sealed value needs the key (else a
-//! [`StoreError`]); a plain one, written before the key was configured,
-//! is read as it is and sealed the next time its record is written.
+//! [`StoreError`]). A plain value is refused too: whoever can write to the
+//! database could otherwise plant a token or consumer with a secret they
+//! know. A database written before the key was configured is opened with
+//! `with_server_key_accepting_unsealed`, which reads plain values as they
+//! are and seals each record the next time it is written.
 
 use std::borrow::Cow;
 
@@ -101,12 +104,17 @@ impl ServerKey {
 /// Seals and opens a store's secrets with its [`ServerKey`].
 pub(crate) struct Sealer {
     cipher: XChaCha20Poly1305,
+    /// Whether a value that is not sealed is refused (else read as it is:
+    /// a database written before the key was configured).
+    strict: bool,
 }
 
 impl Sealer {
-    pub(crate) fn new(key: &ServerKey) -> Self {
+    /// A sealer that refuses unsealed values when `strict`.
+    pub(crate) fn new(key: &ServerKey, strict: bool) -> Self {
         Self {
             cipher: XChaCha20Poly1305::new(&(*key.0).into()),
+            strict,
         }
     }
 
@@ -150,6 +158,17 @@ struct DoesNotOpen {
     column: &'static str,
 }
 
+/// A plain value read by a store that requires every secret sealed.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "column {column} holds a secret that is not sealed, and this store requires sealed secrets \
+     (open it with_server_key_accepting_unsealed while a database written without a key is \
+     sealed row by row)"
+)]
+struct NotSealed {
+    column: &'static str,
+}
+
 /// A sealed value read by a store with no server key.
 #[derive(Debug, thiserror::Error)]
 #[error("column {column} holds a sealed secret, and this store has no server key to open it")]
@@ -165,6 +184,12 @@ fn open(
     stored: &str,
 ) -> Result<Option<Zeroizing<String>>, StoreError> {
     let Some(sealed) = stored.strip_prefix(PREFIX) else {
+        // A plain value in a strict store was written by someone else than
+        // this library: one who can write to the database and wants a
+        // secret they know to be used.
+        if sealer.is_some_and(|s| s.strict) && !stored.is_empty() {
+            return Err(StoreError::new(NotSealed { column }));
+        }
         return Ok(None);
     };
     let sealer = sealer.ok_or_else(|| StoreError::new(NoServerKey { column }))?;
@@ -187,19 +212,57 @@ fn open(
     Ok(Some(Zeroizing::new(text.to_owned())))
 }
 
-macro_rules! seal_field {
-    ($sealer:expr, $ty:ident, $column:literal, $row:expr, $field:expr) => {
-        $field = $ty::new($sealer.seal($column, $row, $field.secret())?)
-    };
+/// The secret types, as this module replaces their values.
+trait SecretValue {
+    fn value(&self) -> &str;
+    fn wrap(value: &str) -> Self;
 }
 
-macro_rules! open_field {
-    ($sealer:expr, $ty:ident, $column:literal, $row:expr, $field:expr) => {
-        if let Some(opened) = open($sealer, $column, $row, $field.secret())? {
-            $field = $ty::new(opened.as_str());
+macro_rules! secret_value {
+    ($($name:ident),*) => {$(
+        impl SecretValue for $name {
+            fn value(&self) -> &str {
+                self.secret()
+            }
+            fn wrap(value: &str) -> Self {
+                Self::new(value)
+            }
         }
-    };
+    )*};
 }
+
+secret_value!(ConsumerSecret, TokenSecret, Verifier, SessionHandle);
+
+/// Replaces `field` with its value sealed for `column` of the row `row`.
+fn seal_in<T: SecretValue>(
+    sealer: &Sealer,
+    column: &'static str,
+    row: &str,
+    field: &mut T,
+) -> Result<(), StoreError> {
+    *field = T::wrap(&sealer.seal(column, row, field.value())?);
+    Ok(())
+}
+
+/// Replaces `field`, if sealed, with its opened value.
+fn open_in<T: SecretValue>(
+    sealer: Option<&Sealer>,
+    column: &'static str,
+    row: &str,
+    field: &mut T,
+) -> Result<(), StoreError> {
+    if let Some(opened) = open(sealer, column, row, field.value())? {
+        *field = T::wrap(opened.as_str());
+    }
+    Ok(())
+}
+
+const RT_SECRET: &str = "oauth1_request_tokens.secret";
+const RT_VERIFIER: &str = "oauth1_request_tokens.verifier";
+const AT_SECRET: &str = "oauth1_access_tokens.secret";
+const AT_HANDLE: &str = "oauth1_access_tokens.session_handle";
+const CT_SECRET: &str = "oauth1_consumers.secret";
+const CT_GRACE: &str = "oauth1_consumers.grace_secret";
 
 /// The request token as written: its secret and verifier sealed.
 pub(crate) fn seal_request_token<'a>(
@@ -210,21 +273,9 @@ pub(crate) fn seal_request_token<'a>(
         return Ok(Cow::Borrowed(t));
     };
     let mut t = t.clone();
-    seal_field!(
-        sealer,
-        TokenSecret,
-        "oauth1_request_tokens.secret",
-        &t.token,
-        t.secret
-    );
+    seal_in(sealer, RT_SECRET, &t.token, &mut t.secret)?;
     if let RequestTokenState::Authorized { verifier, .. } = &mut t.state {
-        seal_field!(
-            sealer,
-            Verifier,
-            "oauth1_request_tokens.verifier",
-            &t.token,
-            *verifier
-        );
+        seal_in(sealer, RT_VERIFIER, &t.token, verifier)?;
     }
     Ok(Cow::Owned(t))
 }
@@ -234,21 +285,9 @@ pub(crate) fn open_request_token(
     sealer: Option<&Sealer>,
     mut t: RequestToken,
 ) -> Result<RequestToken, StoreError> {
-    open_field!(
-        sealer,
-        TokenSecret,
-        "oauth1_request_tokens.secret",
-        &t.token,
-        t.secret
-    );
+    open_in(sealer, RT_SECRET, &t.token, &mut t.secret)?;
     if let RequestTokenState::Authorized { verifier, .. } = &mut t.state {
-        open_field!(
-            sealer,
-            Verifier,
-            "oauth1_request_tokens.verifier",
-            &t.token,
-            *verifier
-        );
+        open_in(sealer, RT_VERIFIER, &t.token, verifier)?;
     }
     Ok(t)
 }
@@ -262,17 +301,9 @@ pub(crate) fn seal_access_token<'a>(
         return Ok(Cow::Borrowed(t));
     };
     let mut t = t.clone();
-    seal_field!(
-        sealer,
-        TokenSecret,
-        "oauth1_access_tokens.secret",
-        &t.token,
-        t.secret
-    );
+    seal_in(sealer, AT_SECRET, &t.token, &mut t.secret)?;
     if let Some(session) = &mut t.session {
-        let handle = "oauth1_access_tokens.session_handle";
-        session.handle =
-            SessionHandle::new(sealer.seal(handle, &t.token, session.handle.secret())?);
+        seal_in(sealer, AT_HANDLE, &t.token, &mut session.handle)?;
     }
     Ok(Cow::Owned(t))
 }
@@ -282,65 +313,40 @@ pub(crate) fn open_access_token(
     sealer: Option<&Sealer>,
     mut t: AccessToken,
 ) -> Result<AccessToken, StoreError> {
-    open_field!(
-        sealer,
-        TokenSecret,
-        "oauth1_access_tokens.secret",
-        &t.token,
-        t.secret
-    );
+    open_in(sealer, AT_SECRET, &t.token, &mut t.secret)?;
     if let Some(session) = &mut t.session {
-        let handle = "oauth1_access_tokens.session_handle";
-        if let Some(opened) = open(sealer, handle, &t.token, session.handle.secret())? {
-            session.handle = SessionHandle::new(opened.as_str());
-        }
+        open_in(sealer, AT_HANDLE, &t.token, &mut session.handle)?;
     }
     Ok(t)
 }
 
-/// The consumer as written: its secret sealed (an RSA consumer's empty
-/// one stays empty).
+/// The consumer as written: its secret and grace secret sealed (an RSA
+/// consumer's empty secret stays empty).
 pub(crate) fn seal_consumer<'a>(
     sealer: Option<&Sealer>,
     c: &'a Consumer,
 ) -> Result<Cow<'a, Consumer>, StoreError> {
-    match sealer {
-        Some(sealer) if !c.secret.secret().is_empty() => {
-            let mut c = c.clone();
-            seal_field!(
-                sealer,
-                ConsumerSecret,
-                "oauth1_consumers.secret",
-                &c.key,
-                c.secret
-            );
-            if let Some(grace) = &mut c.grace_secret {
-                let column = "oauth1_consumers.grace_secret";
-                *grace = ConsumerSecret::new(sealer.seal(column, &c.key, grace.secret())?);
-            }
-            Ok(Cow::Owned(c))
-        }
-        _ => Ok(Cow::Borrowed(c)),
+    let Some(sealer) = sealer else {
+        return Ok(Cow::Borrowed(c));
+    };
+    let mut c = c.clone();
+    if !c.secret.secret().is_empty() {
+        seal_in(sealer, CT_SECRET, &c.key, &mut c.secret)?;
     }
+    if let Some(grace) = &mut c.grace_secret {
+        seal_in(sealer, CT_GRACE, &c.key, grace)?;
+    }
+    Ok(Cow::Owned(c))
 }
 
-/// The consumer as read, its secret opened.
+/// The consumer as read, its secret and grace secret opened.
 pub(crate) fn open_consumer(
     sealer: Option<&Sealer>,
     mut c: Consumer,
 ) -> Result<Consumer, StoreError> {
-    open_field!(
-        sealer,
-        ConsumerSecret,
-        "oauth1_consumers.secret",
-        &c.key,
-        c.secret
-    );
+    open_in(sealer, CT_SECRET, &c.key, &mut c.secret)?;
     if let Some(grace) = &mut c.grace_secret {
-        let column = "oauth1_consumers.grace_secret";
-        if let Some(opened) = open(sealer, column, &c.key, grace.secret())? {
-            *grace = ConsumerSecret::new(opened.as_str());
-        }
+        open_in(sealer, CT_GRACE, &c.key, grace)?;
     }
     Ok(c)
 }
@@ -355,7 +361,7 @@ mod tests {
 
     #[test]
     fn a_sealed_secret_opens_only_with_its_key_row_and_column() {
-        let sealer = Sealer::new(&key(1));
+        let sealer = Sealer::new(&key(1), false);
         let sealed = sealer.seal("t.secret", "row-1", "s3cret ü").unwrap();
         assert!(sealed.starts_with(PREFIX));
         assert!(!sealed.contains("s3cret"));
@@ -366,7 +372,7 @@ mod tests {
             sealed,
             sealer.seal("t.secret", "row-1", "s3cret ü").unwrap()
         );
-        let other = Sealer::new(&key(2));
+        let other = Sealer::new(&key(2), false);
         for (sealer, column, row) in [
             (&other, "t.secret", "row-1"),
             (&sealer, "t.secret", "row-2"),

@@ -224,6 +224,9 @@ pub(crate) struct Statements {
     pub(crate) insert_request_token: String,
     /// Binds the token; reads a row for [`decode_request_token`].
     pub(crate) select_request_token: String,
+    /// Binds the consumer key and the time: counts the consumer's request
+    /// tokens unexpired by then ([`decode_count`]).
+    pub(crate) count_request_tokens: String,
     /// The compare-and-set of a whole request-token record on its state
     /// tag, in one statement; binds [`update_request_token_values`].
     pub(crate) update_request_token: String,
@@ -313,6 +316,9 @@ impl Statements {
         Self {
             insert_request_token: insert(rt_table, rt::LIST, rt::ALL),
             select_request_token: format!("SELECT {} FROM {rt_table} WHERE token = {p}1", rt::LIST),
+            count_request_tokens: format!(
+                "SELECT count(*) FROM {rt_table} WHERE consumer_key = {p}1 AND expires_at > {p}2"
+            ),
             // Never for a deleted consumer's token: a racing delete either
             // deleted the row first or waits for this change to commit.
             update_request_token: format!(
@@ -708,17 +714,18 @@ pub(crate) fn decode_consumer(r: &dyn SqlRow) -> Result<Consumer, StoreError> {
         .map(|name| SignatureMethod::from_name(name).ok_or_else(|| invalid("signature_methods")))
         .collect::<Result<_, _>>()?;
     let rsa_public_key = r.text(c::rsa_public_key)?;
-    let mut consumer = Consumer::new(
+    let consumer = Consumer::new(
         required_text(r, c::key)?,
         required_text(r, c::secret)?,
         required_text(r, c::display_name)?,
     );
     #[cfg(feature = "rsa")]
-    {
-        consumer.rsa_key = rsa_public_key
+    let consumer = Consumer {
+        rsa_key: rsa_public_key
             .map(|pem| ConsumerPublicKey::from_pem(&pem).map_err(|_| invalid("rsa_public_key")))
-            .transpose()?;
-    }
+            .transpose()?,
+        ..consumer
+    };
     #[cfg(not(feature = "rsa"))]
     if rsa_public_key.is_some() {
         // Without the `rsa` feature this build cannot verify its requests.
@@ -778,6 +785,16 @@ pub(crate) type Bound<'a> = (&'static str, &'a [SqlValue<'a>]);
 
 /// A row decoder: [`decode_request_token`] or [`decode_access_token`].
 pub(crate) type Decode<T> = fn(&dyn SqlRow) -> Result<T, StoreError>;
+
+/// Reads the single `count(*)` column of a row.
+pub(crate) fn decode_count(r: &dyn SqlRow) -> Result<usize, StoreError> {
+    let col = Col {
+        index: 0,
+        name: "count",
+    };
+    let count = required(r.int(col)?, col)?;
+    usize::try_from(count).map_err(|_| invalid(col.name))
+}
 
 /// A SQL store's driver glue: what the operations [`sql_store!`] writes once
 /// ask of it. Every call may take its own connection; only
@@ -856,7 +873,7 @@ macro_rules! sql_store {
                 seal_consumer, seal_request_token,
             };
             use crate::store::sql::{
-                SqlBackend, SqlValue, access_token_values, decode_access_token,
+                SqlBackend, SqlValue, access_token_values, decode_access_token, decode_count,
                 decode_request_token, nonce_outcome, request_token_values, row_count, text, time,
                 update_request_token_values,
             };
@@ -881,6 +898,17 @@ macro_rules! sql_store {
                     let values = request_token_values(&t);
                     self.execute((&sql.insert_request_token, &values)).await?;
                     Ok(())
+                }
+
+                async fn count_request_tokens(
+                    &self,
+                    consumer_key: &str,
+                    now: OffsetDateTime,
+                ) -> Result<usize, StoreError> {
+                    let sql = &self.statements().count_request_tokens;
+                    let values = [text(consumer_key), time(now)];
+                    let count = self.query_opt((sql, &values), decode_count).await?;
+                    Ok(count.unwrap_or(0))
                 }
 
                 async fn get_request_token(
@@ -1047,10 +1075,16 @@ macro_rules! sql_store {
                             &[
                                 (&sql.delete_consumer_request_tokens, &key),
                                 (&sql.revoke_consumer_tokens, &revoke),
+                                // Again, on a fresh snapshot (PostgreSQL's
+                                // READ COMMITTED): the first waited for any
+                                // refresh holding a token's row and then
+                                // skipped it, but not the token that refresh
+                                // inserted.
+                                (&sql.revoke_consumer_tokens, &revoke),
                             ],
                         )
                         .await?;
-                    changed.map(|rows| row_count(rows[1])).transpose()
+                    changed.map(|rows| row_count(rows[1] + rows[2])).transpose()
                 }
 
                 async fn list_consumers(

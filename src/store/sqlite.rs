@@ -147,10 +147,20 @@ impl SqliteStore {
     }
 
     /// Seals the secrets this handle writes (consumer and token secrets,
-    /// verifiers, session handles) with `key`, and opens those it reads;
-    /// see [`ServerKey`]. Every handle on the database needs the same key.
+    /// verifiers, session handles) with `key`, opens those it reads, and
+    /// refuses a secret that is not sealed (a [`StoreError`]); see
+    /// [`ServerKey`]. Every handle on the database needs the same key.
     pub fn with_server_key(mut self, key: &ServerKey) -> Self {
-        self.sealer = Some(Arc::new(Sealer::new(key)));
+        self.sealer = Some(Arc::new(Sealer::new(key, true)));
+        self
+    }
+
+    /// [`with_server_key`](Self::with_server_key) for a database written
+    /// without a key: secrets that are not sealed are read as they are, and
+    /// each record is sealed the next time it is written. Switch to
+    /// `with_server_key` once every record has been rewritten (or expired).
+    pub fn with_server_key_accepting_unsealed(mut self, key: &ServerKey) -> Self {
+        self.sealer = Some(Arc::new(Sealer::new(key, false)));
         self
     }
 

@@ -47,6 +47,8 @@ enum Fault {
     ListHidesExpiredSessions,
     /// `get_request_token` hides request tokens expired by the wall clock.
     GetHidesExpiredRequestTokens,
+    /// `count_request_tokens` counts the tokens expiring exactly at `now`.
+    CountIncludesExpiringNow,
     /// `insert_request_token` overwrites a token already stored.
     DuplicateInsertOverwrites,
     /// The persistence mapping drops a session's
@@ -157,6 +159,18 @@ impl TokenStore for Broken {
             return Ok(());
         }
         db.insert_request_token(token).await
+    }
+
+    async fn count_request_tokens(
+        &self,
+        consumer_key: &str,
+        now: OffsetDateTime,
+    ) -> Result<usize, StoreError> {
+        let now = match self.fault {
+            Fault::CountIncludesExpiringNow => now - Duration::seconds(1),
+            _ => now,
+        };
+        self.db.store.count_request_tokens(consumer_key, now).await
     }
 
     async fn get_request_token(&self, token: &str) -> Result<Option<RequestToken>, StoreError> {
@@ -404,6 +418,18 @@ async fn caught(fault: Fault, names: &[&str]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_wrapper_without_a_fault_passes_the_whole_suite() {
     assert_eq!(run_suite(Fault::None).await, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catches_a_count_that_includes_tokens_expiring_now() {
+    caught(
+        Fault::CountIncludesExpiringNow,
+        &[
+            "TokenStore::count_request_tokens broke its contract",
+            "count_request_tokens(consumer_key, now) counts",
+        ],
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

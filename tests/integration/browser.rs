@@ -118,7 +118,7 @@ impl Drop for ChromeDriver {
 }
 
 /// A local listener standing in for the consumer's callback URL: records
-/// the request target of each request to `/callback`.
+/// the `Host` and the request target of each request to `/callback`.
 struct CallbackListener {
     addr: SocketAddr,
     targets: mpsc::Receiver<String>,
@@ -139,6 +139,14 @@ impl CallbackListener {
                 }
                 let head = String::from_utf8_lossy(&head);
                 let target = head.split(' ').nth(1).unwrap_or_default().to_owned();
+                let host = head
+                    .lines()
+                    .find_map(|l| {
+                        l.split_once(':')
+                            .filter(|(n, _)| n.eq_ignore_ascii_case("host"))
+                    })
+                    .map_or("", |(_, v)| v.trim())
+                    .to_owned();
                 let page = "<!doctype html><title>Back in the app</title><h1>Back in the app</h1>";
                 let _ = write!(
                     stream,
@@ -146,7 +154,9 @@ impl CallbackListener {
                      Connection: close\r\n\r\n{page}",
                     page.len()
                 );
-                if target.starts_with("/callback") && tx.send(target).is_err() {
+                if target.starts_with("/callback")
+                    && tx.send(format!("http://{host}{target}")).is_err()
+                {
                     return;
                 }
             }
@@ -164,13 +174,12 @@ impl CallbackListener {
         format!("http://{}/callback", self.addr)
     }
 
-    /// The next callback the browser was sent to, as an absolute URL.
+    /// The next callback the browser was sent to, as an absolute URL with
+    /// the host the browser named in `Host`.
     fn next(&self) -> String {
-        let target = self
-            .targets
+        self.targets
             .recv_timeout(TIMEOUT)
-            .expect("the browser to reach the callback");
-        format!("http://{}{target}", self.addr)
+            .expect("the browser to reach the callback")
     }
 }
 
@@ -235,6 +244,10 @@ async fn connect(port: u16, chromium: &str, profile: &Path) -> Client {
         "--disable-sync",
         "--disable-dev-shm-usage",
         "--window-size=900,1000",
+        // Every `*.test` host is this machine, where the callback listens;
+        // plain http stays plain http (no HTTPS upgrade attempt first).
+        "--host-resolver-rules=MAP *.test 127.0.0.1, MAP *.test. 127.0.0.1, MAP localhost 127.0.0.1",
+        "--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable",
     ]
     .map(str::to_owned)
     .into_iter()
@@ -345,9 +358,18 @@ impl Ctx {
 
     /// Temporary credentials for `anonymous`, calling itself `name`.
     fn anonymous_request_token(&self, anonymous: &Credentials, name: &str) -> Credentials {
-        let callback = self.callback.url();
+        self.anonymous_request_token_to(anonymous, name, &self.callback.url())
+    }
+
+    /// [`Ctx::anonymous_request_token`] calling back to `callback`.
+    fn anonymous_request_token_to(
+        &self,
+        anonymous: &Credentials,
+        name: &str,
+        callback: &str,
+    ) -> Credentials {
         let signer = Signer::new(SignatureMethod::HmacSha1, &anonymous.key, &anonymous.secret)
-            .callback(&callback);
+            .callback(callback);
         let target = format!(
             "/_ah/OAuthGetRequestToken?xoauth_displayname={}",
             form_encode(name)
@@ -492,7 +514,7 @@ fn browser_consent_for_the_anonymous_consumer_warns_that_the_app_is_unverified()
 
         // A name of any length, without a place to break, is cut and wrapped
         // and leaves the buttons on the page.
-        let long = format!("Photos_{}", "x".repeat(300));
+        let long = format!("Photos_{}", "x".repeat(121));
         let temporary = ctx.anonymous_request_token(&anonymous, &long);
         ctx.open_consent(&temporary.key).await;
         let heading = ctx.text("h1").await;
@@ -622,6 +644,56 @@ fn browser_revoke_on_the_account_page_ends_the_access_token() {
             "{}",
             refused.text()
         );
+    });
+}
+
+/// Issue 17, finding 4: for every callback the provider accepts, the host
+/// the consent page names is the host Chromium then sends the verifier to
+/// (`*.test` resolves to the listener here), and the look-alikes are
+/// refused before any page shows them.
+#[test]
+fn browser_the_consent_page_names_the_host_chromium_sends_the_verifier_to() {
+    browser_test(async |ctx: &Ctx| {
+        let anonymous = Credentials::new("anonymous", "anonymous");
+        let port = ctx.callback.addr.port();
+        let accepted = [
+            format!("http://127.0.0.1:{port}/callback"),
+            format!("http://LocalHost:{port}/callback?x=1"),
+            format!("http://App.Test:{port}/callback#fragment"),
+            format!("http://b\u{fc}cher.test:{port}/callback/r\u{e9}"),
+            format!("http://app.test.:{port}/callback"),
+            format!("http://app.test:{port}/callback?next=http://evil.test/"),
+        ];
+        for callback in &accepted {
+            let temporary = ctx.anonymous_request_token_to(&anonymous, "Host Check", callback);
+            ctx.open_consent(&temporary.key).await;
+            let shown = ctx.text(".callback").await;
+            ctx.click("button[value=allow]").await;
+            let reached = ctx.callback.next();
+            let visited =
+                reached[..reached.find("/callback").expect("the callback path")].to_owned();
+            assert_eq!(
+                shown, visited,
+                "{callback}: shown {shown}, Chromium went to {reached}"
+            );
+        }
+        for callback in [
+            format!("http://127.0.0.1:{port}\\@good.test/callback"),
+            format!("http://good.test@127.0.0.1:{port}/callback"),
+            format!("http://good.te\tst:{port}/callback"),
+        ] {
+            let signer = Signer::new(SignatureMethod::HmacSha1, &anonymous.key, &anonymous.secret)
+                .callback(&callback);
+            let reply = ctx
+                .site
+                .signed(&signer, "POST", "/_ah/OAuthGetRequestToken", None);
+            assert_eq!(
+                (reply.status, oauth_problem(&reply).as_deref()),
+                (400, Some("parameter_rejected")),
+                "{callback}: {}",
+                reply.text()
+            );
+        }
     });
 }
 

@@ -149,15 +149,38 @@ fn apps_are_registered_reviewed_rotated_and_deleted_on_the_demo() {
         ("consumer_key", app.key.as_str()),
         ("csrf_token", &csrf_token),
     ];
+    // The first click asks how long the old secret may keep working.
     let (status, html) = form(&site, &user, "/developers/rotate", &fields);
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("name=\"grace\""), "{html}");
+    assert_eq!(site.whoami(&app, &token).status, 200, "nothing changed yet");
+    let now = [
+        ("consumer_key", app.key.as_str()),
+        ("csrf_token", &csrf_token),
+        ("grace", "0"),
+    ];
+    let (status, html) = form(&site, &user, "/developers/rotate", &now);
     assert_eq!(status, 200, "{html}");
     let rotated = Credentials::new(&app.key, &element(&html, "consumer-secret"));
     assert_ne!(rotated.secret, app.secret);
     assert_eq!(site.whoami(&app, &token).status, 401);
     assert_eq!(site.whoami(&rotated, &token).status, 200);
 
-    // The owner deletes it: its token dies with it.
-    let (status, _) = form(&site, &user, "/developers/delete", &fields);
+    // The owner deletes it, once confirmed: its token dies with it.
+    let (status, html) = form(&site, &user, "/developers/delete", &fields);
+    assert_eq!(status, 200);
+    assert!(html.contains("Its 1 active access token(s) stop"), "{html}");
+    assert_eq!(
+        site.whoami(&rotated, &token).status,
+        200,
+        "nothing changed yet"
+    );
+    let confirmed = [
+        ("consumer_key", app.key.as_str()),
+        ("csrf_token", &csrf_token),
+        ("confirm", "yes"),
+    ];
+    let (status, _) = form(&site, &user, "/developers/delete", &confirmed);
     assert_eq!(status, 303);
     assert_eq!(site.whoami(&rotated, &token).status, 401);
     let page = site.send("GET", "/developers", &[("Cookie", &user)], b"");
@@ -219,6 +242,7 @@ fn two_instances_on_postgres_share_apps() {
     let fields = [
         ("consumer_key", app.key.as_str()),
         ("csrf_token", &csrf_token),
+        ("confirm", "yes"),
     ];
     assert_eq!(form(&site_a, &user, "/developers/delete", &fields).0, 303);
     let refused = site_b.whoami(&app, &token);

@@ -27,6 +27,8 @@ mod reverse_proxy;
 mod rsa;
 mod security_at_rest;
 mod security_consent;
+mod security_demo;
+mod security_exhaustion;
 mod security_faults;
 mod security_limits;
 mod security_secrets;

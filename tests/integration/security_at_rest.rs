@@ -34,7 +34,18 @@ async fn flow<S: ConsumerStore + NonceStore + Clone + 'static>(store: S) -> Vec<
         )
         .await
         .unwrap();
-    let mut handed = vec![app.secret.secret().to_owned()];
+    // Rotated with a grace period: the old secret is kept (sealed) too.
+    let grace = oauth1_provider::time::Duration::hours(1);
+    let rotated = h
+        .provider
+        .rotate_consumer_secret(&app.key, grace)
+        .await
+        .unwrap();
+    let mut handed = vec![
+        app.secret.secret().to_owned(),
+        rotated.secret.secret().to_owned(),
+    ];
+    let app = rotated;
     let signer = || Signer::new(SignatureMethod::HmacSha1, &app.key, app.secret.secret());
     let request_token = || async {
         let url = format!("{ORIGIN}/_ah/OAuthGetRequestToken");
@@ -156,13 +167,13 @@ async fn sqlite_dump(key: Option<&ServerKey>) -> (Vec<String>, String) {
 async fn sqlite_holds_no_usable_secret_with_a_server_key() {
     let key = ServerKey::generate().unwrap();
     let (handed, dump) = sqlite_dump(Some(&key)).await;
-    assert_eq!(handed.len(), 8);
+    assert_eq!(handed.len(), 9);
     assert_eq!(found(&handed, &dump), Vec::<&str>::new());
     assert!(dump.contains("sealed:v1:"));
     // The control: without a key, the same dump holds them all but the
     // exchanged token's verifier, which is not kept once used.
     let (handed, dump) = sqlite_dump(None).await;
-    let exchanged_verifier = handed[4].as_str();
+    let exchanged_verifier = handed[5].as_str();
     let missing: Vec<&str> = handed
         .iter()
         .map(String::as_str)
@@ -233,4 +244,35 @@ async fn postgres_holds_no_usable_secret_with_a_server_key() {
     assert!(dump.contains("sealed:v1:"));
     drop(client);
     schema.drop_schema().await;
+}
+
+/// A secret planted in the clear by whoever can write to the database is
+/// refused by a store with a server key; a database written before the key
+/// is opened with `with_server_key_accepting_unsealed`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyed_store_refuses_secrets_planted_in_the_clear() {
+    let path = temp_db_path("at-rest-planted");
+    let _dir = TempDir::of(&path);
+    let keyless = SqliteStore::open(&path).await.unwrap();
+    let planted = oauth1_provider::Consumer::new("planted", "attacker-chosen", "Planted");
+    assert!(keyless.insert_consumer(&planted).await.unwrap());
+    let key = ServerKey::generate().unwrap();
+    let strict = SqliteStore::open(&path)
+        .await
+        .unwrap()
+        .with_server_key(&key);
+    let err = strict.get_consumer("planted").await.unwrap_err();
+    let chain = std::error::Error::source(&err).unwrap().to_string();
+    assert!(chain.contains("not sealed"), "{chain}");
+    assert!(!chain.contains("attacker-chosen"), "{chain}");
+    let migrating = SqliteStore::open(&path)
+        .await
+        .unwrap()
+        .with_server_key_accepting_unsealed(&key);
+    let read = migrating.get_consumer("planted").await.unwrap().unwrap();
+    assert!(read.secret.ct_eq("attacker-chosen"));
+    // Written again, it is sealed, and the strict store reads it.
+    assert!(migrating.update_consumer(0, &read).await.unwrap());
+    let read = strict.get_consumer("planted").await.unwrap().unwrap();
+    assert!(read.secret.ct_eq("attacker-chosen"));
 }

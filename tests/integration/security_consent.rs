@@ -10,8 +10,9 @@ use oauth1_provider::model::RequestTokenState;
 
 use crate::axum_flow::{CALLBACK, demo};
 use crate::support::harness::{
-    CALLBACK as HARNESS_CALLBACK, ORIGIN, alice, assert_refused, harness,
+    CALLBACK as HARNESS_CALLBACK, ORIGIN, alice, assert_refused, field, harness,
 };
+use crate::support::request::OwnedRequest;
 
 #[tokio::test]
 async fn a_csrf_token_from_another_session_of_the_same_user_is_refused() {
@@ -156,4 +157,70 @@ async fn a_repeat_authorization_is_asked_again_never_approved_automatically() {
     let (page, _) = browser.consent(&second).await;
     assert!(page.body.contains("value=\"allow\""), "{}", page.body);
     assert_eq!(demo.state(&second).await, RequestTokenState::Issued);
+}
+
+/// Callbacks a browser reads otherwise than a person (issue 17, finding 4:
+/// `http://127.0.0.1:18195\@good.example/cb` went to 127.0.0.1 while the
+/// page said good.example) are refused even for the `anonymous` consumer,
+/// which takes any http(s) URL; the accepted ones are stored as the browser
+/// requests them, and the consent page names the browser's host.
+#[tokio::test]
+async fn callbacks_a_browser_reads_otherwise_are_refused_and_the_page_names_the_real_host() {
+    let h = harness();
+    let url = format!("{ORIGIN}/_ah/OAuthGetRequestToken");
+    let anonymous = || Signer::new(SignatureMethod::HmacSha1, "anonymous", "anonymous");
+    for callback in [
+        "http://127.0.0.1:18195\\@good.example/cb",
+        "http://127.0.0.1:18195\\\\good.example/cb",
+        "https:\\\\evil.example/cb",
+        "http://good.example@evil.example/cb",
+        "http://good.example:443@evil.example/cb",
+        "http://@evil.example/cb",
+        "http://good.exa\tmple/cb",
+        "http://good.example\n.evil.example/cb",
+        "http://0x7f.1/cb",
+        "http://%65vil.example/cb",
+        "http://evil。example/cb",
+        "http://good.example:/cb",
+        "http:///evil.example/cb",
+    ] {
+        let request = h.signed(anonymous().callback(callback), "POST", &url);
+        let response = h.provider.request_token(&request.view()).await;
+        assert_refused(&response, 400, "parameter_rejected");
+    }
+    let page = OwnedRequest::from_url("GET", &format!("{ORIGIN}/_ah/OAuthAuthorizeToken"), None);
+    for (callback, origin, stored) in [
+        (
+            "HTTP://Good.Example:80/cb",
+            "http://good.example",
+            "http://good.example/cb",
+        ),
+        (
+            "https://bücher.example/cb",
+            "https://xn--bcher-kva.example",
+            "https://xn--bcher-kva.example/cb",
+        ),
+        (
+            "http://[::1]:8080/cb?x=1",
+            "http://[::1]:8080",
+            "http://[::1]:8080/cb?x=1",
+        ),
+        (
+            "http://127.0.0.1:18195/cb",
+            "http://127.0.0.1:18195",
+            "http://127.0.0.1:18195/cb",
+        ),
+    ] {
+        let request = h.signed(anonymous().callback(callback), "POST", &url);
+        let response = h.provider.request_token(&request.view()).await;
+        assert_eq!(response.status, 200, "{callback}: {}", response.body);
+        let token = field(&response, "oauth_token");
+        let pending = h
+            .provider
+            .pending_authorization(&page.view(), &token)
+            .await
+            .unwrap();
+        assert_eq!(pending.callback.as_str(), stored);
+        assert_eq!(pending.callback.origin().as_deref(), Some(origin));
+    }
 }

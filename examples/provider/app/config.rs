@@ -4,6 +4,19 @@
 use std::net::IpAddr;
 
 use super::extensions::Extensions;
+pub use super::guard::LoginLimits;
+
+/// Argon2id with m = 7 MiB (7168 KiB), t = 5 passes, p = 1: the
+/// lowest-memory line of OWASP's Password Storage Cheat Sheet, whose lines
+/// (46 MiB × 1, 19 MiB × 2, 12 MiB × 3, 9 MiB × 4, 7 MiB × 5) it deems
+/// equally strong. A sign-in page pays the memory once per hash running,
+/// and at most as many run as there are cores ([`LoginLimits`]): 14 MiB on
+/// two cores, where the argon2 crate's default (19 MiB × 2) let 128
+/// concurrent guesses take the demo to 2.5 GB.
+pub const PASSWORD_HASHING: argon2::Params = match argon2::Params::new(7 * 1024, 5, 1, None) {
+    Ok(params) => params,
+    Err(_) => panic!("valid Argon2 parameters"),
+};
 
 /// What the demo serves and to whom.
 #[derive(Debug, Clone)]
@@ -20,9 +33,12 @@ pub struct DemoConfig {
     pub callback_prefixes: Vec<String>,
     /// The site's users.
     pub users: Vec<UserSpec>,
-    /// How passwords are hashed (Argon2id). Defaults to the argon2 crate's
-    /// defaults (19 MiB, 2 passes); tests lower it to run fast.
+    /// How passwords are hashed (Argon2id). Defaults to
+    /// [`PASSWORD_HASHING`]; tests lower it to run fast.
     pub password_hashing: argon2::Params,
+    /// How many sign-in attempts are allowed, and how many hashes run at
+    /// once. Defaults to [`LoginLimits::default`].
+    pub login_limits: LoginLimits,
     /// Opt-in protocol extensions (RSA consumers, two-legged requests, …).
     pub extensions: Extensions,
     /// Apps registered on `/developers` start approved instead of waiting
@@ -46,7 +62,8 @@ impl DemoConfig {
                 UserSpec::parse("test@example.com:password").expect("valid"),
                 UserSpec::parse("admin@example.com:password:admin").expect("valid"),
             ],
-            password_hashing: argon2::Params::DEFAULT,
+            password_hashing: PASSWORD_HASHING,
+            login_limits: LoginLimits::default(),
             extensions: Extensions::default(),
             auto_approve: false,
         }

@@ -248,6 +248,26 @@ async fn register<S: DemoStore, N: DemoNonces>(
 struct AppForm {
     consumer_key: String,
     csrf_token: Option<String>,
+    /// Rotation: how long the old secret keeps working, in seconds; absent
+    /// on the first click, which asks.
+    grace: Option<i64>,
+    /// Deletion: `yes` once confirmed; absent on the first click, which asks.
+    confirm: Option<String>,
+}
+
+/// A page that asks before an operation that breaks a live app, with the
+/// form that does it.
+fn confirm_page(origin: &ResolvedOrigin, title: &str, question: &str, form: &str) -> Response {
+    page(
+        StatusCode::OK,
+        title,
+        &format!(
+            "{}<h1>{}</h1><p>{question}</p>{form}<p><a href=\"{}\">Cancel</a></p>",
+            site_line(origin),
+            escape_html(title),
+            escape_html(&developers_path(origin)),
+        ),
+    )
 }
 
 /// The owner's app named by the form, checked: its CSRF token and that
@@ -257,7 +277,7 @@ async fn owned_app<S: DemoStore, N: DemoNonces>(
     origin: &ResolvedOrigin,
     headers: &HeaderMap,
     form: &AppForm,
-) -> Result<Consumer, Response> {
+) -> Result<(Consumer, Session), Response> {
     let (session, user) = signed_in(demo, origin, headers, developers_path(origin))?;
     if !csrf_matches(&session.csrf, form.csrf_token.as_deref()) {
         return Err(forged());
@@ -271,8 +291,35 @@ async fn owned_app<S: DemoStore, N: DemoNonces>(
         // Another user's app is answered as a missing one.
         return Err(refusal(&ConsumerError::NotFound));
     }
-    Ok(app)
+    Ok((app, session))
 }
+
+/// The form of a confirmation page: posts the app's key, the CSRF token and
+/// `fields_html` to `/developers/{action}`.
+fn confirm_form(
+    origin: &ResolvedOrigin,
+    action: &str,
+    app: &Consumer,
+    session: &Session,
+    fields_html: &str,
+    label: &str,
+) -> String {
+    format!(
+        "<form method=\"post\" action=\"{}/{action}\">{}{}{fields_html}\
+         <div class=\"actions\"><button type=\"submit\" class=\"primary\">{label}</button></div>\
+         </form>",
+        escape_html(&developers_path(origin)),
+        hidden("consumer_key", &app.key),
+        hidden("csrf_token", &session.csrf),
+    )
+}
+
+/// The rotation's choices: how long the old secret keeps working.
+const GRACE_CHOICES: [(&str, &str); 3] = [
+    ("0", "stops now (it leaked)"),
+    ("3600", "works 1 more hour"),
+    ("86400", "works 1 more day"),
+];
 
 async fn rotate<S: DemoStore, N: DemoNonces>(
     State(demo): AppState<S, N>,
@@ -280,13 +327,31 @@ async fn rotate<S: DemoStore, N: DemoNonces>(
     headers: HeaderMap,
     Form(form): Form<AppForm>,
 ) -> Response {
-    let app = match owned_app(&demo, &origin, &headers, &form).await {
-        Ok(app) => app,
+    let (app, session) = match owned_app(&demo, &origin, &headers, &form).await {
+        Ok(found) => found,
         Err(answer) => return answer,
     };
-    // The old secret stops at once: this is the button for a leaked one.
-    let now = oauth1_provider::time::Duration::ZERO;
-    match demo.provider.rotate_consumer_secret(&app.key, now).await {
+    let Some(grace) = form.grace.filter(|g| (0..=86_400).contains(g)) else {
+        let choices: String = GRACE_CHOICES
+            .iter()
+            .map(|(value, label)| {
+                let checked = if *value == "3600" { " checked" } else { "" };
+                format!(
+                    "<label><input type=\"radio\" name=\"grace\" value=\"{value}\"{checked}> \
+                     The old secret {label}</label>"
+                )
+            })
+            .collect();
+        let form = confirm_form(&origin, "rotate", &app, &session, &choices, "New secret");
+        let question = format!(
+            "A new secret for <strong>{}</strong>. Your app must switch to it; until then, requests \
+             signed with the old one are refused, unless you let it work a little longer.",
+            name(&app)
+        );
+        return confirm_page(&origin, "Give your app a new secret", &question, &form);
+    };
+    let grace = oauth1_provider::time::Duration::seconds(grace);
+    match demo.provider.rotate_consumer_secret(&app.key, grace).await {
         Ok(app) => {
             tracing::info!(consumer = ?app.key, "app secret rotated");
             credentials_page(&origin, &app, "Your app has a new secret")
@@ -301,10 +366,24 @@ async fn delete<S: DemoStore, N: DemoNonces>(
     headers: HeaderMap,
     Form(form): Form<AppForm>,
 ) -> Response {
-    let app = match owned_app(&demo, &origin, &headers, &form).await {
-        Ok(app) => app,
+    let (app, session) = match owned_app(&demo, &origin, &headers, &form).await {
+        Ok(found) => found,
         Err(answer) => return answer,
     };
+    if form.confirm.as_deref() != Some("yes") {
+        let tokens = match demo.provider.consumer_tokens(&app.key).await {
+            Ok(tokens) => tokens.len(),
+            Err(e) => return refusal(&ConsumerError::Store(e)),
+        };
+        let confirm = hidden("confirm", "yes");
+        let form = confirm_form(&origin, "delete", &app, &session, &confirm, "Delete");
+        let question = format!(
+            "Delete <strong>{}</strong>? Its {tokens} active access token(s) stop working at once, \
+             and its key can never be used again.",
+            name(&app)
+        );
+        return confirm_page(&origin, "Delete your app", &question, &form);
+    }
     match demo.provider.delete_consumer(&app.key).await {
         Ok(revoked) => {
             tracing::info!(consumer = ?app.key, revoked, "app deleted with its tokens");

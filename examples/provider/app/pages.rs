@@ -7,18 +7,22 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Form, Query, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Form, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use oauth1_provider::consent::csrf_matches;
+use oauth1_provider::model::strip_hidden_characters;
 use oauth1_provider::origin::ResolvedOrigin;
 
 use super::html::{escape_html, page};
 use serde::Deserialize;
 
 use super::sessions::{SESSION_COOKIE, clear_cookie, cookie, local_path, session_cookie};
+use super::users::normalized_email;
 use super::{AppState, Demo, DemoNonces, DemoStore, activity, to_login};
 
 /// The pages' routes: `/`, `/login`, `/logout`, `/account` and
@@ -155,17 +159,32 @@ struct LoginForm {
 async fn login<S: DemoStore, N: DemoNonces>(
     State(demo): AppState<S, N>,
     Extension(origin): Extension<ResolvedOrigin>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
     let next = local_path(form.next.as_deref(), &home_path(&origin)).to_owned();
-    // Hashing is deliberately slow: keep it off the async workers.
+    let peer = peer.map(|Extension(ConnectInfo(peer))| peer.ip());
+    let address = demo.logins.client_address(peer, &headers);
+    let attempt = match demo.logins.attempt(&normalized_email(&form.email), address) {
+        Ok(attempt) => attempt,
+        Err(seconds) => {
+            tracing::info!(address = ?address, "sign-in refused: too many attempts");
+            return too_many_attempts(seconds);
+        }
+    };
+    // Hashing is deliberately slow and takes memory: a few at a time (a
+    // turn per core), off the async workers.
+    let Some(turn) = demo.logins.hashing_turn().await else {
+        return unavailable();
+    };
     let checking = demo.clone();
     let (email, password) = (form.email.clone(), form.password);
     let user = tokio::task::spawn_blocking(move || checking.users.verify(&email, &password))
         .await
         .ok()
         .flatten();
+    drop(turn);
     let Some(user) = user else {
         tracing::info!("failed sign-in");
         let html = login_form(
@@ -176,6 +195,7 @@ async fn login<S: DemoStore, N: DemoNonces>(
         );
         return page(StatusCode::UNAUTHORIZED, "Sign in", &html);
     };
+    demo.logins.succeeded(attempt);
     // A new session id at every sign-in (no fixation).
     if let Some(old) = cookie(&headers, SESSION_COOKIE) {
         demo.sessions.remove(old);
@@ -241,6 +261,21 @@ async fn logout<S: DemoStore, N: DemoNonces>(
         .into_response()
 }
 
+/// 429 with `Retry-After`: the account or the address tried too often.
+fn too_many_attempts(seconds: u64) -> Response {
+    let mut response = page(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many attempts",
+        "<h1>Too many sign-in attempts</h1>\
+         <p>Wait a few minutes, then try again.</p>",
+    );
+    if let Ok(value) = seconds.to_string().parse() {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+/// The page for a form post that did not come from this site: 403.
 pub(super) fn forged() -> Response {
     page(
         StatusCode::FORBIDDEN,
@@ -293,13 +328,13 @@ async fn account<S: DemoStore, N: DemoNonces>(
         body.push_str("<table><tr><th>App</th><th>Allowed</th><th></th></tr>");
         for (key, name, granted_at, hosts) in &apps {
             body.push_str(&format!(
-                "<tr><td><strong>{}</strong><br><span class=\"muted\">on {}</span></td>\
+                "<tr><td><strong><bdi>{}</bdi></strong><br><span class=\"muted\">on {}</span></td>\
                  <td>{}</td><td>\
                  <form method=\"post\" action=\"{}/account/revoke\">\
                  <input type=\"hidden\" name=\"consumer_key\" value=\"{}\">\
                  <input type=\"hidden\" name=\"csrf_token\" value=\"{}\">\
                  <button type=\"submit\">Revoke</button></form></td></tr>",
-                escape_html(name),
+                app_name_html(name),
                 escape_html(&hosts.join(", ")),
                 escape_html(&when(*granted_at)),
                 escape_html(&origin.prefix),
@@ -331,6 +366,12 @@ async fn account<S: DemoStore, N: DemoNonces>(
         sign_out_form(&origin, &session.csrf)
     ));
     page(StatusCode::OK, "Your apps", &body)
+}
+
+/// An app's name for a page: escaped, without the characters that would
+/// reorder or hide the text around it.
+fn app_name_html(name: &str) -> String {
+    escape_html(&strip_hidden_characters(name))
 }
 
 pub(super) fn when(t: time::OffsetDateTime) -> String {
@@ -376,7 +417,7 @@ async fn revoke<S: DemoStore, N: DemoNonces>(
         .await
     {
         Ok(n) => {
-            tracing::info!(consumer = %form.consumer_key, tokens = n, "access revoked by its user");
+            tracing::info!(consumer = ?form.consumer_key, tokens = n, "access revoked by its user");
             Redirect::to(&account_path(&origin)).into_response()
         }
         Err(e) => {

@@ -48,7 +48,7 @@ impl Users {
 
     /// The user, if the password is hers. Always verifies one hash.
     pub(super) fn verify(&self, email: &str, password: &str) -> Option<User> {
-        let account = self.accounts.get(&email.trim().to_ascii_lowercase());
+        let account = self.accounts.get(&normalized_email(email));
         let hash = account.map_or(self.dummy_hash.as_str(), |a| &a.password_hash);
         let ok = PasswordHash::new(hash).is_ok_and(|parsed| {
             Argon2::default()
@@ -57,6 +57,11 @@ impl Users {
         });
         account.filter(|_| ok).map(|a| a.user.clone())
     }
+}
+
+/// An email as accounts are keyed: trimmed, lower-cased.
+pub(super) fn normalized_email(email: &str) -> String {
+    email.trim().to_ascii_lowercase()
 }
 
 /// Argon2id with a random salt, as a PHC string (which records the

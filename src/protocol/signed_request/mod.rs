@@ -7,6 +7,7 @@ use std::cmp::Ordering;
 use std::sync::OnceLock;
 
 use crate::protocol::authorization_header::{self, HeaderError};
+use crate::protocol::base_string::BaseUri;
 use crate::protocol::encoding::{
     Class, MalformedEncoding, RawComponent, count_byte, find_byte, percent_decode_into,
     percent_decode_str, reencode_into, split_component,
@@ -14,6 +15,7 @@ use crate::protocol::encoding::{
 use crate::protocol::error::{Problem, ProtocolError};
 use crate::protocol::request::Request;
 use crate::protocol::signature::SignatureMethod;
+use crate::protocol::timestamp::parse_timestamp;
 
 mod verify;
 
@@ -40,6 +42,13 @@ pub struct Limits {
     /// this provider issued itself (32 characters), so a longer one is never
     /// looked up in the store. Defaults to 128.
     pub max_token_bytes: usize,
+    /// Longest `scope` a request token records, decoded, in bytes: it is
+    /// stored with the token until it expires. Defaults to 1 KiB.
+    pub max_scope_bytes: usize,
+    /// Longest `xoauth_displayname` a request token records, in characters:
+    /// it is stored with the token and shown on the consent page. Defaults
+    /// to 128.
+    pub max_display_name_chars: usize,
 }
 
 impl Default for Limits {
@@ -51,6 +60,8 @@ impl Default for Limits {
             max_protocol_value_bytes: 2048,
             max_nonce_bytes: 128,
             max_token_bytes: 128,
+            max_scope_bytes: 1024,
+            max_display_name_chars: 128,
         }
     }
 }
@@ -210,6 +221,10 @@ pub struct SignedRequest<'a> {
     pub(crate) scheme: &'a str,
     pub(crate) authority: &'a str,
     pub(crate) path: &'a str,
+    /// The base string URI (§3.4.1.2) of `scheme`, `authority` and `path`,
+    /// split once for the signature and the host check; `None` when the
+    /// authority is malformed.
+    uri: Option<BaseUri<'a>>,
     /// Every parameter but `oauth_signature` (and the header's `realm`),
     /// canonically encoded, sorted by name then value.
     pub(crate) params: Vec<Param<'a>>,
@@ -221,6 +236,9 @@ pub struct SignedRequest<'a> {
     /// for it and only when it has escapes.
     signature_decoded: OnceLock<String>,
     method_parsed: Option<SignatureMethod>,
+    /// `oauth_timestamp` in seconds, parsed once (`None` when absent or not
+    /// a number).
+    timestamp_secs: Option<u64>,
     source: Option<ParameterSource>,
     realm: Option<&'a str>,
 }
@@ -407,6 +425,11 @@ impl<'a> SignedRequest<'a> {
     /// `oauth_timestamp`, decoded, as sent.
     pub fn timestamp(&self) -> Option<&str> {
         self.protocol_text(self.protocol.timestamp)
+    }
+
+    /// `oauth_timestamp` in seconds: `None` when absent or not a number.
+    pub(crate) fn timestamp_secs(&self) -> Option<u64> {
+        self.timestamp_secs
     }
 
     /// `oauth_nonce`, decoded.
@@ -621,6 +644,9 @@ impl<'a> Collector<'a, '_> {
         let method_parsed = protocol
             .signature_method
             .and_then(|m| SignatureMethod::from_name(m.get(buffer)));
+        let timestamp_secs = protocol
+            .timestamp
+            .and_then(|t| parse_timestamp(t.get(buffer)));
         sort_params(&mut self.params, buffer);
         // A repeated `oauth_*` parameter this crate does not track by name
         // (e.g. `oauth_session_handle`) is adjacent after sorting.
@@ -635,11 +661,13 @@ impl<'a> Collector<'a, '_> {
             scheme: request.scheme,
             authority: request.authority,
             path,
+            uri: BaseUri::new(request.scheme, request.authority, path).ok(),
             params: self.params,
             buffer: self.buffer,
             protocol: self.protocol,
             signature_decoded: OnceLock::new(),
             method_parsed,
+            timestamp_secs,
             source: self.source,
             realm: self.realm,
         })

@@ -12,9 +12,15 @@ use crate::protocol::signature::{BaseString, SignatureBuf, SignatureMethod};
 use crate::protocol::signed_request::SignedRequest;
 use crate::protocol::timestamp::TimestampWindow;
 
-impl SignedRequest<'_> {
-    pub(crate) fn base_uri(&self) -> Result<BaseUri<'_>, ProtocolError> {
-        BaseUri::new(self.scheme, self.authority, self.path)
+impl<'a> SignedRequest<'a> {
+    /// The base string URI (§3.4.1.2), split when the request was
+    /// collected. A malformed authority → 400 `parameter_rejected`.
+    pub(crate) fn base_uri(&self) -> Result<BaseUri<'a>, ProtocolError> {
+        match self.uri {
+            Some(uri) => Ok(uri),
+            // Only to build the same error as the split did.
+            None => BaseUri::new(self.scheme, self.authority, self.path),
+        }
     }
 
     /// Streams the signature base string (§3.4.1.1) into `sink`.
@@ -142,7 +148,7 @@ impl SignedRequest<'_> {
         window: &TimestampWindow,
     ) -> Result<u64, ProtocolError> {
         match self.timestamp() {
-            Some(ts) => window.check(ts, now),
+            Some(_) => window.check_parsed(self.timestamp_secs, now),
             None => Err(ProtocolError::parameters_absent(vec!["oauth_timestamp"])),
         }
     }

@@ -167,6 +167,7 @@ pub async fn run_consumer_store_suite<S: ConsumerStore + 'static>(store: Arc<S>)
     consumers_are_listed_by_state_and_owner(&*store).await;
     consumer_tokens_are_listed_and_revoked(&*store).await;
     racing_updates_have_one_winner(store.clone()).await;
+    deleting_races_refreshes(store.clone()).await;
     deleting_races_exchanges(store).await;
 }
 
@@ -611,6 +612,47 @@ pub async fn racing_updates_have_one_winner<S: ConsumerStore + 'static>(store: A
             get(&*store, &consumer.key).await,
             &expected,
         );
+    }
+}
+
+/// 200 deletes, each racing a refresh (OAuth Session extension) of the
+/// consumer's access token: afterwards neither the old token nor the new
+/// one is active.
+pub async fn deleting_races_refreshes<S: ConsumerStore + 'static>(store: Arc<S>) {
+    let now = base_time();
+    let mut tasks = Vec::new();
+    for _ in 0..200 {
+        let (consumer, _, access) = consumer_with_tokens(&*store, now).await;
+        let next = crate::model::token::AccessToken {
+            token: unique("at"),
+            ..access.clone()
+        };
+        let (deleter, refresher) = (store.clone(), store.clone());
+        let key = consumer.key.clone();
+        let delete = tokio::spawn(async move { deleter.delete_consumer(&key, now).await });
+        let (old, fresh) = (access.token.clone(), next.token.clone());
+        let refresh = tokio::spawn(async move {
+            // Losing to the delete may be Ok(false) or an error.
+            let _ = refresher.refresh_access_token(&old, now, &next).await;
+        });
+        tasks.push((consumer.key, access.token, fresh, delete, refresh));
+    }
+    for (key, old, fresh, delete, refresh) in tasks {
+        let deleted = delete
+            .await
+            .unwrap_or_else(|e| panic!("a delete panicked: {e}"));
+        refresh
+            .await
+            .unwrap_or_else(|e| panic!("a refresh panicked: {e}"));
+        ok(deleted, m::DELETE, "deleting while a refresh races");
+        for token in [&old, &fresh] {
+            ensure!(
+                !is_active(&*store, token).await,
+                m::DELETE,
+                c::DELETE_RACE,
+                "left access token {token} of deleted consumer {key} active after a racing refresh"
+            );
+        }
     }
 }
 

@@ -120,6 +120,7 @@ mod method {
     pub(super) const REVOKE_USER_TOKENS: &str = "TokenStore::revoke_user_tokens";
     pub(super) const LIST_USER_TOKENS: &str = "TokenStore::list_user_tokens";
     pub(super) const PURGE_EXPIRED: &str = "TokenStore::purge_expired";
+    pub(super) const COUNT_REQUEST_TOKENS: &str = "TokenStore::count_request_tokens";
     pub(super) const INSERT_NONCE: &str = "NonceStore::insert_nonce";
     pub(super) const PURGE_NONCES: &str = "NonceStore::purge_nonces";
 }
@@ -169,6 +170,8 @@ mod contract {
     pub(super) const PURGE: &str = "purge_expired(now) deletes every request token whose \
         expires_at <= now, in any state, and nothing else: a token expiring exactly at `now` \
         is expired; access tokens are never purged";
+    pub(super) const COUNT: &str = "count_request_tokens(consumer_key, now) counts that \
+        consumer's request tokens whose expires_at > now, in any state, and no other consumer's";
     pub(super) const PERSIST_TOKENS: &str = "what a store holds survives reopening it: every \
         field of every request- and access-token state reads back as stored through a new \
         handle";
@@ -606,6 +609,7 @@ pub async fn run_token_store_suite<S: TokenStore + 'static>(store: Arc<S>) {
     user_tokens_are_listed_until_revoked(&*store).await;
     session_refresh_is_all_or_nothing(&*store).await;
     purge_removes_only_expired_request_tokens(&*store).await;
+    request_tokens_are_counted_per_consumer_until_they_expire(&*store).await;
     concurrent_approvals_have_one_winner(store.clone()).await;
     concurrent_exchanges_have_one_winner(store.clone()).await;
     concurrent_refreshes_have_one_winner(store).await;
@@ -1421,6 +1425,69 @@ pub async fn purge_removes_only_expired_request_tokens<S: TokenStore>(store: &S)
         method,
         c::PURGE,
         "answered {purged} after removing the 3 expired request tokens the suite stored"
+    );
+}
+
+/// A consumer's unexpired request tokens are counted, in any state; its
+/// expired ones and other consumers' are not.
+pub async fn request_tokens_are_counted_per_consumer_until_they_expire<S: TokenStore>(store: &S) {
+    let now = base_time();
+    let consumer = unique("counted");
+    let of_consumer = |expires_at: OffsetDateTime| RequestToken {
+        consumer_key: consumer.clone(),
+        expires_at,
+        ..sample_request_token(expires_at - Duration::minutes(10))
+    };
+    let method = m::COUNT_REQUEST_TOKENS;
+    let consumer = consumer.as_str();
+    let count = |at| async move {
+        ok(
+            store.count_request_tokens(consumer, at).await,
+            method,
+            "counting",
+        )
+    };
+    ensure!(
+        count(now).await == 0,
+        method,
+        c::COUNT,
+        "counted request tokens for a consumer that has none"
+    );
+    let live = [
+        of_consumer(now + seconds(1)),
+        of_consumer(now + Duration::minutes(10)),
+    ];
+    for token in [
+        &live[0],
+        &live[1],
+        &of_consumer(now),
+        &of_consumer(now - seconds(1)),
+    ] {
+        insert(store, token).await;
+    }
+    let user = sample_user();
+    let exchanged = of_consumer(now + Duration::minutes(5));
+    store_by_exchange(
+        store,
+        &exchanged,
+        &sample_access_token(&exchanged, &user, now),
+    )
+    .await;
+    insert(store, &sample_request_token(now)).await;
+    let counted = count(now).await;
+    ensure!(
+        counted == 3,
+        method,
+        c::COUNT,
+        "answered {counted} for a consumer with 3 request tokens unexpired at `now` (one of them \
+         exchanged), 2 expired by then (one exactly at `now`) and none of another consumer's"
+    );
+    let later = count(now + seconds(1)).await;
+    ensure!(
+        later == 2,
+        method,
+        c::COUNT,
+        "answered {later} a second later, when one of the 3 had expired"
     );
 }
 
@@ -2255,8 +2322,8 @@ mod events;
 pub use consumers::{
     DELETE_RACES, consumer_tokens_are_listed_and_revoked, consumers_are_listed_by_state_and_owner,
     consumers_round_trip, delete_takes_the_tokens_with_it, deleting_races_exchanges,
-    keys_are_never_reused, racing_updates_have_one_winner, run_consumer_store_suite,
-    sample_consumer, updates_compare_and_set_the_revision,
+    deleting_races_refreshes, keys_are_never_reused, racing_updates_have_one_winner,
+    run_consumer_store_suite, sample_consumer, updates_compare_and_set_the_revision,
 };
 pub use events::{
     events_round_trip_newest_first, purging_events_deletes_only_older_ones, run_event_store_suite,

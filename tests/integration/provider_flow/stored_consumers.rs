@@ -532,6 +532,13 @@ async fn an_owner_or_an_admin_issues_a_token_without_the_redirect() {
         .await
         .unwrap_err();
     assert!(matches!(err, ConsumerError::NotOwner), "{err:?}");
+    // The owner may not issue one for someone else.
+    let err = h
+        .provider
+        .issue_access_token(&app.key, stranger.clone(), &owner, host)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConsumerError::NotOwner), "{err:?}");
     assert!(
         h.provider
             .consumer_tokens(&app.key)
@@ -539,6 +546,14 @@ async fn an_owner_or_an_admin_issues_a_token_without_the_redirect() {
             .unwrap()
             .is_empty()
     );
+    // Nor give themself administrator rights.
+    let as_admin = owner.clone().admin(true);
+    let issued = h
+        .provider
+        .issue_access_token(&app.key, as_admin, &owner, host)
+        .await
+        .unwrap();
+    assert!(!issued.user.admin);
 
     let issued = h
         .provider

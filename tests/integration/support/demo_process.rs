@@ -24,7 +24,7 @@ pub struct DemoProcess {
     child: Child,
     /// The address it listens on.
     pub addr: SocketAddr,
-    /// Everything it printed on stderr (its tracing log) so far, for diagnosis.
+    /// Everything it printed (its tracing log) so far, for diagnosis.
     log: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
@@ -66,6 +66,7 @@ impl DemoProcess {
         });
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = mpsc::channel();
+        let sink = log.clone();
         std::thread::spawn(move || {
             let mut sent = false;
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -73,6 +74,9 @@ impl DemoProcess {
                     let _ = tx.send(addr.trim().parse::<SocketAddr>());
                     sent = true;
                 }
+                let mut log = sink.lock().expect("log lock");
+                log.push_str(&line);
+                log.push('\n');
             }
         });
         let addr = match rx.recv_timeout(Duration::from_secs(60)) {
@@ -95,9 +99,29 @@ impl DemoProcess {
         format!("http://{}", self.addr)
     }
 
-    /// What the process logged on stderr so far.
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// What the process printed so far (its tracing log, on stdout, and
+    /// anything on stderr), line by line.
     pub fn log(&self) -> String {
         self.log.lock().expect("log lock").clone()
+    }
+
+    /// The log once it has a line containing `needle`, waiting at most
+    /// `timeout` for it (the process writes a line before it answers the
+    /// request that caused it; reading the pipe may lag).
+    pub fn log_with(&self, needle: &str, timeout: Duration) -> String {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let log = self.log();
+            if log.contains(needle) || std::time::Instant::now() >= deadline {
+                return log;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Stops the process and waits for it.

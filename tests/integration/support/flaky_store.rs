@@ -78,6 +78,14 @@ impl TokenStore for FlakyStore {
         self.check()?;
         self.inner.insert_request_token(token).await
     }
+    async fn count_request_tokens(
+        &self,
+        consumer_key: &str,
+        now: OffsetDateTime,
+    ) -> Result<usize, StoreError> {
+        self.check()?;
+        self.inner.count_request_tokens(consumer_key, now).await
+    }
     async fn get_request_token(&self, token: &str) -> Result<Option<RequestToken>, StoreError> {
         self.check()?;
         self.inner.get_request_token(token).await
