@@ -115,7 +115,9 @@ pub fn build_split<S: DemoStore, N: DemoNonces>(
     let audit = StoreAudit::spawn(store.clone());
     let provider = Provider::new(store, nonces, consumers, provider_config)
         .with_stored_consumers()
-        .with_audit(audit.clone());
+        .with_audit(audit.clone())
+        // What /developers/refusals shows an app's owner.
+        .with_refusal_log(10, oauth1_provider::time::Duration::hours(1));
     let directory: HashMap<String, User> = config
         .users
         .iter()

@@ -41,6 +41,7 @@
 pub(crate) mod authorization_header;
 pub(crate) mod base_string;
 pub(crate) mod body_hash;
+pub(crate) mod diagnose;
 pub(crate) mod encoding;
 pub(crate) mod error;
 pub(crate) mod hmac;
@@ -57,6 +58,7 @@ pub(crate) mod timestamp;
 pub use authorization_header::{AuthorizationHeader, HeaderError, format_authorization_header};
 pub use base_string::base_string_uri;
 pub use body_hash::{BODY_HASH_PARAM, body_hash, verify_body_hash};
+pub use diagnose::{BaseStringDifference, common_prefix_chars, first_difference};
 pub use encoding::percent_encode;
 pub use error::{Problem, ProtocolError};
 pub use request::{Request, is_form_urlencoded};

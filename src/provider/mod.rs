@@ -17,6 +17,7 @@ pub(crate) mod events;
 pub(crate) mod protected_resource;
 #[cfg(feature = "tokio")]
 pub(crate) mod purger;
+pub(crate) mod refusals;
 pub(crate) mod request_token;
 #[cfg(feature = "tokio")]
 pub(crate) mod store_audit;
@@ -36,6 +37,7 @@ pub use events::{
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use purger::Purger;
+pub use refusals::RefusedRequest;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use store_audit::StoreAudit;
@@ -118,6 +120,7 @@ pub struct Provider<S, N = S> {
     pub(crate) development: bool,
     pub(crate) requestors: Option<RequestorLookup>,
     pub(crate) managed: Option<consumers::Managed<S>>,
+    pub(crate) refusals: Option<refusals::RefusalLog>,
     pub(crate) audit: Arc<dyn AuditSink>,
 }
 
@@ -147,6 +150,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             development: false,
             requestors: None,
             managed: None,
+            refusals: None,
             audit: Arc::new(TracingAudit),
         }
     }
@@ -355,12 +359,16 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             } else {
                 Reason::UnknownConsumer
             };
+            self.note_refusal(signed, None, reason, now);
             return Err(invalid(reason));
         };
         if token == Some(None) {
+            self.note_refusal(signed, Some(&consumer.key), unknown_token_reason, now);
             return Err(invalid(unknown_token_reason));
         }
         if let Err(reason) = verdict {
+            let kept = (reason == Reason::BadSignature).then_some(consumer.key.as_str());
+            self.note_refusal(signed, kept, reason, now);
             return Err(invalid(reason));
         }
         if !consumer.signature_methods.contains(&method) {

@@ -815,3 +815,67 @@ fn browser_an_app_is_registered_on_developers_and_approved_on_admin_consumers() 
         ctx.page_with_heading("Not done").await;
     });
 }
+
+#[test]
+fn browser_an_apps_owner_sees_its_refused_request_and_the_highlighted_difference() {
+    browser_test(async |ctx: &Ctx| {
+        // Registered by its owner, approved by an administrator.
+        ctx.sign_in_as("test@example.com", "/developers").await;
+        ctx.element("#name")
+            .await
+            .send_keys("Mismatch")
+            .await
+            .expect("name");
+        ctx.click("form[action='/developers'] button[type=submit]")
+            .await;
+        let key = ctx.text("#consumer-key").await;
+        ctx.sign_in_as("admin@example.com", "/admin/consumers")
+            .await;
+        let approve = format!(
+            "//tr[contains(., '{key}')]//form[.//input[@name='action' and @value='approve']]//button"
+        );
+        ctx.xpath(&approve).await.click().await.expect("approve");
+        ctx.xpath("//h2[contains(., 'approved (1)')]").await;
+
+        // Its client signs with the wrong secret.
+        let wrong = Credentials::new(&key, "not-the-secret");
+        let refused = ctx
+            .site
+            .request_token(&wrong, &ctx.callback.url())
+            .expect_err("a bad signature");
+        assert_eq!(refused.status, 401);
+
+        // The owner sees it, pastes what the client signed, and is shown
+        // the first difference.
+        ctx.sign_in_as("test@example.com", "/developers").await;
+        let page = format!("/developers/refusals?consumer_key={}", form_encode(&key));
+        ctx.browser
+            .goto(&ctx.site.url(&page))
+            .await
+            .expect("open the refused requests");
+        let base_string = ctx.text("code.base-string").await;
+        assert!(base_string.starts_with("POST&"), "{base_string}");
+        let client = base_string.replacen("POST", "GET", 1);
+        ctx.element("#base_string")
+            .await
+            .send_keys(&client)
+            .await
+            .expect("paste the base string");
+        ctx.click("form[action='/developers/refusals'] button[type=submit]")
+            .await;
+        let difference = ctx.text("#difference").await;
+        assert!(difference.contains("the method"), "{difference}");
+        let marked = ctx.text("#client mark").await;
+        assert!(marked.starts_with("GET"), "{marked}");
+        ctx.assert_fits_both("the refused requests", "browser-developers-refusals")
+            .await;
+
+        // Nobody else sees them.
+        ctx.sign_in_as("admin@example.com", "/developers").await;
+        ctx.browser
+            .goto(&ctx.site.url(&page))
+            .await
+            .expect("open another's refused requests");
+        ctx.page_with_heading("Not done").await;
+    });
+}

@@ -250,3 +250,67 @@ fn two_instances_on_postgres_share_apps() {
     a.stop();
     b.stop();
 }
+
+/// The base string in the first `class="base-string"` element of `html`.
+fn shown_base_string(html: &str) -> String {
+    let start = html.find("class=\"base-string\">").expect("a base string") + 20;
+    let shown = html[start..].split('<').next().unwrap_or_default();
+    shown.replace("&amp;", "&")
+}
+
+#[test]
+fn an_apps_owner_sees_its_refused_requests_and_what_differs() {
+    let demo = DemoProcess::spawn(&["--store", "memory", "--auto-approve"]);
+    let site = Site::new(demo.addr, &format!("http://{}", demo.addr));
+    let user = site.sign_in(USER.0, USER.1);
+    let (app, _) = register(&site, &user, "Signer");
+    let page = |cookie: &str, extra: &str| {
+        let target = format!("/developers/refusals?consumer_key={}{extra}", app.key);
+        site.send("GET", &target, &[("Cookie", cookie)], b"")
+    };
+    assert!(page(&user, "").text().contains("id=\"no-refusals\""));
+
+    // The developer's client signs with a wrong secret.
+    let wrong = Credentials::new(&app.key, "not-the-secret");
+    let refused = site
+        .request_token(&wrong, CALLBACK)
+        .expect_err("a bad signature");
+    assert_eq!(refused.status, 401);
+    let html = page(&user, "").text();
+    let base_string = shown_base_string(&html);
+    assert!(
+        base_string.starts_with("POST&http%3A%2F%2F127.0.0.1"),
+        "{base_string}"
+    );
+    assert!(!html.contains("not-the-secret"));
+
+    // Pasting the base string the client signed names the first difference.
+    let client = base_string.replacen("POST", "GET", 1);
+    let extra = format!(
+        "&base_string={}",
+        crate::support::demo_client::form_encode(&client)
+    );
+    let compared = page(&user, &extra).text();
+    assert!(
+        compared.contains("First difference: the method"),
+        "{compared}"
+    );
+    assert!(compared.contains("<mark>"), "{compared}");
+    let same = format!(
+        "&base_string={}",
+        crate::support::demo_client::form_encode(&base_string)
+    );
+    assert!(page(&user, &same).text().contains("check the secrets"));
+
+    // Nobody else sees them.
+    let other = site.sign_in(ADMIN.0, ADMIN.1);
+    assert_eq!(page(&other, "").status, 404);
+    let anonymous = site.send(
+        "GET",
+        &format!("/developers/refusals?consumer_key={}", app.key),
+        &[],
+        b"",
+    );
+    assert_eq!(anonymous.status, 303);
+    demo.stop();
+}

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Form, State};
+use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -14,7 +14,8 @@ use axum::{Extension, Router};
 use oauth1_provider::consent::csrf_matches;
 use oauth1_provider::model::ConsumerAction;
 use oauth1_provider::origin::ResolvedOrigin;
-use oauth1_provider::provider::{ConsumerError, ConsumerRegistration};
+use oauth1_provider::protocol::{common_prefix_chars, first_difference, percent_encode};
+use oauth1_provider::provider::{ConsumerError, ConsumerRegistration, Reason};
 use oauth1_provider::{Consumer, ConsumerState, User};
 use serde::Deserialize;
 
@@ -32,6 +33,7 @@ pub(super) fn routes<S: DemoStore, N: DemoNonces>() -> Router<Arc<Demo<S, N>>> {
         )
         .route("/developers/rotate", post(rotate::<S, N>))
         .route("/developers/delete", post(delete::<S, N>))
+        .route("/developers/refusals", get(refusals::<S, N>))
         .route(
             "/admin/consumers",
             get(admin::<S, N>).post(moderate::<S, N>),
@@ -140,9 +142,13 @@ async fn developers<S: DemoStore, N: DemoNonces>(
                 &[("consumer_key", &app.key)],
                 &session,
             );
+            let refused = format!(
+                "<br><a href=\"{path}/refusals?consumer_key={}\">Refused requests</a>",
+                escape_html(&percent_encode(&app.key))
+            );
             body.push_str(&format!(
-                "<tr><td><strong>{}</strong><br><span class=\"muted\">key <code>{}</code></span></td>\
-                 <td>{}</td><td>{rotate}{delete}</td></tr>",
+                "<tr><td><strong>{}</strong><br><span class=\"muted\">key <code>{}</code></span>\
+                 {refused}</td><td>{}</td><td>{rotate}{delete}</td></tr>",
                 name(app),
                 escape_html(&app.key),
                 app.state,
@@ -511,4 +517,98 @@ async fn moderate<S: DemoStore, N: DemoNonces>(
         }
         Err(e) => refusal(&e),
     }
+}
+
+#[derive(Deserialize)]
+struct RefusalsQuery {
+    consumer_key: String,
+    /// The base string the developer's client signed, to compare.
+    base_string: Option<String>,
+}
+
+/// `text` with everything from character `from` on in `<mark>`.
+fn marked_from(text: &str, from: usize) -> String {
+    let split = text.char_indices().nth(from).map_or(text.len(), |(i, _)| i);
+    let (same, rest) = text.split_at(split);
+    if rest.is_empty() {
+        return escape_html(same);
+    }
+    format!("{}<mark>{}</mark>", escape_html(same), escape_html(rest))
+}
+
+/// An app's requests refused with `signature_invalid`, as the provider saw
+/// them, for its owner only; with a base string pasted, the first component
+/// that differs from the provider's, highlighted.
+async fn refusals<S: DemoStore, N: DemoNonces>(
+    State(demo): AppState<S, N>,
+    Extension(origin): Extension<ResolvedOrigin>,
+    headers: HeaderMap,
+    Query(query): Query<RefusalsQuery>,
+) -> Response {
+    let back = format!("{}/refusals", developers_path(&origin));
+    let (_, user) = match signed_in(&demo, &origin, &headers, back) {
+        Ok(found) => found,
+        Err(answer) => return answer,
+    };
+    let app = match demo.provider.stored_consumer(&query.consumer_key).await {
+        Ok(app) if app.owner.as_deref() == Some(user.user_id.as_str()) => app,
+        // Another user's app is answered as a missing one.
+        Ok(_) => return refusal(&ConsumerError::NotFound),
+        Err(e) => return refusal(&e),
+    };
+    let refused = demo.provider.recent_refusals(&app.key);
+    let mut body = format!(
+        "{}<h1>Refused requests</h1><p>The last requests of <strong>{}</strong> refused with \
+         <code>signature_invalid</code>, as this site saw them (kept an hour; secrets shown as \
+         REDACTED).</p>",
+        site_line(&origin),
+        name(&app)
+    );
+    let Some(last) = refused.last() else {
+        body.push_str("<p class=\"muted\" id=\"no-refusals\">None.</p>");
+        return page(StatusCode::OK, "Refused requests", &body);
+    };
+    body.push_str("<h2>What this site signed</h2>");
+    for r in refused.iter().rev() {
+        let why = match r.reason {
+            Reason::BadSignature => "the signature does not match",
+            _ => "the token is not known",
+        };
+        body.push_str(&format!(
+            "<p><strong>{:02}:{:02}:{:02} UTC</strong> · {why}<br>\
+             <code class=\"base-string\">{}</code></p>",
+            r.at.hour(),
+            r.at.minute(),
+            r.at.second(),
+            escape_html(&r.base_string)
+        ));
+    }
+    if let Some(client) = query
+        .base_string
+        .as_deref()
+        .map(str::trim)
+        .filter(|b| !b.is_empty())
+    {
+        let verdict = match first_difference(&last.base_string, client) {
+            None => "The same base string: check the secrets your client signs with.".to_owned(),
+            Some(difference) => format!("First difference: {difference}."),
+        };
+        let from = common_prefix_chars(&last.base_string, client);
+        body.push_str(&format!(
+            "<h2>Compared with the last one</h2><p id=\"difference\">{}</p>\
+             <p>This site:<br><code>{}</code></p><p>Your client:<br><code id=\"client\">{}</code></p>",
+            escape_html(&verdict),
+            marked_from(&last.base_string, from),
+            marked_from(client, from),
+        ));
+    }
+    body.push_str(&format!(
+        "<form method=\"get\" action=\"{}/refusals\">{}\
+         <label for=\"base_string\">Your client's base string</label>\
+         <textarea id=\"base_string\" name=\"base_string\" rows=\"4\"></textarea>\
+         <div class=\"actions\"><button type=\"submit\" class=\"primary\">Compare</button></div></form>",
+        escape_html(&developers_path(&origin)),
+        hidden("consumer_key", &app.key),
+    ));
+    page(StatusCode::OK, "Refused requests", &body)
 }

@@ -23,7 +23,7 @@ pub fn escape_html(text: &str) -> String {
 
 const DEMO_STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1f2328}\
 main{max-width:36rem;margin:3rem auto;padding:2rem;background:#fff;border:1px solid #d0d7de;border-radius:8px}\
-button{font:inherit;padding:.4rem 1rem;white-space:nowrap;overflow-wrap:normal}input{font:inherit;padding:.3rem;width:100%;box-sizing:border-box}\
+button{font:inherit;padding:.4rem 1rem;white-space:nowrap;overflow-wrap:normal}input,textarea{font:inherit;padding:.3rem;width:100%;box-sizing:border-box}\
 table{width:100%;border-collapse:collapse}td,th{text-align:left;padding:.4rem;border-bottom:1px solid #d0d7de;\
 overflow-wrap:anywhere;vertical-align:top}code{word-break:break-all}form.inline{display:inline-block;margin:.1rem .2rem .1rem 0}\
 .error{color:#d1242f}.muted,.site{color:#656d76}.site{font-size:.85rem}\

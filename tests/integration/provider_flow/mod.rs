@@ -11,6 +11,7 @@ mod concurrency;
 mod consumers;
 mod flow;
 mod modes;
+mod refusal_log;
 mod replay;
 mod send;
 mod store_failure;
