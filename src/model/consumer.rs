@@ -295,6 +295,15 @@ impl Consumer {
         }
     }
 
+    /// Whether it signs with a registered RSA key (and has no shared secret
+    /// to use, rotate or check against a grace secret).
+    pub(crate) fn signs_with_rsa(&self) -> bool {
+        #[cfg(feature = "rsa")]
+        return self.rsa_key.is_some();
+        #[cfg(not(feature = "rsa"))]
+        return false;
+    }
+
     /// Whether it may obtain and use tokens: [`ConsumerState::Approved`].
     pub fn is_approved(&self) -> bool {
         self.state == ConsumerState::Approved

@@ -471,7 +471,7 @@ impl<S: ConsumerStore, N: NonceStore> Provider<S, N> {
         &self,
         registration: ConsumerRegistration,
     ) -> Result<Consumer, ConsumerError> {
-        registration.details.validate()?;
+        // `add_consumer` validates the details and the key.
         let mut consumer = Consumer::new(random_token(16)?, new_secret()?, "");
         registration.details.apply(&mut consumer);
         consumer.owner = registration.owner;
@@ -493,11 +493,7 @@ impl<S: ConsumerStore, N: NonceStore> Provider<S, N> {
             callback_prefixes: consumer.callback_prefixes.clone(),
         };
         details.validate()?;
-        #[cfg(feature = "rsa")]
-        let signs_with_a_key = consumer.rsa_key.is_some();
-        #[cfg(not(feature = "rsa"))]
-        let signs_with_a_key = false;
-        if consumer.secret.secret().is_empty() && !signs_with_a_key {
+        if consumer.secret.secret().is_empty() && !consumer.signs_with_rsa() {
             // Anyone who knows the key could sign as it.
             return Err(invalid("secret", "empty"));
         }
@@ -597,8 +593,7 @@ impl<S: ConsumerStore, N: NonceStore> Provider<S, N> {
         let secret = new_secret()?;
         let now = self.now();
         self.change_consumer(key, EventKind::ConsumerSecretRotated, |consumer| {
-            #[cfg(feature = "rsa")]
-            if consumer.rsa_key.is_some() {
+            if consumer.signs_with_rsa() {
                 return Err(invalid("secret", "an RSA consumer signs with its key"));
             }
             let old = std::mem::replace(&mut consumer.secret, ConsumerSecret::new(secret));

@@ -413,11 +413,13 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         verdict: Result<(), Reason>,
         now: OffsetDateTime,
     ) -> Result<(), Reason> {
-        #[cfg(feature = "rsa")]
-        if crate::protocol::rsa::is_rsa(method) || consumer.is_some_and(|c| c.rsa_key.is_some()) {
+        // Without stored consumers there are no rotations: the hot path
+        // returns at once.
+        if self.managed.is_none() || consumer.is_some_and(Consumer::signs_with_rsa) {
             return verdict;
         }
-        if self.managed.is_none() {
+        #[cfg(feature = "rsa")]
+        if crate::protocol::rsa::is_rsa(method) {
             return verdict;
         }
         let grace = consumer.and_then(|c| c.grace_secret_at(now));
