@@ -718,6 +718,8 @@ impl Ctx {
             .await
             .expect("type the password");
         self.click("button[type=submit]").await;
+        // Signed in once the next page shows (not the sign-in form again).
+        self.xpath("//h1[not(contains(., 'Sign in'))]").await;
     }
 
     /// Checks the page fits on a desktop and on a phone, with a screenshot
