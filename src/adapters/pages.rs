@@ -462,6 +462,7 @@ mod tests {
             unverified,
             callback,
             scope: None,
+            grants: None,
             expires_at: time::OffsetDateTime::UNIX_EPOCH,
         }
     }

@@ -383,7 +383,8 @@ impl std::error::Error for OAuthRejection {
 #[cfg(all(test, feature = "axum"))]
 mod tests {
     use super::*;
-    use crate::provider::context::Grant;
+    use crate::model::grant::Granted;
+    use crate::provider::context::Credentials;
 
     /// A provider whose verification waits until the test opens the gate.
     struct Gate(Mutex<Option<tokio::sync::oneshot::Receiver<()>>>);
@@ -396,10 +397,11 @@ mod tests {
                     let _ = gate.await;
                 }
                 Ok(OAuthContext {
-                    grant: Grant::Consumer {
+                    credentials: Credentials::Consumer {
                         consumer_key: "k".to_owned(),
                         user: None,
                         requestor_id: None,
+                        granted: Granted::WholeApp,
                     },
                 })
             })

@@ -159,6 +159,13 @@ pub struct Consumer {
     /// Whether this is the unregistered `anonymous` consumer, whose consent
     /// page warns that the app is unverified.
     pub unverified: bool,
+    /// The grants it may ask for in `scope` (names the host declared in
+    /// [`ProviderConfig::grants`](crate::ProviderConfig::grants), or
+    /// [`IDENTITY_GRANT`](crate::model::IDENTITY_GRANT)); a request token
+    /// without `scope` asks for all of them. Empty: App Engine's whole-app
+    /// tokens, with `scope` recorded as sent. `[identity]` alone: a
+    /// "Sign in with …" app. Defaults to empty.
+    pub grants: Vec<String>,
     /// The consumer's registered RSA public key (feature `rsa`). A consumer
     /// with a key signs with RSA-SHA1 / RSA-SHA256 only: HMAC and PLAINTEXT
     /// requests are refused whatever its `secret` and `signature_methods`
@@ -195,6 +202,7 @@ impl Consumer {
             requestor_domains: Vec::new(),
             body_hash_required: false,
             unverified: false,
+            grants: Vec::new(),
             #[cfg(feature = "rsa")]
             rsa_key: None,
         }
@@ -278,6 +286,16 @@ impl Consumer {
     /// (see [`Consumer::body_hash_required`]).
     pub fn require_body_hash(mut self, required: bool) -> Self {
         self.body_hash_required = required;
+        self
+    }
+
+    /// Registers the grants it may ask for (see [`Consumer::grants`]).
+    pub fn grants<I, T>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        self.grants = names.into_iter().map(Into::into).collect();
         self
     }
 

@@ -1,6 +1,7 @@
 //! What the provider knows between requests: consumers and their registry,
 //! request and access tokens with their state machines (RFC 5849 §2), the
-//! user a token acts for, the secret newtypes, and the clock.
+//! user a token acts for, the grants a token carries, the secret newtypes,
+//! and the clock.
 //!
 //! Values here are plain data with synchronous transitions
 //! ([`RequestToken::approve`], [`AccessToken`]'s
@@ -24,6 +25,7 @@
 pub(crate) mod callback_url;
 pub(crate) mod clock;
 pub(crate) mod consumer;
+pub(crate) mod grant;
 pub(crate) mod secret;
 #[cfg(feature = "serde")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serde")))]
@@ -35,6 +37,10 @@ pub(crate) mod user;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use consumer::{
     ANONYMOUS_CONSUMER_KEY, Consumer, ConsumerAction, ConsumerRegistry, ConsumerState,
+};
+pub use grant::{
+    Grant, Granted, IDENTITY_GRANT, IDENTITY_GRANT_DESCRIPTION, MAX_GRANT_NAME_BYTES,
+    is_valid_grant_name, scope_names,
 };
 pub use secret::{ConsumerSecret, SessionHandle, TokenSecret, Verifier};
 pub use text::{is_hidden_character, strip_hidden_characters};

@@ -63,6 +63,7 @@ use serde::de::DeserializeOwned;
 use serde::{Serialize, Serializer};
 use time::OffsetDateTime;
 
+use crate::model::grant::Granted;
 use crate::model::secret::{ConsumerSecret, SessionHandle, TokenSecret, Verifier};
 use crate::model::token::{
     AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState, Session,
@@ -162,6 +163,7 @@ struct RequestTokenOut<'a> {
     host: &'a str,
     callback: &'a Callback,
     scope: &'a Option<String>,
+    grants: &'a Granted,
     display_name: &'a Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
@@ -201,6 +203,7 @@ struct AccessTokenOut<'a> {
     host: &'a str,
     user: &'a User,
     scope: &'a Option<String>,
+    grants: &'a Granted,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -218,6 +221,7 @@ impl Sealed for RequestToken {
             host: &self.host,
             callback: &self.callback,
             scope: &self.scope,
+            grants: &self.grants,
             display_name: &self.display_name,
             created_at: self.created_at,
             expires_at: self.expires_at,
@@ -270,6 +274,7 @@ impl Sealed for AccessToken {
             host: &self.host,
             user: &self.user,
             scope: &self.scope,
+            grants: &self.grants,
             created_at: self.created_at,
             expires_at: self.expires_at,
             session: self.session.as_ref().map(Clear),
@@ -322,6 +327,7 @@ mod tests {
             host: "example.com".into(),
             user: User::new("ada@example.com", "u-1"),
             scope: None,
+            grants: Granted::WholeApp,
             created_at: OffsetDateTime::UNIX_EPOCH,
             expires_at: None,
             session: None,
@@ -410,6 +416,7 @@ mod round_trips {
     use time::{Duration, OffsetDateTime};
 
     use super::{Clear, InClear};
+    use crate::model::grant::Granted;
     use crate::model::secret::{SessionHandle, TokenSecret, Verifier};
     use crate::model::token::*;
     use crate::model::user::User;
@@ -462,6 +469,7 @@ mod round_trips {
             host: "example.com:8080".into(),
             callback: Callback::Url("https://client.example/cb?x=1".into()),
             scope: Some("feeds ü".into()),
+            grants: Granted::only(["photos.read"]),
             display_name: None,
             created_at: now(),
             expires_at: now() + Duration::minutes(10),
@@ -498,6 +506,7 @@ mod round_trips {
                 "host": "example.com:8080",
                 "callback": {"url": "https://client.example/cb?x=1"},
                 "scope": "feeds ü",
+                "grants": {"only": ["photos.read"]},
                 "display_name": null,
                 "created_at": "2023-11-14T22:13:20.123456789Z",
                 "expires_at": "2023-11-14T22:23:20.123456789Z",
@@ -544,6 +553,7 @@ mod round_trips {
             host: "example.com".into(),
             user: user(),
             scope: None,
+            grants: Granted::WholeApp,
             created_at: now(),
             expires_at: None,
             session: None,
@@ -558,12 +568,18 @@ mod round_trips {
                 "host": "example.com",
                 "user": user_json(),
                 "scope": null,
+                "grants": "whole_app",
                 "created_at": "2023-11-14T22:13:20.123456789Z",
                 "expires_at": null,
                 "session": null,
                 "state": "active",
             }),
         );
+        // Written before grants existed: the whole app, as then.
+        let mut older = serde_json::to_value(Clear(&active)).unwrap();
+        older.as_object_mut().unwrap().remove("grants");
+        let older: AccessToken = serde_json::from_value(older).unwrap();
+        assert_eq!(older.grants, Granted::WholeApp);
         let revoked = active.revoke(now() + Duration::hours(1));
         round_trip(
             &revoked.state,

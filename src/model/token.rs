@@ -24,6 +24,7 @@
 use time::OffsetDateTime;
 
 use crate::model::callback_url::callback_origin;
+use crate::model::grant::Granted;
 use crate::model::secret::{SessionHandle, TokenSecret, Verifier};
 use crate::model::user::User;
 
@@ -166,8 +167,13 @@ pub struct RequestToken {
     pub host: String,
     /// Where to send the user afterwards.
     pub callback: Callback,
-    /// The `scope` the consumer sent, as sent (recorded, not enforced).
+    /// The `scope` the consumer sent, as sent.
     pub scope: Option<String>,
+    /// What the consumer asked for, as the user is asked to grant it: the
+    /// `scope` read against the consumer's grants (see
+    /// [`crate::model::Granted`]). Defaults (serde) to the whole app.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub grants: Granted,
     /// The `xoauth_displayname` the consumer sent, as sent.
     pub display_name: Option<String>,
     /// When it was issued.
@@ -370,6 +376,10 @@ pub struct AccessToken {
     pub user: User,
     /// The `scope` sent with the request token, as sent.
     pub scope: Option<String>,
+    /// What the user granted: kept through refreshes. Defaults (serde) to
+    /// the whole app.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub grants: Granted,
     /// When it was granted.
     #[cfg_attr(feature = "serde", serde(with = "time::serde::rfc3339"))]
     pub created_at: OffsetDateTime,
@@ -424,6 +434,7 @@ mod tests {
             host: "example.com".into(),
             callback: Callback::Oob,
             scope: None,
+            grants: Granted::WholeApp,
             display_name: None,
             created_at: now,
             expires_at: now + Duration::minutes(10),

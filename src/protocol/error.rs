@@ -54,7 +54,9 @@ pub enum Problem {
     VerifierInvalid,
     /// The user refused to authorize the request token. 401.
     UserRefused,
-    /// The consumer is not allowed this kind of request. 401.
+    /// The consumer is not allowed this kind of request: 401, or 403 for
+    /// an authentic request beyond its token's grants
+    /// ([`ProtocolError::forbidden`]).
     PermissionDenied,
 }
 
@@ -139,6 +141,9 @@ pub struct ProtocolError {
     /// The request carries no OAuth credentials at all: 401 with a bare
     /// challenge, see [`ProtocolError::credentials_absent`].
     credentials_absent: bool,
+    /// An authentic request refused what it asked: 403, see
+    /// [`ProtocolError::forbidden`].
+    forbidden: bool,
 }
 
 impl ProtocolError {
@@ -151,6 +156,19 @@ impl ProtocolError {
             acceptable_timestamps: None,
             retry_after: None,
             credentials_absent: false,
+            forbidden: false,
+        }
+    }
+
+    /// `permission_denied` for an authentic request that asks more than
+    /// its token was granted: answered 403 Forbidden (the credentials are
+    /// good; sending them again will not help), with `advice` saying
+    /// which grant it lacks. The advice must name only host-declared
+    /// grants, never a request value.
+    pub fn forbidden(advice: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            forbidden: true,
+            ..Self::new(Problem::PermissionDenied).with_advice(advice)
         }
     }
 
@@ -215,11 +233,14 @@ impl ProtocolError {
     }
 
     /// The HTTP status to answer with: the problem's (400 or 401), 401 for
-    /// [`ProtocolError::credentials_absent`], or 429 when the refusal is
+    /// [`ProtocolError::credentials_absent`], 403 for
+    /// [`ProtocolError::forbidden`], or 429 when the refusal is
     /// [`ProtocolError::throttled`].
     pub fn status(&self) -> u16 {
         if self.credentials_absent {
             401
+        } else if self.forbidden {
+            403
         } else if self.retry_after.is_some() {
             429
         } else {

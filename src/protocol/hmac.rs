@@ -279,6 +279,19 @@ impl<C: Compression> HmacKey<C> {
     }
 }
 
+/// HMAC-SHA256 of `message` under `key` (RFC 2104): the raw 32 bytes, as
+/// JSON Web Signatures' `HS256` signs with them (RFC 7518 §3.2).
+pub(crate) fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    let key = HmacKey::<Sha256>::new(key);
+    let mut hasher = key.message();
+    hasher.put(message);
+    let mut out = [0; MAX_OUTPUT_BYTES];
+    let mut mac = [0; 32];
+    mac.copy_from_slice(key.finish(hasher, &mut out));
+    out.zeroize();
+    mac
+}
+
 impl<C: Compression> Drop for HmacKey<C> {
     fn drop(&mut self) {
         self.inner.zeroize();

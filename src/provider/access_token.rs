@@ -270,6 +270,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                         host: record.host.clone(),
                         user,
                         scope: record.scope.clone(),
+                        grants: record.grants.clone(),
                         created_at: now,
                         expires_at,
                         session,

@@ -7,6 +7,7 @@
 
 use time::OffsetDateTime;
 
+use crate::model::grant::{Grant, IDENTITY_GRANT};
 use crate::model::secret::Verifier;
 use crate::model::token::{Callback, RequestToken, TransitionError};
 use crate::model::user::User;
@@ -39,11 +40,23 @@ pub struct PendingAuthorization {
     pub callback: Callback,
     /// The `scope` the consumer asked for, as sent.
     pub scope: Option<String>,
+    /// What the user is asked to grant, each grant with its consent-page
+    /// sentence ([`IDENTITY_GRANT`] first); `None`: the whole app (App
+    /// Engine's scope).
+    pub grants: Option<Vec<Grant>>,
     /// When the request token expires.
     pub expires_at: OffsetDateTime,
 }
 
 impl PendingAuthorization {
+    /// Whether the app asks only to learn who the user is
+    /// ([`IDENTITY_GRANT`] alone): a sign-in, no access to the account.
+    pub fn is_sign_in_only(&self) -> bool {
+        self.grants
+            .as_ref()
+            .is_some_and(|grants| grants.iter().all(|g| g.name == IDENTITY_GRANT))
+    }
+
     /// The name to show the user: the display name the unregistered app sent,
     /// else the registered name.
     pub fn app_name(&self) -> &str {
@@ -154,6 +167,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             display_name: record.display_name,
             unverified: consumer.unverified,
             callback: record.callback,
+            grants: self.describe_grants(&record.grants),
             scope: record.scope,
             expires_at: record.expires_at,
         })
@@ -198,6 +212,57 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 ],
             )),
         })
+    }
+
+    /// "Sign in with …" again, without asking (Twitter's
+    /// `oauth/authenticate`, MediaWiki's `/authenticate`): approves the
+    /// request token for `user` at once when its consumer is registered
+    /// for [`IDENTITY_GRANT`] alone, the token asks for nothing more, and
+    /// `user` already allowed that consumer on this host — she holds an
+    /// active access token of it whose authorization has not ended. Revoking
+    /// that token (the account page) ends it: the next sign-in asks again.
+    ///
+    /// `Ok(None)` when any of that does not hold: show the consent page, as
+    /// [`Provider::approve`]'s caller does. A consumer with any other grant
+    /// (or the whole app) always gets `None`.
+    pub async fn sign_in_again(
+        &self,
+        request: &Request<'_>,
+        token: &str,
+        user: &User,
+    ) -> Result<Option<Approval>, AuthorizeError> {
+        let record = self.live_request_token(request, token).await?;
+        if !record.grants.is_identity_only() {
+            return Ok(None);
+        }
+        let Some(consumer) = self
+            .find_consumer(&record.consumer_key)
+            .await?
+            .filter(|c| c.is_approved())
+        else {
+            return Err(AuthorizeError::UnknownToken);
+        };
+        let sign_in_only =
+            !consumer.grants.is_empty() && consumer.grants.iter().all(|g| g == IDENTITY_GRANT);
+        if !sign_in_only || consumer.unverified {
+            return Ok(None);
+        }
+        let now = self.now();
+        let allowed_before = self
+            .store
+            .list_user_tokens(&user.user_id)
+            .await?
+            .iter()
+            .any(|t| {
+                t.consumer_key == record.consumer_key
+                    && t.host == record.host
+                    && t.is_active()
+                    && !t.session.as_ref().is_some_and(|s| s.is_expired(now))
+            });
+        if !allowed_before {
+            return Ok(None);
+        }
+        self.approve(request, token, user.clone()).await.map(Some)
     }
 
     /// The user denies the request token. Returns where to send the browser.

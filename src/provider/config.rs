@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use crate::model::grant::{Grant, IDENTITY_GRANT, IDENTITY_GRANT_DESCRIPTION, is_valid_grant_name};
 use crate::protocol::signature::SignatureMethod;
 use crate::protocol::signed_request::Limits;
 use crate::protocol::timestamp::TimestampWindow;
@@ -54,12 +55,67 @@ pub struct ProviderConfig {
     /// separately (a desktop client on two computers, each with its own
     /// token).
     pub replace_earlier_grants: bool,
+    /// The grants this host declares, each with the sentence its consent
+    /// page shows (see [`crate::model::Grant`]): consumers registered with
+    /// some of them ([`Consumer::grants`](crate::Consumer::grants)) get
+    /// tokens limited to what the user approved, which handlers check with
+    /// [`OAuthContext::require_grant`](crate::OAuthContext::require_grant)
+    /// (or the adapters' `RequireGrant`). Names must pass
+    /// [`is_valid_grant_name`](crate::model::is_valid_grant_name), once
+    /// each: [`Provider::new`](crate::Provider::new) panics otherwise.
+    /// [`IDENTITY_GRANT`](crate::model::IDENTITY_GRANT) is built in;
+    /// declare it only to change its sentence. Defaults to none: App
+    /// Engine's whole-app scope for every consumer.
+    pub grants: Vec<Grant>,
+    /// How long an identity token from
+    /// [`Provider::identify`](crate::Provider::identify) is valid (its
+    /// `exp` minus its `iat`). Defaults to 5 minutes: the consumer checks
+    /// it once, at sign-in.
+    pub identity_token_ttl: Duration,
     /// The OAuth Session extension (Yahoo-style expiring access tokens with
     /// a session handle to refresh them). Defaults to `None`: App Engine's
     /// access tokens, valid until revoked.
     pub sessions: Option<SessionConfig>,
     /// Settings that weaken security. Defaults to none of them.
     pub dangerous: DangerousConfig,
+}
+
+impl ProviderConfig {
+    /// The declared grant named `name` — [`IDENTITY_GRANT`] always, with
+    /// its built-in sentence unless the host declared its own.
+    pub fn grant(&self, name: &str) -> Option<Grant> {
+        match self.grants.iter().find(|g| g.name == name) {
+            Some(grant) => Some(grant.clone()),
+            None if name == IDENTITY_GRANT => {
+                Some(Grant::new(IDENTITY_GRANT, IDENTITY_GRANT_DESCRIPTION))
+            }
+            None => None,
+        }
+    }
+
+    /// Whether `name` is a grant consumers may be registered with:
+    /// declared, or [`IDENTITY_GRANT`].
+    pub fn declares_grant(&self, name: &str) -> bool {
+        name == IDENTITY_GRANT || self.grants.iter().any(|g| g.name == name)
+    }
+
+    /// Panics with the first declared grant that is malformed or declared
+    /// twice: a configuration bug, caught when the provider is built.
+    pub(crate) fn check_grants(&self) {
+        for (i, grant) in self.grants.iter().enumerate() {
+            assert!(
+                is_valid_grant_name(&grant.name),
+                "ProviderConfig::grants: {:?} is not a valid grant name \
+                 (1 to 200 visible ASCII characters, no comma, not `*`)",
+                grant.name
+            );
+            assert!(
+                !self.grants[..i].iter().any(|g| g.name == grant.name),
+                "ProviderConfig::grants: {:?} is declared twice",
+                grant.name
+            );
+        }
+    }
 }
 
 /// How access tokens expire and refresh under the OAuth Session extension.
@@ -105,6 +161,8 @@ impl Default for ProviderConfig {
             max_verifier_attempts: 3,
             strict_oauth_version: false,
             replace_earlier_grants: true,
+            grants: Vec::new(),
+            identity_token_ttl: Duration::from_secs(300),
             sessions: None,
             dangerous: DangerousConfig::default(),
         }

@@ -13,6 +13,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::model::callback_url::callback_origin;
 use crate::model::consumer::{Consumer, ConsumerAction, ConsumerState};
+use crate::model::grant::is_valid_grant_name;
 use crate::model::secret::ConsumerSecret;
 use crate::model::secret::{TokenSecret, Verifier};
 use crate::model::text::is_hidden_character;
@@ -174,6 +175,7 @@ pub struct ConsumerRegistration {
     details: ConsumerDetails,
     owner: Option<String>,
     state: ConsumerState,
+    grants: Vec<String>,
 }
 
 /// What a consumer's developer may change: its name, description, home page
@@ -202,7 +204,23 @@ impl ConsumerRegistration {
             },
             owner: None,
             state: ConsumerState::Proposed,
+            grants: Vec::new(),
         }
+    }
+
+    /// The grants the app may ask for (see
+    /// [`Consumer::grants`](crate::Consumer::grants)): each one the host
+    /// declares, or [`IDENTITY_GRANT`](crate::model::IDENTITY_GRANT) alone
+    /// for a "Sign in with …" app. None: the whole app. They are fixed at
+    /// registration, for the administrator who approves the app to review;
+    /// [`Provider::update_consumer`] does not change them.
+    pub fn grants<I, T>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<String>,
+    {
+        self.grants = names.into_iter().map(Into::into).collect();
+        self
     }
 
     /// What the app does.
@@ -298,6 +316,30 @@ impl ConsumerDetails {
     }
 }
 
+impl<S, N> Provider<S, N> {
+    /// A consumer's grants as stored: each declared by this host (or
+    /// `identity`), once, sorted; at most [`MAX_CONSUMER_GRANTS`].
+    fn checked_grants(&self, names: &[String]) -> Result<Vec<String>, ConsumerError> {
+        if let Some(name) = names.iter().find(|n| !self.config.declares_grant(n)) {
+            return Err(if is_valid_grant_name(name) {
+                invalid("grants", "names a grant this site does not declare")
+            } else {
+                invalid("grants", "holds a malformed grant name")
+            });
+        }
+        let mut grants = names.to_vec();
+        grants.sort();
+        grants.dedup();
+        if grants.len() > MAX_CONSUMER_GRANTS {
+            return Err(invalid("grants", "more than 50"));
+        }
+        Ok(grants)
+    }
+}
+
+/// Most grants one consumer may be registered with.
+pub const MAX_CONSUMER_GRANTS: usize = 50;
+
 /// A new consumer secret: 24 random bytes, 32 characters (as long as the
 /// decoy an unknown consumer is verified with).
 fn new_secret() -> Result<String, RandomError> {
@@ -383,6 +425,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         }
         let user = if by.admin { user } else { user.admin(false) };
         let now = self.now();
+        let grants = self.consumer_granted(&consumer);
         let request = RequestToken {
             token: random_token(TOKEN_BYTES)?,
             secret: TokenSecret::new(random_token(TOKEN_BYTES)?),
@@ -390,6 +433,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             host: host.to_owned(),
             callback: Callback::Oob,
             scope: None,
+            grants: grants.clone(),
             display_name: None,
             created_at: now,
             expires_at: now + Duration::minutes(1),
@@ -413,6 +457,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             host: host.to_owned(),
             user,
             scope: None,
+            grants,
             created_at: now,
             expires_at,
             session,
@@ -476,6 +521,7 @@ impl<S: ConsumerStore, N: NonceStore> Provider<S, N> {
         registration.details.apply(&mut consumer);
         consumer.owner = registration.owner;
         consumer.state = registration.state;
+        consumer.grants = registration.grants;
         self.add_consumer(consumer).await
     }
 
@@ -493,6 +539,7 @@ impl<S: ConsumerStore, N: NonceStore> Provider<S, N> {
             callback_prefixes: consumer.callback_prefixes.clone(),
         };
         details.validate()?;
+        let grants = self.checked_grants(&consumer.grants)?;
         if consumer.secret.secret().is_empty() && !consumer.signs_with_rsa() {
             // Anyone who knows the key could sign as it.
             return Err(invalid("secret", "empty"));
@@ -508,6 +555,7 @@ impl<S: ConsumerStore, N: NonceStore> Provider<S, N> {
         }
         let consumer = Consumer {
             revision: 0,
+            grants,
             ..consumer
         };
         if !self.store.insert_consumer(&consumer).await? {

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use crate::model::grant::Granted;
 use crate::model::token::AccessToken;
 use crate::model::user::User;
 use crate::protocol::error::{Problem, ProtocolError};
@@ -95,6 +96,14 @@ pub enum Reason {
     ValueRejected,
     /// The consumer holds as many unexpired request tokens as it may.
     TooManyRequestTokens,
+    /// `scope` names a grant the consumer was not registered for.
+    GrantNotRegistered,
+    /// The request is authentic, but its token was not granted what the
+    /// route needs ([`OAuthContext::require_grant`]): 403.
+    GrantMissing,
+    /// The identity endpoint was asked by a consumer without a shared
+    /// secret to sign the identity token with (an RSA consumer): 403.
+    NoConsumerSecret,
 }
 
 /// A request the provider refuses (App Engine's `OAuthRequestError`).
@@ -254,12 +263,12 @@ impl OAuthError {
 /// and reused by every later question about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthContext {
-    pub(crate) grant: Grant,
+    pub(crate) credentials: Credentials,
 }
 
 /// What a request was authenticated with.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Grant {
+pub(crate) enum Credentials {
     /// An access token, shared with the store that has it (nothing of it is
     /// copied per request).
     Token(Arc<AccessToken>),
@@ -269,6 +278,8 @@ pub(crate) enum Grant {
         consumer_key: String,
         user: Option<User>,
         requestor_id: Option<String>,
+        /// The consumer's own grants (the whole app in development mode).
+        granted: Granted,
     },
 }
 
@@ -290,20 +301,20 @@ impl OAuthContext {
 
     /// The user, if the request has one.
     pub(crate) fn user(&self) -> Option<&User> {
-        match &self.grant {
-            Grant::Token(token) => Some(&token.user),
-            Grant::Consumer { user, .. } => user.as_ref(),
+        match &self.credentials {
+            Credentials::Token(token) => Some(&token.user),
+            Credentials::Consumer { user, .. } => user.as_ref(),
         }
     }
 
     /// [`OAuthContext::get_current_user`], taking the user out (copied when
     /// the token is still shared with its store).
     pub(crate) fn into_user(self) -> Result<User, OAuthError> {
-        match self.grant {
-            Grant::Token(token) => {
+        match self.credentials {
+            Credentials::Token(token) => {
                 Ok(Arc::try_unwrap(token).map_or_else(|shared| shared.user.clone(), |t| t.user))
             }
-            Grant::Consumer { user, .. } => user.ok_or_else(no_user),
+            Credentials::Consumer { user, .. } => user.ok_or_else(no_user),
         }
     }
 
@@ -314,38 +325,81 @@ impl OAuthContext {
 
     /// The consumer key of the signed request (`get_oauth_consumer_key`).
     pub fn get_oauth_consumer_key(&self) -> &str {
-        match &self.grant {
-            Grant::Token(token) => &token.consumer_key,
-            Grant::Consumer { consumer_key, .. } => consumer_key,
+        match &self.credentials {
+            Credentials::Token(token) => &token.consumer_key,
+            Credentials::Consumer { consumer_key, .. } => consumer_key,
         }
     }
 
     /// The access token used, if any (none for a two-legged request).
     pub fn token(&self) -> Option<&str> {
-        match &self.grant {
-            Grant::Token(token) => Some(&token.token),
-            Grant::Consumer { .. } => None,
+        match &self.credentials {
+            Credentials::Token(token) => Some(&token.token),
+            Credentials::Consumer { .. } => None,
         }
     }
 
     /// The `scope` the consumer sent when it asked for the request token
-    /// behind this access token, as sent (App Engine accepts and ignores it;
-    /// a host that wants finer grants can enforce it here). `None` without
-    /// an access token or when none was sent.
+    /// behind this access token, as sent. What it was granted is
+    /// [`OAuthContext::grants`]. `None` without an access token or when
+    /// none was sent.
     pub fn scope(&self) -> Option<&str> {
-        match &self.grant {
-            Grant::Token(token) => token.scope.as_deref(),
-            Grant::Consumer { .. } => None,
+        match &self.credentials {
+            Credentials::Token(token) => token.scope.as_deref(),
+            Credentials::Consumer { .. } => None,
         }
+    }
+
+    /// What this request may do: the grants the user approved for its
+    /// access token (kept through refreshes), or for a request without a
+    /// token the consumer's own grants; App Engine's whole app when the
+    /// consumer has none.
+    pub fn grants(&self) -> &Granted {
+        match &self.credentials {
+            Credentials::Token(token) => &token.grants,
+            Credentials::Consumer { granted, .. } => granted,
+        }
+    }
+
+    /// Whether this request may use what `grant` covers
+    /// ([`Granted::allows`]): always for a whole-app token and for
+    /// [`IDENTITY_GRANT`](crate::model::IDENTITY_GRANT).
+    pub fn has_grant(&self, grant: &str) -> bool {
+        self.grants().allows(grant)
+    }
+
+    /// [`OAuthContext::has_grant`], as the refusal to answer when it is
+    /// false: 403 `permission_denied`, naming the grant in the advice. The
+    /// request was authentic (its nonce is recorded); only this route is
+    /// beyond its grants.
+    ///
+    /// ```
+    /// # use oauth1_provider::OAuthContext;
+    /// fn delete_photo(context: &OAuthContext) -> Result<(), oauth1_provider::OAuthError> {
+    ///     context.require_grant("photos.write")?;
+    ///     // … delete it
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn require_grant(&self, grant: &str) -> Result<(), OAuthError> {
+        if self.has_grant(grant) {
+            return Ok(());
+        }
+        Err(OAuthError::refused(
+            ProtocolError::forbidden(format!(
+                "this token was not granted {grant}; ask the user again with it in scope"
+            )),
+            Reason::GrantMissing,
+        ))
     }
 
     /// For a two-legged request made on a user's behalf, the
     /// `xoauth_requestor_id` it named (the user is then
     /// [`OAuthContext::get_current_user`]).
     pub fn requestor_id(&self) -> Option<&str> {
-        match &self.grant {
-            Grant::Token(_) => None,
-            Grant::Consumer { requestor_id, .. } => requestor_id.as_deref(),
+        match &self.credentials {
+            Credentials::Token(_) => None,
+            Credentials::Consumer { requestor_id, .. } => requestor_id.as_deref(),
         }
     }
 }

@@ -342,6 +342,8 @@ pub enum Endpoint {
     AccessToken,
     /// A request to a protected resource (§3).
     ProtectedResource,
+    /// The identity endpoint ([`Provider::identify`](crate::Provider::identify)).
+    Identify,
 }
 
 impl Endpoint {
@@ -351,6 +353,7 @@ impl Endpoint {
             Self::RequestToken => "request_token",
             Self::AccessToken => "access_token",
             Self::ProtectedResource => "protected_resource",
+            Self::Identify => "identify",
         }
     }
 }

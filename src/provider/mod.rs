@@ -14,6 +14,8 @@ pub(crate) mod config;
 pub(crate) mod consumers;
 pub(crate) mod context;
 pub(crate) mod events;
+pub(crate) mod grants;
+pub(crate) mod identity;
 pub(crate) mod protected_resource;
 #[cfg(feature = "tokio")]
 pub(crate) mod purger;
@@ -34,6 +36,7 @@ pub use context::{
 pub use events::{
     AuditEvent, AuditSink, Endpoint, EventKind, RevokedBy, TOKEN_PREFIX_CHARS, TracingAudit,
 };
+pub use identity::{JWT_CONTENT_TYPE, WHOLE_APP_CLAIM};
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use purger::Purger;
@@ -140,7 +143,13 @@ impl<S, N> std::fmt::Debug for Provider<S, N> {
 impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     /// A provider on `store` (tokens) and `nonces`, for the consumers in
     /// `consumers`, on the system clock.
+    ///
+    /// # Panics
+    ///
+    /// When [`ProviderConfig::grants`] declares a malformed name, or one
+    /// name twice.
     pub fn new(store: S, nonces: N, consumers: ConsumerRegistry, config: ProviderConfig) -> Self {
+        config.check_grants();
         Self {
             store,
             nonces,
@@ -596,6 +605,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 token: t.token,
                 host: t.host,
                 granted_at: t.created_at,
+                grants: self.describe_grants(&t.grants),
             });
         }
         Ok(authorizations)
@@ -705,6 +715,9 @@ pub struct Authorization {
     pub host: String,
     /// When it was granted.
     pub granted_at: OffsetDateTime,
+    /// What was granted, each grant with its consent-page sentence;
+    /// `None`: the whole app.
+    pub grants: Option<Vec<crate::model::Grant>>,
 }
 
 /// The host a request was addressed to, normalized as tokens record it:

@@ -2,11 +2,12 @@
 //! one of the host's own handlers.
 
 use crate::model::consumer::Consumer;
+use crate::model::grant::Granted;
 use crate::model::token::AccessTokenState;
 use crate::model::user::User;
 use crate::protocol::error::{Problem, ProtocolError};
 use crate::protocol::request::Request;
-use crate::provider::context::{Grant, OAuthContext, OAuthError, Reason};
+use crate::provider::context::{Credentials, OAuthContext, OAuthError, Reason};
 use crate::provider::events::Endpoint;
 use crate::provider::{Provider, single_param};
 use crate::store::{NonceStore, TokenStore};
@@ -35,10 +36,11 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 "OAuth development mode: request authenticated as example@example.com without checks"
             );
             return Ok(OAuthContext {
-                grant: Grant::Consumer {
+                credentials: Credentials::Consumer {
                     consumer_key: "example.com".to_owned(),
                     user: Some(Self::development_user()),
                     requestor_id: None,
+                    granted: Granted::WholeApp,
                 },
             });
         }
@@ -83,10 +85,11 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 ));
             }
             return Ok(OAuthContext {
-                grant: Grant::Consumer {
+                credentials: Credentials::Consumer {
                     consumer_key: consumer.key.clone(),
                     user: None,
                     requestor_id: None,
+                    granted: self.consumer_granted(&consumer),
                 },
             });
         };
@@ -129,7 +132,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             ));
         }
         Ok(OAuthContext {
-            grant: Grant::Token(record),
+            credentials: Credentials::Token(record),
         })
     }
 
@@ -156,10 +159,11 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             .ok_or_else(|| denied("the requestor is not known here", Reason::UnknownRequestor))?;
         tracing::info!(consumer = ?consumer.key, "two-legged request on a user's behalf");
         Ok(OAuthContext {
-            grant: Grant::Consumer {
+            credentials: Credentials::Consumer {
                 consumer_key: consumer.key.clone(),
                 user: Some(user),
                 requestor_id: Some(requestor.to_owned()),
+                granted: self.consumer_granted(consumer),
             },
         })
     }

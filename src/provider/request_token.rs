@@ -82,6 +82,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         let display_name = signed.param("xoauth_displayname");
         self.check_recorded_values(scope.as_deref(), display_name.as_deref())?;
         let consumer = self.verify_consumer_only(request, &signed, now).await?;
+        let grants = self.requested_grants(&consumer, scope.as_deref())?;
         let callback = signed.callback().unwrap_or("");
         if !consumer.allows_callback(callback) {
             return Err(OAuthError::refused(
@@ -118,6 +119,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 None => Callback::parse(callback),
             },
             scope: scope.map(|s| s.into_owned()),
+            grants,
             display_name: display_name.map(|s| s.into_owned()),
             created_at: now,
             expires_at: now + ttl,

@@ -679,6 +679,7 @@ mod tests {
             host: "h".into(),
             callback: crate::model::token::Callback::Oob,
             scope: None,
+            grants: crate::model::Granted::WholeApp,
             display_name: None,
             created_at: now,
             expires_at,

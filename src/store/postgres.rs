@@ -22,7 +22,7 @@ use crate::store::sql::{
 const MIGRATION_LOCK: i64 = 0x6f61_7574_6831_7076;
 
 /// The migrations, version 1 first (see [`migrations!`]).
-const MIGRATIONS: &[&str] = migrations!("postgres": "0001_tokens.sql", "0002_sessions.sql", "0003_consumers.sql", "0004_events.sql");
+const MIGRATIONS: &[&str] = migrations!("postgres": "0001_tokens.sql", "0002_sessions.sql", "0003_consumers.sql", "0004_events.sql", "0005_grants.sql");
 
 /// The shared statements, with PostgreSQL's placeholders; `token` sorts by
 /// its bytes in collation `C`, whatever the database's default.

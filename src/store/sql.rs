@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use time::OffsetDateTime;
 
 use crate::model::consumer::{Consumer, ConsumerState};
+use crate::model::grant::{Granted, is_valid_grant_name};
 use crate::model::secret::{ConsumerSecret, SessionHandle, TokenSecret, Verifier};
 use crate::model::token::{
     AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState, Session, StateTag,
@@ -188,6 +189,7 @@ columns! {
     request_tokens = "oauth1_request_tokens" {
         token, secret, consumer_key, host, callback, scope, display_name, created_at, expires_at,
         state, user_email, user_id, user_admin, user_auth_domain, verifier, failed_attempts,
+        grants,
     }
 }
 
@@ -196,6 +198,7 @@ columns! {
     access_tokens = "oauth1_access_tokens" {
         token, secret, consumer_key, host, user_email, user_id, user_admin, user_auth_domain,
         scope, created_at, revoked_at, expires_at, session_handle, authorization_expires_at,
+        grants,
     }
 }
 
@@ -205,7 +208,7 @@ columns! {
         key, secret, grace_secret, grace_until, rsa_public_key, display_name, description,
         homepage, owner, state, revision,
         callback_prefixes, signature_methods, two_legged, requestor_domains, body_hash_required,
-        unverified,
+        unverified, grants,
     }
 }
 
@@ -490,7 +493,10 @@ pub(crate) fn time(value: OffsetDateTime) -> SqlValue<'static> {
 }
 
 /// A request token's values, in the order of [`request_tokens::ALL`].
-pub(crate) fn request_token_values(t: &RequestToken) -> [SqlValue<'_>; 16] {
+pub(crate) fn request_token_values<'a>(
+    t: &'a RequestToken,
+    grants: &'a Option<String>,
+) -> [SqlValue<'a>; 17] {
     let (state, failed_attempts) = tag_values(t.state.tag());
     let (user, verifier) = match &t.state {
         RequestTokenState::Authorized { user, verifier, .. } => {
@@ -498,6 +504,7 @@ pub(crate) fn request_token_values(t: &RequestToken) -> [SqlValue<'_>; 16] {
         }
         _ => (None, None),
     };
+    let grants = grants.as_deref();
     let callback = match &t.callback {
         Callback::Oob => None,
         Callback::Url(url) => Some(url.as_str()),
@@ -519,25 +526,30 @@ pub(crate) fn request_token_values(t: &RequestToken) -> [SqlValue<'_>; 16] {
         SqlValue::Text(user.map(|u| u.auth_domain.as_str())),
         SqlValue::Text(verifier),
         int(failed_attempts),
+        SqlValue::Text(grants),
     ]
 }
 
 /// The values [`Statements::update_request_token`] binds: `next`'s, then
 /// the `expected` tag's.
-pub(crate) fn update_request_token_values(
+pub(crate) fn update_request_token_values<'a>(
     expected: StateTag,
-    next: &RequestToken,
-) -> [SqlValue<'_>; 18] {
+    next: &'a RequestToken,
+    grants: &'a Option<String>,
+) -> [SqlValue<'a>; 19] {
     let (state, failed_attempts) = tag_values(expected);
-    let mut values = [SqlValue::Int(None); 18];
-    values[..16].copy_from_slice(&request_token_values(next));
-    values[16] = text(state);
-    values[17] = int(failed_attempts);
+    let mut values = [SqlValue::Int(None); 19];
+    values[..17].copy_from_slice(&request_token_values(next, grants));
+    values[17] = text(state);
+    values[18] = int(failed_attempts);
     values
 }
 
 /// An access token's values, in the order of [`access_tokens::ALL`].
-pub(crate) fn access_token_values(t: &AccessToken) -> [SqlValue<'_>; 14] {
+pub(crate) fn access_token_values<'a>(
+    t: &'a AccessToken,
+    grants: &'a Option<String>,
+) -> [SqlValue<'a>; 15] {
     let revoked_at = match t.state {
         AccessTokenState::Active => None,
         AccessTokenState::Revoked { at } => Some(unix(at)),
@@ -558,7 +570,22 @@ pub(crate) fn access_token_values(t: &AccessToken) -> [SqlValue<'_>; 14] {
         SqlValue::Int(t.expires_at.map(unix)),
         SqlValue::Text(session.map(|s| s.handle.secret())),
         SqlValue::Int(session.and_then(|s| s.authorization_expires_at).map(unix)),
+        SqlValue::Text(grants.as_deref()),
     ]
+}
+
+/// A `grants` column read back: NULL is the whole app; each name must be
+/// one a grant can have.
+fn decode_grants(r: &dyn SqlRow, col: Col) -> Result<Granted, StoreError> {
+    let stored = r.text(col)?;
+    let granted = Granted::from_stored(stored.as_deref());
+    if granted
+        .names()
+        .is_some_and(|names| !names.iter().all(|n| is_valid_grant_name(n)))
+    {
+        return Err(invalid(col.name));
+    }
+    Ok(granted)
 }
 
 /// A request-token row, read back and checked.
@@ -604,6 +631,7 @@ pub(crate) fn decode_request_token(r: &dyn SqlRow) -> Result<RequestToken, Store
             .map_or(Callback::Oob, Callback::Url),
         scope: r.free_text(c::scope)?,
         display_name: r.free_text(c::display_name)?,
+        grants: decode_grants(r, c::grants)?,
         created_at: required_time(r, c::created_at)?,
         expires_at: required_time(r, c::expires_at)?,
         state,
@@ -632,6 +660,7 @@ pub(crate) fn decode_access_token(r: &dyn SqlRow) -> Result<AccessToken, StoreEr
             auth_domain: required_text(r, c::user_auth_domain)?,
         },
         scope: r.free_text(c::scope)?,
+        grants: decode_grants(r, c::grants)?,
         created_at: required_time(r, c::created_at)?,
         expires_at: optional_time(r, c::expires_at)?,
         session,
@@ -649,6 +678,7 @@ pub(crate) struct ConsumerText {
     signature_methods: String,
     requestor_domains: String,
     rsa_public_key: Option<String>,
+    grants: Option<String>,
 }
 
 impl ConsumerText {
@@ -663,6 +693,7 @@ impl ConsumerText {
             signature_methods: methods.join("\n"),
             requestor_domains: c.requestor_domains.join("\n"),
             rsa_public_key,
+            grants: (!c.grants.is_empty()).then(|| c.grants.join(" ")),
         }
     }
 }
@@ -672,7 +703,7 @@ pub(crate) fn consumer_values<'a>(
     c: &'a Consumer,
     text_of: &'a ConsumerText,
     revision: u64,
-) -> Result<[SqlValue<'a>; 17], StoreError> {
+) -> Result<[SqlValue<'a>; 18], StoreError> {
     let revision = i64::try_from(revision).map_err(|_| invalid("revision"))?;
     Ok([
         text(&c.key),
@@ -692,6 +723,7 @@ pub(crate) fn consumer_values<'a>(
         text(&text_of.requestor_domains),
         SqlValue::Bool(Some(c.body_hash_required)),
         SqlValue::Bool(Some(c.unverified)),
+        SqlValue::Text(text_of.grants.as_deref()),
     ])
 }
 
@@ -745,6 +777,10 @@ pub(crate) fn decode_consumer(r: &dyn SqlRow) -> Result<Consumer, StoreError> {
         requestor_domains: lines(c::requestor_domains)?,
         body_hash_required: required(r.bool(c::body_hash_required)?, c::body_hash_required)?,
         unverified: required(r.bool(c::unverified)?, c::unverified)?,
+        grants: match decode_grants(r, c::grants)? {
+            Granted::WholeApp => Vec::new(),
+            Granted::Only(names) => names.into_iter().collect(),
+        },
         ..consumer
     })
 }
@@ -895,7 +931,8 @@ macro_rules! sql_store {
                             .await?;
                     }
                     let t = seal_request_token(self.sealer(), t)?;
-                    let values = request_token_values(&t);
+                    let grants = t.grants.to_stored();
+                    let values = request_token_values(&t, &grants);
                     self.execute((&sql.insert_request_token, &values)).await?;
                     Ok(())
                 }
@@ -929,7 +966,8 @@ macro_rules! sql_store {
                     next: &RequestToken,
                 ) -> Result<bool, StoreError> {
                     let next = seal_request_token(self.sealer(), next)?;
-                    let values = update_request_token_values(expected, &next);
+                    let grants = next.grants.to_stored();
+                    let values = update_request_token_values(expected, &next, &grants);
                     let sql = &self.statements().update_request_token;
                     Ok(self.execute((sql, &values)).await? == 1)
                 }
@@ -943,8 +981,10 @@ macro_rules! sql_store {
                     let sql = self.statements();
                     let exchanged = seal_request_token(self.sealer(), exchanged)?;
                     let access = seal_access_token(self.sealer(), access)?;
-                    let cas = update_request_token_values(expected, &exchanged);
-                    let insert = access_token_values(&access);
+                    let (exchanged_grants, access_grants) =
+                        (exchanged.grants.to_stored(), access.grants.to_stored());
+                    let cas = update_request_token_values(expected, &exchanged, &exchanged_grants);
+                    let insert = access_token_values(&access, &access_grants);
                     self.execute_both(
                         (&sql.update_request_token, &cas),
                         (&sql.insert_access_token, &insert),
@@ -974,7 +1014,8 @@ macro_rules! sql_store {
                     // revoked and changes nothing.
                     let sql = self.statements();
                     let next = seal_access_token(self.sealer(), next)?;
-                    let insert = access_token_values(&next);
+                    let grants = next.grants.to_stored();
+                    let insert = access_token_values(&next, &grants);
                     self.execute_both(
                         (&sql.revoke_access_token, &[text(old), time(at)]),
                         (&sql.insert_access_token, &insert),
@@ -1280,6 +1321,7 @@ mod tests {
             host: "example.com:8080".into(),
             callback: Callback::Url("https://client.example/cb?x=1\0ü".into()),
             scope: Some("feeds ü\0".into()),
+            grants: Granted::only(["photos.read", "https://x.example/a"]),
             display_name: Some("App".into()),
             created_at: at(1_700_000_000),
             expires_at: at(1_700_000_600),
@@ -1307,6 +1349,7 @@ mod tests {
         tokens.push(RequestToken {
             callback: Callback::Oob,
             scope: None,
+            grants: Granted::WholeApp,
             display_name: None,
             ..request_token(RequestTokenState::Issued)
         });
@@ -1321,6 +1364,7 @@ mod tests {
             host: "example.com".into(),
             user: user(),
             scope: Some("feeds\0".into()),
+            grants: Granted::only([crate::model::IDENTITY_GRANT]),
             created_at: at(1_700_000_000),
             expires_at: None,
             session: None,
@@ -1369,12 +1413,14 @@ mod tests {
     #[test]
     fn every_token_state_round_trips() {
         for token in every_request_token() {
-            let row = Stored::of(&request_token_values(&token));
+            let grants = token.grants.to_stored();
+            let row = Stored::of(&request_token_values(&token, &grants));
             assert_eq!(row.0.len(), request_tokens::ALL.len());
             assert_eq!(decode_request_token(&row).unwrap(), token);
         }
         for token in every_access_token() {
-            let row = Stored::of(&access_token_values(&token));
+            let grants = token.grants.to_stored();
+            let row = Stored::of(&access_token_values(&token, &grants));
             assert_eq!(row.0.len(), access_tokens::ALL.len());
             assert_eq!(decode_access_token(&row).unwrap(), token);
         }
@@ -1383,14 +1429,25 @@ mod tests {
     #[test]
     fn rows_are_encoded_as_the_schema_expects() {
         use request_tokens as c;
-        let issued = Stored::of(&request_token_values(&every_request_token()[6]));
+        let issued = Stored::of(&request_token_values(&every_request_token()[6], &None));
         assert_eq!(issued.0[c::state.index], Value::Text("issued".into()));
+        assert_eq!(
+            issued.0[c::grants.index],
+            Value::Null,
+            "the whole app is NULL"
+        );
+        let grants = every_request_token()[0].grants.to_stored();
+        let granted = Stored::of(&request_token_values(&every_request_token()[0], &grants));
+        assert_eq!(
+            granted.0[c::grants.index],
+            Value::Text("https://x.example/a photos.read".into())
+        );
         assert_eq!(issued.0[c::callback.index], Value::Null, "oob is NULL");
         assert_eq!(issued.0[c::failed_attempts.index], Value::Int(0));
         for col in [c::user_email, c::user_id, c::user_admin, c::verifier] {
             assert_eq!(issued.0[col.index], Value::Null, "{}", col.name);
         }
-        let authorized = Stored::of(&request_token_values(&every_request_token()[2]));
+        let authorized = Stored::of(&request_token_values(&every_request_token()[2], &None));
         assert_eq!(
             authorized.0[c::state.index],
             Value::Text("authorized".into())
@@ -1400,7 +1457,7 @@ mod tests {
             Value::Int(u32::MAX.into())
         );
         assert_eq!(authorized.0[c::created_at.index], Value::Int(1_700_000_000));
-        let revoked = Stored::of(&access_token_values(&every_access_token()[1]));
+        let revoked = Stored::of(&access_token_values(&every_access_token()[1], &None));
         let revoked_at = revoked.0[access_tokens::revoked_at.index].clone();
         assert_eq!(revoked_at, Value::Int(1_700_000_100));
     }
@@ -1409,15 +1466,19 @@ mod tests {
     fn the_compare_and_set_binds_the_record_then_the_expected_tag() {
         let next = &every_request_token()[1];
         let expected = StateTag::Authorized { failed_attempts: 7 };
-        let values = Stored::of(&update_request_token_values(expected, next));
-        assert_eq!(values.0[..16], Stored::of(&request_token_values(next)).0);
-        assert_eq!(values.0[16], Value::Text("authorized".into()));
-        assert_eq!(values.0[17], Value::Int(7));
+        let grants = next.grants.to_stored();
+        let values = Stored::of(&update_request_token_values(expected, next, &grants));
+        assert_eq!(
+            values.0[..17],
+            Stored::of(&request_token_values(next, &grants)).0
+        );
+        assert_eq!(values.0[17], Value::Text("authorized".into()));
+        assert_eq!(values.0[18], Value::Int(7));
         let sql = Statements::new('?', "").update_request_token;
         assert!(sql.starts_with("UPDATE oauth1_request_tokens SET secret = ?2, "));
-        assert!(sql.contains(", failed_attempts = ?16 WHERE token = ?1 AND state = ?17 "));
+        assert!(sql.contains(", grants = ?17 WHERE token = ?1 AND state = ?18 "));
         assert!(sql.contains(
-            " AND failed_attempts = ?18 AND NOT EXISTS (SELECT 1 FROM oauth1_consumers "
+            " AND failed_attempts = ?19 AND NOT EXISTS (SELECT 1 FROM oauth1_consumers "
         ));
         assert!(sql.ends_with(" AND oauth1_consumers.state = 'deleted')"));
     }
@@ -1428,18 +1489,18 @@ mod tests {
             request_tokens::LIST,
             "token, secret, consumer_key, host, callback, scope, display_name, created_at, \
              expires_at, state, user_email, user_id, user_admin, user_auth_domain, verifier, \
-             failed_attempts"
+             failed_attempts, grants"
         );
         assert_eq!(
             access_tokens::LIST,
             "token, secret, consumer_key, host, user_email, user_id, user_admin, \
              user_auth_domain, scope, created_at, revoked_at, expires_at, session_handle, \
-             authorization_expires_at"
+             authorization_expires_at, grants"
         );
         let postgres = Statements::new('$', " COLLATE \"C\"");
         assert!(postgres.insert_access_token.ends_with(
-            "authorization_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
-                            $9, $10, $11, $12, $13, $14)"
+            "authorization_expires_at, grants) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+                            $9, $10, $11, $12, $13, $14, $15)"
         ));
         assert!(postgres.list_user_tokens.ends_with(
             "WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at, token COLLATE \"C\""
@@ -1456,8 +1517,9 @@ mod tests {
     #[test]
     fn invalid_request_token_rows_are_refused() {
         use request_tokens as c;
-        let issued = || Stored::of(&request_token_values(&every_request_token()[0]));
-        let authorized = || Stored::of(&request_token_values(&every_request_token()[1]));
+        let grants = every_request_token()[0].grants.to_stored();
+        let issued = || Stored::of(&request_token_values(&every_request_token()[0], &grants));
+        let authorized = || Stored::of(&request_token_values(&every_request_token()[1], &grants));
         let cases = [
             (issued().with(c::state, Value::Text("lost".into())), "state"),
             (issued().with(c::state, Value::Null), "state"),
@@ -1469,6 +1531,11 @@ mod tests {
             ),
             (issued().with(c::expires_at, Value::Null), "expires_at"),
             (issued().with(c::scope, Value::Bytes(vec![0xff])), "scope"),
+            (
+                issued().with(c::grants, Value::Text("a *".into())),
+                "grants",
+            ),
+            (issued().with(c::grants, Value::Text("é".into())), "grants"),
             (
                 issued().with(c::callback, Value::Bytes(vec![0xc3])),
                 "callback",
@@ -1496,7 +1563,7 @@ mod tests {
     #[test]
     fn invalid_access_token_rows_are_refused() {
         use access_tokens as c;
-        let row = || Stored::of(&access_token_values(&every_access_token()[3]));
+        let row = || Stored::of(&access_token_values(&every_access_token()[3], &None));
         let cases = [
             (row().with(c::user_id, Value::Null), "user_id"),
             (row().with(c::user_admin, Value::Null), "user_admin"),

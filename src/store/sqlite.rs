@@ -22,7 +22,7 @@ use crate::store::sql::{
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The migrations, version 1 first (see [`migrations!`]).
-const MIGRATIONS: &[&str] = migrations!("sqlite": "0001_tokens.sql", "0002_sessions.sql", "0003_consumers.sql", "0004_events.sql");
+const MIGRATIONS: &[&str] = migrations!("sqlite": "0001_tokens.sql", "0002_sessions.sql", "0003_consumers.sql", "0004_events.sql", "0005_grants.sql");
 
 /// The shared statements, with SQLite's placeholders. Text sorts by its
 /// bytes (collation `BINARY`) by default.

@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use oauth1_provider::client::Signer;
 use oauth1_provider::consent::{AuthorizeRequest, SignedIn, authorize_step, render_page};
 use oauth1_provider::model::{
-    AccessToken, AccessTokenState, Callback, ConsumerSecret, RequestToken, RequestTokenState,
-    Session, SessionHandle, TokenSecret, Verifier,
+    AccessToken, AccessTokenState, Callback, ConsumerSecret, Granted, RequestToken,
+    RequestTokenState, Session, SessionHandle, TokenSecret, Verifier,
 };
 use oauth1_provider::origin::ResolvedOrigin;
 use oauth1_provider::protocol::{AuthorizationHeader, Limits, SignedRequest, percent_encode};
@@ -391,6 +391,7 @@ fn debug_output_never_shows_a_secret() {
         host: "example.com".into(),
         callback: Callback::Oob,
         scope: None,
+        grants: Granted::only(["photos.read"]),
         display_name: None,
         created_at: now,
         expires_at: now + time::Duration::minutes(10),
@@ -406,6 +407,7 @@ fn debug_output_never_shows_a_secret() {
         host: "example.com".into(),
         user: alice(),
         scope: None,
+        grants: Granted::WholeApp,
         created_at: now,
         expires_at: Some(now + time::Duration::hours(1)),
         session: Some(Session {

@@ -327,13 +327,15 @@ mod stores {
         let old = session_token();
         {
             let store = SqliteStore::open(&path).await.expect("open");
-            assert_eq!(store.schema_version().await.unwrap(), 4);
+            assert_eq!(store.schema_version().await.unwrap(), 5);
             insert(&store, &old).await;
         }
         {
             let conn = rusqlite::Connection::open(&path).unwrap();
             conn.execute_batch(
-                "ALTER TABLE oauth1_access_tokens DROP COLUMN expires_at;
+                "ALTER TABLE oauth1_access_tokens DROP COLUMN grants;
+                 ALTER TABLE oauth1_request_tokens DROP COLUMN grants;
+                 ALTER TABLE oauth1_access_tokens DROP COLUMN expires_at;
                  ALTER TABLE oauth1_access_tokens DROP COLUMN session_handle;
                  ALTER TABLE oauth1_access_tokens DROP COLUMN authorization_expires_at;
                  DROP TABLE oauth1_events;
@@ -345,9 +347,11 @@ mod stores {
             .unwrap();
         }
         let store = SqliteStore::open(&path).await.expect("reopen migrates");
-        assert_eq!(store.schema_version().await.unwrap(), 4);
+        assert_eq!(store.schema_version().await.unwrap(), 5);
         let read = store.get_access_token(&old.token).await.unwrap().unwrap();
         assert_eq!((read.expires_at, read.session), (None, None));
+        // A token from before grants keeps App Engine's whole-app scope.
+        assert_eq!(read.grants, oauth1_provider::model::Granted::WholeApp);
         let new = session_token();
         insert(&store, &new).await;
         assert_eq!(store.get_access_token(&new.token).await.unwrap(), Some(new));
@@ -378,7 +382,9 @@ mod stores {
             let c = store.pool().get().await.unwrap();
             c.batch_execute(
                 "ALTER TABLE oauth1_access_tokens DROP COLUMN expires_at,
-                     DROP COLUMN session_handle, DROP COLUMN authorization_expires_at;
+                     DROP COLUMN session_handle, DROP COLUMN authorization_expires_at,
+                     DROP COLUMN grants;
+                 ALTER TABLE oauth1_request_tokens DROP COLUMN grants;
                  DROP TABLE oauth1_events;
                  DROP TABLE oauth1_consumers;
                  DROP INDEX oauth1_request_tokens_consumer;
@@ -391,9 +397,11 @@ mod stores {
         let store = PostgresStore::connect(&scoped)
             .await
             .expect("reconnect migrates");
-        assert_eq!(store.schema_version().await.unwrap(), 4);
+        assert_eq!(store.schema_version().await.unwrap(), 5);
         let read = store.get_access_token(&old.token).await.unwrap().unwrap();
         assert_eq!((read.expires_at, read.session), (None, None));
+        // A token from before grants keeps App Engine's whole-app scope.
+        assert_eq!(read.grants, oauth1_provider::model::Granted::WholeApp);
         let new = session_token();
         insert(&store, &new).await;
         assert_eq!(store.get_access_token(&new.token).await.unwrap(), Some(new));

@@ -91,6 +91,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use time::{Duration, OffsetDateTime};
 
+use crate::model::grant::Granted;
 use crate::model::secret::{SessionHandle, TokenSecret, Verifier};
 use crate::model::token::{
     AccessToken, AccessTokenState, Callback, RequestToken, RequestTokenState, Session, StateTag,
@@ -279,6 +280,7 @@ pub fn sample_request_token(now: OffsetDateTime) -> RequestToken {
         host: "example.com:8080".to_owned(),
         callback: Callback::Url("https://client.example/cb?x=1".to_owned()),
         scope: Some("https://example.com/feeds/ ü".to_owned()),
+        grants: Granted::only(["photos.read", "https://example.com/feeds/"]),
         display_name: Some("Sample app".to_owned()),
         created_at: now,
         expires_at: now + Duration::minutes(10),
@@ -299,6 +301,7 @@ pub fn sample_access_token(
         host: request.host.clone(),
         user: user.clone(),
         scope: request.scope.clone(),
+        grants: request.grants.clone(),
         created_at: now,
         expires_at: None,
         session: None,
@@ -2180,6 +2183,7 @@ where
     let bare = RequestToken {
         callback: Callback::Oob,
         scope: None,
+        grants: Granted::WholeApp,
         display_name: None,
         ..sample_request_token(now)
     };
@@ -2210,7 +2214,12 @@ where
     // Access tokens: plain, active and revoked; sessions with and without an
     // end to their authorization; one retired by a refresh, and its
     // successor. Each exchange leaves an `Exchanged` request token.
-    let (used, active) = exchange_new(store, |r| sample_access_token(r, &plain_user, now)).await;
+    // The first of App Engine's whole-app scope, the others with grants.
+    let (used, active) = exchange_new(store, |r| AccessToken {
+        grants: Granted::WholeApp,
+        ..sample_access_token(r, &plain_user, now)
+    })
+    .await;
     requests.push(used);
     accesses.push(active);
     let (used, to_revoke) = exchange_new(store, |r| sample_access_token(r, &user, now)).await;

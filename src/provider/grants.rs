@@ -1,0 +1,154 @@
+//! Grants on the provider's side: what a consumer may ask for, how a
+//! request token's `scope` is read against it, and what the consent page
+//! says of each grant (see [`crate::model::Granted`]).
+
+use std::collections::BTreeSet;
+
+use crate::model::consumer::Consumer;
+use crate::model::grant::{Grant, Granted, IDENTITY_GRANT, scope_names};
+use crate::protocol::error::{Problem, ProtocolError};
+use crate::provider::Provider;
+use crate::provider::context::{OAuthError, Reason};
+
+/// Most unknown names a refusal lists, and most characters of each.
+const MAX_NAMES_LISTED: usize = 10;
+const MAX_NAME_CHARS_LISTED: usize = 100;
+
+impl<S, N> Provider<S, N> {
+    /// The grants `consumer` may ask for: those it was registered with that
+    /// this host declares ([`ProviderConfig::declares_grant`]). A grant the
+    /// host stopped declaring is no longer asked for or granted.
+    ///
+    /// [`ProviderConfig::declares_grant`]: crate::ProviderConfig::declares_grant
+    pub(crate) fn askable_grants<'c>(&self, consumer: &'c Consumer) -> BTreeSet<&'c str> {
+        consumer
+            .grants
+            .iter()
+            .map(String::as_str)
+            .filter(|name| self.config.declares_grant(name))
+            .collect()
+    }
+
+    /// What `consumer` may do with its own credentials (a two-legged
+    /// request): its grants, or the whole app when it has none.
+    pub(crate) fn consumer_granted(&self, consumer: &Consumer) -> Granted {
+        if consumer.grants.is_empty() {
+            Granted::WholeApp
+        } else {
+            Granted::only(self.askable_grants(consumer))
+        }
+    }
+
+    /// What a request token from `consumer` with `scope` asks the user for:
+    /// the whole app for a consumer registered without grants (its `scope`
+    /// is only recorded); else the names in `scope`, which must all be
+    /// among its grants (400 `parameter_rejected` naming the others), or
+    /// all its grants when `scope` names none.
+    pub(crate) fn requested_grants(
+        &self,
+        consumer: &Consumer,
+        scope: Option<&str>,
+    ) -> Result<Granted, OAuthError> {
+        if consumer.grants.is_empty() {
+            return Ok(Granted::WholeApp);
+        }
+        let askable = self.askable_grants(consumer);
+        let asked: BTreeSet<&str> = scope.map(scope_names).into_iter().flatten().collect();
+        if asked.is_empty() {
+            return Ok(Granted::only(askable));
+        }
+        let unknown: Vec<&str> = asked
+            .iter()
+            .copied()
+            .filter(|name| *name != IDENTITY_GRANT && !askable.contains(name))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(OAuthError::refused(
+                ProtocolError::new(Problem::ParameterRejected)
+                    .with_advice(unknown_grants_advice(&unknown, &askable)),
+                Reason::GrantNotRegistered,
+            ));
+        }
+        Ok(Granted::only(asked))
+    }
+
+    /// Each grant of `granted` with its consent-page sentence, identity
+    /// first; `None` for the whole app. A name no longer declared is shown
+    /// by its name.
+    pub(crate) fn describe_grants(&self, granted: &Granted) -> Option<Vec<Grant>> {
+        let names = granted.names()?;
+        let mut described: Vec<Grant> = names
+            .iter()
+            .map(|name| {
+                self.config
+                    .grant(name)
+                    .unwrap_or_else(|| Grant::new(name.clone(), name.clone()))
+            })
+            .collect();
+        described.sort_by_key(|g| g.name != IDENTITY_GRANT);
+        Some(described)
+    }
+}
+
+/// `scope names grants this consumer was not registered for: a, b (it may
+/// ask for: c d)`. The names are the client's own words: each is cut short,
+/// and every character but visible ASCII (and `"`, `\`) shown as `?`, so
+/// that the advice stays one safe line wherever it is written.
+fn unknown_grants_advice(unknown: &[&str], askable: &BTreeSet<&str>) -> String {
+    let shown = |name: &str| -> String {
+        let mut out: String = name
+            .chars()
+            .take(MAX_NAME_CHARS_LISTED)
+            .map(|c| {
+                if c.is_ascii_graphic() && c != '"' && c != '\\' {
+                    c
+                } else {
+                    '?'
+                }
+            })
+            .collect();
+        if name.chars().nth(MAX_NAME_CHARS_LISTED).is_some() {
+            out.push('…');
+        }
+        out
+    };
+    let mut listed: Vec<String> = unknown
+        .iter()
+        .take(MAX_NAMES_LISTED)
+        .map(|n| shown(n))
+        .collect();
+    if unknown.len() > MAX_NAMES_LISTED {
+        listed.push(format!("and {} more", unknown.len() - MAX_NAMES_LISTED));
+    }
+    let mut may: Vec<&str> = askable.iter().copied().collect();
+    if !may.contains(&IDENTITY_GRANT) {
+        may.insert(0, IDENTITY_GRANT);
+    }
+    format!(
+        "scope names grants this consumer was not registered for: {} (it may ask for: {})",
+        listed.join(", "),
+        may.join(" ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_advice_names_the_unknown_grants_safely() {
+        let askable: BTreeSet<&str> = ["photos.read", "photos.write"].into();
+        assert_eq!(
+            unknown_grants_advice(&["photos.delete"], &askable),
+            "scope names grants this consumer was not registered for: photos.delete \
+             (it may ask for: identity photos.read photos.write)"
+        );
+        let odd = unknown_grants_advice(&["a\"b\\c\u{202e}d"], &askable);
+        assert!(odd.contains("a?b?c?d"), "{odd}");
+        let long = "x".repeat(300);
+        let many: Vec<&str> = std::iter::repeat_n(long.as_str(), 12).collect();
+        let advice = unknown_grants_advice(&many, &askable);
+        assert!(advice.contains("and 2 more"), "{advice}");
+        assert!(advice.len() < 1200, "{}", advice.len());
+    }
+}
