@@ -202,7 +202,8 @@ pub mod consent {
     //! ```
 
     pub use crate::adapters::authorize::{
-        AuthorizeRequest, Decision, EndpointPaths, SignedIn, authorize_step, csrf_matches,
+        AuthorizeRequest, Decision, EndpointPaths, SignedIn, authenticate_step, authorize_step,
+        csrf_matches,
     };
     pub use crate::adapters::pages::{
         AuthorizeHints, AuthorizePage, CSRF_FIELD, ConsentPage, DECISION_FIELD,

@@ -49,7 +49,8 @@ impl Decision {
         }
     }
 }
-/// Where an adapter mounts the three endpoints. Defaults to App Engine's paths.
+/// Where an adapter mounts the endpoints. Defaults to App Engine's paths,
+/// and `/_ah/OAuthAuthenticate` and `/_ah/OAuthIdentify` beside them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EndpointPaths {
     /// Temporary credentials (§2.1). Defaults to `/_ah/OAuthGetRequestToken`.
@@ -58,6 +59,14 @@ pub struct EndpointPaths {
     pub authorize: String,
     /// Token credentials (§2.3). Defaults to `/_ah/OAuthGetAccessToken`.
     pub access_token: String,
+    /// Authenticate-only sign-in: the authorize step, except that a user who
+    /// already let a sign-in-only app sign her in is sent straight back to
+    /// it ([`authenticate_step`]). Defaults to `/_ah/OAuthAuthenticate`.
+    pub authenticate: String,
+    /// The identity endpoint
+    /// ([`Provider::identify`](crate::Provider::identify)). Defaults to
+    /// `/_ah/OAuthIdentify`.
+    pub identify: String,
 }
 
 impl Default for EndpointPaths {
@@ -66,8 +75,20 @@ impl Default for EndpointPaths {
             request_token: "/_ah/OAuthGetRequestToken".to_owned(),
             authorize: "/_ah/OAuthAuthorizeToken".to_owned(),
             access_token: "/_ah/OAuthGetAccessToken".to_owned(),
+            authenticate: "/_ah/OAuthAuthenticate".to_owned(),
+            identify: "/_ah/OAuthIdentify".to_owned(),
         }
     }
+}
+
+/// Which endpoint the authorize step runs for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AuthorizeMode {
+    /// `/_ah/OAuthAuthorizeToken`: always asks.
+    Authorize,
+    /// `/_ah/OAuthAuthenticate`: approves a repeated sign-in at once
+    /// ([`Provider::sign_in_again`]).
+    SignIn,
 }
 
 /// Who is signed in on the consent page, as the host's login knows her
@@ -152,6 +173,44 @@ where
     F: FnOnce(String) -> Fut,
     Fut: Future<Output = Result<SignedIn, E>>,
 {
+    step(AuthorizeMode::Authorize, provider, request, signed_in, render).await
+}
+
+/// Runs the authenticate endpoint (Twitter's `oauth/authenticate`) for an
+/// adapter: [`authorize_step`], except that when the signed-in user already
+/// let this sign-in-only app sign her in, the request token is approved
+/// without a page and the browser sent straight to the callback
+/// ([`Provider::sign_in_again`]). Every other request token gets the
+/// consent page, as at the authorize endpoint.
+pub async fn authenticate_step<S, N, F, Fut, E>(
+    provider: &Provider<S, N>,
+    request: AuthorizeRequest<'_>,
+    signed_in: F,
+    render: impl Fn(&AuthorizePage<'_>) -> Response,
+) -> Result<Response, E>
+where
+    S: TokenStore,
+    N: NonceStore,
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = Result<SignedIn, E>>,
+{
+    step(AuthorizeMode::SignIn, provider, request, signed_in, render).await
+}
+
+/// [`authorize_step`] or [`authenticate_step`], by `mode`.
+pub(crate) async fn step<S, N, F, Fut, E>(
+    mode: AuthorizeMode,
+    provider: &Provider<S, N>,
+    request: AuthorizeRequest<'_>,
+    signed_in: F,
+    render: impl Fn(&AuthorizePage<'_>) -> Response,
+) -> Result<Response, E>
+where
+    S: TokenStore,
+    N: NonceStore,
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = Result<SignedIn, E>>,
+{
     let page = |page: &AuthorizePage<'_>| with_page_security_headers(render(page));
     let posted = request.method.eq_ignore_ascii_case("POST");
     let form = if posted {
@@ -213,8 +272,26 @@ where
         }
     }
     let signed_in = signed_in(return_to).await?;
+    let app_name = pending.app_name();
     // Only a posted form decides; a link never does.
     let Some(decision) = field(&form, DECISION_FIELD) else {
+        if mode == AuthorizeMode::SignIn {
+            match provider
+                .sign_in_again(&view, &token, &signed_in.user)
+                .await
+            {
+                Ok(None) => {}
+                Ok(Some(Approval::Redirect(url))) => return Ok(see_other(&url)),
+                Ok(Some(Approval::Oob { verifier })) => {
+                    return Ok(page(&AuthorizePage::Verifier {
+                        app_name,
+                        verifier: verifier.secret(),
+                        site: &site,
+                    }));
+                }
+                Err(e) => return Ok(page(&AuthorizePage::Error(PageError::Authorize(&e)))),
+            }
+        }
         return Ok(page(&AuthorizePage::Consent(ConsentPage {
             pending: &pending,
             user: &signed_in.user,
@@ -228,7 +305,6 @@ where
         tracing::warn!(consumer = ?pending.consumer_key, "consent answer without the session's CSRF token refused");
         return Ok(page(&AuthorizePage::Error(PageError::Forged)));
     }
-    let app_name = pending.app_name();
     Ok(match Decision::parse(&decision) {
         None => page(&AuthorizePage::Error(PageError::UnknownDecision)),
         Some(Decision::Allow) => match provider.approve(&view, &token, signed_in.user).await {

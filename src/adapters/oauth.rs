@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::adapters::authorize::{AuthorizeRequest, EndpointPaths, SignedIn, authorize_step};
+use crate::adapters::authorize::{AuthorizeMode, AuthorizeRequest, EndpointPaths, SignedIn, step};
 use crate::adapters::head::{BodyPlan, RequestHead, Site, misdirected};
 use crate::adapters::origin::{OriginError, OriginPolicy, ResolvedOrigin};
 use crate::adapters::pages::{AuthorizePage, MAX_CONSENT_FORM_BYTES};
@@ -24,6 +24,8 @@ pub(crate) enum TokenEndpoint {
     Request,
     /// Token credentials (§2.3).
     Access,
+    /// The identity endpoint ([`Provider::identify`]).
+    Identify,
 }
 
 /// The adapter for a [`Provider`]: builds the three endpoints (axum's
@@ -140,16 +142,19 @@ impl<S: TokenStore + 'static, N: NonceStore + 'static> OAuth<S, N> {
         match which {
             TokenEndpoint::Request => self.provider.request_token(&view).await,
             TokenEndpoint::Access => self.provider.access_token(&view).await,
+            TokenEndpoint::Identify => self.provider.identify(&view).await,
         }
     }
 
-    /// The authorize endpoint's answer to `head` (§2.2): its origin
+    /// The authorize endpoint's answer to `head` (§2.2) — or, in
+    /// [`AuthorizeMode::SignIn`], the authenticate endpoint's: its origin
     /// resolved, a posted consent form `read` (at most
-    /// [`MAX_CONSENT_FORM_BYTES`]), then [`authorize_step`] with the host's
+    /// [`MAX_CONSENT_FORM_BYTES`]), then the authorize step with the host's
     /// `signed_in` and `render`. `Err` is the host's own answer for a
     /// visitor who is not signed in, to send with the page security headers.
     pub(crate) async fn authorize_endpoint<F, G, Fut, E>(
         &self,
+        mode: AuthorizeMode,
         head: &impl RequestHead,
         has_body: bool,
         read: impl FnOnce(BodyPlan, usize) -> F,
@@ -173,6 +178,6 @@ impl<S: TokenStore + 'static, N: NonceStore + 'static> OAuth<S, N> {
         };
         let target = origin.public_target(head.target());
         let request = AuthorizeRequest::of(head, &origin, &target, &form);
-        authorize_step(&self.provider, request, signed_in, render).await
+        step(mode, &self.provider, request, signed_in, render).await
     }
 }

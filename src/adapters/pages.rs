@@ -383,10 +383,18 @@ fn consent_html(page: &ConsentPage<'_>) -> String {
     } else {
         format!("<strong>{app}</strong>")
     };
-    let _ = write!(
-        body,
-        "<p class=\"site\">{site}</p><h1>Allow {asking} to access your account?</h1>"
-    );
+    let sign_in_only = pending.is_sign_in_only();
+    if sign_in_only {
+        let _ = write!(
+            body,
+            "<p class=\"site\">{site}</p><h1>Sign in to {asking} with your {site} account?</h1>"
+        );
+    } else {
+        let _ = write!(
+            body,
+            "<p class=\"site\">{site}</p><h1>Allow {asking} to access your account?</h1>"
+        );
+    }
     if pending.unverified {
         let _ = write!(
             body,
@@ -404,12 +412,42 @@ fn consent_html(page: &ConsentPage<'_>) -> String {
     }
     let _ = write!(
         body,
-        "<p>Signed in as <strong>{}</strong>.</p>\
-         <div class=\"scope\"><p>If you allow, <strong>{app}</strong> will be able to:</p>\
-         <ul><li>use your whole account on {site}, acting as you, until you revoke its \
-         access</li></ul></div>",
+        "<p>Signed in as <strong>{}</strong>.</p>",
         escape_html(&page.user.email)
     );
+    match &pending.grants {
+        _ if sign_in_only => {
+            let _ = write!(
+                body,
+                "<div class=\"scope\"><p><strong>{app}</strong> will only learn who you are \
+                 on {site}: your email address and user id. It will not be able to see or \
+                 change anything in your account.</p></div>"
+            );
+        }
+        None => {
+            let _ = write!(
+                body,
+                "<div class=\"scope\"><p>If you allow, <strong>{app}</strong> will be able to:</p>\
+                 <ul><li>use your whole account on {site}, acting as you, until you revoke its \
+                 access</li></ul></div>"
+            );
+        }
+        Some(grants) => {
+            let _ = write!(
+                body,
+                "<div class=\"scope\"><p>If you allow, <strong>{app}</strong> will be able to:</p><ul>"
+            );
+            for grant in grants {
+                let _ = write!(
+                    body,
+                    "<li class=\"grant\" data-grant=\"{}\">{}</li>",
+                    escape_html(&grant.name),
+                    escape_html(&grant.description)
+                );
+            }
+            body.push_str("</ul><p class=\"muted\">Nothing else in your account.</p></div>");
+        }
+    }
     match (&pending.callback, pending.callback.origin()) {
         (Callback::Url(_), Some(origin)) => {
             let _ = write!(
@@ -452,6 +490,7 @@ fn consent_html(page: &ConsentPage<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::grant::Grant;
 
     fn pending(callback: Callback, unverified: bool) -> PendingAuthorization {
         PendingAuthorization {
@@ -596,6 +635,43 @@ mod tests {
         );
         assert!(page.body.contains("<bdi>https://app.example</bdi>"));
         assert!(!page.body.contains("scope-marker"), "{}", page.body);
+    }
+
+    #[test]
+    fn the_consent_page_lists_each_grant_sentence_and_nothing_of_the_whole_app() {
+        let user = User::new("u@example.com", "1");
+        let mut p = pending(Callback::Oob, false);
+        p.grants = Some(vec![
+            Grant::new("identity", "Know who you are"),
+            Grant::new("photos.read", "See your <photos>"),
+        ]);
+        let page = plain_consent_page(&p, &user);
+        assert!(
+            page.body.contains(
+                "<li class=\"grant\" data-grant=\"identity\">Know who you are</li>\
+                 <li class=\"grant\" data-grant=\"photos.read\">See your &lt;photos&gt;</li>"
+            ),
+            "{}",
+            page.body
+        );
+        assert!(!page.body.contains("whole account"), "{}", page.body);
+        assert!(page.body.contains("Allow <strong>"), "{}", page.body);
+    }
+
+    #[test]
+    fn a_sign_in_only_app_is_said_to_learn_only_who_you_are() {
+        let user = User::new("u@example.com", "1");
+        let mut p = pending(Callback::Oob, false);
+        p.grants = Some(vec![Grant::new("identity", "Know who you are")]);
+        let page = plain_consent_page(&p, &user);
+        assert!(page.body.contains("<h1>Sign in to <strong>"), "{}", page.body);
+        assert!(
+            page.body.contains("will only learn who you are on example.com"),
+            "{}",
+            page.body
+        );
+        assert!(!page.body.contains("whole account"), "{}", page.body);
+        assert!(!page.body.contains("class=\"grant\""), "{}", page.body);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The three endpoints as an actix-web service factory, and the neutral
+//! The endpoints as an actix-web service factory, and the neutral
 //! [`Response`] as an actix-web response.
 
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use ::actix_web::{HttpRequest, HttpResponse, Responder, web};
 use bytes::Bytes;
 
 use super::ConsentUi;
-use crate::adapters::authorize::EndpointPaths;
+use crate::adapters::authorize::{AuthorizeMode, EndpointPaths};
 use crate::adapters::head::{
     BodyPlan, missing_security_headers, too_large, typed_headers, unreadable,
 };
@@ -20,13 +20,13 @@ use crate::protocol::response::Response;
 use crate::store::{NonceStore, TokenStore};
 
 impl<S: TokenStore + 'static, N: NonceStore + 'static> OAuth<S, N> {
-    /// The three endpoints, GET and POST each, with `ui` for the consent
-    /// page: `App::new().service(oauth.endpoints(ui))`. Clone it into each
+    /// The endpoints of [`EndpointPaths`], GET and POST each, with `ui` for
+    /// the consent page: `App::new().service(oauth.endpoints(ui))`. Clone it into each
     /// worker's `App` (feature `actix`).
     pub fn endpoints(&self, ui: impl ConsentUi) -> OAuthEndpoints<S, N> {
         let ui = Arc::new(ui);
-        let register: RegisterAuthorize<S, N> = Arc::new(move |oauth, path, config| {
-            register_authorize(oauth, ui.clone(), path, config)
+        let register: RegisterAuthorize<S, N> = Arc::new(move |oauth, mode, path, config| {
+            register_authorize(oauth, ui.clone(), mode, path, config)
         });
         OAuthEndpoints {
             oauth: self.clone(),
@@ -34,8 +34,8 @@ impl<S: TokenStore + 'static, N: NonceStore + 'static> OAuth<S, N> {
         }
     }
 
-    /// Only the two token endpoints (§2.1, §2.3), for a host that serves the
-    /// authorize step itself with
+    /// Only the two token endpoints (§2.1, §2.3) and the identity endpoint,
+    /// for a host that serves the authorize step itself with
     /// [`Provider::pending_authorization`](crate::Provider::pending_authorization),
     /// [`Provider::approve`](crate::Provider::approve) and
     /// [`Provider::deny`](crate::Provider::deny) (feature `actix`).
@@ -47,8 +47,10 @@ impl<S: TokenStore + 'static, N: NonceStore + 'static> OAuth<S, N> {
     }
 }
 
-/// Registers the authorize endpoint with the host's (type-erased) consent UI.
-type RegisterAuthorize<S, N> = Arc<dyn Fn(&OAuth<S, N>, &str, &mut AppService) + Send + Sync>;
+/// Registers the authorize endpoint (or the authenticate endpoint) with the
+/// host's (type-erased) consent UI.
+type RegisterAuthorize<S, N> =
+    Arc<dyn Fn(&OAuth<S, N>, AuthorizeMode, &str, &mut AppService) + Send + Sync>;
 
 /// The endpoints as an actix service factory: see [`OAuth::endpoints`].
 pub struct OAuthEndpoints<S, N = S> {
@@ -80,10 +82,13 @@ impl<S: TokenStore + 'static, N: NonceStore + 'static> HttpServiceFactory for OA
             request_token,
             access_token,
             authorize,
+            authenticate,
+            identify,
         } = &self.oauth.paths;
         for (path, which) in [
             (request_token, TokenEndpoint::Request),
             (access_token, TokenEndpoint::Access),
+            (identify, TokenEndpoint::Identify),
         ] {
             let oauth = self.oauth.clone();
             get_and_post(path, config, move |request, payload| {
@@ -91,7 +96,8 @@ impl<S: TokenStore + 'static, N: NonceStore + 'static> HttpServiceFactory for OA
             });
         }
         if let Some(register) = &self.authorize {
-            register(&self.oauth, authorize, config);
+            register(&self.oauth, AuthorizeMode::Authorize, authorize, config);
+            register(&self.oauth, AuthorizeMode::SignIn, authenticate, config);
         }
     }
 }
@@ -110,15 +116,20 @@ where
         .register(config);
 }
 
-fn register_authorize<S, N, U>(oauth: &OAuth<S, N>, ui: Arc<U>, path: &str, config: &mut AppService)
-where
+fn register_authorize<S, N, U>(
+    oauth: &OAuth<S, N>,
+    ui: Arc<U>,
+    mode: AuthorizeMode,
+    path: &str,
+    config: &mut AppService,
+) where
     S: TokenStore + 'static,
     N: NonceStore + 'static,
     U: ConsentUi,
 {
     let oauth = oauth.clone();
     get_and_post(path, config, move |request, payload| {
-        authorize(oauth.clone(), ui.clone(), request, payload)
+        authorize(oauth.clone(), ui.clone(), mode, request, payload)
     });
 }
 
@@ -158,10 +169,12 @@ async fn token_endpoint<S: TokenStore + 'static, N: NonceStore + 'static>(
 }
 
 /// The authorize endpoint (§2.2): consent page on GET, the answer on POST,
-/// by [`crate::consent::authorize_step`].
+/// by [`crate::consent::authorize_step`] — or the authenticate endpoint, by
+/// [`crate::consent::authenticate_step`].
 async fn authorize<S, N, U>(
     oauth: OAuth<S, N>,
     ui: Arc<U>,
+    mode: AuthorizeMode,
     request: HttpRequest,
     mut payload: Payload,
 ) -> HttpResponse
@@ -176,7 +189,9 @@ where
         let form = read_planned(plan, &mut payload, limit).await?;
         Ok(form.unwrap_or_default())
     };
-    let step = oauth.authorize_endpoint(request, true, read, signed_in, |page| ui.render(page));
+    let step = oauth.authorize_endpoint(mode, request, true, read, signed_in, |page| {
+        ui.render(page)
+    });
     step.await
         .map_or_else(with_page_headers, HttpResponse::from)
 }

@@ -1,4 +1,4 @@
-//! The three endpoints as an axum `Router`, and the neutral [`Response`]
+//! The endpoints as an axum `Router`, and the neutral [`Response`]
 //! as an axum response.
 
 use std::sync::Arc;
@@ -16,29 +16,38 @@ use super::{AxumResponse, ConsentUi};
 use crate::adapters::head::{
     BodyPlan, missing_security_headers, too_large, typed_headers, unreadable,
 };
+use crate::adapters::authorize::AuthorizeMode;
 use crate::adapters::oauth::{OAuth, TokenEndpoint};
 use crate::protocol::response::Response;
 use crate::store::{NonceStore, TokenStore};
 
 impl<S: TokenStore + 'static, N: NonceStore + 'static> OAuth<S, N> {
-    /// The three endpoints, GET and POST each, with `ui` for the consent
-    /// page; merge it into the host's router (feature `axum`).
+    /// The endpoints of [`EndpointPaths`](crate::consent::EndpointPaths),
+    /// GET and POST each, with `ui` for the consent page; merge it into the
+    /// host's router (feature `axum`).
     pub fn router<T>(&self, ui: impl ConsentUi) -> Router<T>
     where
         T: Clone + Send + Sync + 'static,
     {
-        let oauth = self.clone();
         let ui = Arc::new(ui);
-        self.token_router().route(
-            &self.paths.authorize,
-            on(get_or_post(), move |request| {
-                authorize(oauth.clone(), ui.clone(), request)
-            }),
-        )
+        let (oauth, sign_in, ui_too) = (self.clone(), self.clone(), ui.clone());
+        self.token_router()
+            .route(
+                &self.paths.authorize,
+                on(get_or_post(), move |request| {
+                    authorize(oauth.clone(), ui.clone(), AuthorizeMode::Authorize, request)
+                }),
+            )
+            .route(
+                &self.paths.authenticate,
+                on(get_or_post(), move |request| {
+                    authorize(sign_in.clone(), ui_too.clone(), AuthorizeMode::SignIn, request)
+                }),
+            )
     }
 
-    /// Only the two token endpoints (§2.1, §2.3), for a host that serves the
-    /// authorize step itself with
+    /// Only the two token endpoints (§2.1, §2.3) and the identity endpoint,
+    /// for a host that serves the authorize step itself with
     /// [`Provider::pending_authorization`](crate::Provider::pending_authorization),
     /// [`Provider::approve`](crate::Provider::approve) and
     /// [`Provider::deny`](crate::Provider::deny) (feature `axum`).
@@ -47,6 +56,7 @@ impl<S: TokenStore + 'static, N: NonceStore + 'static> OAuth<S, N> {
         T: Clone + Send + Sync + 'static,
     {
         let (request_token, access_token) = (self.clone(), self.clone());
+        let identify = self.clone();
         Router::new()
             .route(
                 &self.paths.request_token,
@@ -58,6 +68,12 @@ impl<S: TokenStore + 'static, N: NonceStore + 'static> OAuth<S, N> {
                 &self.paths.access_token,
                 on(get_or_post(), move |request| {
                     token_endpoint(access_token.clone(), TokenEndpoint::Access, request)
+                }),
+            )
+            .route(
+                &self.paths.identify,
+                on(get_or_post(), move |request| {
+                    token_endpoint(identify.clone(), TokenEndpoint::Identify, request)
                 }),
             )
     }
@@ -102,10 +118,12 @@ async fn token_endpoint<S: TokenStore + 'static, N: NonceStore + 'static>(
 }
 
 /// The authorize endpoint (§2.2): consent page on GET, the answer on POST,
-/// by [`crate::consent::authorize_step`].
+/// by [`crate::consent::authorize_step`] — or the authenticate endpoint, by
+/// [`crate::consent::authenticate_step`].
 async fn authorize<S, N, U>(
     oauth: OAuth<S, N>,
     ui: Arc<U>,
+    mode: AuthorizeMode,
     request: ::axum::extract::Request,
 ) -> AxumResponse
 where
@@ -118,7 +136,9 @@ where
     let (parts, ui): (&Parts, &U) = (&parts, &ui);
     let signed_in = |return_to: String| async move { ui.signed_in(parts, &return_to).await };
     let read = |plan, limit| read_planned(plan, body, limit);
-    let step = oauth.authorize_endpoint(parts, has_body, read, signed_in, |page| ui.render(page));
+    let step = oauth.authorize_endpoint(mode, parts, has_body, read, signed_in, |page| {
+        ui.render(page)
+    });
     step.await.map_or_else(secured, IntoResponse::into_response)
 }
 
