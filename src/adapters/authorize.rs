@@ -173,7 +173,14 @@ where
     F: FnOnce(String) -> Fut,
     Fut: Future<Output = Result<SignedIn, E>>,
 {
-    step(AuthorizeMode::Authorize, provider, request, signed_in, render).await
+    step(
+        AuthorizeMode::Authorize,
+        provider,
+        request,
+        signed_in,
+        render,
+    )
+    .await
 }
 
 /// Runs the authenticate endpoint (Twitter's `oauth/authenticate`) for an
@@ -276,10 +283,7 @@ where
     // Only a posted form decides; a link never does.
     let Some(decision) = field(&form, DECISION_FIELD) else {
         if mode == AuthorizeMode::SignIn {
-            match provider
-                .sign_in_again(&view, &token, &signed_in.user)
-                .await
-            {
+            match provider.sign_in_again(&view, &token, &signed_in.user).await {
                 Ok(None) => {}
                 Ok(Some(Approval::Redirect(url))) => return Ok(see_other(&url)),
                 Ok(Some(Approval::Oob { verifier })) => {

@@ -664,9 +664,14 @@ mod tests {
         let mut p = pending(Callback::Oob, false);
         p.grants = Some(vec![Grant::new("identity", "Know who you are")]);
         let page = plain_consent_page(&p, &user);
-        assert!(page.body.contains("<h1>Sign in to <strong>"), "{}", page.body);
         assert!(
-            page.body.contains("will only learn who you are on example.com"),
+            page.body.contains("<h1>Sign in to <strong>"),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.body
+                .contains("will only learn who you are on example.com"),
             "{}",
             page.body
         );

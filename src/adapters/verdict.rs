@@ -211,6 +211,33 @@ impl Verdict {
     }
 }
 
+/// The check behind the adapters' `RequireGrant`: the request's verdict
+/// (computed now if no extractor asked yet, so the nonce is recorded for
+/// an authentic request either way), then its grant. Refused when the
+/// request is, 403 `permission_denied` when its token lacks `grant`, 500
+/// when the route is not under the verifying layer or middleware.
+pub(crate) async fn require_grant(
+    verdict: Option<Verdict>,
+    grant: &str,
+) -> Result<(), OAuthRejection> {
+    let verdict = verdict.ok_or_else(OAuthRejection::not_verified)?;
+    let context = verdict.get().await?;
+    context
+        .require_grant(grant)
+        .map_err(|e| verdict.rejection(e))
+}
+
+/// The grant a `RequireGrant` layer or middleware checks: a name the host
+/// declared ([`ProviderConfig::grants`](crate::ProviderConfig::grants)).
+pub(crate) fn checked_grant_name(grant: &str) -> std::sync::Arc<str> {
+    assert!(
+        crate::model::is_valid_grant_name(grant),
+        "RequireGrant: {grant:?} is not a valid grant name \
+         (1 to 200 visible ASCII characters, no comma, not `*`)"
+    );
+    grant.into()
+}
+
 /// The user behind a signed request with an access token (App Engine's
 /// `get_current_user`), as a handler argument. Needs the adapter's
 /// verifying layer (axum's `OAuth::layer`) or middleware (actix-web's
@@ -260,6 +287,13 @@ impl OAuthUser {
     /// Whether the user is an admin of the host app.
     pub fn is_current_user_admin(&self) -> bool {
         self.get_current_user().admin
+    }
+
+    /// Whether the token was granted `grant`
+    /// ([`OAuthContext::has_grant`]); for a route that needs it whatever
+    /// the handler does, use the adapter's `RequireGrant`.
+    pub fn has_grant(&self, grant: &str) -> bool {
+        self.context.has_grant(grant)
     }
 
     /// The consumer key of the signed request.

@@ -380,6 +380,7 @@ impl OAuthContext {
     ///     // … delete it
     ///     Ok(())
     /// }
+    /// # let _ = delete_photo;
     /// ```
     pub fn require_grant(&self, grant: &str) -> Result<(), OAuthError> {
         if self.has_grant(grant) {

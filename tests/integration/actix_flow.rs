@@ -1049,6 +1049,8 @@ async fn configurable_paths_in_a_scope_and_trusted_proxies() {
             request_token: "/request".into(),
             authorize: "/authorize".into(),
             access_token: "/access".into(),
+            authenticate: "/authenticate".into(),
+            identify: "/identify".into(),
         });
     let send = serve!(
         App::new()

@@ -189,9 +189,8 @@ where
         let form = read_planned(plan, &mut payload, limit).await?;
         Ok(form.unwrap_or_default())
     };
-    let step = oauth.authorize_endpoint(mode, request, true, read, signed_in, |page| {
-        ui.render(page)
-    });
+    let step =
+        oauth.authorize_endpoint(mode, request, true, read, signed_in, |page| ui.render(page));
     step.await
         .map_or_else(with_page_headers, HttpResponse::from)
 }

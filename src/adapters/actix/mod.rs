@@ -70,6 +70,7 @@
 
 mod endpoints;
 mod extract;
+mod grant;
 mod middleware;
 
 use std::future::Future;
@@ -81,6 +82,7 @@ pub use crate::adapters::oauth::OAuth;
 pub use crate::adapters::verdict::{OAuthConsumer, OAuthRejection, OAuthUser};
 pub use endpoints::OAuthEndpoints;
 pub use extract::MaybeOAuthUser;
+pub use grant::{RequireGrant, RequireGrantService};
 pub use middleware::{OAuthMiddleware, OAuthMiddlewareService};
 
 use crate::adapters::pages::{AuthorizePage, Page};

@@ -13,10 +13,10 @@ use http::{HeaderName, HeaderValue, StatusCode};
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 
 use super::{AxumResponse, ConsentUi};
+use crate::adapters::authorize::AuthorizeMode;
 use crate::adapters::head::{
     BodyPlan, missing_security_headers, too_large, typed_headers, unreadable,
 };
-use crate::adapters::authorize::AuthorizeMode;
 use crate::adapters::oauth::{OAuth, TokenEndpoint};
 use crate::protocol::response::Response;
 use crate::store::{NonceStore, TokenStore};
@@ -41,7 +41,12 @@ impl<S: TokenStore + 'static, N: NonceStore + 'static> OAuth<S, N> {
             .route(
                 &self.paths.authenticate,
                 on(get_or_post(), move |request| {
-                    authorize(sign_in.clone(), ui_too.clone(), AuthorizeMode::SignIn, request)
+                    authorize(
+                        sign_in.clone(),
+                        ui_too.clone(),
+                        AuthorizeMode::SignIn,
+                        request,
+                    )
                 }),
             )
     }

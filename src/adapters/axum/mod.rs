@@ -65,6 +65,7 @@
 
 mod endpoints;
 mod extract;
+mod grant;
 mod layer;
 
 use std::future::Future;
@@ -74,6 +75,7 @@ use http::request::Parts;
 pub use crate::adapters::authorize::{EndpointPaths, SignedIn};
 pub use crate::adapters::oauth::OAuth;
 pub use crate::adapters::verdict::{OAuthConsumer, OAuthRejection, OAuthUser};
+pub use grant::{RequireGrant, RequireGrantService};
 pub use layer::{OAuthLayer, OAuthService};
 
 use crate::adapters::pages::{AuthorizePage, Page};
