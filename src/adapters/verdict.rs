@@ -431,6 +431,7 @@ mod tests {
                     let _ = gate.await;
                 }
                 Ok(OAuthContext {
+                    narrowed: None,
                     credentials: Credentials::Consumer {
                         consumer_key: "k".to_owned(),
                         user: None,

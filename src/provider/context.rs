@@ -264,6 +264,9 @@ impl OAuthError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthContext {
     pub(crate) credentials: Credentials,
+    /// The token's grants narrowed to what its consumer may still be
+    /// granted, when that is less (see [`OAuthContext::grants`]).
+    pub(crate) narrowed: Option<Granted>,
 }
 
 /// What a request was authenticated with.
@@ -353,8 +356,13 @@ impl OAuthContext {
     /// What this request may do: the grants the user approved for its
     /// access token (kept through refreshes), or for a request without a
     /// token the consumer's own grants; App Engine's whole app when the
-    /// consumer has none.
+    /// consumer has none. A grant the consumer may no longer ask for (the
+    /// host took it from the consumer, or stopped declaring it) is no
+    /// longer granted by its earlier tokens either.
     pub fn grants(&self) -> &Granted {
+        if let Some(narrowed) = &self.narrowed {
+            return narrowed;
+        }
         match &self.credentials {
             Credentials::Token(token) => &token.grants,
             Credentials::Consumer { granted, .. } => granted,

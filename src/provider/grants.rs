@@ -39,6 +39,31 @@ impl<S, N> Provider<S, N> {
         }
     }
 
+    /// `granted` (an access token's grants) narrowed to what `consumer` may
+    /// ask for today, or `None` when nothing is taken away: a consumer
+    /// registered without grants keeps its tokens as they are; one with
+    /// grants has each token's grants cut to them (a whole-app token from
+    /// before it had grants, to all of them). No allocation unless
+    /// something is taken away.
+    pub(crate) fn narrowed_grants(
+        &self,
+        consumer: &Consumer,
+        granted: &Granted,
+    ) -> Option<Granted> {
+        if consumer.grants.is_empty() {
+            return None;
+        }
+        let may = |name: &str| {
+            name == IDENTITY_GRANT
+                || (consumer.grants.iter().any(|g| g == name) && self.config.declares_grant(name))
+        };
+        match granted {
+            Granted::Only(names) if names.iter().all(|n| may(n)) => None,
+            Granted::Only(names) => Some(Granted::only(names.iter().filter(|n| may(n)).cloned())),
+            Granted::WholeApp => Some(self.consumer_granted(consumer)),
+        }
+    }
+
     /// What a request token from `consumer` with `scope` asks the user for:
     /// the whole app for a consumer registered without grants (its `scope`
     /// is only recorded); else the names in `scope`, which must all be
@@ -134,6 +159,76 @@ fn unknown_grants_advice(unknown: &[&str], askable: &BTreeSet<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::consumer::ConsumerRegistry;
+    use crate::model::grant::Grant;
+    use crate::provider::config::ProviderConfig;
+    use crate::store::MemoryStore;
+
+    fn provider(declared: &[&str]) -> Provider<MemoryStore> {
+        let config = ProviderConfig {
+            grants: declared.iter().map(|n| Grant::new(*n, *n)).collect(),
+            ..ProviderConfig::default()
+        };
+        let store = MemoryStore::new();
+        Provider::new(store.clone(), store, ConsumerRegistry::new(), config)
+    }
+
+    #[test]
+    fn a_grant_taken_from_the_consumer_is_taken_from_its_tokens() {
+        let p = provider(&["photos.read", "photos.write"]);
+        let both = Granted::only(["photos.read", "photos.write"]);
+        let reader = Consumer::new("k", "s", "K").grants(["photos.read"]);
+        assert_eq!(
+            p.narrowed_grants(&reader, &both),
+            Some(Granted::only(["photos.read"]))
+        );
+        let writer = Consumer::new("k", "s", "K").grants(["photos.read", "photos.write"]);
+        assert_eq!(p.narrowed_grants(&writer, &both), None, "nothing taken");
+        let with_identity = Granted::only([IDENTITY_GRANT, "photos.read"]);
+        assert_eq!(p.narrowed_grants(&reader, &with_identity), None);
+        // A whole-app token from before the consumer had grants.
+        assert_eq!(
+            p.narrowed_grants(&reader, &Granted::WholeApp),
+            Some(Granted::only(["photos.read"]))
+        );
+        // A consumer without grants keeps its tokens as they are.
+        let whole = Consumer::new("k", "s", "K");
+        assert_eq!(p.narrowed_grants(&whole, &both), None);
+        // A grant the host stopped declaring.
+        let fewer = provider(&["photos.read"]);
+        assert_eq!(
+            fewer.narrowed_grants(&writer, &both),
+            Some(Granted::only(["photos.read"]))
+        );
+    }
+
+    #[test]
+    fn scope_is_read_against_the_consumers_grants() {
+        let p = provider(&["photos.read", "photos.write"]);
+        let reader = Consumer::new("k", "s", "K").grants(["photos.read", "gone"]);
+        assert_eq!(
+            p.requested_grants(&reader, None).unwrap(),
+            Granted::only(["photos.read"]),
+            "all its grants the host declares"
+        );
+        assert_eq!(
+            p.requested_grants(&reader, Some("identity,photos.read"))
+                .unwrap(),
+            Granted::only([IDENTITY_GRANT, "photos.read"])
+        );
+        let refused = p
+            .requested_grants(&reader, Some("photos.read photos.write"))
+            .unwrap_err();
+        assert_eq!(refused.status(), 400);
+        assert_eq!(refused.reason(), Some(Reason::GrantNotRegistered));
+        let whole = Consumer::new("k", "s", "K");
+        assert_eq!(
+            p.requested_grants(&whole, Some("https://x.example/feeds"))
+                .unwrap(),
+            Granted::WholeApp,
+            "App Engine: recorded, not read"
+        );
+    }
 
     #[test]
     fn the_advice_names_the_unknown_grants_safely() {

@@ -36,6 +36,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 "OAuth development mode: request authenticated as example@example.com without checks"
             );
             return Ok(OAuthContext {
+                narrowed: None,
                 credentials: Credentials::Consumer {
                     consumer_key: "example.com".to_owned(),
                     user: Some(Self::development_user()),
@@ -85,6 +86,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 ));
             }
             return Ok(OAuthContext {
+                narrowed: None,
                 credentials: Credentials::Consumer {
                     consumer_key: consumer.key.clone(),
                     user: None,
@@ -132,6 +134,9 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             ));
         }
         Ok(OAuthContext {
+            narrowed: consumer
+                .as_deref()
+                .and_then(|c| self.narrowed_grants(c, &record.grants)),
             credentials: Credentials::Token(record),
         })
     }
@@ -159,6 +164,7 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             .ok_or_else(|| denied("the requestor is not known here", Reason::UnknownRequestor))?;
         tracing::info!(consumer = ?consumer.key, "two-legged request on a user's behalf");
         Ok(OAuthContext {
+            narrowed: None,
             credentials: Credentials::Consumer {
                 consumer_key: consumer.key.clone(),
                 user: Some(user),
