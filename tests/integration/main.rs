@@ -16,6 +16,7 @@ mod demo_flow;
 mod demo_process;
 mod events;
 mod explain;
+mod grant_escalation;
 mod interop;
 mod load;
 mod multi_instance;
