@@ -129,6 +129,11 @@ pub struct AuthorizeRequest<'a> {
     /// [`MAX_CONSENT_FORM_BYTES`](crate::consent::MAX_CONSENT_FORM_BYTES)); empty otherwise. Ignored unless the
     /// method is `POST`.
     pub form: &'a [u8],
+    /// The request's `Sec-Fetch-Dest` header, if any. At the authenticate
+    /// endpoint a sign-in is approved without a page only for a top-level
+    /// navigation (`document`, or no header from an older browser), never
+    /// for an image, a frame or a script that another site embeds.
+    pub fetch_dest: Option<&'a str>,
 }
 
 #[cfg(any(feature = "axum", feature = "actix"))]
@@ -146,6 +151,7 @@ impl<'a> AuthorizeRequest<'a> {
             origin,
             target,
             form,
+            fetch_dest: head.header("sec-fetch-dest"),
         }
     }
 }
@@ -187,8 +193,14 @@ where
 /// adapter: [`authorize_step`], except that when the signed-in user already
 /// let this sign-in-only app sign her in, the request token is approved
 /// without a page and the browser sent straight to the callback
-/// ([`Provider::sign_in_again`]). Every other request token gets the
+/// ([`Provider::sign_in_again`]) — on a top-level navigation only
+/// ([`AuthorizeRequest::fetch_dest`]). Every other request token gets the
 /// consent page, as at the authorize endpoint.
+///
+/// Approving without a click means a link to this endpoint with someone
+/// else's request token signs the user in to the app under that token: the
+/// app must, as every OAuth 1 consumer should, accept a callback only for a
+/// request token it issued to the same browser session.
 pub async fn authenticate_step<S, N, F, Fut, E>(
     provider: &Provider<S, N>,
     request: AuthorizeRequest<'_>,
@@ -282,7 +294,10 @@ where
     let app_name = pending.app_name();
     // Only a posted form decides; a link never does.
     let Some(decision) = field(&form, DECISION_FIELD) else {
-        if mode == AuthorizeMode::SignIn {
+        let navigation = request
+            .fetch_dest
+            .is_none_or(|dest| dest.eq_ignore_ascii_case("document"));
+        if mode == AuthorizeMode::SignIn && navigation {
             match provider.sign_in_again(&view, &token, &signed_in.user).await {
                 Ok(None) => {}
                 Ok(Some(Approval::Redirect(url))) => return Ok(see_other(&url)),

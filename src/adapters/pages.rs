@@ -420,8 +420,8 @@ fn consent_html(page: &ConsentPage<'_>) -> String {
             let _ = write!(
                 body,
                 "<div class=\"scope\"><p><strong>{app}</strong> will only learn who you are \
-                 on {site}: your email address and user id. It will not be able to see or \
-                 change anything in your account.</p></div>"
+                 on {site}: your email address, your user id, and whether you are an \
+                 administrator. It will not be able to see or change anything in your account.</p></div>"
             );
         }
         None => {

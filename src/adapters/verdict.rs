@@ -7,6 +7,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 
@@ -16,10 +17,11 @@ use crate::adapters::head::{RequestHead, Site, plain};
 use crate::adapters::origin::ResolvedOrigin;
 use crate::adapters::signed::{SignedParts, carries_oauth_credentials};
 use crate::model::user::User;
+use crate::protocol::error::ProtocolError;
 use crate::protocol::request::Request;
 use crate::protocol::response::Response;
 use crate::provider::Provider;
-use crate::provider::context::{OAuthContext, OAuthError};
+use crate::provider::context::{OAuthContext, OAuthError, Reason};
 use crate::store::{NonceStore, TokenStore};
 
 type Authentication<'a> =
@@ -30,6 +32,9 @@ pub(crate) trait Authenticate: Send + Sync + 'static {
     fn authenticate<'a>(&'a self, request: &'a Request<'a>) -> Authentication<'a>;
 
     fn is_development(&self) -> bool;
+
+    /// Whether the provider declares the grant `name`.
+    fn declares_grant(&self, name: &str) -> bool;
 }
 
 impl<S: TokenStore + 'static, N: NonceStore + 'static> Authenticate for Provider<S, N> {
@@ -41,6 +46,10 @@ impl<S: TokenStore + 'static, N: NonceStore + 'static> Authenticate for Provider
 
     fn is_development(&self) -> bool {
         Provider::is_development(self)
+    }
+
+    fn declares_grant(&self, name: &str) -> bool {
+        self.config().declares_grant(name)
     }
 }
 
@@ -117,6 +126,8 @@ struct Inner {
     realm: Arc<str>,
     /// Whether the request carries OAuth credentials at all.
     signed: bool,
+    /// Whether a `RequireGrant` on the route found its grant granted.
+    grant_checked: AtomicBool,
     state: Mutex<State>,
     waiting: Arc<Waiting>,
 }
@@ -148,6 +159,7 @@ impl Verdict {
             authenticator: verifier.authenticator.clone(),
             realm: verifier.realm.clone(),
             signed,
+            grant_checked: AtomicBool::new(false),
             state: Mutex::new(State::NotAsked(Box::new(parts))),
             waiting: Arc::default(),
         }))
@@ -196,6 +208,24 @@ impl Verdict {
         }
     }
 
+    /// The verdict for a handler's extractor: refused as the provider says;
+    /// and a token limited to grants is refused (403 `permission_denied`)
+    /// on a route that required none of them (no `RequireGrant` passed), so
+    /// that a route nobody annotated is not open to every app the user
+    /// allowed anything — only whole-app tokens use such a route.
+    pub(crate) async fn for_handler(&self) -> Result<Arc<OAuthContext>, OAuthRejection> {
+        let context = self.get().await?;
+        if context.grants().is_whole_app() || self.0.grant_checked.load(Ordering::Acquire) {
+            return Ok(context);
+        }
+        Err(self.rejection(OAuthError::refused(
+            ProtocolError::forbidden(
+                "this route requires no grant, so only tokens of the whole app may use it",
+            ),
+            Reason::GrantMissing,
+        )))
+    }
+
     /// The verdict, computed by the first caller.
     pub(crate) async fn get(&self) -> Result<Arc<OAuthContext>, OAuthRejection> {
         std::future::poll_fn(|cx| self.poll_verdict(cx))
@@ -215,16 +245,23 @@ impl Verdict {
 /// (computed now if no extractor asked yet, so the nonce is recorded for
 /// an authentic request either way), then its grant. Refused when the
 /// request is, 403 `permission_denied` when its token lacks `grant`, 500
-/// when the route is not under the verifying layer or middleware.
+/// when the route is not under the verifying layer or middleware or the
+/// provider does not declare `grant`.
 pub(crate) async fn require_grant(
     verdict: Option<Verdict>,
     grant: &str,
 ) -> Result<(), OAuthRejection> {
     let verdict = verdict.ok_or_else(OAuthRejection::not_verified)?;
+    if !verdict.0.authenticator.declares_grant(grant) {
+        // A typo, or a grant the host forgot to declare: loud, for everyone.
+        return Err(OAuthRejection(Rejection::UndeclaredGrant(grant.into())));
+    }
     let context = verdict.get().await?;
     context
         .require_grant(grant)
-        .map_err(|e| verdict.rejection(e))
+        .map_err(|e| verdict.rejection(e))?;
+    verdict.0.grant_checked.store(true, Ordering::Release);
+    Ok(())
 }
 
 /// The grant a `RequireGrant` layer or middleware checks: a name the host
@@ -248,6 +285,14 @@ pub(crate) fn checked_grant_name(grant: &str) -> std::sync::Arc<str> {
 /// `Option<OAuthUser>` is `None` for a request carrying no OAuth credentials
 /// at all, while one that carries them but is refused still gets the
 /// refusal; actix-web's `MaybeOAuthUser` does the same.
+///
+/// A token limited to grants ([`crate::model::Granted::Only`]) is refused
+/// with 403 `permission_denied` on a route that no `RequireGrant` passed:
+/// a route that says nothing of grants is for whole-app tokens only, so
+/// that one forgotten annotation does not open it to every app a user
+/// allowed anything. `RequireGrant::new("identity")` opens a route to every
+/// token (each has `identity`), for a handler that checks
+/// [`OAuthUser::has_grant`] itself. The same holds for [`OAuthConsumer`].
 #[derive(Debug, Clone)]
 pub struct OAuthUser {
     /// A context with a user: checked when the extractor ran.
@@ -261,7 +306,7 @@ impl OAuthUser {
         verdict: Result<Verdict, OAuthRejection>,
     ) -> Result<Self, OAuthRejection> {
         let verdict = verdict?;
-        let context = verdict.get().await?;
+        let context = verdict.for_handler().await?;
         context
             .get_current_user()
             .map_err(|e| verdict.rejection(e))?;
@@ -321,7 +366,7 @@ impl OAuthConsumer {
         verdict: Result<Verdict, OAuthRejection>,
     ) -> Result<Self, OAuthRejection> {
         Ok(Self {
-            context: verdict?.get().await?,
+            context: verdict?.for_handler().await?,
         })
     }
 
@@ -352,8 +397,13 @@ pub struct OAuthRejection(Rejection);
 
 #[derive(Debug)]
 enum Rejection {
-    Refused { error: OAuthError, realm: Arc<str> },
+    Refused {
+        error: OAuthError,
+        realm: Arc<str>,
+    },
     NotVerified,
+    /// A `RequireGrant` names a grant the provider does not declare.
+    UndeclaredGrant(Arc<str>),
 }
 
 impl OAuthRejection {
@@ -366,7 +416,7 @@ impl OAuthRejection {
     pub fn error(&self) -> Option<&OAuthError> {
         match &self.0 {
             Rejection::Refused { error, .. } => Some(error),
-            Rejection::NotVerified => None,
+            Rejection::NotVerified | Rejection::UndeclaredGrant(_) => None,
         }
     }
 
@@ -375,7 +425,7 @@ impl OAuthRejection {
     pub(crate) fn status(&self) -> u16 {
         match &self.0 {
             Rejection::Refused { error, .. } => error.status(),
-            Rejection::NotVerified => 500,
+            Rejection::NotVerified | Rejection::UndeclaredGrant(_) => 500,
         }
     }
 
@@ -390,6 +440,14 @@ impl OAuthRejection {
                 );
                 plain(500, "The server is misconfigured.")
             }
+            Rejection::UndeclaredGrant(grant) => {
+                tracing::error!(
+                    grant = ?grant,
+                    "RequireGrant names a grant the provider does not declare; \
+                     add it to ProviderConfig::grants"
+                );
+                plain(500, "The server is misconfigured.")
+            }
         }
     }
 }
@@ -401,6 +459,12 @@ impl std::fmt::Display for OAuthRejection {
             Rejection::NotVerified => {
                 f.write_str("the route is not under the OAuth layer or middleware")
             }
+            Rejection::UndeclaredGrant(grant) => {
+                write!(
+                    f,
+                    "RequireGrant names {grant:?}, which the provider does not declare"
+                )
+            }
         }
     }
 }
@@ -409,7 +473,7 @@ impl std::error::Error for OAuthRejection {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.0 {
             Rejection::Refused { error, .. } => Some(error),
-            Rejection::NotVerified => None,
+            Rejection::NotVerified | Rejection::UndeclaredGrant(_) => None,
         }
     }
 }
@@ -444,6 +508,10 @@ mod tests {
 
         fn is_development(&self) -> bool {
             false
+        }
+
+        fn declares_grant(&self, _: &str) -> bool {
+            true
         }
     }
 

@@ -23,7 +23,8 @@ pub const IDENTITY_GRANT: &str = "identity";
 
 /// What the consent page says of [`IDENTITY_GRANT`] unless the host
 /// declares it with a sentence of its own.
-pub const IDENTITY_GRANT_DESCRIPTION: &str = "Know who you are: your email address and user id";
+pub const IDENTITY_GRANT_DESCRIPTION: &str =
+    "Know who you are: your email address, your user id, and whether you are an administrator";
 
 /// Longest grant name, in bytes.
 pub const MAX_GRANT_NAME_BYTES: usize = 200;

@@ -220,7 +220,9 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     /// for [`IDENTITY_GRANT`] alone, the token asks for nothing more, and
     /// `user` already allowed that consumer on this host — she holds an
     /// active access token of it whose authorization has not ended. Revoking
-    /// that token (the account page) ends it: the next sign-in asks again.
+    /// the app on her account page ([`Provider::revoke_authorization`]: all
+    /// its tokens) ends it: the next sign-in asks again. The shared
+    /// `anonymous` consumer is never approved this way.
     ///
     /// `Ok(None)` when any of that does not hold: show the consent page, as
     /// [`Provider::approve`]'s caller does. A consumer with any other grant

@@ -211,9 +211,13 @@ impl ConsumerRegistration {
     /// The grants the app may ask for (see
     /// [`Consumer::grants`](crate::Consumer::grants)): each one the host
     /// declares, or [`IDENTITY_GRANT`](crate::model::IDENTITY_GRANT) alone
-    /// for a "Sign in with …" app. None: the whole app. They are fixed at
+    /// for a "Sign in with …" app. None: the whole app, on a site that
+    /// declares no grants. They are fixed at
     /// registration, for the administrator who approves the app to review;
-    /// [`Provider::update_consumer`] does not change them.
+    /// [`Provider::update_consumer`] does not change them. On a site that
+    /// declares grants ([`ProviderConfig::grants`](crate::ProviderConfig::grants)),
+    /// a registration must choose at least one; a whole-app consumer is for
+    /// the host to add ([`Provider::add_consumer`]).
     pub fn grants<I, T>(mut self, names: I) -> Self
     where
         I: IntoIterator<Item = T>,
@@ -516,6 +520,15 @@ impl<S: ConsumerStore, N: NonceStore> Provider<S, N> {
         &self,
         registration: ConsumerRegistration,
     ) -> Result<Consumer, ConsumerError> {
+        // A site with grants has every app it lets register say what it
+        // asks for: none chosen is not the whole app by omission.
+        if registration.grants.is_empty() && !self.config.grants.is_empty() {
+            return Err(invalid(
+                "grants",
+                "none chosen: choose what the app may ask for (identity alone to only sign \
+                 users in)",
+            ));
+        }
         // `add_consumer` validates the details and the key.
         let mut consumer = Consumer::new(random_token(16)?, new_secret()?, "");
         registration.details.apply(&mut consumer);

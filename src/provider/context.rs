@@ -101,8 +101,9 @@ pub enum Reason {
     /// The request is authentic, but its token was not granted what the
     /// route needs ([`OAuthContext::require_grant`]): 403.
     GrantMissing,
-    /// The identity endpoint was asked by a consumer without a shared
-    /// secret to sign the identity token with (an RSA consumer): 403.
+    /// The identity endpoint was asked by a consumer without a secret of
+    /// its own to sign the identity token with (an RSA consumer, or the
+    /// unverified `anonymous` consumer, whose secret is public): 403.
     NoConsumerSecret,
 }
 
@@ -331,6 +332,14 @@ impl OAuthContext {
         match &self.credentials {
             Credentials::Token(token) => &token.consumer_key,
             Credentials::Consumer { consumer_key, .. } => consumer_key,
+        }
+    }
+
+    /// The access token record used, if any.
+    pub(crate) fn access_token(&self) -> Option<&AccessToken> {
+        match &self.credentials {
+            Credentials::Token(token) => Some(token),
+            Credentials::Consumer { .. } => None,
         }
     }
 

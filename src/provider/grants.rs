@@ -35,7 +35,7 @@ impl<S, N> Provider<S, N> {
         if consumer.grants.is_empty() {
             Granted::WholeApp
         } else {
-            Granted::only(self.askable_grants(consumer))
+            with_identity(self.askable_grants(consumer))
         }
     }
 
@@ -80,7 +80,7 @@ impl<S, N> Provider<S, N> {
         let askable = self.askable_grants(consumer);
         let asked: BTreeSet<&str> = scope.map(scope_names).into_iter().flatten().collect();
         if asked.is_empty() {
-            return Ok(Granted::only(askable));
+            return Ok(with_identity(askable));
         }
         let unknown: Vec<&str> = asked
             .iter()
@@ -94,25 +94,35 @@ impl<S, N> Provider<S, N> {
                 Reason::GrantNotRegistered,
             ));
         }
-        Ok(Granted::only(asked))
+        Ok(with_identity(asked))
     }
 
-    /// Each grant of `granted` with its consent-page sentence, identity
-    /// first; `None` for the whole app. A name no longer declared is shown
-    /// by its name.
+    /// Each grant of `granted` with its consent-page sentence —
+    /// [`IDENTITY_GRANT`] first, always, since every token has it; `None`
+    /// for the whole app. A name no longer declared is shown by its name.
     pub(crate) fn describe_grants(&self, granted: &Granted) -> Option<Vec<Grant>> {
         let names = granted.names()?;
-        let mut described: Vec<Grant> = names
+        let identity = std::iter::once(IDENTITY_GRANT);
+        let others = names
             .iter()
+            .map(String::as_str)
+            .filter(|n| *n != IDENTITY_GRANT);
+        let described = identity
+            .chain(others)
             .map(|name| {
                 self.config
                     .grant(name)
-                    .unwrap_or_else(|| Grant::new(name.clone(), name.clone()))
+                    .unwrap_or_else(|| Grant::new(name, name))
             })
             .collect();
-        described.sort_by_key(|g| g.name != IDENTITY_GRANT);
         Some(described)
     }
+}
+
+/// A token's grants: `names` and [`IDENTITY_GRANT`], which every token
+/// has (so that no stored set is ever empty).
+fn with_identity<'a>(names: impl IntoIterator<Item = &'a str>) -> Granted {
+    Granted::only(std::iter::once(IDENTITY_GRANT).chain(names))
 }
 
 /// `scope names grants this consumer was not registered for: a, b (it may
@@ -182,6 +192,7 @@ mod tests {
             p.narrowed_grants(&reader, &both),
             Some(Granted::only(["photos.read"]))
         );
+        let read_with_identity = Granted::only([IDENTITY_GRANT, "photos.read"]);
         let writer = Consumer::new("k", "s", "K").grants(["photos.read", "photos.write"]);
         assert_eq!(p.narrowed_grants(&writer, &both), None, "nothing taken");
         let with_identity = Granted::only([IDENTITY_GRANT, "photos.read"]);
@@ -189,7 +200,7 @@ mod tests {
         // A whole-app token from before the consumer had grants.
         assert_eq!(
             p.narrowed_grants(&reader, &Granted::WholeApp),
-            Some(Granted::only(["photos.read"]))
+            Some(read_with_identity)
         );
         // A consumer without grants keeps its tokens as they are.
         let whole = Consumer::new("k", "s", "K");
@@ -208,8 +219,19 @@ mod tests {
         let reader = Consumer::new("k", "s", "K").grants(["photos.read", "gone"]);
         assert_eq!(
             p.requested_grants(&reader, None).unwrap(),
-            Granted::only(["photos.read"]),
-            "all its grants the host declares"
+            Granted::only([IDENTITY_GRANT, "photos.read"]),
+            "all its grants the host declares, and identity"
+        );
+        assert_eq!(
+            p.requested_grants(&reader, Some("photos.read")).unwrap(),
+            Granted::only([IDENTITY_GRANT, "photos.read"])
+        );
+        let describe = p.describe_grants(&Granted::only(["photos.read"])).unwrap();
+        let names: Vec<&str> = describe.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [IDENTITY_GRANT, "photos.read"],
+            "identity is always shown"
         );
         assert_eq!(
             p.requested_grants(&reader, Some("identity,photos.read"))

@@ -17,7 +17,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::model::grant::Granted;
 use crate::protocol::base_string::BaseUri;
-use crate::protocol::error::ProtocolError;
+use crate::protocol::error::{Problem, ProtocolError};
 use crate::protocol::hmac::hmac_sha256;
 use crate::protocol::request::Request;
 use crate::protocol::response::Response;
@@ -48,10 +48,20 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     /// - `email`, `admin`, and `grants`: the granted names (`["*"]` for the
     ///   whole app).
     ///
+    /// During a secret rotation's grace period, a request signed with the
+    /// old secret gets a token signed with the old secret.
+    ///
     /// Refusals are the protected resource's ([`Provider::authenticate`]),
-    /// plus 401 `permission_denied` for a request without a user (two-legged)
-    /// and 403 `permission_denied` for a consumer that signs with RSA (it
-    /// has no secret to sign the token with).
+    /// plus 401 `permission_denied` for a request without an access token
+    /// (two-legged, even naming a user with `xoauth_requestor_id`, or
+    /// development mode) and 403 `permission_denied` for a consumer without
+    /// a secret of its own to sign with: one that signs with RSA, or the
+    /// unverified `anonymous` consumer, whose secret is public.
+    ///
+    /// The token is as strong as the consumer secret: anyone who holds one
+    /// can try secrets offline. Secrets the provider generates
+    /// ([`Provider::register_consumer`]) are 192 random bits; give consumers
+    /// configured in code secrets as strong.
     ///
     /// [`ProviderConfig::identity_token_ttl`]: crate::ProviderConfig::identity_token_ttl
     pub async fn identify(&self, request: &Request<'_>) -> Response {
@@ -77,20 +87,48 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             let _ = self.refusal(&e, Endpoint::Identify, request);
             e
         };
-        let user = context.get_current_user().map_err(refused)?;
+        // Only a user's own authorization says who she is: not a consumer's
+        // two-legged request (even naming a user), not development mode.
+        let (Some(token), Ok(user)) = (context.access_token(), context.get_current_user()) else {
+            return Err(refused(OAuthError::refused(
+                ProtocolError::new(Problem::PermissionDenied).with_advice(
+                    "the identity endpoint needs a request signed with an access token",
+                ),
+                Reason::NoUser,
+            )));
+        };
+        let no_secret = || {
+            refused(OAuthError::refused(
+                ProtocolError::forbidden(
+                    "identity tokens are signed with the consumer secret, \
+                     and this consumer has none of its own",
+                ),
+                Reason::NoConsumerSecret,
+            ))
+        };
         let consumer = self
-            .find_consumer(context.get_oauth_consumer_key())
+            .find_consumer(&token.consumer_key)
             .await?
-            .filter(|c| !c.signs_with_rsa() && !c.secret.secret().is_empty())
-            .ok_or_else(|| {
-                refused(OAuthError::refused(
-                    ProtocolError::forbidden(
-                        "identity tokens are signed with the consumer secret, \
-                         and this consumer has none",
-                    ),
-                    Reason::NoConsumerSecret,
-                ))
-            })?;
+            .ok_or_else(no_secret)?;
+        // An RSA consumer has no secret; `anonymous`'s is public.
+        if consumer.signs_with_rsa() || consumer.unverified || consumer.secret.secret().is_empty() {
+            return Err(no_secret());
+        }
+        let signed = SignedRequest::collect(request, &self.config.limits)
+            .map_err(|e| refused(OAuthError::refused(e, Reason::Protocol)))?;
+        let now = self.now();
+        // During a rotation, sign with the secret the client signed with:
+        // it may not have the new one yet.
+        let key = match consumer.grace_secret_at(now) {
+            Some(grace)
+                if signed
+                    .verify_signature(consumer.secret.secret(), token.secret.secret())
+                    .is_err() =>
+            {
+                grace.secret()
+            }
+            _ => consumer.secret.secret(),
+        };
         let issuer = BaseUri::new(request.scheme, request.authority, "")
             .map(|uri| {
                 format!(
@@ -100,26 +138,21 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
                 )
             })
             .map_err(|e| refused(OAuthError::refused(e, Reason::Protocol)))?;
-        let nonce = SignedRequest::collect(request, &self.config.limits)
-            .ok()
-            .and_then(|signed| signed.nonce().map(str::to_owned));
-        let now = self.now();
-        let ttl = i64::try_from(self.config.identity_token_ttl.as_secs()).unwrap_or(i64::MAX);
+        // At least a second, so that a token is never born expired.
+        let ttl =
+            i64::try_from(self.config.identity_token_ttl.as_secs().max(1)).unwrap_or(i64::MAX);
         let claims = IdentityClaims {
             issuer: &issuer,
             subject: &user.user_id,
             audience: &consumer.key,
             issued_at: now.unix_timestamp(),
             expires_at: now.unix_timestamp().saturating_add(ttl),
-            nonce: nonce.as_deref(),
+            nonce: signed.nonce(),
             email: &user.email,
             admin: user.admin,
             grants: context.grants(),
         };
-        Ok(sign_hs256(
-            &claims.to_json(),
-            consumer.secret.secret().as_bytes(),
-        ))
+        Ok(sign_hs256(&claims.to_json(), key.as_bytes()))
     }
 }
 

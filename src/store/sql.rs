@@ -777,8 +777,10 @@ pub(crate) fn decode_consumer(r: &dyn SqlRow) -> Result<Consumer, StoreError> {
         requestor_domains: lines(c::requestor_domains)?,
         body_hash_required: required(r.bool(c::body_hash_required)?, c::body_hash_required)?,
         unverified: required(r.bool(c::unverified)?, c::unverified)?,
+        // NULL: the whole app. Never empty: that would read as the whole app.
         grants: match decode_grants(r, c::grants)? {
             Granted::WholeApp => Vec::new(),
+            Granted::Only(names) if names.is_empty() => return Err(invalid(c::grants.name)),
             Granted::Only(names) => names.into_iter().collect(),
         },
         ..consumer

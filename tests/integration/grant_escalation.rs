@@ -4,7 +4,7 @@
 //! registered for, and not by keeping a grant the host took away.
 
 use oauth1_provider::client::Signer;
-use oauth1_provider::model::{Grant, Granted};
+use oauth1_provider::model::{Grant, Granted, IDENTITY_GRANT};
 use oauth1_provider::provider::{Reason, SessionConfig};
 use oauth1_provider::store::TokenStore;
 use oauth1_provider::{Consumer, ConsumerRegistry, OAuthContext, ProviderConfig, SignatureMethod};
@@ -89,7 +89,7 @@ async fn read_token_exchanged_with_a_wider_scope(s: &Site) -> (String, String, S
 async fn scope_sent_again_at_the_exchange_or_a_refresh_widens_nothing() {
     let s = printer_site(&["photos.read", "photos.write"]);
     let (token, secret, handle) = read_token_exchanged_with_a_wider_scope(&s).await;
-    let only_read = Granted::only(["photos.read"]);
+    let only_read = Granted::only([IDENTITY_GRANT, "photos.read"]);
     let granted = context(&s, &token, &secret).await;
     assert_eq!(granted.grants(), &only_read);
     let refused = granted.require_grant("photos.write").unwrap_err();
@@ -190,7 +190,10 @@ async fn a_grant_the_host_takes_from_the_consumer_ends_for_its_tokens() {
             .grants(["photos.read"]),
     );
     let narrowed = context(&s, &token, &secret).await;
-    assert_eq!(narrowed.grants(), &Granted::only(["photos.read"]));
+    assert_eq!(
+        narrowed.grants(),
+        &Granted::only([IDENTITY_GRANT, "photos.read"])
+    );
     assert_eq!(
         narrowed.require_grant("photos.write").unwrap_err().status(),
         403

@@ -183,6 +183,7 @@ async fn authorize(
         origin: &origin,
         target,
         form: form.as_bytes(),
+        fetch_dest: None,
     };
     let signed_in = |_return_to: String| async move {
         Ok::<_, Infallible>(SignedIn {

@@ -16,7 +16,12 @@ use crate::adapters::verdict::{Verdict, checked_grant_name, require_grant};
 /// [`OAuthContext::require_grant`](crate::OAuthContext::require_grant)):
 /// otherwise 403 `permission_denied` (or the provider's refusal of a
 /// request that does not authenticate), and the handler is never called.
-/// A whole-app token passes every check. Needs the verifying layer
+/// A whole-app token passes every check, and every token passes
+/// `RequireGrant::new("identity")` — the mark of a route open to any app the
+/// user allowed, whose handler checks grants itself: without a
+/// `RequireGrant`, the extractors refuse a token limited to grants (see
+/// [`OAuthUser`](super::OAuthUser)). A grant the provider does not declare
+/// is a misconfiguration: 500, and an error in the log. Needs the verifying layer
 /// ([`OAuth::layer`](super::OAuth::layer)) around the route.
 ///
 /// On a whole route with `route_layer`, or on one method's handler with
