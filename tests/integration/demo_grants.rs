@@ -200,6 +200,14 @@ fn the_photo_api_refuses_bad_titles_and_unknown_photos() {
     writer.added(&"x".repeat(100));
     writer.added("Zürich — 夜景 🦀");
     assert_eq!(writer.titles().len(), 2);
+    // A user keeps at most 100 photos (the demo keeps them in memory).
+    for n in 3..=100 {
+        writer.added(&format!("Photo {n}"));
+    }
+    let full = writer.add("One too many");
+    assert_eq!(full.status, 409, "{}", full.text());
+    assert_eq!(full.json()["error"], "too_many_photos");
+    assert_eq!(writer.titles().len(), 100);
     for unknown in ["/api/photos/999", "/api/photos/not-a-number"] {
         let reply = writer.call("DELETE", unknown, None);
         assert_eq!(reply.status, 404, "{unknown}: {}", reply.text());
