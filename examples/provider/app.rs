@@ -9,8 +9,8 @@
 //! password hashing), [`guard`] (cross-site posts refused, sign-in attempts
 //! limited), [`sessions`] (sign-in sessions, their cookie),
 //! [`pages`] (the HTML pages, the account page), [`developers`] (apps as
-//! managed data), [`activity`] (the audit trail's pages) and [`api`] (the
-//! JSON API).
+//! managed data), [`activity`] (the audit trail's pages), [`api`] (the
+//! JSON API) and [`photos`] (the photo API, each route behind a grant).
 //!
 //! The tests and the bench include this file with `#[path]`, which moves
 //! where `mod x;` looks; each part is named by its path, so that it is found
@@ -34,6 +34,8 @@ mod guard;
 mod html;
 #[path = "app/pages.rs"]
 mod pages;
+#[path = "app/photos.rs"]
+mod photos;
 #[path = "app/sessions.rs"]
 mod sessions;
 #[path = "app/users.rs"]
@@ -95,11 +97,12 @@ pub fn build_split<S: DemoStore, N: DemoNonces>(
     nonces: N,
 ) -> Result<DemoApp<S, N>, String> {
     let consumers = ConsumerRegistry::new();
-    consumers.allow_anonymous();
-    let registered = config
-        .consumers
-        .iter()
-        .map(|spec| Consumer::new(&spec.key, &spec.secret, &spec.name));
+    // The unregistered app may ask for any grant the site declares.
+    let every_grant = config::GRANTS.map(|(name, _)| name);
+    consumers.register(Consumer::anonymous().grants(every_grant));
+    let registered = config.consumers.iter().map(|spec| {
+        Consumer::new(&spec.key, &spec.secret, &spec.name).grants(spec.grants.iter().cloned())
+    });
     for consumer in registered.chain(config.extensions.rsa_consumers()?) {
         let consumer = config
             .callback_prefixes
@@ -107,7 +110,8 @@ pub fn build_split<S: DemoStore, N: DemoNonces>(
             .fold(consumer, |c, prefix| c.callback_prefix(prefix));
         consumers.register(config.extensions.configure(consumer));
     }
-    let provider_config = config.extensions.provider_config();
+    let mut provider_config = config.extensions.provider_config();
+    provider_config.grants = config::declared_grants();
     // Consumers configured on the command line live in the registry;
     // apps registered on `/developers` in the store.
     tokio::runtime::Handle::try_current()
@@ -147,6 +151,7 @@ pub fn build_split<S: DemoStore, N: DemoNonces>(
         .merge(developers::routes::<S, N>())
         .merge(activity::routes::<S, N>())
         .merge(api::routes())
+        .merge(photos::routes())
         .fallback(pages::not_found)
         .with_state(demo.clone())
         .merge(oauth.router(Consent(demo)))

@@ -9,8 +9,14 @@
 //!                                may end in the path prefix a reverse proxy strips
 //!                                (https://example.test/api)
 //!   --trusted-proxy IP           believe this peer's Forwarded / X-Forwarded-*; repeatable
-//!   --consumer KEY:SECRET[:NAME] register a consumer; repeatable
-//!                                (the unregistered anonymous/anonymous is always on)
+//!   --consumer KEY:SECRET[:NAME[:GRANTS]]
+//!                                register a consumer; repeatable. GRANTS, a
+//!                                comma-separated list, is what it may ask for
+//!                                (photos.read,photos.write; identity alone for
+//!                                an app that only signs its users in); none:
+//!                                the whole account, as on App Engine. The
+//!                                unregistered anonymous/anonymous is always
+//!                                on and may ask for any grant
 //!   --callback-prefix URL        a callback prefix registered consumers may use
 //!                                besides `oob`; repeatable (default: oob only)
 //!   --user EMAIL:PASSWORD[:admin] a user; repeatable (default test@example.com:password
@@ -55,6 +61,12 @@
 //!   --request-timeout SECONDS    answer 408 and close when a request, body
 //!                                included, takes longer (default 30)
 //! ```
+//!
+//! Grants (what an app may ask for, with `scope=` on the request-token call;
+//! the consent page shows their sentences): `profile.read` (/api/whoami),
+//! `photos.read` (GET /api/photos), `photos.write` (POST /api/photos,
+//! DELETE /api/photos/ID), `admin` (/api/admin), and the built-in
+//! `identity` (/_ah/OAuthIdentify, which every token may call).
 //!
 //! Several instances behind a load balancer share `--store postgres://…`
 //! (and `--nonces redis://…`) and are given the same `--public-origin`s.
@@ -174,7 +186,7 @@ fn parse_seconds(flag: &str, value: &str) -> Result<Duration, String> {
 }
 
 const USAGE: &str = "usage: provider [--bind ADDR] [--public-origin URL]... [--trusted-proxy IP]... \
-    [--consumer KEY:SECRET[:NAME]]... [--callback-prefix URL]... \
+    [--consumer KEY:SECRET[:NAME[:GRANTS]]]... [--callback-prefix URL]... \
     [--user EMAIL:PASSWORD[:admin]]... [--store memory|sqlite:PATH|postgres://…] \
     [--nonces redis://… [--nonce-key-prefix PREFIX]] [--secret-key-file PATH] [--auto-approve] \
     [--header-read-timeout SECONDS] [--request-timeout SECONDS]";
@@ -533,10 +545,19 @@ async fn serve<S: DemoStore, N: DemoNonces>(
     for origin in &config.public_origins {
         println!("  open {origin}/");
     }
-    println!("  consumers: anonymous (unverified)");
+    println!("  consumers: anonymous (unverified; any grant)");
     for consumer in &config.consumers {
-        println!("             {} ({})", consumer.key, consumer.name);
+        let grants = match consumer.grants.as_slice() {
+            [] => "the whole account".to_owned(),
+            grants => grants.join(", "),
+        };
+        println!(
+            "             {} ({}; {grants})",
+            consumer.key, consumer.name
+        );
     }
+    let grants = app::config::GRANTS.map(|(name, _)| name).join(", ");
+    println!("  grants: identity, {grants}");
     for user in &config.users {
         let role = if user.admin { " (admin)" } else { "" };
         println!("  user: {}{role}", user.email);

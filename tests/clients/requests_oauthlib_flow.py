@@ -12,14 +12,20 @@ each step and of each protected call, and the refusals (PLAINTEXT over plain
 HTTP, a token used on another origin, a request for an unknown Host). The
 Rust test asserts on it; this script asserts nothing itself, so a refusal is
 reported, not raised.
+
+With --scope, it instead runs one flow asking for that scope and reports the
+photo API's answers to its token, and the identity token (/_ah/OAuthIdentify)
+as PyJWT decodes it with the consumer secret, and what PyJWT says of it with
+--other-secret or another audience.
 """
 
 import argparse
 import json
 import re
 import sys
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote, urlencode
 
+import jwt
 import oauthlib
 import requests
 from requests_oauthlib import OAuth1Session
@@ -28,6 +34,7 @@ from requests_oauthlib.oauth1_session import TokenRequestDenied
 REQUEST_TOKEN = "/_ah/OAuthGetRequestToken"
 AUTHORIZE = "/_ah/OAuthAuthorizeToken"
 ACCESS_TOKEN = "/_ah/OAuthGetAccessToken"
+IDENTIFY = "/_ah/OAuthIdentify"
 TIMEOUT = 30
 
 # Query and form parameters a real app sends: a literal `+`, spaces (sent as
@@ -97,10 +104,10 @@ def consent(browser, base, authorize_url, decision):
     return answer.headers["Location"]
 
 
-def three_legged(args, method, signature_type, email, password):
-    """Request token, consent, access token — the token calls signed with
-    `method`, its parameters sent as `signature_type`. Returns the steps'
-    results and the token credentials."""
+def three_legged(args, method, signature_type, email, password, scope=None):
+    """Request token (asking for `scope` when given), consent, access token —
+    the token calls signed with `method`, its parameters sent as
+    `signature_type`. Returns the steps' results and the token credentials."""
     steps = {}
     oauth = OAuth1Session(
         args.consumer_key,
@@ -109,7 +116,10 @@ def three_legged(args, method, signature_type, email, password):
         signature_method=method,
         signature_type=signature_type,
     )
-    temporary = oauth.fetch_request_token(args.base + REQUEST_TOKEN, timeout=TIMEOUT)
+    request_token = args.base + REQUEST_TOKEN
+    if scope is not None:
+        request_token += "?" + urlencode({"scope": scope})
+    temporary = oauth.fetch_request_token(request_token, timeout=TIMEOUT)
     steps["callback_confirmed"] = temporary.get("oauth_callback_confirmed")
     browser = signed_in_session(args.base, email, password)
     callback = consent(
@@ -157,19 +167,88 @@ def refused(call):
     return {"status": 200}
 
 
+def identity(args, signed):
+    """The identity token fetched with `signed`, decoded by PyJWT with the
+    consumer secret (audience: the consumer key, issuer: the provider's
+    origin), and PyJWT's verdict with another secret and another audience."""
+    reply = signed.get(args.base + IDENTIFY, timeout=TIMEOUT)
+    if reply.status_code != 200:
+        return outcome(reply)
+    authorization = reply.request.headers["Authorization"]
+    if isinstance(authorization, bytes):
+        authorization = authorization.decode()
+    sent = re.search(r'oauth_nonce="([^"]*)"', authorization)
+    result = {
+        "status": reply.status_code,
+        "content_type": reply.headers.get("Content-Type"),
+        "sent_nonce": unquote(sent.group(1)) if sent else None,
+    }
+
+    def decode(secret, audience):
+        return jwt.decode(
+            reply.text,
+            secret,
+            algorithms=["HS256"],
+            audience=audience,
+            issuer=args.base,
+        )
+
+    result["claims"] = decode(args.consumer_secret, args.consumer_key)
+    for name, secret, audience in [
+        ("other_secret", args.other_secret, args.consumer_key),
+        ("other_audience", args.consumer_secret, "another-consumer"),
+    ]:
+        try:
+            decode(secret, audience)
+            result[name] = "accepted"
+        except jwt.PyJWTError as refused:
+            result[name] = type(refused).__name__
+    return result
+
+
+def grants_report(args, user):
+    """--scope: one flow asking for it; the photo API and the identity
+    endpoint called with its token."""
+    steps, token = three_legged(args, "HMAC-SHA1", "AUTH_HEADER", *user, scope=args.scope)
+    signed = session(args, token, "HMAC-SHA1", "AUTH_HEADER")
+    photos = args.base + "/api/photos"
+    return {
+        "oauthlib": oauthlib.__version__,
+        "pyjwt": jwt.__version__,
+        "flow": steps,
+        "list": outcome(signed.get(photos, timeout=TIMEOUT)),
+        "add": outcome(signed.post(photos, data={"title": "From Python"}, timeout=TIMEOUT)),
+        "list_after": outcome(signed.get(photos, timeout=TIMEOUT)),
+        "whoami": outcome(signed.get(args.base + "/api/whoami", timeout=TIMEOUT)),
+        "identity": identity(args, signed),
+    }
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("base", help="the provider's origin, http://127.0.0.1:PORT")
-    parser.add_argument("--other-origin", required=True,
+    parser.add_argument("--other-origin",
                         help="another public origin of the same provider")
     parser.add_argument("--consumer-key", required=True)
     parser.add_argument("--consumer-secret", required=True)
     parser.add_argument("--callback", required=True)
     parser.add_argument("--user", required=True, help="EMAIL:PASSWORD")
-    parser.add_argument("--admin", required=True, help="EMAIL:PASSWORD of an admin")
+    parser.add_argument("--admin", help="EMAIL:PASSWORD of an admin")
+    parser.add_argument("--scope",
+                        help="only run one flow asking for this scope (see above)")
+    parser.add_argument("--other-secret",
+                        help="with --scope: a secret the identity token was not signed with")
     args = parser.parse_args()
     args.base = args.base.rstrip("/")
     user = args.user.split(":", 1)
+    if args.scope is not None:
+        if args.other_secret is None:
+            parser.error("--scope needs --other-secret")
+        json.dump(grants_report(args, user), sys.stdout, ensure_ascii=False)
+        print()
+        return
+    if args.admin is None or args.other_origin is None:
+        parser.error("--admin and --other-origin are required without --scope")
     admin = args.admin.split(":", 1)
 
     report = {"oauthlib": oauthlib.__version__, "flows": {}}

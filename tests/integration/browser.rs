@@ -24,7 +24,8 @@ use oauth1_provider::SignatureMethod;
 use oauth1_provider::client::Signer;
 
 use crate::support::demo_client::{
-    Credentials, Site, credentials_in, demo_with_consumer, form_encode, oauth_problem,
+    Credentials, Site, assert_problem, credentials_in, demo_with_consumer_and, form_encode,
+    oauth_problem,
 };
 use crate::support::demo_process::DemoProcess;
 use crate::support::env::service_env;
@@ -37,6 +38,9 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 const APP_NAME: &str = "Browser Test App";
 /// What the anonymous consumer calls itself.
 const ANONYMOUS_NAME: &str = "Sketchy Photo App";
+/// The endpoints the browser is sent to.
+const AUTHORIZE: &str = "/_ah/OAuthAuthorizeToken";
+const AUTHENTICATE: &str = "/_ah/OAuthAuthenticate";
 
 /// One browser at a time: chromium is heavy for a shared two-core machine.
 static ONE_BROWSER: Mutex<()> = Mutex::new(());
@@ -195,6 +199,12 @@ struct Ctx {
 /// Runs `test` with a demo process, a callback listener and a fresh
 /// chromium; skips without chromedriver and chromium.
 fn browser_test(test: impl AsyncFnOnce(&Ctx)) {
+    browser_test_with(&[], test);
+}
+
+/// [`browser_test`] with more command-line `args` for the demo (their
+/// consumers may call back to the listener too).
+fn browser_test_with(args: &[&str], test: impl AsyncFnOnce(&Ctx)) {
     let (Some(chromedriver), Some(chromium)) = (
         service_env("OAUTH1_TEST_CHROMEDRIVER"),
         service_env("OAUTH1_TEST_CHROMIUM"),
@@ -203,7 +213,8 @@ fn browser_test(test: impl AsyncFnOnce(&Ctx)) {
     };
     let callback = CallbackListener::start();
     let consumer = Credentials::new("browser-key", "browser-secret");
-    let (demo, site) = demo_with_consumer(&consumer, APP_NAME, &callback.prefix());
+    let demo = demo_with_consumer_and(&consumer, APP_NAME, &callback.prefix(), args);
+    let site = Site::new(demo.addr, &demo.base_url());
     // The demos start side by side; the browsers take turns.
     let _turn = ONE_BROWSER.lock().unwrap_or_else(PoisonError::into_inner);
     // Declared before the driver, so removed after chromium is gone.
@@ -326,10 +337,15 @@ impl Ctx {
     /// in yet, signs in on the login page it is sent to. Returns once the
     /// consent page shows.
     async fn open_consent(&self, token: &str) {
-        let url = self.site.url(&format!(
-            "/_ah/OAuthAuthorizeToken?oauth_token={}",
-            form_encode(token)
-        ));
+        self.open_consent_at(AUTHORIZE, token).await;
+    }
+
+    /// [`Ctx::open_consent`] at `endpoint` (the authorize or the
+    /// authenticate endpoint).
+    async fn open_consent_at(&self, endpoint: &str, token: &str) {
+        let url = self
+            .site
+            .url(&format!("{endpoint}?oauth_token={}", form_encode(token)));
         self.browser
             .goto(&url)
             .await
@@ -765,10 +781,21 @@ fn browser_an_app_is_registered_on_developers_and_approved_on_admin_consumers() 
             .send_keys(&ctx.callback.prefix())
             .await
             .expect("callback");
+        ctx.click("input[name=grant][value='photos.read']").await;
+        ctx.browser
+            .execute(
+                "document.getElementById('grants').scrollIntoView()",
+                Vec::new(),
+            )
+            .await
+            .expect("scroll to the grants");
+        ctx.assert_fits_both("the registration form", "browser-developers-form")
+            .await;
         ctx.click("form[action='/developers'] button[type=submit]")
             .await;
         let page = ctx.page_with_heading("Your app is registered").await;
         assert!(page.contains("not shown again"), "{page}");
+        assert_eq!(ctx.text("#consumer-grants").await, "See your photos");
         let key = ctx.text("#consumer-key").await;
         let secret = ctx.text("#consumer-secret").await;
         assert_eq!(ctx.text("#consumer-state").await, "proposed");
@@ -800,6 +827,9 @@ fn browser_an_app_is_registered_on_developers_and_approved_on_admin_consumers() 
         ctx.sign_in_as("admin@example.com", "/admin/consumers")
             .await;
         ctx.page_with_heading("Apps").await;
+        let row = format!("//tr[contains(., '{key}')]");
+        let proposed = ctx.xpath(&row).await.text().await.expect("its row");
+        assert!(proposed.contains("See your photos"), "{proposed}");
         ctx.assert_fits_both("the review page", "browser-admin-consumers")
             .await;
         let approve = format!(
@@ -879,5 +909,138 @@ fn browser_an_apps_owner_sees_its_refused_request_and_the_highlighted_difference
             .await
             .expect("open another's refused requests");
         ctx.page_with_heading("Not done").await;
+    });
+}
+
+/// The sentences of the grants listed on the page (`li.grant`), in order,
+/// with their names.
+async fn listed_grants(ctx: &Ctx) -> Vec<(String, String)> {
+    let mut listed = Vec::new();
+    for item in ctx
+        .browser
+        .find_all(Locator::Css("li.grant"))
+        .await
+        .expect("the listed grants")
+    {
+        let name = item.attr("data-grant").await.expect("data-grant");
+        let sentence = item.text().await.expect("its sentence");
+        listed.push((name.unwrap_or_default(), sentence));
+    }
+    listed
+}
+
+#[test]
+fn browser_the_consent_page_lists_the_sentences_of_the_grants_asked_for() {
+    let app = Credentials::new("photos-key", "photos-secret");
+    let registration =
+        "photos-key:photos-secret:Photo Printer:photos.read,photos.write,profile.read";
+    browser_test_with(&["--consumer", registration], async |ctx: &Ctx| {
+        let temporary = ctx
+            .site
+            .scoped_request_token(&app, &ctx.callback.url(), Some("photos.read photos.write"))
+            .unwrap_or_else(|r| panic!("request token: {} {}", r.status, r.text()));
+        ctx.open_consent(&temporary.key).await;
+        let page = ctx.text("main").await;
+        assert!(
+            page.contains("Allow Photo Printer to access your account?"),
+            "{page}"
+        );
+        let asked = [
+            ("photos.read", "See your photos"),
+            ("photos.write", "Add and delete your photos"),
+        ]
+        .map(|(name, sentence)| (name.to_owned(), sentence.to_owned()));
+        assert_eq!(listed_grants(ctx).await, asked);
+        // Only what was asked for: not the profile it is registered for,
+        // nor the whole account.
+        assert!(!page.contains("email address"), "{page}");
+        assert!(!page.contains("whole account"), "{page}");
+        ctx.assert_fits_both("the consent page for two grants", "browser-consent-grants")
+            .await;
+
+        let token = ctx.allow(&app, &temporary).await;
+        let listed = ctx.site.call(&app, &token, "GET", "/api/photos", None);
+        assert_eq!(listed.status, 200, "{}", listed.text());
+        assert_problem(&ctx.site.whoami(&app, &token), 403, "permission_denied");
+
+        // The account page says the same of the app.
+        ctx.browser
+            .goto(&ctx.site.url("/account"))
+            .await
+            .expect("open the account page");
+        ctx.page_with_heading("Apps with access").await;
+        assert_eq!(listed_grants(ctx).await, asked);
+        ctx.assert_fits_both("the account page with grants", "browser-account-grants")
+            .await;
+    });
+}
+
+#[test]
+fn browser_a_sign_in_only_app_asks_once_then_signs_in_at_once_until_revoked() {
+    let app = Credentials::new("signin-key", "signin-secret");
+    let registration = "signin-key:signin-secret:Sign-in App:identity";
+    browser_test_with(&["--consumer", registration], async |ctx: &Ctx| {
+        let request_token = || {
+            ctx.site
+                .request_token(&app, &ctx.callback.url())
+                .unwrap_or_else(|r| panic!("request token: {} {}", r.status, r.text()))
+        };
+        // The first sign-in asks, in sign-in words.
+        let first = request_token();
+        ctx.open_consent_at(AUTHENTICATE, &first.key).await;
+        let heading = ctx.text("h1").await;
+        assert!(
+            heading.starts_with("Sign in to Sign-in App with your"),
+            "{heading}"
+        );
+        let page = ctx.text("main").await;
+        assert!(page.contains("will only learn who you are"), "{page}");
+        assert!(listed_grants(ctx).await.is_empty(), "{page}");
+        ctx.assert_fits_both("the sign-in page", "browser-sign-in")
+            .await;
+        let token = ctx.allow(&app, &first).await;
+        // Its token tells who the user is, and nothing else.
+        let identity = ctx
+            .site
+            .call(&app, &token, "GET", "/_ah/OAuthIdentify", None);
+        assert_eq!(identity.status, 200, "{}", identity.text());
+        assert_eq!(identity.header("content-type"), Some("application/jwt"));
+        assert_problem(&ctx.site.whoami(&app, &token), 403, "permission_denied");
+
+        // The next sign-in goes straight back to the app, with no page.
+        let second = request_token();
+        let url = ctx.site.url(&format!(
+            "{AUTHENTICATE}?oauth_token={}",
+            form_encode(&second.key)
+        ));
+        ctx.browser.goto(&url).await.expect("open the sign-in URL");
+        let callback = ctx.callback.next();
+        assert_eq!(
+            query_param(&callback, "oauth_token").as_deref(),
+            Some(second.key.as_str()),
+            "{callback}"
+        );
+        let verifier = query_param(&callback, "oauth_verifier").expect("a verifier");
+        ctx.xpath("//h1[contains(., 'Back in the app')]").await;
+        let landed = ctx.browser.current_url().await.expect("the URL");
+        assert!(landed.as_str().starts_with(&ctx.callback.url()), "{landed}");
+        ctx.site
+            .access_token(&app, &second, &verifier)
+            .unwrap_or_else(|r| panic!("access token: {} {}", r.status, r.text()));
+
+        // Revoked on the account page: the next sign-in asks again.
+        ctx.browser
+            .goto(&ctx.site.url("/account"))
+            .await
+            .expect("open the account page");
+        let row = ctx.text("table").await;
+        assert!(row.contains("Sign-in App"), "{row}");
+        ctx.click("form[action='/account/revoke'] button").await;
+        ctx.xpath("//p[contains(., 'No app has access')]").await;
+        let third = request_token();
+        ctx.open_consent_at(AUTHENTICATE, &third.key).await;
+        let heading = ctx.text("h1").await;
+        assert!(heading.starts_with("Sign in to Sign-in App"), "{heading}");
+        ctx.allow(&app, &third).await;
     });
 }

@@ -7,6 +7,10 @@
 //! and HMAC-SHA512, with the parameters in the header, the query and a form
 //! body — over query and form parameters with a literal `+`, spaces sent as
 //! `+`, UTF-8 and repeated names. The script reports; this test asserts.
+//!
+//! Grants: a token asked for with `scope=photos.read` reads the photo API
+//! and is refused writing to it; its identity token (`/_ah/OAuthIdentify`)
+//! is decoded by PyJWT with the consumer secret, and refused with another.
 
 use std::path::Path;
 use std::process::Command;
@@ -15,6 +19,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use crate::support::demo_client::{Credentials, Site, demo_with_consumer_and};
+use crate::support::demo_process::DemoProcess;
 use crate::support::env::service_env;
 
 const SCRIPT: &str = "tests/clients/requests_oauthlib_flow.py";
@@ -24,32 +29,57 @@ const CALLBACK_PREFIX: &str = "http://client.test/";
 /// tests skip) without `OAUTH1_TEST_PYTHON`.
 fn report() -> Option<&'static Value> {
     static REPORT: OnceLock<Option<Value>> = OnceLock::new();
-    REPORT
-        .get_or_init(|| service_env("OAUTH1_TEST_PYTHON").map(|python| run_script(&python)))
+    once(&REPORT, |python| {
+        let consumer = Credentials::new("oauthlib-key", "oauthlib secret +/=");
+        // The script authorizes the one app once per signature method and
+        // uses every grant afterwards, as three devices would.
+        let keep = ["--earlier-grants", "keep"];
+        let demo = demo_with_consumer_and(&consumer, "oauthlib client", CALLBACK_PREFIX, &keep);
+        let other_origin = format!("http://localhost:{}", demo.addr.port());
+        let admin = "admin@example.com:password";
+        let args = ["--other-origin", &other_origin, "--admin", admin];
+        run_script(python, &demo, &consumer, &args)
+    })
+}
+
+/// The script's report with `--scope photos.read`, against an app
+/// registered for the photo grants; `None` as for [`report`].
+fn grants_report() -> Option<&'static Value> {
+    static REPORT: OnceLock<Option<Value>> = OnceLock::new();
+    once(&REPORT, |python| {
+        let consumer = Credentials::new("oauthlib-photos", "oauthlib photos secret");
+        // NAME:GRANTS, as on the command line.
+        let name = "oauthlib photos:photos.read,photos.write";
+        let demo = demo_with_consumer_and(&consumer, name, CALLBACK_PREFIX, &[]);
+        let other = "another consumer's secret";
+        let args = ["--scope", "photos.read", "--other-secret", other];
+        run_script(python, &demo, &consumer, &args)
+    })
+}
+
+/// What `run` reports with `OAUTH1_TEST_PYTHON`'s python, run once into
+/// `cell`; `None` without it.
+fn once(
+    cell: &'static OnceLock<Option<Value>>,
+    run: impl FnOnce(&str) -> Value,
+) -> Option<&'static Value> {
+    cell.get_or_init(|| service_env("OAUTH1_TEST_PYTHON").map(|python| run(&python)))
         .as_ref()
 }
 
-/// Runs the script against a fresh demo; its JSON report.
-fn run_script(python: &str) -> Value {
-    let consumer = Credentials::new("oauthlib-key", "oauthlib secret +/=");
-    // The script authorizes the one app once per signature method and uses
-    // every grant afterwards, as three devices would.
-    let keep = ["--earlier-grants", "keep"];
-    let demo = demo_with_consumer_and(&consumer, "oauthlib client", CALLBACK_PREFIX, &keep);
+/// Runs the script with `args` against `demo`, as `consumer`; its JSON
+/// report.
+fn run_script(python: &str, demo: &DemoProcess, consumer: &Credentials, args: &[&str]) -> Value {
     let site = Site::new(demo.addr, &demo.base_url());
     let script = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(SCRIPT);
     let output = Command::new(python)
         .arg(&script)
         .arg(&site.origin)
-        .args([
-            "--other-origin",
-            &format!("http://localhost:{}", demo.addr.port()),
-        ])
         .args(["--consumer-key", &consumer.key])
         .args(["--consumer-secret", &consumer.secret])
         .args(["--callback", &format!("{CALLBACK_PREFIX}oauthlib/done")])
         .args(["--user", "test@example.com:password"])
-        .args(["--admin", "admin@example.com:password"])
+        .args(args)
         .output()
         .unwrap_or_else(|e| panic!("run {python} {}: {e}", script.display()));
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -64,12 +94,15 @@ fn run_script(python: &str) -> Value {
         .unwrap_or_else(|e| panic!("{SCRIPT} printed no JSON ({e}): {stdout}"))
 }
 
-/// `(status, oauth_problem)` of a reported refusal.
-fn refusal(outcome: &Value) -> (u64, Option<&str>) {
-    (
+/// Asserts the reported `outcome` is a refusal with `status` and
+/// `oauth_problem`.
+#[track_caller]
+fn assert_refused(outcome: &Value, status: u64, problem: &str) {
+    let refusal = (
         outcome["status"].as_u64().expect("a status"),
         outcome["oauth_problem"].as_str(),
-    )
+    );
+    assert_eq!(refusal, (status, Some(problem)), "{outcome}");
 }
 
 #[test]
@@ -120,22 +153,70 @@ fn requests_oauthlib_is_refused_plaintext_over_http_other_origins_and_unknown_ho
         return;
     };
     // PLAINTEXT sends the secrets in the clear: never over plain HTTP.
-    assert_eq!(
-        refusal(&report["plaintext_request_token"]),
-        (400, Some("signature_method_rejected")),
-        "{}",
-        report["plaintext_request_token"]
+    assert_refused(
+        &report["plaintext_request_token"],
+        400,
+        "signature_method_rejected",
     );
     // A token obtained on http://127.0.0.1:PORT is bound to it: refused on
     // http://localhost:PORT, the same process's other public origin.
-    assert_eq!(
-        refusal(&report["other_origin"]),
-        (401, Some("token_rejected")),
-        "{}",
-        report["other_origin"]
-    );
+    assert_refused(&report["other_origin"], 401, "token_rejected");
     // A Host the site is not served under never reaches OAuth.
     let unknown = &report["unknown_host"];
     assert_eq!(unknown["status"], 400, "{unknown}");
     assert_eq!(unknown["text"], "This site is not served at this address.");
+}
+
+#[test]
+fn requests_oauthlib_with_scope_photos_read_reads_photos_and_is_refused_adding_one() {
+    let Some(report) = grants_report() else {
+        return;
+    };
+    assert_eq!(report["flow"]["access_token"], true, "{report}");
+    let list = &report["list"];
+    assert_eq!(list["status"], 200, "{list}");
+    assert_eq!(list["json"]["photos"], serde_json::json!([]));
+    assert_refused(&report["add"], 403, "permission_denied");
+    assert_eq!(
+        report["list_after"]["json"]["photos"],
+        serde_json::json!([])
+    );
+    // Not asked for, so not granted, though the app is registered for it…
+    // and the profile it was never registered for.
+    assert_refused(&report["whoami"], 403, "permission_denied");
+}
+
+#[test]
+fn pyjwt_decodes_the_identity_token_with_the_consumer_secret_and_no_other() {
+    let Some(report) = grants_report() else {
+        return;
+    };
+    assert_eq!(report["pyjwt"], "2.9.0", "the pinned PyJWT");
+    let identity = &report["identity"];
+    assert_eq!(identity["status"], 200, "{identity}");
+    assert_eq!(identity["content_type"], "application/jwt");
+    let claims = &identity["claims"];
+    // jwt.decode checked the signature, `aud` (the consumer key), `iss`
+    // (the provider's origin) and `exp`.
+    assert_eq!(claims["email"], "test@example.com", "{claims}");
+    assert_eq!(claims["admin"], false);
+    assert_eq!(claims["sub"], demo_user_id("test@example.com"));
+    assert_eq!(claims["grants"], serde_json::json!(["photos.read"]));
+    assert_eq!(claims["nonce"], identity["sent_nonce"], "{identity}");
+    assert!(
+        identity["sent_nonce"]
+            .as_str()
+            .is_some_and(|n| !n.is_empty())
+    );
+    assert_eq!(identity["other_secret"], "InvalidSignatureError");
+    assert_eq!(identity["other_audience"], "InvalidAudienceError");
+}
+
+/// The user id the demo gives `email` (`examples/provider/app/users.rs`):
+/// the first 63 bits of its SHA-256, in decimal.
+fn demo_user_id(email: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(email.as_bytes());
+    let first: [u8; 8] = digest[..8].try_into().expect("8 bytes");
+    (u64::from_be_bytes(first) >> 1).to_string()
 }

@@ -7,7 +7,7 @@
 //! flow completes on B; disabled on B, refused on A (within the cache
 //! time); deleted on A, its token fails on B.
 
-use crate::support::demo_client::{Credentials, Site, oauth_problem};
+use crate::support::demo_client::{Credentials, Site, assert_problem, oauth_problem};
 use crate::support::demo_process::DemoProcess;
 use crate::support::reply::hidden_field;
 use crate::support::services::PgSchema;
@@ -52,23 +52,38 @@ fn element(html: &str, id: &str) -> String {
 
 /// Registers an app as the signed-in `cookie`: its credentials and state.
 fn register(site: &Site, cookie: &str, name: &str) -> (Credentials, String) {
+    let (app, html) = register_with_grants(site, cookie, name, &[]);
+    (app, element(&html, "consumer-state"))
+}
+
+/// Posts the registration form for an app that may ask for `grants`: the
+/// answer's status and page.
+fn post_registration(site: &Site, cookie: &str, name: &str, grants: &[&str]) -> (u16, String) {
     let token = csrf(site, cookie, "/developers");
-    let (status, html) = form(
-        site,
-        cookie,
-        "/developers",
-        &[
-            ("name", name),
-            ("callback", CALLBACK),
-            ("csrf_token", &token),
-        ],
-    );
+    let mut fields = vec![
+        ("name", name),
+        ("callback", CALLBACK),
+        ("csrf_token", &token),
+    ];
+    fields.extend(grants.iter().map(|grant| ("grant", *grant)));
+    form(site, cookie, "/developers", &fields)
+}
+
+/// Registers an app that may ask for `grants` (none: the whole account):
+/// its credentials and the page that shows them.
+fn register_with_grants(
+    site: &Site,
+    cookie: &str,
+    name: &str,
+    grants: &[&str],
+) -> (Credentials, String) {
+    let (status, html) = post_registration(site, cookie, name, grants);
     assert_eq!(status, 200, "{html}");
     let app = Credentials::new(
         &element(&html, "consumer-key"),
         &element(&html, "consumer-secret"),
     );
-    (app, element(&html, "consumer-state"))
+    (app, html)
 }
 
 fn moderate(site: &Site, admin: &str, key: &str, action: &str) -> u16 {
@@ -212,6 +227,90 @@ fn auto_approve_starts_apps_approved() {
     assert_eq!(state, "approved");
     let token = site.obtain_access_token(&app, CALLBACK, USER.0, USER.1);
     assert_eq!(site.whoami(&app, &token).status, 200);
+    demo.stop();
+}
+
+/// The page's `li.grant` items: (name, sentence).
+fn listed_grants(html: &str) -> Vec<(String, String)> {
+    html.split("<li class=\"grant\" data-grant=\"")
+        .skip(1)
+        .map(|item| {
+            let (name, rest) = item.split_once("\">").expect("a grant item");
+            let sentence = rest.split('<').next().unwrap_or_default();
+            (name.to_owned(), sentence.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn apps_choose_their_grants_when_registered_and_the_admin_sees_them() {
+    let demo = DemoProcess::spawn(&["--store", "memory", "--auto-approve"]);
+    let site = Site::new(demo.addr, &format!("http://{}", demo.addr));
+    let user = site.sign_in(USER.0, USER.1);
+    let form_page = site.send("GET", "/developers", &[("Cookie", &user)], b"");
+    for choice in [
+        "profile.read",
+        "photos.read",
+        "photos.write",
+        "admin",
+        "identity",
+    ] {
+        let checkbox = format!("name=\"grant\" value=\"{choice}\"");
+        assert!(form_page.text().contains(&checkbox), "{choice}");
+    }
+
+    let (app, html) = register_with_grants(&site, &user, "Album", &["photos.read", "profile.read"]);
+    let expected = [
+        ("photos.read", "See your photos"),
+        (
+            "profile.read",
+            "See your email address and whether you are an administrator",
+        ),
+    ]
+    .map(|(name, sentence)| (name.to_owned(), sentence.to_owned()));
+    assert_eq!(listed_grants(&html), expected);
+    let listing = site.send("GET", "/developers", &[("Cookie", &user)], b"");
+    assert_eq!(listed_grants(&listing.text()), expected);
+    let admin = site.sign_in(ADMIN.0, ADMIN.1);
+    let review = site.send("GET", "/admin/consumers", &[("Cookie", &admin)], b"");
+    assert_eq!(listed_grants(&review.text()), expected);
+
+    // Without a scope, its token has every grant it was registered for,
+    // and nothing else.
+    let token = site.obtain_access_token(&app, CALLBACK, USER.0, USER.1);
+    let whoami = site.whoami(&app, &token);
+    assert_eq!(whoami.status, 200, "{}", whoami.text());
+    assert_eq!(
+        whoami.json()["grants"],
+        serde_json::json!(["photos.read", "profile.read"])
+    );
+    let add = site.call(&app, &token, "POST", "/api/photos", Some("title=x"));
+    assert_problem(&add, 403, "permission_denied");
+
+    // None checked: the whole account, as App Engine apps.
+    let (_, html) = register_with_grants(&site, &user, "Everything", &[]);
+    assert!(listed_grants(&html).is_empty());
+    assert!(html.contains("Users' whole accounts"), "{html}");
+
+    // Sign in only: its consent page says it will only learn who you are.
+    let (sign_in, _) = register_with_grants(&site, &user, "Badge", &["identity"]);
+    let temporary = site
+        .request_token(&sign_in, CALLBACK)
+        .expect("a request token");
+    let target = format!("/_ah/OAuthAuthenticate?oauth_token={}", temporary.key);
+    let consent = site.send("GET", &target, &[("Cookie", &user)], b"");
+    assert_eq!(consent.status, 200, "{}", consent.text());
+    assert!(consent.text().contains("will only learn who you are"));
+
+    // Refused: sign-in only with more, and a grant the site does not declare.
+    let (status, html) = post_registration(&site, &user, "Both", &["identity", "photos.read"]);
+    assert_eq!(status, 400, "{html}");
+    assert!(html.contains("cannot be combined"), "{html}");
+    let (status, html) = post_registration(&site, &user, "Unknown", &["photos.delete"]);
+    assert_eq!(status, 400, "{html}");
+    assert!(html.contains("does not declare"), "{html}");
+    let listing = site.send("GET", "/developers", &[("Cookie", &user)], b"");
+    assert!(!listing.text().contains("Both") && !listing.text().contains("Unknown"));
     demo.stop();
 }
 

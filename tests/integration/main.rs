@@ -13,6 +13,7 @@ mod conformance;
 mod custom_store;
 mod demo_consumers;
 mod demo_flow;
+mod demo_grants;
 mod demo_process;
 mod events;
 mod explain;

@@ -1,10 +1,39 @@
 //! What the command line configures: the site's origins and proxies, its
-//! consumers and users, how passwords are hashed, the extensions.
+//! consumers and users, how passwords are hashed, the extensions; and the
+//! grants the site declares.
 
 use std::net::IpAddr;
 
+use oauth1_provider::model::{Grant, IDENTITY_GRANT};
+
 use super::extensions::Extensions;
 pub use super::guard::LoginLimits;
+
+/// The grants the demo declares (`ProviderConfig::grants`), each with the
+/// sentence its consent page shows; `identity` is the library's, built in.
+/// The API's routes each need one of them.
+pub const GRANTS: [(&str, &str); 4] = [
+    (
+        "profile.read",
+        "See your email address and whether you are an administrator",
+    ),
+    ("photos.read", "See your photos"),
+    ("photos.write", "Add and delete your photos"),
+    ("admin", "Act as a site administrator"),
+];
+
+/// [`GRANTS`], as the provider declares them.
+pub fn declared_grants() -> Vec<Grant> {
+    GRANTS
+        .iter()
+        .map(|(name, sentence)| Grant::new(*name, *sentence))
+        .collect()
+}
+
+/// Whether a consumer may be registered with `name`: declared, or `identity`.
+pub fn is_declared_grant(name: &str) -> bool {
+    name == IDENTITY_GRANT || GRANTS.iter().any(|(declared, _)| *declared == name)
+}
 
 /// Argon2id with m = 7 MiB (7168 KiB), t = 5 passes, p = 1: the
 /// lowest-memory line of OWASP's Password Storage Cheat Sheet, whose lines
@@ -70,7 +99,7 @@ impl DemoConfig {
     }
 }
 
-/// A registered consumer: `KEY:SECRET[:NAME]`.
+/// A registered consumer: `KEY:SECRET[:NAME[:GRANTS]]`.
 #[derive(Clone)]
 pub struct ConsumerSpec {
     /// The consumer key.
@@ -78,6 +107,9 @@ pub struct ConsumerSpec {
     pub(super) secret: String,
     /// The name users see on the consent page.
     pub name: String,
+    /// The grants it may ask for (names from [`GRANTS`], or `identity`);
+    /// none: the whole app.
+    pub grants: Vec<String>,
 }
 
 impl std::fmt::Debug for ConsumerSpec {
@@ -85,26 +117,54 @@ impl std::fmt::Debug for ConsumerSpec {
         f.debug_struct("ConsumerSpec")
             .field("key", &self.key)
             .field("name", &self.name)
+            .field("grants", &self.grants)
             .finish_non_exhaustive()
     }
 }
 
 impl ConsumerSpec {
-    /// Parses `KEY:SECRET[:NAME]`.
+    /// Parses `KEY:SECRET[:NAME[:GRANTS]]`, GRANTS a comma-separated list of
+    /// declared grants (`photos.read,photos.write`, or `identity` for an
+    /// app that only signs its users in).
     pub fn parse(spec: &str) -> Result<Self, String> {
-        let mut parts = spec.splitn(3, ':');
+        let usage = || "--consumer takes KEY:SECRET[:NAME[:GRANTS]]".to_owned();
+        let mut parts = spec.splitn(4, ':');
         let (Some(key), Some(secret)) = (parts.next(), parts.next()) else {
-            return Err("--consumer takes KEY:SECRET[:NAME]".into());
+            return Err(usage());
         };
         if key.is_empty() || secret.is_empty() {
-            return Err("--consumer takes KEY:SECRET[:NAME]".into());
+            return Err(usage());
         }
+        let name = parts.next().filter(|n| !n.is_empty()).unwrap_or(key);
+        let grants = match parts.next() {
+            Some(list) => parse_grants(list)?,
+            None => Vec::new(),
+        };
         Ok(Self {
             key: key.into(),
             secret: secret.into(),
-            name: parts.next().filter(|n| !n.is_empty()).unwrap_or(key).into(),
+            name: name.into(),
+            grants,
         })
     }
+}
+
+/// The GRANTS of `--consumer`: declared names, comma-separated, at least one.
+fn parse_grants(list: &str) -> Result<Vec<String>, String> {
+    let known = || {
+        let mut names = vec![IDENTITY_GRANT];
+        names.extend(GRANTS.iter().map(|(name, _)| *name));
+        names.join(", ")
+    };
+    let names: Vec<&str> = list.split(',').collect();
+    if let Some(unknown) = names.iter().find(|name| !is_declared_grant(name)) {
+        return Err(format!(
+            "--consumer: unknown grant {unknown:?} in {list:?}; GRANTS is a comma-separated \
+             list of {}",
+            known()
+        ));
+    }
+    Ok(names.into_iter().map(str::to_owned).collect())
 }
 
 /// A user: `EMAIL:PASSWORD[:admin]`. The password is hashed at start-up and

@@ -12,15 +12,16 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use oauth1_provider::consent::csrf_matches;
-use oauth1_provider::model::ConsumerAction;
+use oauth1_provider::model::{ConsumerAction, IDENTITY_GRANT};
 use oauth1_provider::origin::ResolvedOrigin;
 use oauth1_provider::protocol::{common_prefix_chars, first_difference, percent_encode};
 use oauth1_provider::provider::{ConsumerError, ConsumerRegistration, Reason};
-use oauth1_provider::{Consumer, ConsumerState, User};
+use oauth1_provider::{Consumer, ConsumerState, ProviderConfig, User};
 use serde::Deserialize;
 
+use super::config::GRANTS;
 use super::html::{escape_html, page};
-use super::pages::{forged, site_line, unavailable};
+use super::pages::{forged, registered_grants_html, site_line, unavailable};
 use super::sessions::Session;
 use super::{AppState, Demo, DemoNonces, DemoStore, to_login};
 
@@ -148,9 +149,10 @@ async fn developers<S: DemoStore, N: DemoNonces>(
             );
             body.push_str(&format!(
                 "<tr><td><strong>{}</strong><br><span class=\"muted\">key <code>{}</code></span>\
-                 {refused}</td><td>{}</td><td>{rotate}{delete}</td></tr>",
+                 {}{refused}</td><td>{}</td><td>{rotate}{delete}</td></tr>",
                 name(app),
                 escape_html(&app.key),
+                registered_grants_html(demo.provider.config(), &app.grants),
                 app.state,
             ));
         }
@@ -167,10 +169,12 @@ async fn developers<S: DemoStore, N: DemoNonces>(
          <input id=\"homepage\" name=\"homepage\" type=\"url\" placeholder=\"https://\">\
          <label for=\"callback\">Callback URL prefix</label>\
          <input id=\"callback\" name=\"callback\" type=\"url\" placeholder=\"https://\">\
+         {}\
          <div class=\"actions\"><button type=\"submit\" class=\"primary\">Register</button></div>\
          </form>",
         escape_html(&path),
         hidden("csrf_token", &session.csrf),
+        grant_choices(),
     ));
     if user.admin {
         body.push_str(&format!(
@@ -181,20 +185,69 @@ async fn developers<S: DemoStore, N: DemoNonces>(
     page(StatusCode::OK, "Your apps", &body)
 }
 
-#[derive(Deserialize)]
+/// The registration form's choice of grants: a checkbox for each one the
+/// site declares, and "sign in only" (`identity`); none checked, the whole
+/// account.
+fn grant_choices() -> String {
+    let choice = |name: &str, label: &str| {
+        format!(
+            "<label class=\"choice\"><input type=\"checkbox\" name=\"grant\" value=\"{}\">\
+             <span>{label} <code>{}</code></span></label>",
+            escape_html(name),
+            escape_html(name)
+        )
+    };
+    let grants: String = GRANTS
+        .iter()
+        .map(|(name, sentence)| choice(name, &escape_html(sentence)))
+        .collect();
+    format!(
+        "<fieldset id=\"grants\"><legend>What it may ask users for</legend>{grants}{}\
+         <p class=\"muted\">None checked: users' whole accounts, as App Engine apps. \
+         Fixed once registered.</p></fieldset>",
+        choice(
+            IDENTITY_GRANT,
+            "<strong>Sign in only</strong>: who the user is, nothing else"
+        )
+    )
+}
+
+/// The registration form (its grants are repeated `grant` fields).
+#[derive(Default)]
 struct RegisterForm {
     name: String,
-    #[serde(default)]
     description: String,
-    #[serde(default)]
     homepage: String,
-    #[serde(default)]
     callback: String,
+    grants: Vec<String>,
     csrf_token: Option<String>,
 }
 
+impl RegisterForm {
+    fn from_fields(fields: Vec<(String, String)>) -> Self {
+        let mut form = Self::default();
+        for (name, value) in fields {
+            match name.as_str() {
+                "name" => form.name = value,
+                "description" => form.description = value,
+                "homepage" => form.homepage = value,
+                "callback" => form.callback = value,
+                "grant" => form.grants.push(value),
+                "csrf_token" => form.csrf_token = Some(value),
+                _ => {}
+            }
+        }
+        form
+    }
+}
+
 /// The page that shows an app's key and secret, once.
-fn credentials_page(origin: &ResolvedOrigin, app: &Consumer, what: &str) -> Response {
+fn credentials_page(
+    origin: &ResolvedOrigin,
+    config: &ProviderConfig,
+    app: &Consumer,
+    what: &str,
+) -> Response {
     page(
         StatusCode::OK,
         "Your app's credentials",
@@ -204,13 +257,15 @@ fn credentials_page(origin: &ResolvedOrigin, app: &Consumer, what: &str) -> Resp
              <table><tr><th>App</th><td>{}</td></tr>\
              <tr><th>Consumer key</th><td><code id=\"consumer-key\">{}</code></td></tr>\
              <tr><th>Consumer secret</th><td><code id=\"consumer-secret\">{}</code></td></tr>\
-             <tr><th>State</th><td id=\"consumer-state\">{}</td></tr></table>\
+             <tr><th>State</th><td id=\"consumer-state\">{}</td></tr>\
+             <tr><th>May ask for</th><td id=\"consumer-grants\">{}</td></tr></table>\
              <p><a href=\"{}\">Back to your apps</a></p>",
             site_line(origin),
             name(app),
             escape_html(&app.key),
             escape_html(app.secret.secret()),
             app.state,
+            registered_grants_html(config, &app.grants),
             escape_html(&developers_path(origin)),
         ),
     )
@@ -220,8 +275,9 @@ async fn register<S: DemoStore, N: DemoNonces>(
     State(demo): AppState<S, N>,
     Extension(origin): Extension<ResolvedOrigin>,
     headers: HeaderMap,
-    Form(form): Form<RegisterForm>,
+    Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
+    let form = RegisterForm::from_fields(fields);
     let (session, user) = match signed_in(&demo, &origin, &headers, developers_path(&origin)) {
         Ok(found) => found,
         Err(answer) => return answer,
@@ -229,9 +285,16 @@ async fn register<S: DemoStore, N: DemoNonces>(
     if !csrf_matches(&session.csrf, form.csrf_token.as_deref()) {
         return forged();
     }
+    if form.grants.iter().any(|g| g == IDENTITY_GRANT) && form.grants.len() > 1 {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "“Sign in only” cannot be combined with other grants.",
+        );
+    }
     let mut registration = ConsumerRegistration::new(form.name)
         .description(form.description)
-        .owner(user.user_id.clone());
+        .owner(user.user_id.clone())
+        .grants(form.grants);
     if !form.homepage.trim().is_empty() {
         registration = registration.homepage(form.homepage.trim());
     }
@@ -244,7 +307,12 @@ async fn register<S: DemoStore, N: DemoNonces>(
     match demo.provider.register_consumer(registration).await {
         Ok(app) => {
             tracing::info!(consumer = ?app.key, owner = ?user.user_id, state = %app.state, "app registered");
-            credentials_page(&origin, &app, "Your app is registered")
+            credentials_page(
+                &origin,
+                demo.provider.config(),
+                &app,
+                "Your app is registered",
+            )
         }
         Err(e) => refusal(&e),
     }
@@ -360,7 +428,12 @@ async fn rotate<S: DemoStore, N: DemoNonces>(
     match demo.provider.rotate_consumer_secret(&app.key, grace).await {
         Ok(app) => {
             tracing::info!(consumer = ?app.key, "app secret rotated");
-            credentials_page(&origin, &app, "Your app has a new secret")
+            credentials_page(
+                &origin,
+                demo.provider.config(),
+                &app,
+                "Your app has a new secret",
+            )
         }
         Err(e) => refusal(&e),
     }
@@ -467,10 +540,11 @@ async fn admin<S: DemoStore, N: DemoNonces>(
                 .collect();
             body.push_str(&format!(
                 "<tr><td><strong>{}</strong><br><span class=\"muted\">key <code>{}</code><br>{}\
-                 </span></td><td><code>{}</code></td><td>{buttons}</td></tr>",
+                 </span>{}</td><td><code>{}</code></td><td>{buttons}</td></tr>",
                 name(app),
                 escape_html(&app.key),
                 escape_html(&app.description),
+                registered_grants_html(demo.provider.config(), &app.grants),
                 escape_html(&app.callback_prefixes.join(" ")),
             ));
         }

@@ -29,7 +29,11 @@ overflow-wrap:anywhere;vertical-align:top}code{word-break:break-all}form.inline{
 .error{color:#d1242f}.muted,.site{color:#656d76}.site{font-size:.85rem}\
 .actions{display:flex;gap:.5rem;margin-top:1rem}.button,.primary{display:inline-block;padding:.4rem 1rem;\
 border:1px solid #d0d7de;border-radius:6px;text-decoration:none;color:inherit;background:#f6f8fa}\
-.primary{background:#1f6feb;color:#fff;border-color:#1f6feb}";
+.primary{background:#1f6feb;color:#fff;border-color:#1f6feb}\
+input[type=checkbox],input[type=radio]{width:auto;margin:0 .4rem 0 0}\
+label.choice{display:flex;align-items:baseline;margin:.3rem 0}label.choice code{white-space:nowrap;color:#656d76}\
+fieldset{margin:1rem 0 0;border:1px solid #d0d7de;border-radius:6px}ul.grants{margin:.3rem 0;padding-left:1.2rem}\
+p.grants{margin:.3rem 0}";
 
 /// A whole page: `title` (escaped) and `body_html` (already safe HTML), with
 /// the same security headers as the consent pages — no framing, no caching,

@@ -14,13 +14,18 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
+use oauth1_provider::ProviderConfig;
 use oauth1_provider::consent::csrf_matches;
-use oauth1_provider::model::strip_hidden_characters;
+use oauth1_provider::model::{
+    Grant, IDENTITY_GRANT, IDENTITY_GRANT_DESCRIPTION, strip_hidden_characters,
+};
 use oauth1_provider::origin::ResolvedOrigin;
+use oauth1_provider::provider::Authorization;
 
 use super::html::{escape_html, page};
 use serde::Deserialize;
 
+use super::config::GRANTS;
 use super::sessions::{SESSION_COOKIE, clear_cookie, cookie, local_path, session_cookie};
 use super::users::normalized_email;
 use super::{AppState, Demo, DemoNonces, DemoStore, activity, to_login};
@@ -88,19 +93,29 @@ async fn home<S: DemoStore, N: DemoNonces>(
             escape_html(value)
         )
     };
+    let endpoints: String = [
+        ("Request token", demo.paths.request_token.as_str()),
+        ("Authorize", &demo.paths.authorize),
+        ("Sign in only", &demo.paths.authenticate),
+        ("Access token", &demo.paths.access_token),
+        ("Identity (JWT)", &demo.paths.identify),
+        ("Who am I", "/api/whoami"),
+        ("Photos", "/api/photos"),
+    ]
+    .iter()
+    .map(|(name, path)| row(name, &format!("{base}{path}")))
+    .collect();
+    let grants: String = std::iter::once((IDENTITY_GRANT, IDENTITY_GRANT_DESCRIPTION))
+        .chain(GRANTS)
+        .map(|(name, sentence)| row(sentence, name))
+        .collect();
     body.push_str(&format!(
         "<p class=\"muted\">For app developers: consumer key and secret \
-         <code>anonymous</code> / <code>anonymous</code>.</p><table>{}{}{}{}</table>",
-        row(
-            "Request token",
-            &format!("{base}{}", demo.paths.request_token)
-        ),
-        row("Authorize", &format!("{base}{}", demo.paths.authorize)),
-        row(
-            "Access token",
-            &format!("{base}{}", demo.paths.access_token)
-        ),
-        row("Who am I", &format!("{base}/api/whoami")),
+         <code>anonymous</code> / <code>anonymous</code>, or register an app on \
+         <a href=\"{prefix}/developers\">/developers</a>.</p><table>{endpoints}</table>\
+         <h2>Grants</h2><p class=\"muted\">What an app asks for in <code>scope</code> \
+         (space-separated); without one, everything it was registered for.</p>\
+         <table class=\"grants\">{grants}</table>"
     ));
     page(StatusCode::OK, "OAuth 1.0a demo provider", &body)
 }
@@ -301,20 +316,11 @@ async fn account<S: DemoStore, N: DemoNonces>(
         }
     };
     // One row per app, however many tokens it holds.
-    let mut apps: Vec<(String, String, time::OffsetDateTime, Vec<String>)> = Vec::new();
+    let mut apps: Vec<AppAccess> = Vec::new();
     for grant in grants {
-        match apps.iter_mut().find(|a| a.0 == grant.consumer_key) {
-            Some(app) => {
-                if !app.3.contains(&grant.host) {
-                    app.3.push(grant.host);
-                }
-            }
-            None => apps.push((
-                grant.consumer_key,
-                grant.consumer_name,
-                grant.granted_at,
-                vec![grant.host],
-            )),
+        match apps.iter_mut().find(|a| a.key == grant.consumer_key) {
+            Some(app) => app.add(grant),
+            None => apps.push(AppAccess::new(grant)),
         }
     }
     let mut body = format!(
@@ -326,19 +332,20 @@ async fn account<S: DemoStore, N: DemoNonces>(
         body.push_str("<p class=\"muted\">No app has access to your account.</p>");
     } else {
         body.push_str("<table><tr><th>App</th><th>Allowed</th><th></th></tr>");
-        for (key, name, granted_at, hosts) in &apps {
+        for app in &apps {
             body.push_str(&format!(
-                "<tr><td><strong><bdi>{}</bdi></strong><br><span class=\"muted\">on {}</span></td>\
+                "<tr><td><strong><bdi>{}</bdi></strong><br><span class=\"muted\">on {}</span>{}</td>\
                  <td>{}</td><td>\
                  <form method=\"post\" action=\"{}/account/revoke\">\
                  <input type=\"hidden\" name=\"consumer_key\" value=\"{}\">\
                  <input type=\"hidden\" name=\"csrf_token\" value=\"{}\">\
                  <button type=\"submit\">Revoke</button></form></td></tr>",
-                app_name_html(name),
-                escape_html(&hosts.join(", ")),
-                escape_html(&when(*granted_at)),
+                app_name_html(&app.name),
+                escape_html(&app.hosts.join(", ")),
+                grants_html(app.grants.as_deref(), "Your whole account"),
+                escape_html(&when(app.granted_at)),
                 escape_html(&origin.prefix),
-                escape_html(key),
+                escape_html(&app.key),
                 escape_html(&session.csrf),
             ));
         }
@@ -366,6 +373,81 @@ async fn account<S: DemoStore, N: DemoNonces>(
         sign_out_form(&origin, &session.csrf)
     ));
     page(StatusCode::OK, "Your apps", &body)
+}
+
+/// What one app may do with the user's account: its tokens together.
+struct AppAccess {
+    key: String,
+    name: String,
+    /// When the first of its tokens was granted.
+    granted_at: time::OffsetDateTime,
+    hosts: Vec<String>,
+    /// What its tokens were granted together; `None`: the whole account.
+    grants: Option<Vec<Grant>>,
+}
+
+impl AppAccess {
+    fn new(authorization: Authorization) -> Self {
+        Self {
+            key: authorization.consumer_key,
+            name: authorization.consumer_name,
+            granted_at: authorization.granted_at,
+            hosts: vec![authorization.host],
+            grants: authorization.grants,
+        }
+    }
+
+    /// Another token of the same app: its host and grants added.
+    fn add(&mut self, authorization: Authorization) {
+        if !self.hosts.contains(&authorization.host) {
+            self.hosts.push(authorization.host);
+        }
+        match (&mut self.grants, authorization.grants) {
+            (Some(grants), Some(more)) => {
+                for grant in more {
+                    if !grants.iter().any(|g| g.name == grant.name) {
+                        grants.push(grant);
+                    }
+                }
+            }
+            // A token of the whole account covers the others.
+            (grants, _) => *grants = None,
+        }
+    }
+}
+
+/// What an app may do, as the consent page said it: each grant's sentence,
+/// or `whole` (the whole account).
+fn grants_html(grants: Option<&[Grant]>, whole: &str) -> String {
+    match grants {
+        None => format!("<p class=\"grants muted\">{whole}</p>"),
+        Some(grants) => {
+            let items: String = grants
+                .iter()
+                .map(|grant| {
+                    format!(
+                        "<li class=\"grant\" data-grant=\"{}\">{}</li>",
+                        escape_html(&grant.name),
+                        escape_html(&grant.description)
+                    )
+                })
+                .collect();
+            format!("<ul class=\"grants\">{items}</ul>")
+        }
+    }
+}
+
+/// [`grants_html`] for a consumer registered with `names` (none: the whole
+/// account), each described as `config` declares it.
+pub(super) fn registered_grants_html(config: &ProviderConfig, names: &[String]) -> String {
+    if names.is_empty() {
+        return grants_html(None, "Users' whole accounts");
+    }
+    let described: Vec<Grant> = names
+        .iter()
+        .map(|name| config.grant(name).unwrap_or_else(|| Grant::new(name, name)))
+        .collect();
+    grants_html(Some(&described), "")
 }
 
 /// An app's name for a page: escaped, without the characters that would

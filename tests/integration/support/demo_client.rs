@@ -123,9 +123,25 @@ impl Site {
         consumer: &Credentials,
         callback: &str,
     ) -> Result<Credentials, HttpResponse> {
+        self.scoped_request_token(consumer, callback, None)
+    }
+
+    /// [`Site::request_token`] asking for `scope` (a form field) when given.
+    pub fn scoped_request_token(
+        &self,
+        consumer: &Credentials,
+        callback: &str,
+        scope: Option<&str>,
+    ) -> Result<Credentials, HttpResponse> {
         let signer = Signer::new(SignatureMethod::HmacSha1, &consumer.key, &consumer.secret)
             .callback(callback);
-        let reply = self.signed(&signer, "POST", "/_ah/OAuthGetRequestToken", None);
+        let form = scope.map(|scope| format!("scope={}", form_encode(scope)));
+        let reply = self.signed(
+            &signer,
+            "POST",
+            "/_ah/OAuthGetRequestToken",
+            form.as_deref(),
+        );
         credentials_in(reply)
     }
 
@@ -188,8 +204,20 @@ impl Site {
         email: &str,
         password: &str,
     ) -> Credentials {
+        self.obtain_scoped_access_token(consumer, callback, None, email, password)
+    }
+
+    /// [`Site::obtain_access_token`] asking for `scope` when given.
+    pub fn obtain_scoped_access_token(
+        &self,
+        consumer: &Credentials,
+        callback: &str,
+        scope: Option<&str>,
+        email: &str,
+        password: &str,
+    ) -> Credentials {
         let temporary = self
-            .request_token(consumer, callback)
+            .scoped_request_token(consumer, callback, scope)
             .unwrap_or_else(|r| panic!("request token: {} {}", r.status, r.text()));
         let cookie = self.sign_in(email, password);
         let verifier = self.approve(&cookie, &temporary.key);
@@ -199,9 +227,22 @@ impl Site {
 
     /// A signed `GET /api/whoami` with token credentials.
     pub fn whoami(&self, consumer: &Credentials, token: &Credentials) -> HttpResponse {
+        self.call(consumer, token, "GET", "/api/whoami", None)
+    }
+
+    /// A request to `target` signed with token credentials, with `form` as
+    /// its body when given.
+    pub fn call(
+        &self,
+        consumer: &Credentials,
+        token: &Credentials,
+        method: &str,
+        target: &str,
+        form: Option<&str>,
+    ) -> HttpResponse {
         let signer = Signer::new(SignatureMethod::HmacSha1, &consumer.key, &consumer.secret)
             .token(&token.key, &token.secret);
-        self.signed(&signer, "GET", "/api/whoami", None)
+        self.signed(&signer, method, target, form)
     }
 }
 
@@ -268,6 +309,17 @@ pub fn oauth_problem(reply: &HttpResponse) -> Option<String> {
     let start = header.find("oauth_problem=\"")? + "oauth_problem=\"".len();
     let end = header[start..].find('"')?;
     Some(header[start..start + end].to_owned())
+}
+
+/// Asserts `reply` is a refusal with `status` and `oauth_problem`.
+#[track_caller]
+pub fn assert_problem(reply: &HttpResponse, status: u16, problem: &str) {
+    assert_eq!(
+        (reply.status, oauth_problem(reply).as_deref()),
+        (status, Some(problem)),
+        "{}",
+        reply.text()
+    );
 }
 
 /// `application/x-www-form-urlencoded` value encoding (RFC 3986 unreserved
