@@ -858,6 +858,7 @@ fn browser_an_apps_owner_sees_its_refused_request_and_the_highlighted_difference
             .send_keys("Mismatch")
             .await
             .expect("name");
+        ctx.click("input[name=grant][value='profile.read']").await;
         ctx.click("form[action='/developers'] button[type=submit]")
             .await;
         let key = ctx.text("#consumer-key").await;
@@ -946,14 +947,19 @@ fn browser_the_consent_page_lists_the_sentences_of_the_grants_asked_for() {
             "{page}"
         );
         let asked = [
+            (
+                "identity",
+                oauth1_provider::model::IDENTITY_GRANT_DESCRIPTION,
+            ),
             ("photos.read", "See your photos"),
             ("photos.write", "Add and delete your photos"),
         ]
         .map(|(name, sentence)| (name.to_owned(), sentence.to_owned()));
         assert_eq!(listed_grants(ctx).await, asked);
-        // Only what was asked for: not the profile it is registered for,
-        // nor the whole account.
-        assert!(!page.contains("email address"), "{page}");
+        // Only what was asked for (and who you are, which every app
+        // learns): not the profile it is registered for, nor the whole
+        // account.
+        assert!(!page.contains("See your email address"), "{page}");
         assert!(!page.contains("whole account"), "{page}");
         ctx.assert_fits_both("the consent page for two grants", "browser-consent-grants")
             .await;

@@ -201,7 +201,10 @@ fn pyjwt_decodes_the_identity_token_with_the_consumer_secret_and_no_other() {
     assert_eq!(claims["email"], "test@example.com", "{claims}");
     assert_eq!(claims["admin"], false);
     assert_eq!(claims["sub"], demo_user_id("test@example.com"));
-    assert_eq!(claims["grants"], serde_json::json!(["photos.read"]));
+    assert_eq!(
+        claims["grants"],
+        serde_json::json!(["identity", "photos.read"])
+    );
     assert_eq!(claims["nonce"], identity["sent_nonce"], "{identity}");
     assert!(
         identity["sent_nonce"]

@@ -50,9 +50,10 @@ fn element(html: &str, id: &str) -> String {
         .to_owned()
 }
 
-/// Registers an app as the signed-in `cookie`: its credentials and state.
+/// Registers an app that may read the user's profile (`/api/whoami`) as
+/// the signed-in `cookie`: its credentials and state.
 fn register(site: &Site, cookie: &str, name: &str) -> (Credentials, String) {
-    let (app, html) = register_with_grants(site, cookie, name, &[]);
+    let (app, html) = register_with_grants(site, cookie, name, &["profile.read"]);
     (app, element(&html, "consumer-state"))
 }
 
@@ -69,7 +70,7 @@ fn post_registration(site: &Site, cookie: &str, name: &str, grants: &[&str]) -> 
     form(site, cookie, "/developers", &fields)
 }
 
-/// Registers an app that may ask for `grants` (none: the whole account):
+/// Registers an app that may ask for `grants`:
 /// its credentials and the page that shows them.
 fn register_with_grants(
     site: &Site,
@@ -210,6 +211,7 @@ fn apps_are_registered_reviewed_rotated_and_deleted_on_the_demo() {
         &[
             ("name", "App"),
             ("callback", "javascript:alert(1)"),
+            ("grant", "profile.read"),
             ("csrf_token", &csrf_token),
         ],
     );
@@ -282,15 +284,15 @@ fn apps_choose_their_grants_when_registered_and_the_admin_sees_them() {
     assert_eq!(whoami.status, 200, "{}", whoami.text());
     assert_eq!(
         whoami.json()["grants"],
-        serde_json::json!(["photos.read", "profile.read"])
+        serde_json::json!(["identity", "photos.read", "profile.read"])
     );
     let add = site.call(&app, &token, "POST", "/api/photos", Some("title=x"));
     assert_problem(&add, 403, "permission_denied");
 
-    // None checked: the whole account, as App Engine apps.
-    let (_, html) = register_with_grants(&site, &user, "Everything", &[]);
-    assert!(listed_grants(&html).is_empty());
-    assert!(html.contains("Users' whole accounts"), "{html}");
+    // None checked: refused, never the whole account by omission.
+    let (status, html) = post_registration(&site, &user, "Everything", &[]);
+    assert_eq!(status, 400, "{html}");
+    assert!(html.contains("none chosen"), "{html}");
 
     // Sign in only: its consent page says it will only learn who you are.
     let (sign_in, _) = register_with_grants(&site, &user, "Badge", &["identity"]);

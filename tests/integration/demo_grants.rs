@@ -147,7 +147,7 @@ fn a_photos_write_token_adds_and_deletes_but_does_not_list() {
     assert_eq!(whoami.status, 200, "{}", whoami.text());
     assert_eq!(
         whoami.json()["grants"],
-        serde_json::json!(["photos.read", "profile.read"])
+        serde_json::json!(["identity", "photos.read", "profile.read"])
     );
 }
 

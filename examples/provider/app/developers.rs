@@ -186,8 +186,8 @@ async fn developers<S: DemoStore, N: DemoNonces>(
 }
 
 /// The registration form's choice of grants: a checkbox for each one the
-/// site declares, and "sign in only" (`identity`); none checked, the whole
-/// account.
+/// site declares, and "sign in only" (`identity`); at least one (the
+/// library refuses a registration that chooses none on a site with grants).
 fn grant_choices() -> String {
     let choice = |name: &str, label: &str| {
         format!(
@@ -203,8 +203,7 @@ fn grant_choices() -> String {
         .collect();
     format!(
         "<fieldset id=\"grants\"><legend>What it may ask users for</legend>{grants}{}\
-         <p class=\"muted\">None checked: users' whole accounts, as App Engine apps. \
-         Fixed once registered.</p></fieldset>",
+         <p class=\"muted\">Choose at least one. Fixed once registered.</p></fieldset>",
         choice(
             IDENTITY_GRANT,
             "<strong>Sign in only</strong>: who the user is, nothing else"
