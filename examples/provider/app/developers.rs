@@ -129,7 +129,7 @@ async fn developers<S: DemoStore, N: DemoNonces>(
     if apps.is_empty() {
         body.push_str("<p class=\"muted\">You have not registered an app.</p>");
     } else {
-        body.push_str("<table><tr><th>App</th><th>State</th><th></th></tr>");
+        body.push_str("<table><tr class=\"words\"><th>App</th><th>State</th><th></th></tr>");
         for app in &apps {
             let rotate = button(
                 &format!("{path}/rotate"),
@@ -149,7 +149,7 @@ async fn developers<S: DemoStore, N: DemoNonces>(
             );
             body.push_str(&format!(
                 "<tr><td><strong>{}</strong><br><span class=\"muted\">key <code>{}</code></span>\
-                 {}{refused}</td><td>{}</td><td>{rotate}{delete}</td></tr>",
+                 {}{refused}</td><td class=\"words\">{}</td><td>{rotate}{delete}</td></tr>",
                 name(app),
                 escape_html(&app.key),
                 registered_grants_html(demo.provider.config(), &app.grants),

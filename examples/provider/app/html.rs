@@ -33,7 +33,7 @@ border:1px solid #d0d7de;border-radius:6px;text-decoration:none;color:inherit;ba
 input[type=checkbox],input[type=radio]{width:auto;margin:0 .4rem 0 0}\
 label.choice{display:flex;align-items:baseline;margin:.3rem 0}label.choice code{white-space:nowrap;color:#656d76}\
 fieldset{margin:1rem 0 0;border:1px solid #d0d7de;border-radius:6px}ul.grants{margin:.3rem 0;padding-left:1.2rem}\
-p.grants{margin:.3rem 0}";
+p.grants{margin:.3rem 0}.words,.words th{overflow-wrap:normal}";
 
 /// A whole page: `title` (escaped) and `body_html` (already safe HTML), with
 /// the same security headers as the consent pages — no framing, no caching,

@@ -331,11 +331,11 @@ async fn account<S: DemoStore, N: DemoNonces>(
     if apps.is_empty() {
         body.push_str("<p class=\"muted\">No app has access to your account.</p>");
     } else {
-        body.push_str("<table><tr><th>App</th><th>Allowed</th><th></th></tr>");
+        body.push_str("<table><tr class=\"words\"><th>App</th><th>Allowed</th><th></th></tr>");
         for app in &apps {
             body.push_str(&format!(
                 "<tr><td><strong><bdi>{}</bdi></strong><br><span class=\"muted\">on {}</span>{}</td>\
-                 <td>{}</td><td>\
+                 <td class=\"words\">{}</td><td>\
                  <form method=\"post\" action=\"{}/account/revoke\">\
                  <input type=\"hidden\" name=\"consumer_key\" value=\"{}\">\
                  <input type=\"hidden\" name=\"csrf_token\" value=\"{}\">\
