@@ -1,0 +1,206 @@
+//! Grants (#18) at the provider, without an adapter: registering a
+//! consumer for grants (only declared ones), stored consumers keeping them,
+//! what tokens carry however they are issued, two-legged requests, what the
+//! account page lists. The adapters' side is `crate::grants`.
+
+use oauth1_provider::client::Signer;
+use oauth1_provider::model::{Grant, Granted, IDENTITY_GRANT, IDENTITY_GRANT_DESCRIPTION};
+use oauth1_provider::provider::{ConsumerError, ConsumerRegistration, Reason};
+use oauth1_provider::store::{ConsumerStore, NonceStore, SqliteStore, TokenStore};
+use oauth1_provider::{ConsumerRegistry, MemoryStore, OAuthContext, OAuthError, SignatureMethod};
+
+use crate::grants::{App, PRINTER, ROBOT, WHOLE_APP, config, consumers};
+use crate::support::breadth::{ORIGIN, Site, site, site_on};
+use crate::support::harness::{alice, assert_refused, refused};
+use crate::support::temp::{TempDir, temp_db_path};
+
+const PHOTOS: [&str; 2] = ["photos.read", "photos.write"];
+
+fn signer<'a>(key: &'a str, secret: &'a str) -> Signer<'a> {
+    Signer::new(SignatureMethod::HmacSha1, key, secret)
+}
+
+/// The three-legged flow of `key`/`secret` asking for `scope`, alice
+/// approving: (token, secret).
+async fn access<S: TokenStore + NonceStore>(
+    s: &Site<S>,
+    (key, secret): (&str, &str),
+    scope: Option<&str>,
+) -> (String, String) {
+    s.three_legged_scoped(|| signer(key, secret), alice(), scope)
+        .await
+}
+
+fn creds(app: &App) -> (&str, &str) {
+    (app.key, app.secret)
+}
+
+/// A signed `GET /api/photos` of `key`/`secret` with `token` (or none:
+/// two-legged), as the provider judges it.
+async fn call<S: TokenStore + NonceStore>(
+    s: &Site<S>,
+    (key, secret): (&str, &str),
+    token: Option<&(String, String)>,
+) -> Result<OAuthContext, OAuthError> {
+    let signer = match token {
+        Some((token, token_secret)) => signer(key, secret).token(token, token_secret),
+        None => signer(key, secret),
+    };
+    let request = s.signed(signer, "GET", &format!("{ORIGIN}/api/photos"), None);
+    s.provider.authenticate(&request.view()).await
+}
+
+fn registration() -> ConsumerRegistration {
+    ConsumerRegistration::new("Photo printer")
+        .callback_prefix("https://client.example/cb")
+        .owner("1001")
+}
+
+/// A site whose provider also reads consumers from `store`.
+fn managed<S: TokenStore + NonceStore + ConsumerStore + Clone>(store: S) -> Site<S> {
+    let Site { provider, clock } = site_on(store, ConsumerRegistry::new(), config());
+    Site {
+        provider: provider.with_stored_consumers(),
+        clock,
+    }
+}
+
+#[tokio::test]
+async fn a_consumer_is_registered_only_for_declared_grants() {
+    let s = managed(MemoryStore::new());
+    for grants in [
+        &["photos.delete"][..],
+        &["photos.read", "photos.delete"],
+        &["photos.read,photos.write"],
+        &["*"],
+    ] {
+        let registered = s
+            .provider
+            .register_consumer(registration().grants(grants.iter().copied()).approved())
+            .await;
+        assert!(
+            matches!(
+                registered,
+                Err(ConsumerError::Invalid {
+                    field: "grants",
+                    ..
+                })
+            ),
+            "{grants:?}: {registered:?}"
+        );
+    }
+    assert!(s.provider.list_consumers(None).await.unwrap().is_empty());
+    // Declared grants and `identity` are accepted.
+    let app = s
+        .provider
+        .register_consumer(registration().grants(["photos.read", IDENTITY_GRANT]))
+        .await
+        .unwrap();
+    assert_eq!(app.grants, [IDENTITY_GRANT, "photos.read"]);
+}
+
+/// Registered grants are stored sorted and once each, read back as they
+/// were (in memory and in SQLite), and a request token without `scope`
+/// asks for all of them.
+#[tokio::test]
+async fn stored_consumers_keep_their_grants() {
+    let path = temp_db_path("grants-consumers");
+    let _dir = TempDir::of(&path);
+    let sqlite = SqliteStore::open(&path).await.unwrap();
+    check_stored_grants(managed(MemoryStore::new())).await;
+    check_stored_grants(managed(sqlite.clone())).await;
+    // Another provider on the database reads them back.
+    let again = managed(sqlite);
+    let stored = again.provider.list_consumers(None).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].grants, ["photos.read", "photos.write"]);
+}
+
+async fn check_stored_grants<S: TokenStore + NonceStore + ConsumerStore + Clone>(s: Site<S>) {
+    let app = s
+        .provider
+        .register_consumer(
+            registration()
+                .grants(["photos.write", "photos.read", "photos.write"])
+                .approved(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(app.grants, PHOTOS);
+    let stored = s.provider.stored_consumer(&app.key).await.unwrap();
+    assert_eq!(stored.grants, PHOTOS);
+    let creds = (app.key.as_str(), app.secret.secret());
+    let token = access(&s, creds, None).await;
+    let context = call(&s, creds, Some(&token)).await.unwrap();
+    assert_eq!(context.grants(), &Granted::only(PHOTOS));
+    // `scope` picks some of them.
+    let token = access(&s, creds, Some("photos.read")).await;
+    let context = call(&s, creds, Some(&token)).await.unwrap();
+    assert_eq!(context.grants(), &Granted::only(["photos.read"]));
+}
+
+/// A token the host issues itself carries the consumer's grants (all of
+/// them), or the whole app for a consumer without any.
+#[tokio::test]
+async fn issued_access_tokens_carry_the_consumers_grants() {
+    let s = site(consumers(), config());
+    let admin = alice();
+    for (app, granted) in [
+        (&PRINTER, Granted::only(PHOTOS)),
+        (&WHOLE_APP, Granted::WholeApp),
+    ] {
+        let issued = s
+            .provider
+            .issue_access_token(app.key, alice(), &admin, "api.example.com")
+            .await
+            .unwrap();
+        assert_eq!(issued.grants, granted, "{}", app.key);
+        let token = (issued.token.clone(), issued.secret.secret().to_owned());
+        let context = call(&s, creds(app), Some(&token)).await.unwrap();
+        assert_eq!(context.grants(), &granted);
+    }
+}
+
+/// A two-legged request may do what its consumer was registered for: no
+/// more (403 `permission_denied` for the rest, the grant named).
+#[tokio::test]
+async fn two_legged_requests_have_their_consumers_grants() {
+    let s = site(consumers(), config());
+    let context = call(&s, creds(&ROBOT), None).await.unwrap();
+    assert_eq!(context.grants(), &Granted::only(["photos.read"]));
+    assert!(context.has_grant("photos.read"));
+    assert!(context.has_grant(IDENTITY_GRANT));
+    assert!(!context.has_grant("photos.write"));
+    context.require_grant("photos.read").unwrap();
+    let err = refused(
+        context.require_grant("photos.write").map(|()| context),
+        403,
+        "permission_denied",
+    );
+    assert_eq!(err.reason(), Some(Reason::GrantMissing));
+    let response = err.to_response("Photos");
+    assert_refused(&response, 403, "permission_denied");
+    assert!(response.body.contains("photos.write"), "{}", response.body);
+}
+
+/// The account page's list says what each app was granted, with the
+/// consent page's sentences (identity first), or the whole app.
+#[tokio::test]
+async fn authorizations_list_grants_with_their_sentences() {
+    let s = site(consumers(), config());
+    access(&s, creds(&PRINTER), Some("photos.read identity")).await;
+    access(&s, creds(&WHOLE_APP), Some("photos.read")).await;
+    let listed = s.provider.authorizations(&alice().user_id).await.unwrap();
+    let grants_of = |key: &str| {
+        let listed = listed.iter().find(|a| a.consumer_key == key);
+        listed.expect("listed").grants.clone()
+    };
+    assert_eq!(
+        grants_of(PRINTER.key),
+        Some(vec![
+            Grant::new(IDENTITY_GRANT, IDENTITY_GRANT_DESCRIPTION),
+            Grant::new("photos.read", "See your photos"),
+        ])
+    );
+    assert_eq!(grants_of(WHOLE_APP.key), None);
+}
