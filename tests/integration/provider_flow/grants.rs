@@ -1,7 +1,8 @@
 //! Grants (#18) at the provider, without an adapter: registering a
 //! consumer for grants (only declared ones), stored consumers keeping them,
 //! what tokens carry however they are issued, two-legged requests, what the
-//! account page lists. The adapters' side is `crate::grants`.
+//! account page lists, and a grant the host stopped declaring. The adapters'
+//! side is `crate::grants`.
 
 use oauth1_provider::client::Signer;
 use oauth1_provider::model::{Grant, Granted, IDENTITY_GRANT, IDENTITY_GRANT_DESCRIPTION};
@@ -11,7 +12,8 @@ use oauth1_provider::{ConsumerRegistry, MemoryStore, OAuthContext, OAuthError, S
 
 use crate::grants::{App, PRINTER, ROBOT, WHOLE_APP, config, consumers};
 use crate::support::breadth::{ORIGIN, Site, site, site_on};
-use crate::support::harness::{alice, assert_refused, refused};
+use crate::support::harness::{alice, assert_refused, field, refused};
+use crate::support::request::OwnedRequest;
 use crate::support::temp::{TempDir, temp_db_path};
 
 const PHOTOS: [&str; 2] = ["photos.read", "photos.write"];
@@ -48,6 +50,20 @@ async fn call<S: TokenStore + NonceStore>(
     };
     let request = s.signed(signer, "GET", &format!("{ORIGIN}/api/photos"), None);
     s.provider.authenticate(&request.view()).await
+}
+
+/// The request-token call of `key`/`secret` asking for `scope`.
+async fn request_token<S: TokenStore + NonceStore>(
+    s: &Site<S>,
+    (key, secret): (&str, &str),
+    scope: &str,
+) -> oauth1_provider::Response {
+    let url = format!(
+        "{ORIGIN}/_ah/OAuthGetRequestToken?scope={}",
+        oauth1_provider::protocol::percent_encode(scope)
+    );
+    let request = s.signed(signer(key, secret).callback("oob"), "POST", &url, None);
+    s.provider.request_token(&request.view()).await
 }
 
 fn registration() -> ConsumerRegistration {
@@ -203,4 +219,54 @@ async fn authorizations_list_grants_with_their_sentences() {
         ])
     );
     assert_eq!(grants_of(WHOLE_APP.key), None);
+}
+
+/// The host stops declaring `photos.write`: consumers may no longer ask for
+/// it, a request without `scope` no longer gets it, and the tokens granted
+/// it before no longer have it, nor list it.
+#[tokio::test]
+async fn a_grant_the_host_stopped_declaring_is_not_granted_anymore() {
+    let store = MemoryStore::new();
+    let before = site_on(store.clone(), consumers(), config());
+    let token = access(&before, creds(&PRINTER), None).await;
+    let context = call(&before, creds(&PRINTER), Some(&token)).await.unwrap();
+    assert!(context.has_grant("photos.write"));
+
+    let mut read_only = config();
+    read_only.grants.retain(|g| g.name == "photos.read");
+    let after = site_on(store, consumers(), read_only);
+    let response = request_token(&after, creds(&PRINTER), "photos.write").await;
+    assert_refused(&response, 400, "parameter_rejected");
+    let response = request_token(&after, creds(&PRINTER), "").await;
+    assert_eq!(response.status, 200, "{}", response.body);
+    let page = OwnedRequest::from_url("GET", &format!("{ORIGIN}/_ah/OAuthAuthorizeToken"), None);
+    let pending = after
+        .provider
+        .pending_authorization(&page.view(), &field(&response, "oauth_token"))
+        .await
+        .unwrap();
+    assert_eq!(
+        pending.grants,
+        Some(vec![Grant::new("photos.read", "See your photos")])
+    );
+    let context = call(&after, creds(&PRINTER), Some(&token)).await.unwrap();
+    assert!(context.has_grant("photos.read"));
+    assert!(!context.has_grant("photos.write"), "{:?}", context.grants());
+    assert_eq!(context.grants(), &Granted::only(["photos.read"]));
+    let err = refused(
+        context.require_grant("photos.write").map(|()| context),
+        403,
+        "permission_denied",
+    );
+    assert_eq!(err.reason(), Some(Reason::GrantMissing));
+    // Nor is it listed on the account page.
+    let listed = after
+        .provider
+        .authorizations(&alice().user_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.iter().map(|a| a.grants.clone()).collect::<Vec<_>>(),
+        [Some(vec![Grant::new("photos.read", "See your photos")])]
+    );
 }
