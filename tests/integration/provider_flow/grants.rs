@@ -1,19 +1,27 @@
 //! Grants (#18) at the provider, without an adapter: registering a
 //! consumer for grants (only declared ones), stored consumers keeping them,
 //! what tokens carry however they are issued, two-legged requests, what the
-//! account page lists, and a grant the host stopped declaring. The adapters'
+//! account page lists, a grant the host stopped declaring, and when a
+//! sign-in-only app may sign a user in again without asking. The adapters'
 //! side is `crate::grants`.
 
-use oauth1_provider::client::Signer;
-use oauth1_provider::model::{Grant, Granted, IDENTITY_GRANT, IDENTITY_GRANT_DESCRIPTION};
-use oauth1_provider::provider::{ConsumerError, ConsumerRegistration, Reason};
-use oauth1_provider::store::{ConsumerStore, NonceStore, SqliteStore, TokenStore};
-use oauth1_provider::{ConsumerRegistry, MemoryStore, OAuthContext, OAuthError, SignatureMethod};
+use std::time::Duration;
 
-use crate::grants::{App, PRINTER, ROBOT, WHOLE_APP, config, consumers};
+use oauth1_provider::client::Signer;
+use oauth1_provider::consent::Approval;
+use oauth1_provider::model::{Grant, Granted, IDENTITY_GRANT, IDENTITY_GRANT_DESCRIPTION};
+use oauth1_provider::provider::{ConsumerError, ConsumerRegistration, Reason, SessionConfig};
+use oauth1_provider::store::{ConsumerStore, NonceStore, PostgresStore, SqliteStore, TokenStore};
+use oauth1_provider::{
+    ConsumerRegistry, MemoryStore, OAuthContext, OAuthError, SignatureMethod, User,
+};
+
+use crate::grants::{App, PRINTER, ROBOT, SIGN_IN, WHOLE_APP, config, consumers};
 use crate::support::breadth::{ORIGIN, Site, site, site_on};
+use crate::support::env::service_env;
 use crate::support::harness::{alice, assert_refused, field, refused};
 use crate::support::request::OwnedRequest;
+use crate::support::services::TempSchema;
 use crate::support::temp::{TempDir, temp_db_path};
 
 const PHOTOS: [&str; 2] = ["photos.read", "photos.write"];
@@ -52,14 +60,16 @@ async fn call<S: TokenStore + NonceStore>(
     s.provider.authenticate(&request.view()).await
 }
 
-/// The request-token call of `key`/`secret` asking for `scope`.
+/// The request-token call of `key`/`secret` on `origin` asking for
+/// `scope` (`oob`).
 async fn request_token<S: TokenStore + NonceStore>(
     s: &Site<S>,
+    origin: &str,
     (key, secret): (&str, &str),
     scope: &str,
 ) -> oauth1_provider::Response {
     let url = format!(
-        "{ORIGIN}/_ah/OAuthGetRequestToken?scope={}",
+        "{origin}/_ah/OAuthGetRequestToken?scope={}",
         oauth1_provider::protocol::percent_encode(scope)
     );
     let request = s.signed(signer(key, secret).callback("oob"), "POST", &url, None);
@@ -116,20 +126,25 @@ async fn a_consumer_is_registered_only_for_declared_grants() {
 }
 
 /// Registered grants are stored sorted and once each, read back as they
-/// were (in memory and in SQLite), and a request token without `scope`
-/// asks for all of them.
+/// were (in memory, in SQLite, and in PostgreSQL when there is one), and a
+/// request token without `scope` asks for all of them.
 #[tokio::test]
 async fn stored_consumers_keep_their_grants() {
+    check_stored_grants(managed(MemoryStore::new())).await;
     let path = temp_db_path("grants-consumers");
     let _dir = TempDir::of(&path);
-    let sqlite = SqliteStore::open(&path).await.unwrap();
-    check_stored_grants(managed(MemoryStore::new())).await;
-    check_stored_grants(managed(sqlite.clone())).await;
-    // Another provider on the database reads them back.
-    let again = managed(sqlite);
+    check_stored_grants(managed(SqliteStore::open(&path).await.unwrap())).await;
+    // Another connection to the database reads them back.
+    let again = managed(SqliteStore::open(&path).await.unwrap());
     let stored = again.provider.list_consumers(None).await.unwrap();
     assert_eq!(stored.len(), 1);
-    assert_eq!(stored[0].grants, ["photos.read", "photos.write"]);
+    assert_eq!(stored[0].grants, PHOTOS);
+    let Some(url) = service_env("OAUTH1_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let (schema, url) = TempSchema::create(&url).await;
+    check_stored_grants(managed(PostgresStore::connect(&url).await.unwrap())).await;
+    schema.drop_schema().await;
 }
 
 async fn check_stored_grants<S: TokenStore + NonceStore + ConsumerStore + Clone>(s: Site<S>) {
@@ -235,9 +250,9 @@ async fn a_grant_the_host_stopped_declaring_is_not_granted_anymore() {
     let mut read_only = config();
     read_only.grants.retain(|g| g.name == "photos.read");
     let after = site_on(store, consumers(), read_only);
-    let response = request_token(&after, creds(&PRINTER), "photos.write").await;
+    let response = request_token(&after, ORIGIN, creds(&PRINTER), "photos.write").await;
     assert_refused(&response, 400, "parameter_rejected");
-    let response = request_token(&after, creds(&PRINTER), "").await;
+    let response = request_token(&after, ORIGIN, creds(&PRINTER), "").await;
     assert_eq!(response.status, 200, "{}", response.body);
     let page = OwnedRequest::from_url("GET", &format!("{ORIGIN}/_ah/OAuthAuthorizeToken"), None);
     let pending = after
@@ -269,4 +284,50 @@ async fn a_grant_the_host_stopped_declaring_is_not_granted_anymore() {
         listed.iter().map(|a| a.grants.clone()).collect::<Vec<_>>(),
         [Some(vec![Grant::new("photos.read", "See your photos")])]
     );
+}
+
+/// A new request token of the sign-in app on `origin`, which `user` signs
+/// in with again: approved at once, or `None` (ask her).
+async fn sign_in_again<S: TokenStore + NonceStore>(
+    s: &Site<S>,
+    origin: &str,
+    user: &User,
+) -> Option<Approval> {
+    let response = request_token(s, origin, creds(&SIGN_IN), "").await;
+    assert_eq!(response.status, 200, "{}", response.body);
+    let page = OwnedRequest::from_url("GET", &format!("{origin}/_ah/OAuthAuthenticate"), None);
+    let token = field(&response, "oauth_token");
+    s.provider
+        .sign_in_again(&page.view(), &token, user)
+        .await
+        .unwrap()
+}
+
+/// A sign-in-only app signs a user in again without asking only while she
+/// holds a live authorization of it on this host: not another user, not on
+/// another host, not once the session's authorization has ended.
+#[tokio::test]
+async fn signing_in_again_needs_a_live_authorization_on_this_host() {
+    let mut config = config();
+    config.sessions = Some(SessionConfig::default());
+    let s = site(consumers(), config);
+    let user = alice();
+    assert_eq!(sign_in_again(&s, ORIGIN, &user).await, None);
+    access(&s, creds(&SIGN_IN), None).await;
+    let again = sign_in_again(&s, ORIGIN, &user).await;
+    assert!(matches!(again, Some(Approval::Oob { .. })), "{again:?}");
+    let bob = User::new("bob@example.com", "2002");
+    assert_eq!(sign_in_again(&s, ORIGIN, &bob).await, None);
+    assert_eq!(
+        sign_in_again(&s, "https://other.example.com", &user).await,
+        None
+    );
+    // A day before the authorization ends (the access token itself expired
+    // long ago, and could still be refreshed), and at its end.
+    let ttl = SessionConfig::default().authorization_ttl.unwrap();
+    s.clock.advance(ttl - Duration::from_secs(86_400));
+    let again = sign_in_again(&s, ORIGIN, &user).await;
+    assert!(matches!(again, Some(Approval::Oob { .. })), "{again:?}");
+    s.clock.advance(Duration::from_secs(86_400));
+    assert_eq!(sign_in_again(&s, ORIGIN, &user).await, None);
 }
