@@ -3,6 +3,12 @@
 //! (`RequireGrant`), and consumers registered with them, without them
 //! (whole-app tokens) and for `identity` alone (a "Sign in with …" app).
 //!
+//! The photo API: `GET /api/photos` needs `photos.read` (its handler takes
+//! an `OAuthUser`), `POST /api/photos` and `DELETE /api/photos/{name}`
+//! `photos.write`; `GET /api/me` takes an `OAuthUser` and needs no grant
+//! (so whole-app tokens only), `GET /api/undeclared` needs a grant the host
+//! does not declare (a host bug: 500).
+//!
 //! The [`scenarios`] are written once against a [`Site`] — the provider,
 //! its clock, the photos and a [`Transport`] to the app — and run as tests
 //! of each adapter by [`grant_tests!`] in [`through_axum`] and
@@ -19,7 +25,7 @@ use oauth1_provider::model::{Clock as _, Grant, ManualClock};
 use oauth1_provider::protocol::percent_encode;
 use oauth1_provider::provider::SessionConfig;
 use oauth1_provider::{
-    Consumer, ConsumerRegistry, MemoryStore, Provider, ProviderConfig, SignatureMethod,
+    Consumer, ConsumerRegistry, MemoryStore, Provider, ProviderConfig, SignatureMethod, User,
 };
 
 use crate::support::harness::{START, alice};
@@ -121,9 +127,16 @@ impl Photos {
         f(&mut state.0)
     }
 
-    /// `GET /api/photos` (needs `photos.read`): the names, comma-separated.
+    /// `GET /api/photos` (needs `photos.read`; its handler takes the
+    /// user): the names, comma-separated.
     pub(crate) fn list(&self) -> String {
         self.handle(|names| names.join(","))
+    }
+
+    /// A handler that needs no grant, or one that needs a grant the host
+    /// does not declare: `user`'s email.
+    pub(crate) fn who(&self, user: &User) -> String {
+        self.handle(|_| user.email.clone())
     }
 
     /// `POST /api/photos` with the form `name=…` (needs `photos.write`).
@@ -413,6 +426,7 @@ macro_rules! grant_tests {
             a_read_token_reads_and_is_refused_writes(config),
             a_refused_write_spends_its_nonce(config),
             a_whole_app_token_does_everything(config),
+            a_route_naming_no_grant_is_for_whole_app_tokens_only(config),
             scope_is_read_against_the_consumers_grants(config),
             refresh_keeps_the_grants(sessions_config),
             the_identity_endpoint_answers_a_signed_jwt(config),

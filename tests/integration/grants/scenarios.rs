@@ -85,16 +85,14 @@ pub(crate) async fn scope_is_read_against_the_consumers_grants<T: Transport>(sit
             "{advice}"
         );
     }
-    let both = ["photos.read", "photos.write"];
+    // Every limited token knows who the user is: `identity` comes first.
+    let both = ["identity", "photos.read", "photos.write"];
     for (scope, asked) in [
         (Some("photos.read,photos.write"), &both[..]),
         (Some("photos.write photos.read"), &both[..]),
         (None, &both[..]),
-        (Some("photos.read"), &both[..1]),
-        (
-            Some("identity, photos.read"),
-            &["identity", "photos.read"][..],
-        ),
+        (Some("photos.read"), &both[..2]),
+        (Some("identity, photos.read"), &both[..2]),
     ] {
         let (token, _) = site.issued(&PRINTER, scope).await;
         let page = site.consent(AUTHORIZE, &token).await;
@@ -184,7 +182,7 @@ pub(crate) async fn the_identity_endpoint_answers_a_signed_jwt<T: Transport>(sit
             "nonce": "identify-nonce-1",
             "email": user.email,
             "admin": true,
-            "grants": ["photos.read"],
+            "grants": ["identity", "photos.read"],
         })
     );
     assert!(jwt.verifies_with(PRINTER.secret));
@@ -208,10 +206,51 @@ pub(crate) async fn the_identity_endpoint_answers_a_signed_jwt<T: Transport>(sit
     site.send(&call)
         .await
         .assert_problem(401, "permission_denied");
+    // `anonymous`'s secret is public: a token signed with it proves nothing.
+    let anonymous = site.access(&ANONYMOUS, None).await;
+    let call = site.api_call(&ANONYMOUS, &anonymous, "GET", IDENTIFY, None);
+    site.send(&call)
+        .await
+        .assert_problem(403, "permission_denied");
     // No credentials at all.
     site.browse("GET", IDENTIFY, None)
         .await
         .assert_unauthenticated();
+}
+
+/// A route that names no grant (no `RequireGrant`, an `OAuthUser`
+/// extractor) is for whole-app tokens only: a limited token gets 403
+/// `permission_denied` however much it was granted, and the handler never
+/// runs. A `RequireGrant` naming a grant the host does not declare is the
+/// host's bug: 500 for every token.
+pub(crate) async fn a_route_naming_no_grant_is_for_whole_app_tokens_only<T: Transport>(
+    site: Site<T>,
+) {
+    let limited = site.access(&PRINTER, None).await;
+    let whole = site.access(&WHOLE_APP, None).await;
+    let me = |app, token| site.api_call(app, token, "GET", "/api/me", None);
+    let refused = site.send(&me(&PRINTER, &limited)).await;
+    refused.assert_problem(403, "permission_denied");
+    let advice = param(&refused.body, "oauth_problem_advice").expect("advice");
+    assert!(advice.contains("whole app"), "{advice}");
+    assert_eq!(site.photos.state().1, 0);
+    let reply = site.send(&me(&WHOLE_APP, &whole)).await;
+    reply.assert_status(200);
+    assert_eq!(reply.body, alice().email);
+    for (app, token) in [(&PRINTER, &limited), (&WHOLE_APP, &whole)] {
+        let call = site.api_call(app, token, "GET", "/api/undeclared", None);
+        site.send(&call).await.assert_status(500);
+    }
+    assert_eq!(site.photos.state().1, 1);
+    // A sign-in-only token may use what needs `identity` alone, not more.
+    let sign_in = site.access(&SIGN_IN, None).await;
+    let list = site.api_call(&SIGN_IN, &sign_in, "GET", "/api/photos", None);
+    site.send(&list)
+        .await
+        .assert_problem(403, "permission_denied");
+    let identify = site.api_call(&SIGN_IN, &sign_in, "GET", IDENTIFY, None);
+    site.send(&identify).await.assert_status(200);
+    assert_eq!(site.photos.state().1, 1);
 }
 
 /// The whole sign-in flow of `app` at the authenticate endpoint, alice

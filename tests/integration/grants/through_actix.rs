@@ -5,7 +5,7 @@
 use actix_web::http::{Method, header};
 use actix_web::test::TestRequest;
 use actix_web::{App, HttpRequest, HttpResponse, web};
-use oauth1_provider::actix::{ConsentUi, OAuth, RequireGrant, SignedIn};
+use oauth1_provider::actix::{ConsentUi, OAuth, OAuthUser, RequireGrant, SignedIn};
 use oauth1_provider::{OriginPolicy, ProviderConfig};
 
 use super::{Call, FORM, HOST, ORIGIN, Reply, Site, Transport, parts, signed_in};
@@ -42,6 +42,7 @@ async fn site(config: ProviderConfig) -> Site<Sender> {
     let (provider, clock, photos) = parts(config);
     let oauth = OAuth::new(provider.clone()).origins(OriginPolicy::public_origins([ORIGIN]));
     let (list, upload, remove) = (photos.clone(), photos.clone(), photos.clone());
+    let (me, undeclared) = (photos.clone(), photos.clone());
     let transport = serve!(
         App::new()
             .service(oauth.endpoints(Alice))
@@ -49,7 +50,7 @@ async fn site(config: ProviderConfig) -> Site<Sender> {
                 web::resource("/api/photos")
                     .route(
                         web::get()
-                            .to(move || {
+                            .to(move |_: OAuthUser| {
                                 let photos = list.clone();
                                 async move { photos.list() }
                             })
@@ -71,6 +72,22 @@ async fn site(config: ProviderConfig) -> Site<Sender> {
                         async move { photos.delete(&name) }
                     }))
                     .wrap(RequireGrant::new("photos.write")),
+            )
+            .route(
+                "/api/me",
+                web::get().to(move |user: OAuthUser| {
+                    let photos = me.clone();
+                    async move { photos.who(user.get_current_user()) }
+                }),
+            )
+            .route(
+                "/api/undeclared",
+                web::get()
+                    .to(move |user: OAuthUser| {
+                        let photos = undeclared.clone();
+                        async move { photos.who(user.get_current_user()) }
+                    })
+                    .wrap(RequireGrant::new("photos.delete")),
             )
             .wrap(oauth.middleware())
     );

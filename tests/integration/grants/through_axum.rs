@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use axum::http::{Request, header};
 use axum::response::Response;
 use axum::routing::{delete, get};
-use oauth1_provider::axum::{ConsentUi, OAuth, RequireGrant, SignedIn};
+use oauth1_provider::axum::{ConsentUi, OAuth, OAuthUser, RequireGrant, SignedIn};
 use oauth1_provider::{OriginPolicy, ProviderConfig};
 
 use super::{Call, FORM, HOST, ORIGIN, Reply, Site, Transport, parts, signed_in};
@@ -48,10 +48,13 @@ async fn site(config: ProviderConfig) -> Site<Router> {
     let (provider, clock, photos) = parts(config);
     let oauth = OAuth::new(provider.clone()).origins(OriginPolicy::public_origins([ORIGIN]));
     let (list, upload, remove) = (photos.clone(), photos.clone(), photos.clone());
+    let (me, undeclared) = (photos.clone(), photos.clone());
     let transport = Router::new()
         .route(
             "/api/photos",
-            get((move || async move { list.list() }).layer(RequireGrant::new("photos.read"))).post(
+            get((move |_: OAuthUser| async move { list.list() })
+                .layer(RequireGrant::new("photos.read")))
+            .post(
                 (move |form: Bytes| async move { upload.upload(&form) })
                     .layer(RequireGrant::new("photos.write")),
             ),
@@ -60,6 +63,15 @@ async fn site(config: ProviderConfig) -> Site<Router> {
             "/api/photos/{name}",
             delete(move |Path(name): Path<String>| async move { remove.delete(&name) })
                 .route_layer(RequireGrant::new("photos.write")),
+        )
+        .route(
+            "/api/me",
+            get(move |user: OAuthUser| async move { me.who(user.get_current_user()) }),
+        )
+        .route(
+            "/api/undeclared",
+            get(move |user: OAuthUser| async move { undeclared.who(user.get_current_user()) })
+                .route_layer(RequireGrant::new("photos.delete")),
         )
         .layer(oauth.layer())
         .merge(oauth.router(Alice));

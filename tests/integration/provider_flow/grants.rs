@@ -26,6 +26,25 @@ use crate::support::temp::{TempDir, temp_db_path};
 
 const PHOTOS: [&str; 2] = ["photos.read", "photos.write"];
 
+/// What a token limited to `names` carries: them and `identity`, which
+/// every token has.
+fn limited(names: &[&str]) -> Granted {
+    Granted::only(names.iter().copied().chain([IDENTITY_GRANT]))
+}
+
+/// How the consent and account pages describe [`limited`]: `identity`
+/// first, then each name with its sentence.
+fn described(names: &[&str]) -> Option<Vec<Grant>> {
+    let declared = config().grants;
+    let sentence = |name: &str| declared.iter().find(|g| g.name == name).unwrap().clone();
+    let identity = Grant::new(IDENTITY_GRANT, IDENTITY_GRANT_DESCRIPTION);
+    Some(
+        std::iter::once(identity)
+            .chain(names.iter().map(|n| sentence(n)))
+            .collect(),
+    )
+}
+
 fn signer<'a>(key: &'a str, secret: &'a str) -> Signer<'a> {
     Signer::new(SignatureMethod::HmacSha1, key, secret)
 }
@@ -163,11 +182,11 @@ async fn check_stored_grants<S: TokenStore + NonceStore + ConsumerStore + Clone>
     let creds = (app.key.as_str(), app.secret.secret());
     let token = access(&s, creds, None).await;
     let context = call(&s, creds, Some(&token)).await.unwrap();
-    assert_eq!(context.grants(), &Granted::only(PHOTOS));
+    assert_eq!(context.grants(), &limited(&PHOTOS));
     // `scope` picks some of them.
     let token = access(&s, creds, Some("photos.read")).await;
     let context = call(&s, creds, Some(&token)).await.unwrap();
-    assert_eq!(context.grants(), &Granted::only(["photos.read"]));
+    assert_eq!(context.grants(), &limited(&["photos.read"]));
 }
 
 /// A token the host issues itself carries the consumer's grants (all of
@@ -177,7 +196,7 @@ async fn issued_access_tokens_carry_the_consumers_grants() {
     let s = site(consumers(), config());
     let admin = alice();
     for (app, granted) in [
-        (&PRINTER, Granted::only(PHOTOS)),
+        (&PRINTER, limited(&PHOTOS)),
         (&WHOLE_APP, Granted::WholeApp),
     ] {
         let issued = s
@@ -198,7 +217,7 @@ async fn issued_access_tokens_carry_the_consumers_grants() {
 async fn two_legged_requests_have_their_consumers_grants() {
     let s = site(consumers(), config());
     let context = call(&s, creds(&ROBOT), None).await.unwrap();
-    assert_eq!(context.grants(), &Granted::only(["photos.read"]));
+    assert_eq!(context.grants(), &limited(&["photos.read"]));
     assert!(context.has_grant("photos.read"));
     assert!(context.has_grant(IDENTITY_GRANT));
     assert!(!context.has_grant("photos.write"));
@@ -226,13 +245,7 @@ async fn authorizations_list_grants_with_their_sentences() {
         let listed = listed.iter().find(|a| a.consumer_key == key);
         listed.expect("listed").grants.clone()
     };
-    assert_eq!(
-        grants_of(PRINTER.key),
-        Some(vec![
-            Grant::new(IDENTITY_GRANT, IDENTITY_GRANT_DESCRIPTION),
-            Grant::new("photos.read", "See your photos"),
-        ])
-    );
+    assert_eq!(grants_of(PRINTER.key), described(&["photos.read"]));
     assert_eq!(grants_of(WHOLE_APP.key), None);
 }
 
@@ -260,14 +273,11 @@ async fn a_grant_the_host_stopped_declaring_is_not_granted_anymore() {
         .pending_authorization(&page.view(), &field(&response, "oauth_token"))
         .await
         .unwrap();
-    assert_eq!(
-        pending.grants,
-        Some(vec![Grant::new("photos.read", "See your photos")])
-    );
+    assert_eq!(pending.grants, described(&["photos.read"]));
     let context = call(&after, creds(&PRINTER), Some(&token)).await.unwrap();
     assert!(context.has_grant("photos.read"));
     assert!(!context.has_grant("photos.write"), "{:?}", context.grants());
-    assert_eq!(context.grants(), &Granted::only(["photos.read"]));
+    assert_eq!(context.grants(), &limited(&["photos.read"]));
     let err = refused(
         context.require_grant("photos.write").map(|()| context),
         403,
@@ -282,7 +292,7 @@ async fn a_grant_the_host_stopped_declaring_is_not_granted_anymore() {
         .unwrap();
     assert_eq!(
         listed.iter().map(|a| a.grants.clone()).collect::<Vec<_>>(),
-        [Some(vec![Grant::new("photos.read", "See your photos")])]
+        [described(&["photos.read"])]
     );
 }
 
