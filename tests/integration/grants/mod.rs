@@ -179,6 +179,8 @@ pub(crate) struct Call {
     pub authorization: Option<String>,
     /// A form body (sent with the form content type).
     pub form: Option<String>,
+    /// The browser's `Sec-Fetch-Dest`: what the response is for.
+    pub fetch_dest: Option<&'static str>,
 }
 
 /// How a test reaches an app of one framework.
@@ -229,6 +231,7 @@ impl<T: Transport> Site<T> {
             target: target.to_owned(),
             authorization: Some(authorization),
             form: form.map(str::to_owned),
+            fetch_dest: None,
         }
     }
 
@@ -248,6 +251,7 @@ impl<T: Transport> Site<T> {
             target: target.to_owned(),
             authorization: None,
             form: form.map(str::to_owned),
+            fetch_dest: None,
         })
         .await
     }
@@ -270,10 +274,28 @@ impl<T: Transport> Site<T> {
         )
     }
 
-    /// Opens `path` (the authorize or the authenticate endpoint) for `token`.
+    /// Opens `path` (the authorize or the authenticate endpoint) for
+    /// `token`, as an older browser does (no `Sec-Fetch-Dest`).
     pub(crate) async fn open(&self, path: &str, token: &str) -> Reply {
-        self.browse("GET", &format!("{path}?oauth_token={token}"), None)
-            .await
+        self.open_for(path, token, None).await
+    }
+
+    /// Opens `path` for `token`, the browser saying what for
+    /// (`Sec-Fetch-Dest`: `document` for a top-level navigation).
+    pub(crate) async fn open_for(
+        &self,
+        path: &str,
+        token: &str,
+        fetch_dest: Option<&'static str>,
+    ) -> Reply {
+        self.send(&Call {
+            method: "GET",
+            target: format!("{path}?oauth_token={token}"),
+            authorization: None,
+            form: None,
+            fetch_dest,
+        })
+        .await
     }
 
     /// The consent page at `path` for `token`, which must be shown.

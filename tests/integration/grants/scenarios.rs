@@ -285,8 +285,8 @@ async fn sign_in_again<T: Transport>(
 
 /// A sign-in-only app (registered for `identity` alone): the first sign-in
 /// asks; once alice allowed it on this host and holds its token, the next
-/// one goes straight back to the callback (and the exchange works); the
-/// authorize endpoint still always asks; revoking the token or the whole
+/// one goes straight back to the callback (and the exchange works) — on a
+/// top-level navigation only; the authorize endpoint still always asks; revoking the token or the whole
 /// authorization makes the next sign-in ask again.
 pub(crate) async fn authenticate_signs_a_returning_user_in_without_a_page<T: Transport>(
     site: Site<T>,
@@ -295,6 +295,18 @@ pub(crate) async fn authenticate_signs_a_returning_user_in_without_a_page<T: Tra
     first_sign_in(&site, &SIGN_IN).await;
     assert_eq!(sign_in_again(&site, &SIGN_IN, None).await, None);
     assert_eq!(sign_in_again(&site, &SIGN_IN, None).await, None);
+    // Only a top-level navigation signs in without a page: another site
+    // embedding the endpoint (a frame, an image, a fetch) gets the page.
+    for dest in ["iframe", "image", "script", "empty"] {
+        let (token, _) = site.issued(&SIGN_IN, None).await;
+        let reply = site.open_for(AUTHENTICATE, &token, Some(dest)).await;
+        reply.assert_status(200);
+        assert!(reply.body.contains(SIGN_IN_ONLY), "{dest}: {}", reply.body);
+    }
+    let (token, secret) = site.issued(&SIGN_IN, None).await;
+    let reply = site.open_for(AUTHENTICATE, &token, Some("document")).await;
+    let verifier = callback_verifier(&reply, &token);
+    site.exchanged(&SIGN_IN, &token, &secret, &verifier).await;
     let (token, _) = site.issued(&SIGN_IN, None).await;
     let page = site.consent(AUTHORIZE, &token).await;
     assert!(page.body.contains(SIGN_IN_ONLY), "{}", page.body);

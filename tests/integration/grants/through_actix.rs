@@ -29,6 +29,9 @@ impl Transport for Sender {
         if let Some(authorization) = &call.authorization {
             request = request.insert_header((header::AUTHORIZATION, authorization.as_str()));
         }
+        if let Some(dest) = call.fetch_dest {
+            request = request.insert_header(("sec-fetch-dest", dest));
+        }
         if let Some(form) = &call.form {
             request = request
                 .insert_header((header::CONTENT_TYPE, FORM))

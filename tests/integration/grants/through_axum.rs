@@ -37,6 +37,9 @@ impl Transport for Router {
         if call.form.is_some() {
             request = request.header(header::CONTENT_TYPE, FORM);
         }
+        if let Some(dest) = call.fetch_dest {
+            request = request.header("sec-fetch-dest", dest);
+        }
         let body = Body::from(call.form.clone().unwrap_or_default());
         crate::axum_flow::send(self, request.body(body).unwrap())
             .await
