@@ -599,13 +599,16 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             let Some(consumer) = self.find_consumer(&t.consumer_key).await? else {
                 continue;
             };
+            // What the token grants today, as a request with it would find
+            // (`OAuthContext::grants`): not a grant taken away since.
+            let narrowed = self.narrowed_grants(&consumer, &t.grants);
             authorizations.push(Authorization {
                 consumer_name: consumer.display_name.clone(),
                 consumer_key: t.consumer_key,
                 token: t.token,
                 host: t.host,
                 granted_at: t.created_at,
-                grants: self.describe_grants(&t.grants),
+                grants: self.describe_grants(narrowed.as_ref().unwrap_or(&t.grants)),
             });
         }
         Ok(authorizations)
@@ -715,8 +718,9 @@ pub struct Authorization {
     pub host: String,
     /// When it was granted.
     pub granted_at: OffsetDateTime,
-    /// What was granted, each grant with its consent-page sentence;
-    /// `None`: the whole app.
+    /// What the token grants, each grant with its consent-page sentence;
+    /// `None`: the whole app. As [`OAuthContext::grants`]: a grant taken
+    /// from the consumer since (or no longer declared) is not listed.
     pub grants: Option<Vec<crate::model::Grant>>,
 }
 

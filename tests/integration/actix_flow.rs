@@ -16,14 +16,14 @@ use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::header;
 use actix_web::http::{Method, StatusCode};
-use actix_web::test::{TestRequest, call_service, init_service, read_body};
+use actix_web::test::{TestRequest, read_body};
 use actix_web::{App, HttpRequest, HttpResponse, web};
 use oauth1_provider::actix::{
     ConsentUi, EndpointPaths, MaybeOAuthUser, OAuth, OAuthConsumer, OAuthUser, SignedIn,
 };
 use oauth1_provider::store::TokenStore;
 
-type Reply = crate::support::reply::Reply<StatusCode>;
+pub(crate) type Reply = crate::support::reply::Reply<StatusCode>;
 
 use oauth1_provider::client::Signer;
 use oauth1_provider::model::{ManualClock, RequestTokenState};
@@ -136,21 +136,26 @@ async fn origin(origin: web::ReqData<ResolvedOrigin>) -> String {
     format!("{}://{}", origin.scheme, origin.authority)
 }
 
-type Sender = Rc<dyn Fn(TestRequest) -> Pin<Box<dyn Future<Output = Reply>>>>;
+pub(crate) type Sender = Rc<dyn Fn(TestRequest) -> Pin<Box<dyn Future<Output = Reply>>>>;
 
-/// `init_service` an app and wrap it as a type-erased sender.
+/// `init_service` an app and wrap it as a type-erased sender (paths in
+/// full: `grants` serves its apps with it too).
 macro_rules! serve {
     ($app:expr) => {{
-        let service = Rc::new(init_service($app).await);
-        let send: Sender = Rc::new(move |request: TestRequest| {
-            let service = service.clone();
-            Box::pin(async move {
-                read_reply(call_service(&*service, request.to_request()).await).await
-            })
-        });
+        let service = ::std::rc::Rc::new(::actix_web::test::init_service($app).await);
+        let send: $crate::actix_flow::Sender =
+            ::std::rc::Rc::new(move |request: ::actix_web::test::TestRequest| {
+                let service = service.clone();
+                Box::pin(async move {
+                    let response =
+                        ::actix_web::test::call_service(&*service, request.to_request()).await;
+                    $crate::actix_flow::read_reply(response).await
+                })
+            });
         send
     }};
 }
+pub(crate) use serve;
 
 struct TestApp {
     send: Sender,
@@ -214,7 +219,7 @@ async fn test_app_with(policy: OriginPolicy) -> TestApp {
 
 // ------------------------------------------------------------ harness
 
-async fn read_reply<B: MessageBody>(response: ServiceResponse<B>) -> Reply {
+pub(crate) async fn read_reply<B: MessageBody>(response: ServiceResponse<B>) -> Reply {
     let status = response.status();
     let headers = response.headers().clone();
     let body = read_body(response).await;

@@ -39,7 +39,7 @@ const FORM: &str = "application/x-www-form-urlencoded";
 
 // ------------------------------------------------------------ harness
 
-async fn send(router: &Router, request: axum::http::Request<Body>) -> Reply {
+pub(crate) async fn send(router: &Router, request: axum::http::Request<Body>) -> Reply {
     let response: AxumResponse = router.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();

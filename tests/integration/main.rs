@@ -18,6 +18,7 @@ mod demo_process;
 mod events;
 mod explain;
 mod grant_escalation;
+mod grants;
 mod interop;
 mod load;
 mod multi_instance;

@@ -3,13 +3,14 @@
 //! requests, development mode, a failing store, and `Send` futures.
 //!
 //! One file per concern: [`flow`], [`token_state`], [`replay`],
-//! [`consumers`], [`modes`], [`concurrency`], [`store_failure`] and
+//! [`consumers`], [`grants`], [`modes`], [`concurrency`], [`store_failure`] and
 //! [`send`]. What they share is the in-process harness in
 //! [`crate::support::harness`].
 
 mod concurrency;
 mod consumers;
 mod flow;
+mod grants;
 mod modes;
 mod refusal_log;
 mod replay;

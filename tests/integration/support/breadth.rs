@@ -14,6 +14,9 @@ use crate::support::request::OwnedRequest;
 
 pub const ORIGIN: &str = "https://api.example.com";
 pub const CALLBACK: &str = "https://client.example/cb";
+/// The `scope` the flows send unless told otherwise: App Engine's kind, a
+/// URL that names no grant (recorded only, for consumers without grants).
+pub const RECORDED_SCOPE: &str = "https://api.example.com/photos";
 
 pub struct Site<S = MemoryStore> {
     pub provider: Provider<S>,
@@ -81,7 +84,18 @@ impl<S: TokenStore + NonceStore> Site<S> {
         signer: impl Fn() -> Signer<'k>,
         user: User,
     ) -> (String, String) {
-        let response = self.access_response(&signer, user).await;
+        self.three_legged_scoped(signer, user, Some(RECORDED_SCOPE))
+            .await
+    }
+
+    /// [`Site::three_legged`] asking for `scope` (or none).
+    pub async fn three_legged_scoped<'k>(
+        &self,
+        signer: impl Fn() -> Signer<'k>,
+        user: User,
+        scope: Option<&str>,
+    ) -> (String, String) {
+        let response = self.access_response_scoped(&signer, user, scope).await;
         assert_eq!(response.status, 200, "{}", response.body);
         (
             field(&response, "oauth_token"),
@@ -95,9 +109,24 @@ impl<S: TokenStore + NonceStore> Site<S> {
         signer: &impl Fn() -> Signer<'k>,
         user: User,
     ) -> Response {
-        let url = format!(
-            "{ORIGIN}/_ah/OAuthGetRequestToken?scope=https%3A%2F%2Fapi.example.com%2Fphotos"
-        );
+        self.access_response_scoped(signer, user, Some(RECORDED_SCOPE))
+            .await
+    }
+
+    /// [`Site::access_response`] asking for `scope` (or none).
+    pub async fn access_response_scoped<'k>(
+        &self,
+        signer: &impl Fn() -> Signer<'k>,
+        user: User,
+        scope: Option<&str>,
+    ) -> Response {
+        let query = scope.map_or(String::new(), |scope| {
+            format!(
+                "?scope={}",
+                oauth1_provider::protocol::percent_encode(scope)
+            )
+        });
+        let url = format!("{ORIGIN}/_ah/OAuthGetRequestToken{query}");
         let request = self.signed(signer().callback(CALLBACK), "POST", &url, None);
         let response = self.provider.request_token(&request.view()).await;
         assert_eq!(response.status, 200, "{}", response.body);

@@ -28,6 +28,16 @@ impl<Status: Copy + Into<u16>> Reply<Status> {
         }
     }
 
+    /// The same reply with its status as a number, for code that serves
+    /// more than one framework.
+    pub fn numeric(self) -> Reply<u16> {
+        Reply {
+            status: self.status.into(),
+            headers: self.headers,
+            body: self.body,
+        }
+    }
+
     /// The first header called `name`.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
