@@ -16,6 +16,8 @@ pub(crate) mod authorize;
 #[cfg(feature = "axum")]
 pub mod axum;
 #[cfg(any(feature = "axum", feature = "actix"))]
+pub(crate) mod grant;
+#[cfg(any(feature = "axum", feature = "actix"))]
 pub(crate) mod head;
 #[cfg(any(feature = "axum", feature = "actix"))]
 pub(crate) mod oauth;

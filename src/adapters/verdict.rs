@@ -264,17 +264,6 @@ pub(crate) async fn require_grant(
     Ok(())
 }
 
-/// The grant a `RequireGrant` layer or middleware checks: a name the host
-/// declared ([`ProviderConfig::grants`](crate::ProviderConfig::grants)).
-pub(crate) fn checked_grant_name(grant: &str) -> std::sync::Arc<str> {
-    assert!(
-        crate::model::is_valid_grant_name(grant),
-        "RequireGrant: {grant:?} is not a valid grant name \
-         (1 to 200 visible ASCII characters, no comma, not `*`)"
-    );
-    grant.into()
-}
-
 /// The user behind a signed request with an access token (App Engine's
 /// `get_current_user`), as a handler argument. Needs the adapter's
 /// verifying layer (axum's `OAuth::layer`) or middleware (actix-web's

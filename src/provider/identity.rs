@@ -1,4 +1,4 @@
-//! The identity endpoint: "Sign in with <your site>" for consumers
+//! The identity endpoint: "Sign in with your site" for consumers
 //! (MediaWiki's `Special:OAuth/identify`). A signed request like any other
 //! is answered with a JSON Web Token (RFC 7519) that says who the user is,
 //! signed `HS256` with the consumer's secret, so that the consumer can check

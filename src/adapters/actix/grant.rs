@@ -1,4 +1,5 @@
-//! [`RequireGrant`]: a route that needs a grant, in one line.
+//! [`RequireGrant`] as an actix-web middleware: its service checks the
+//! grant, then calls the route.
 
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
@@ -10,60 +11,8 @@ use ::actix_web::body::{EitherBody, MessageBody};
 use ::actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use ::actix_web::{HttpResponse, ResponseError as _};
 
-use crate::adapters::verdict::{Verdict, checked_grant_name, require_grant};
-
-/// Lets a request through only when its token was granted `grant` (see
-/// [`OAuthContext::require_grant`](crate::OAuthContext::require_grant)):
-/// otherwise 403 `permission_denied` (or the provider's refusal of a
-/// request that does not authenticate), and the handler is never called.
-/// A whole-app token passes every check, and every token passes
-/// `RequireGrant::new("identity")` — the mark of a route open to any app the
-/// user allowed, whose handler checks grants itself: without a
-/// `RequireGrant`, the extractors refuse a token limited to grants (see
-/// [`OAuthUser`](super::OAuthUser)). A grant the provider does not declare
-/// is a misconfiguration: 500, and an error in the log. Needs the verifying middleware
-/// ([`OAuth::middleware`](super::OAuth::middleware)) around the route.
-///
-/// `wrap` it on a route, a resource or a scope:
-///
-/// ```
-/// use actix_web::{App, web};
-/// use oauth1_provider::actix::RequireGrant;
-///
-/// async fn list() -> &'static str { "[]" }
-/// async fn upload() -> &'static str { "{}" }
-///
-/// let app = App::new().service(
-///     web::resource("/api/photos")
-///         .route(web::get().to(list).wrap(RequireGrant::new("photos.read")))
-///         .route(web::post().to(upload).wrap(RequireGrant::new("photos.write"))),
-/// );
-/// # let _ = app;
-/// ```
-///
-/// # Panics
-///
-/// [`RequireGrant::new`] panics on a name no grant can have
-/// ([`is_valid_grant_name`](crate::model::is_valid_grant_name)): a typo
-/// caught when the app is built.
-#[derive(Clone, Debug)]
-pub struct RequireGrant {
-    grant: Arc<str>,
-}
-
-impl RequireGrant {
-    /// Requires `grant`.
-    pub fn new(grant: &str) -> Self {
-        Self {
-            grant: checked_grant_name(grant),
-        }
-    }
-
-    /// The grant required.
-    pub fn grant(&self) -> &str {
-        &self.grant
-    }
-}
+use crate::adapters::grant::RequireGrant;
+use crate::adapters::verdict::{Verdict, require_grant};
 
 impl<I, B> Transform<I, ServiceRequest> for RequireGrant
 where

@@ -78,11 +78,12 @@ use std::future::Future;
 use ::actix_web::{HttpRequest, HttpResponse};
 
 pub use crate::adapters::authorize::{EndpointPaths, SignedIn};
+pub use crate::adapters::grant::RequireGrant;
 pub use crate::adapters::oauth::OAuth;
 pub use crate::adapters::verdict::{OAuthConsumer, OAuthRejection, OAuthUser};
 pub use endpoints::OAuthEndpoints;
 pub use extract::MaybeOAuthUser;
-pub use grant::{RequireGrant, RequireGrantService};
+pub use grant::RequireGrantService;
 pub use middleware::{OAuthMiddleware, OAuthMiddlewareService};
 
 use crate::adapters::pages::{AuthorizePage, Page};

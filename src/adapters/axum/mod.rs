@@ -73,9 +73,10 @@ use std::future::Future;
 use http::request::Parts;
 
 pub use crate::adapters::authorize::{EndpointPaths, SignedIn};
+pub use crate::adapters::grant::RequireGrant;
 pub use crate::adapters::oauth::OAuth;
 pub use crate::adapters::verdict::{OAuthConsumer, OAuthRejection, OAuthUser};
-pub use grant::{RequireGrant, RequireGrantService};
+pub use grant::RequireGrantService;
 pub use layer::{OAuthLayer, OAuthService};
 
 use crate::adapters::pages::{AuthorizePage, Page};
