@@ -9,6 +9,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::adapters::authorize::{AuthorizeMode, AuthorizeRequest, EndpointPaths, SignedIn, step};
+use crate::adapters::grant::RequireGrant;
 use crate::adapters::head::{BodyPlan, RequestHead, Site, misdirected};
 use crate::adapters::origin::{OriginError, OriginPolicy, ResolvedOrigin};
 use crate::adapters::pages::{AuthorizePage, MAX_CONSENT_FORM_BYTES};
@@ -28,9 +29,10 @@ pub(crate) enum TokenEndpoint {
     Identify,
 }
 
-/// The adapter for a [`Provider`]: builds the three endpoints (axum's
-/// `router`, actix-web's `endpoints`) and the verifying layer (axum's
-/// `layer`, actix-web's `middleware`). Cheap to clone.
+/// The adapter for a [`Provider`]: builds the endpoints (axum's `router`,
+/// actix-web's `endpoints`), the verifying layer (axum's `layer`,
+/// actix-web's `middleware`) and the per-route grant checks
+/// ([`OAuth::require_grant`]). Cheap to clone.
 pub struct OAuth<S, N = S> {
     pub(crate) provider: Arc<Provider<S, N>>,
     pub(crate) site: Site,
@@ -99,6 +101,25 @@ impl<S: TokenStore + 'static, N: NonceStore + 'static> OAuth<S, N> {
     /// The endpoint paths.
     pub fn endpoint_paths(&self) -> &EndpointPaths {
         &self.paths
+    }
+
+    /// A [`RequireGrant`] for `grant`, checked now against the grants the
+    /// provider declares ([`ProviderConfig::grants`], or `identity`): a
+    /// typo panics while the routes are built, not with a 500 at the first
+    /// request ([`RequireGrant::new`] can only check the name's form).
+    ///
+    /// # Panics
+    ///
+    /// When the provider does not declare `grant`.
+    ///
+    /// [`ProviderConfig::grants`]: crate::ProviderConfig::grants
+    pub fn require_grant(&self, grant: &str) -> RequireGrant {
+        assert!(
+            self.provider.config().declares_grant(grant),
+            "OAuth::require_grant: {grant:?} is not a grant the provider declares \
+             (ProviderConfig::grants)"
+        );
+        RequireGrant::new(grant)
     }
 
     /// The origin `request` (axum's `http::request::Parts`, actix-web's

@@ -1,10 +1,12 @@
-//! The actix-web 4 adapter (feature `actix`): mount the three endpoints,
-//! verify signed requests to the host's own handlers, and hand them the user.
+//! The actix-web 4 adapter (feature `actix`): mount the endpoints, verify
+//! signed requests to the host's own handlers, hand them the user, and
+//! enforce grants per route.
 //! The same capabilities as the axum adapter, on the same framework-neutral
 //! core ([`Provider`](crate::Provider), [`crate::consent`]).
 //!
 //! - [`OAuth::endpoints`] is a service factory for App Engine's three
-//!   endpoints (GET and POST, paths from [`EndpointPaths`]): pass it to
+//!   endpoints, the authenticate-only sign-in and the identity endpoint
+//!   (GET and POST, paths from [`EndpointPaths`]): pass it to
 //!   `App::service` or `Scope::service`. The authorize endpoint (RFC 5849
 //!   §2.2) asks the host's [`ConsentUi`] only who is signed in; it shows the
 //!   consent page, checks the CSRF token on the answer, approves or denies,
@@ -20,6 +22,9 @@
 //!   [`Provider::authenticate`](crate::Provider::authenticate) (§3), and the verdict is kept in the
 //!   request's extensions for the rest of the request; routes that never ask
 //!   cost no store call and use no nonce.
+//! - [`OAuth::require_grant`] (a [`RequireGrant`] middleware) lets a route's
+//!   requests through only with a grant; a route without one is for
+//!   whole-app tokens only.
 //!
 //! The request's origin (scheme and host, what signatures cover and tokens
 //! are bound to) comes from the [`OriginPolicy`](crate::OriginPolicy): configured public origins,

@@ -1,7 +1,9 @@
-//! The axum 0.8 adapter (feature `axum`): mount the three endpoints, verify
-//! signed requests to the host's own handlers, and hand them the user.
+//! The axum 0.8 adapter (feature `axum`): mount the endpoints, verify
+//! signed requests to the host's own handlers, hand them the user, and
+//! enforce grants per route.
 //!
-//! - [`OAuth::router`](OAuth::router) mounts App Engine's three endpoints (GET and POST,
+//! - [`OAuth::router`](OAuth::router) mounts App Engine's three endpoints,
+//!   the authenticate-only sign-in and the identity endpoint (GET and POST,
 //!   paths from [`EndpointPaths`]) as a `Router` to merge into the host's.
 //!   The authorize endpoint (RFC 5849 §2.2) asks the host's [`ConsentUi`]
 //!   only who is signed in; it shows the consent page, checks the CSRF token
@@ -17,6 +19,9 @@
 //!   that asks runs [`Provider::authenticate`](crate::Provider::authenticate) (§3), and the verdict is kept
 //!   for the rest of the request; routes that never ask cost no store call and
 //!   use no nonce. The handler receives the body untouched.
+//! - [`OAuth::require_grant`] (a [`RequireGrant`] layer) lets a route's
+//!   requests through only with a grant; a route without one is for
+//!   whole-app tokens only.
 //!
 //! The request's origin (scheme and host, what signatures cover and tokens
 //! are bound to) comes from the [`OriginPolicy`](crate::OriginPolicy): configured public origins,
