@@ -1,9 +1,7 @@
 //! [`RequireGrant`], one type for every adapter: a route that needs a
 //! grant, in one line. axum uses it as a tower `Layer`
 //! (`adapters/axum/grant.rs`), actix-web as a middleware `Transform`
-//! (`adapters/actix/grant.rs`); both run [`require_grant`].
-//!
-//! [`require_grant`]: crate::adapters::verdict::require_grant
+//! (`adapters/actix/grant.rs`); both run the check in `verdict.rs`.
 
 use std::sync::Arc;
 
@@ -81,6 +79,7 @@ let app = App::new().service(
 #[derive(Clone, Debug)]
 pub struct RequireGrant {
     pub(crate) grant: Arc<str>,
+    pub(crate) or_unsigned: bool,
 }
 
 impl RequireGrant {
@@ -93,51 +92,23 @@ impl RequireGrant {
         );
         Self {
             grant: grant.into(),
+            or_unsigned: false,
         }
+    }
+
+    /// Also lets through a request carrying no OAuth credentials at all,
+    /// for a route that serves visitors too: its handler takes
+    /// `Option<OAuthUser>` (axum) or `MaybeOAuthUser` (actix-web), which is
+    /// `None` for them. Without it such a request is refused with 401, as
+    /// a handler that reads no OAuth extractor would otherwise run for
+    /// anyone.
+    pub fn or_unsigned(mut self) -> Self {
+        self.or_unsigned = true;
+        self
     }
 
     /// The grant required.
     pub fn grant(&self) -> &str {
         &self.grant
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::RequireGrant;
-    use crate::adapters::oauth::OAuth;
-    use crate::model::{ConsumerRegistry, Grant};
-    use crate::provider::{Provider, ProviderConfig};
-    use crate::store::MemoryStore;
-
-    fn oauth() -> OAuth<MemoryStore> {
-        let config = ProviderConfig {
-            grants: vec![Grant::new("photos.read", "See your photos")],
-            ..ProviderConfig::default()
-        };
-        let store = MemoryStore::new();
-        OAuth::new(Provider::new(
-            store.clone(),
-            store,
-            ConsumerRegistry::new(),
-            config,
-        ))
-    }
-
-    #[test]
-    fn the_adapter_checks_a_name_against_the_declared_grants() {
-        assert_eq!(oauth().require_grant("photos.read").grant(), "photos.read");
-        assert_eq!(oauth().require_grant("identity").grant(), "identity");
-        let typo = std::panic::catch_unwind(|| oauth().require_grant("photos.raed"));
-        assert!(
-            typo.is_err(),
-            "an undeclared grant panics while routes are built"
-        );
-    }
-
-    #[test]
-    #[should_panic(expected = "not a valid grant name")]
-    fn a_malformed_name_panics() {
-        let _ = RequireGrant::new("photos read");
     }
 }

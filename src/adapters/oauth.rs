@@ -202,3 +202,43 @@ impl<S: TokenStore + 'static, N: NonceStore + 'static> OAuth<S, N> {
         step(mode, &self.provider, request, signed_in, render).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::OAuth;
+    use crate::adapters::grant::RequireGrant;
+    use crate::model::{ConsumerRegistry, Grant};
+    use crate::provider::{Provider, ProviderConfig};
+    use crate::store::MemoryStore;
+
+    fn oauth() -> OAuth<MemoryStore> {
+        let config = ProviderConfig {
+            grants: vec![Grant::new("photos.read", "See your photos")],
+            ..ProviderConfig::default()
+        };
+        let store = MemoryStore::new();
+        OAuth::new(Provider::new(
+            store.clone(),
+            store,
+            ConsumerRegistry::new(),
+            config,
+        ))
+    }
+
+    #[test]
+    fn the_adapter_checks_a_name_against_the_declared_grants() {
+        assert_eq!(oauth().require_grant("photos.read").grant(), "photos.read");
+        assert_eq!(oauth().require_grant("identity").grant(), "identity");
+        let typo = std::panic::catch_unwind(|| oauth().require_grant("photos.raed"));
+        assert!(
+            typo.is_err(),
+            "an undeclared grant panics while routes are built"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "not a valid grant name")]
+    fn a_malformed_name_panics() {
+        let _ = RequireGrant::new("photos read");
+    }
+}

@@ -6,6 +6,7 @@
 //! extensions and convert [`OAuthRejection`] into their response type.
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -13,6 +14,7 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use bytes::Bytes;
 
+use crate::adapters::grant::RequireGrant;
 use crate::adapters::head::{RequestHead, Site, plain};
 use crate::adapters::origin::ResolvedOrigin;
 use crate::adapters::signed::{SignedParts, carries_oauth_credentials};
@@ -35,6 +37,9 @@ pub(crate) trait Authenticate: Send + Sync + 'static {
 
     /// Whether the provider declares the grant `name`.
     fn declares_grant(&self, name: &str) -> bool;
+
+    /// Records a refusal for a grant the authenticated request lacks.
+    fn grant_refused(&self, error: &OAuthError, context: &OAuthContext, peer: Option<IpAddr>);
 }
 
 impl<S: TokenStore + 'static, N: NonceStore + 'static> Authenticate for Provider<S, N> {
@@ -50,6 +55,10 @@ impl<S: TokenStore + 'static, N: NonceStore + 'static> Authenticate for Provider
 
     fn declares_grant(&self, name: &str) -> bool {
         self.config().declares_grant(name)
+    }
+
+    fn grant_refused(&self, error: &OAuthError, context: &OAuthContext, peer: Option<IpAddr>) {
+        self.record_grant_refusal(error, context, peer);
     }
 }
 
@@ -128,6 +137,8 @@ struct Inner {
     signed: bool,
     /// Whether a `RequireGrant` on the route found its grant granted.
     grant_checked: AtomicBool,
+    /// The client's address, for the audit trail of a grant refusal.
+    peer: Option<IpAddr>,
     state: Mutex<State>,
     waiting: Arc<Waiting>,
 }
@@ -160,6 +171,7 @@ impl Verdict {
             realm: verifier.realm.clone(),
             signed,
             grant_checked: AtomicBool::new(false),
+            peer: head.peer(),
             state: Mutex::new(State::NotAsked(Box::new(parts))),
             waiting: Arc::default(),
         }))
@@ -218,12 +230,25 @@ impl Verdict {
         if context.grants().is_whole_app() || self.0.grant_checked.load(Ordering::Acquire) {
             return Ok(context);
         }
-        Err(self.rejection(OAuthError::refused(
-            ProtocolError::forbidden(
-                "this route requires no grant, so only tokens of the whole app may use it",
+        Err(self.grant_rejection(
+            &context,
+            OAuthError::refused(
+                ProtocolError::forbidden(
+                    "this route is not marked with RequireGrant: only whole-app tokens may use it",
+                ),
+                Reason::GrantMissing,
             ),
-            Reason::GrantMissing,
-        )))
+        ))
+    }
+
+    /// The refusal of an authenticated request for a grant it lacks,
+    /// recorded in the provider's audit trail (the provider answered it
+    /// authenticated, and never sees this refusal otherwise).
+    fn grant_rejection(&self, context: &OAuthContext, error: OAuthError) -> OAuthRejection {
+        self.0
+            .authenticator
+            .grant_refused(&error, context, self.0.peer);
+        self.rejection(error)
     }
 
     /// The verdict, computed by the first caller.
@@ -249,17 +274,22 @@ impl Verdict {
 /// provider does not declare `grant`.
 pub(crate) async fn require_grant(
     verdict: Option<Verdict>,
-    grant: &str,
+    required: &RequireGrant,
 ) -> Result<(), OAuthRejection> {
     let verdict = verdict.ok_or_else(OAuthRejection::not_verified)?;
+    let grant = &*required.grant;
     if !verdict.0.authenticator.declares_grant(grant) {
         // A typo, or a grant the host forgot to declare: loud, for everyone.
         return Err(OAuthRejection(Rejection::UndeclaredGrant(grant.into())));
     }
+    if required.or_unsigned && !verdict.signed() {
+        // A visitor: the handler's optional extractor sees none.
+        return Ok(());
+    }
     let context = verdict.get().await?;
     context
         .require_grant(grant)
-        .map_err(|e| verdict.rejection(e))?;
+        .map_err(|e| verdict.grant_rejection(&context, e))?;
     verdict.0.grant_checked.store(true, Ordering::Release);
     Ok(())
 }
@@ -502,6 +532,8 @@ mod tests {
         fn declares_grant(&self, _: &str) -> bool {
             true
         }
+
+        fn grant_refused(&self, _: &OAuthError, _: &OAuthContext, _: Option<IpAddr>) {}
     }
 
     /// Two tasks ask for one verdict; the one that polled last goes away

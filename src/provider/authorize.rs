@@ -167,7 +167,12 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             display_name: record.display_name,
             unverified: consumer.unverified,
             callback: record.callback,
-            grants: self.describe_grants(&record.grants),
+            // What the app would get today: narrowed as its requests are.
+            grants: self.describe_grants(
+                self.narrowed_grants(&consumer, &record.grants)
+                    .as_ref()
+                    .unwrap_or(&record.grants),
+            ),
             scope: record.scope,
             expires_at: record.expires_at,
         })
@@ -226,7 +231,8 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     ///
     /// `Ok(None)` when any of that does not hold: show the consent page, as
     /// [`Provider::approve`]'s caller does. A consumer with any other grant
-    /// (or the whole app) always gets `None`.
+    /// (or the whole app) always gets `None`, and so does an `oob` request
+    /// token (a code shown without a click could be read to an attacker).
     pub async fn sign_in_again(
         &self,
         request: &Request<'_>,
@@ -234,7 +240,9 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         user: &User,
     ) -> Result<Option<Approval>, AuthorizeError> {
         let record = self.live_request_token(request, token).await?;
-        if !record.grants.is_identity_only() {
+        // An `oob` sign-in shows a code to type into the app: never show
+        // one the user did not ask for.
+        if !record.grants.is_identity_only() || record.callback == Callback::Oob {
             return Ok(None);
         }
         let Some(consumer) = self

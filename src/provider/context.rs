@@ -101,6 +101,9 @@ pub enum Reason {
     /// The request is authentic, but its token was not granted what the
     /// route needs ([`OAuthContext::require_grant`]): 403.
     GrantMissing,
+    /// The identity endpoint was asked without an access token (a
+    /// two-legged request, even one naming a user, or development mode).
+    NoAccessToken,
     /// The identity endpoint was asked by a consumer without a secret of
     /// its own to sign the identity token with (an RSA consumer, or the
     /// unverified `anonymous` consumer, whose secret is public): 403.
@@ -122,6 +125,9 @@ impl OAuthRequestError {
             (
                 Reason::TwoLeggedNotAllowed
                 | Reason::NoUser
+                | Reason::NoAccessToken
+                | Reason::GrantMissing
+                | Reason::NoConsumerSecret
                 | Reason::RequestorNotAllowed
                 | Reason::UnknownRequestor
                 | Reason::MethodNotAllowedForConsumer,

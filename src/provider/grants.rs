@@ -8,7 +8,9 @@ use crate::model::consumer::Consumer;
 use crate::model::grant::{Grant, Granted, IDENTITY_GRANT, scope_names};
 use crate::protocol::error::{Problem, ProtocolError};
 use crate::provider::Provider;
-use crate::provider::context::{OAuthError, Reason};
+use crate::provider::context::{OAuthContext, OAuthError, Reason};
+use crate::provider::events::{AuditEvent, Endpoint, EventKind};
+use crate::store::{NonceStore, TokenStore};
 
 /// Most unknown names a refusal lists, and most characters of each.
 const MAX_NAMES_LISTED: usize = 10;
@@ -116,6 +118,38 @@ impl<S, N> Provider<S, N> {
             })
             .collect();
         Some(described)
+    }
+}
+
+impl<S: TokenStore, N: NonceStore> Provider<S, N> {
+    /// Records a refusal the adapters answer for a grant the request
+    /// lacks (after it authenticated, so the provider never saw it): an
+    /// [`EventKind::Refused`] at the protected resource, with the
+    /// consumer, user and token of `context` and the client's `peer`.
+    pub(crate) fn record_grant_refusal(
+        &self,
+        error: &OAuthError,
+        context: &OAuthContext,
+        peer: Option<std::net::IpAddr>,
+    ) {
+        let OAuthError::Request(e) = error else {
+            return;
+        };
+        let kind = EventKind::Refused {
+            endpoint: Endpoint::ProtectedResource,
+            problem: e.protocol_error().problem(),
+            reason: e.reason(),
+        };
+        let mut event =
+            AuditEvent::new(self.now(), kind).consumer(context.get_oauth_consumer_key());
+        if let Some(user) = context.user() {
+            event = event.user(&user.user_id);
+        }
+        if let Some(token) = context.token() {
+            event = event.token(token);
+        }
+        event.peer = peer;
+        self.emit(event);
     }
 }
 

@@ -81,12 +81,14 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
     /// The JSON Web Token [`Provider::identify`] answers with, for a host
     /// that serves it its own way.
     pub async fn identity_token(&self, request: &Request<'_>) -> Result<String, OAuthError> {
-        let context = self.authenticate(request).await?;
+        // Every refusal (and service failure) is recorded as this
+        // endpoint's. Development mode's fixed user gets no token: the
+        // request is checked as signed.
         let refused = |e: OAuthError| {
-            // `authenticate` records its own refusals; these are the endpoint's.
             let _ = self.refusal(&e, Endpoint::Identify, request);
             e
         };
+        let context = self.authenticate_signed(request).await.map_err(refused)?;
         // Only a user's own authorization says who she is: not a consumer's
         // two-legged request (even naming a user), not development mode.
         let (Some(token), Ok(user)) = (context.access_token(), context.get_current_user()) else {
@@ -108,7 +110,8 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         };
         let consumer = self
             .find_consumer(&token.consumer_key)
-            .await?
+            .await
+            .map_err(|e| refused(e.into()))?
             .ok_or_else(no_secret)?;
         // An RSA consumer has no secret; `anonymous`'s is public.
         if consumer.signs_with_rsa() || consumer.unverified || consumer.secret.secret().is_empty() {

@@ -58,7 +58,10 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
         self.authenticate(request).await?.into_user()
     }
 
-    async fn authenticate_signed(&self, request: &Request<'_>) -> Result<OAuthContext, OAuthError> {
+    pub(crate) async fn authenticate_signed(
+        &self,
+        request: &Request<'_>,
+    ) -> Result<OAuthContext, OAuthError> {
         let now = self.now();
         let signed = self.collect(request)?;
         if signed.parameter_source().is_none() {

@@ -276,7 +276,7 @@ async fn register<S: DemoStore, N: DemoNonces>(
     headers: HeaderMap,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let form = RegisterForm::from_fields(fields);
+    let mut form = RegisterForm::from_fields(fields);
     let (session, user) = match signed_in(&demo, &origin, &headers, developers_path(&origin)) {
         Ok(found) => found,
         Err(answer) => return answer,
@@ -284,6 +284,8 @@ async fn register<S: DemoStore, N: DemoNonces>(
     if !csrf_matches(&session.csrf, form.csrf_token.as_deref()) {
         return forged();
     }
+    form.grants.sort();
+    form.grants.dedup();
     if form.grants.iter().any(|g| g == IDENTITY_GRANT) && form.grants.len() > 1 {
         return error_page(
             StatusCode::BAD_REQUEST,

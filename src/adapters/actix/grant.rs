@@ -4,7 +4,6 @@
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::Arc;
 
 use ::actix_web::HttpMessage as _;
 use ::actix_web::body::{EitherBody, MessageBody};
@@ -27,7 +26,7 @@ where
 
     fn new_transform(&self, service: I) -> Self::Future {
         ready(Ok(RequireGrantService {
-            grant: self.grant.clone(),
+            required: self.clone(),
             service: Rc::new(service),
         }))
     }
@@ -35,14 +34,14 @@ where
 
 /// The service [`RequireGrant`] wraps around a route.
 pub struct RequireGrantService<I> {
-    grant: Arc<str>,
+    required: RequireGrant,
     service: Rc<I>,
 }
 
 impl<I> std::fmt::Debug for RequireGrantService<I> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RequireGrantService")
-            .field("grant", &self.grant)
+            .field("grant", &self.required.grant)
             .finish_non_exhaustive()
     }
 }
@@ -60,10 +59,10 @@ where
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
         let service = self.service.clone();
-        let grant = self.grant.clone();
+        let required = self.required.clone();
         let verdict = request.extensions().get::<Verdict>().cloned();
         Box::pin(async move {
-            match require_grant(verdict, &grant).await {
+            match require_grant(verdict, &required).await {
                 Ok(()) => Ok(service.call(request).await?.map_into_left_body()),
                 Err(rejection) => {
                     let response: HttpResponse = rejection.error_response();

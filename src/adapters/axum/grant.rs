@@ -4,7 +4,6 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use ::axum::response::IntoResponse;
@@ -19,7 +18,7 @@ impl<I> Layer<I> for RequireGrant {
 
     fn layer(&self, inner: I) -> Self::Service {
         RequireGrantService {
-            grant: self.grant.clone(),
+            required: self.clone(),
             inner,
         }
     }
@@ -28,14 +27,14 @@ impl<I> Layer<I> for RequireGrant {
 /// The service [`RequireGrant`] wraps around a route or handler.
 #[derive(Clone)]
 pub struct RequireGrantService<I> {
-    grant: Arc<str>,
+    required: RequireGrant,
     inner: I,
 }
 
 impl<I> std::fmt::Debug for RequireGrantService<I> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RequireGrantService")
-            .field("grant", &self.grant)
+            .field("grant", &self.required.grant)
             .finish_non_exhaustive()
     }
 }
@@ -58,9 +57,9 @@ where
         let ready = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, ready);
         let verdict = request.extensions().get::<Verdict>().cloned();
-        let grant = self.grant.clone();
+        let required = self.required.clone();
         Box::pin(async move {
-            match require_grant(verdict, &grant).await {
+            match require_grant(verdict, &required).await {
                 Ok(()) => Ok(inner.call(request).await.into_response()),
                 Err(rejection) => Ok(rejection.into_response()),
             }

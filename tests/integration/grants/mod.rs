@@ -23,7 +23,7 @@ use oauth1_provider::client::Signer;
 use oauth1_provider::consent::SignedIn;
 use oauth1_provider::model::{Clock as _, Grant, ManualClock};
 use oauth1_provider::protocol::percent_encode;
-use oauth1_provider::provider::SessionConfig;
+use oauth1_provider::provider::{AuditEvent, AuditSink, EventKind, Reason, SessionConfig};
 use oauth1_provider::{
     Consumer, ConsumerRegistry, MemoryStore, Provider, ProviderConfig, SignatureMethod, User,
 };
@@ -152,6 +152,12 @@ impl Photos {
         format!("deleted {name}")
     }
 
+    /// `GET /api/public` (`photos.read`, or no OAuth at all): the user's
+    /// email, or `visitor`.
+    pub(crate) fn visit(&self, user: Option<&User>) -> String {
+        self.handle(|_| user.map_or_else(|| "visitor".to_owned(), |u| u.email.clone()))
+    }
+
     /// The photos, and how many handler calls there were.
     pub(crate) fn state(&self) -> (Vec<String>, usize) {
         self.0
@@ -161,14 +167,51 @@ impl Photos {
     }
 }
 
+/// The provider's audit trail, kept.
+#[derive(Clone, Default)]
+pub(crate) struct Events(Arc<Mutex<Vec<AuditEvent>>>);
+
+impl AuditSink for Events {
+    fn record(&self, event: &AuditEvent) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(event.clone());
+    }
+}
+
+impl Events {
+    /// The refusals recorded so far: (reason, consumer, user, whether a
+    /// token prefix is there).
+    pub(crate) fn refusals(&self) -> Vec<(Reason, Option<String>, Option<String>, bool)> {
+        let events = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        events
+            .iter()
+            .filter_map(|e| match e.kind {
+                EventKind::Refused { reason, .. } => Some((
+                    reason,
+                    e.consumer_key.clone(),
+                    e.user_id.clone(),
+                    e.token_prefix.is_some(),
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 /// What a host app is built from: the provider (the host's grants, the
-/// consumers above, a manual clock) and the photos.
-pub(crate) fn parts(config: ProviderConfig) -> (Arc<Provider<MemoryStore>>, ManualClock, Photos) {
+/// consumers above, a manual clock, a kept audit trail) and the photos.
+pub(crate) fn parts(
+    config: ProviderConfig,
+) -> (Arc<Provider<MemoryStore>>, ManualClock, Photos, Events) {
     let clock = ManualClock::at_unix(START);
     let store = MemoryStore::new();
-    let provider =
-        Provider::new(store.clone(), store, consumers(), config).with_clock(clock.clone());
-    (Arc::new(provider), clock, Photos::new())
+    let events = Events::default();
+    let provider = Provider::new(store.clone(), store, consumers(), config)
+        .with_clock(clock.clone())
+        .with_audit(events.clone());
+    (Arc::new(provider), clock, Photos::new(), events)
 }
 
 /// A request to the app on [`ORIGIN`], in no framework's types.
@@ -195,6 +238,7 @@ pub(crate) struct Site<T> {
     pub provider: Arc<Provider<MemoryStore>>,
     pub clock: ManualClock,
     pub photos: Photos,
+    pub events: Events,
 }
 
 /// An access token, and its session handle under the Session extension.
@@ -454,6 +498,7 @@ macro_rules! grant_tests {
             the_identity_endpoint_answers_a_signed_jwt(config),
             authenticate_signs_a_returning_user_in_without_a_page(config),
             authenticate_asks_every_other_app(config),
+            grant_refusals_are_audited_and_a_route_may_let_visitors_in(config),
         );
     };
     (@each $test:meta, $site:path: $($name:ident($config:ident)),* $(,)?) => {$(

@@ -1,6 +1,6 @@
 //! The grant scenarios, each a test of both adapters (see [`grant_tests!`]).
 
-use oauth1_provider::provider::JWT_CONTENT_TYPE;
+use oauth1_provider::provider::{JWT_CONTENT_TYPE, Reason};
 
 use super::{
     ANONYMOUS, AUTHENTICATE, AUTHORIZE, App, IDENTIFY, Jwt, ORIGIN, PRINTER, ROBOT, SIGN_IN, Site,
@@ -232,7 +232,7 @@ pub(crate) async fn a_route_naming_no_grant_is_for_whole_app_tokens_only<T: Tran
     let refused = site.send(&me(&PRINTER, &limited)).await;
     refused.assert_problem(403, "permission_denied");
     let advice = param(&refused.body, "oauth_problem_advice").expect("advice");
-    assert!(advice.contains("whole app"), "{advice}");
+    assert!(advice.contains("only whole-app tokens"), "{advice}");
     assert_eq!(site.photos.state().1, 0);
     let reply = site.send(&me(&WHOLE_APP, &whole)).await;
     reply.assert_status(200);
@@ -353,4 +353,48 @@ pub(crate) async fn authenticate_asks_every_other_app<T: Transport>(site: Site<T
     let page = sign_in_again(&site, &PRINTER, Some("identity")).await;
     let page = page.expect("the page for the printer");
     assert!(page.contains(SIGN_IN_ONLY), "{page}");
+}
+
+/// A grant refusal is in the provider's audit trail (the adapters answer
+/// it, after the provider authenticated the request), with the consumer,
+/// the user and the token; and a route marked `or_unsigned` serves
+/// visitors (no OAuth at all) beside tokens with its grant, while a
+/// limited token without it is still refused.
+pub(crate) async fn grant_refusals_are_audited_and_a_route_may_let_visitors_in<T: Transport>(
+    site: Site<T>,
+) {
+    let reader = site.access(&PRINTER, Some("photos.read")).await;
+    let upload = site.api_call(&PRINTER, &reader, "POST", "/api/photos", Some("name=x.jpg"));
+    assert_lacks_write(&site.send(&upload).await);
+    let me = site.api_call(&PRINTER, &reader, "GET", "/api/me", None);
+    site.send(&me)
+        .await
+        .assert_problem(403, "permission_denied");
+    let printer = Some(PRINTER.key.to_owned());
+    let user = Some(alice().user_id);
+    assert_eq!(
+        site.events.refusals(),
+        [
+            (Reason::GrantMissing, printer.clone(), user.clone(), true),
+            (Reason::GrantMissing, printer, user, true),
+        ]
+    );
+
+    let visitor = site.browse("GET", "/api/public", None).await;
+    visitor.assert_status(200);
+    assert_eq!(visitor.body, "visitor");
+    let call = site.api_call(&PRINTER, &reader, "GET", "/api/public", None);
+    let reply = site.send(&call).await;
+    reply.assert_status(200);
+    assert_eq!(reply.body, alice().email);
+    let sign_in = site.access(&SIGN_IN, None).await;
+    let call = site.api_call(&SIGN_IN, &sign_in, "GET", "/api/public", None);
+    site.send(&call)
+        .await
+        .assert_problem(403, "permission_denied");
+    assert_eq!(
+        site.photos.state().1,
+        2,
+        "the visitor's and the reader's calls ran"
+    );
 }

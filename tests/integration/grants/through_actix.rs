@@ -5,7 +5,7 @@
 use actix_web::http::{Method, header};
 use actix_web::test::TestRequest;
 use actix_web::{App, HttpRequest, HttpResponse, web};
-use oauth1_provider::actix::{ConsentUi, OAuth, OAuthUser, RequireGrant, SignedIn};
+use oauth1_provider::actix::{ConsentUi, MaybeOAuthUser, OAuth, OAuthUser, RequireGrant, SignedIn};
 use oauth1_provider::{OriginPolicy, ProviderConfig};
 
 use super::{Call, FORM, HOST, ORIGIN, Reply, Site, Transport, parts, signed_in};
@@ -42,10 +42,10 @@ impl Transport for Sender {
 }
 
 async fn site(config: ProviderConfig) -> Site<Sender> {
-    let (provider, clock, photos) = parts(config);
+    let (provider, clock, photos, events) = parts(config);
     let oauth = OAuth::new(provider.clone()).origins(OriginPolicy::public_origins([ORIGIN]));
     let (list, upload, remove) = (photos.clone(), photos.clone(), photos.clone());
-    let (me, undeclared) = (photos.clone(), photos.clone());
+    let (me, undeclared, public) = (photos.clone(), photos.clone(), photos.clone());
     let transport = serve!(
         App::new()
             .service(oauth.endpoints(Alice))
@@ -84,6 +84,15 @@ async fn site(config: ProviderConfig) -> Site<Sender> {
                 }),
             )
             .route(
+                "/api/public",
+                web::get()
+                    .to(move |user: MaybeOAuthUser| {
+                        let photos = public.clone();
+                        async move { photos.visit(user.0.as_ref().map(OAuthUser::get_current_user)) }
+                    })
+                    .wrap(RequireGrant::new("photos.read").or_unsigned()),
+            )
+            .route(
                 "/api/undeclared",
                 web::get()
                     .to(move |user: OAuthUser| {
@@ -99,6 +108,7 @@ async fn site(config: ProviderConfig) -> Site<Sender> {
         provider,
         clock,
         photos,
+        events,
     }
 }
 

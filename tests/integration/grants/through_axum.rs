@@ -48,10 +48,10 @@ impl Transport for Router {
 }
 
 async fn site(config: ProviderConfig) -> Site<Router> {
-    let (provider, clock, photos) = parts(config);
+    let (provider, clock, photos, events) = parts(config);
     let oauth = OAuth::new(provider.clone()).origins(OriginPolicy::public_origins([ORIGIN]));
     let (list, upload, remove) = (photos.clone(), photos.clone(), photos.clone());
-    let (me, undeclared) = (photos.clone(), photos.clone());
+    let (me, undeclared, public) = (photos.clone(), photos.clone(), photos.clone());
     let transport = Router::new()
         .route(
             "/api/photos",
@@ -72,6 +72,13 @@ async fn site(config: ProviderConfig) -> Site<Router> {
             get(move |user: OAuthUser| async move { me.who(user.get_current_user()) }),
         )
         .route(
+            "/api/public",
+            get(move |user: Option<OAuthUser>| async move {
+                public.visit(user.as_ref().map(OAuthUser::get_current_user))
+            })
+            .route_layer(RequireGrant::new("photos.read").or_unsigned()),
+        )
+        .route(
             "/api/undeclared",
             get(move |user: OAuthUser| async move { undeclared.who(user.get_current_user()) })
                 .route_layer(RequireGrant::new("photos.delete")),
@@ -83,6 +90,7 @@ async fn site(config: ProviderConfig) -> Site<Router> {
         provider,
         clock,
         photos,
+        events,
     }
 }
 

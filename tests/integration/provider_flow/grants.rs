@@ -303,7 +303,20 @@ async fn sign_in_again<S: TokenStore + NonceStore>(
     origin: &str,
     user: &User,
 ) -> Option<Approval> {
-    let response = request_token(s, origin, creds(&SIGN_IN), "").await;
+    sign_in_again_to(s, origin, user, "https://client.example/cb?state=1").await
+}
+
+/// [`sign_in_again`] with `callback` (`oob`: the code shown to type in).
+async fn sign_in_again_to<S: TokenStore + NonceStore>(
+    s: &Site<S>,
+    origin: &str,
+    user: &User,
+    callback: &str,
+) -> Option<Approval> {
+    let url = format!("{origin}/_ah/OAuthGetRequestToken");
+    let (key, secret) = creds(&SIGN_IN);
+    let request = s.signed(signer(key, secret).callback(callback), "POST", &url, None);
+    let response = s.provider.request_token(&request.view()).await;
     assert_eq!(response.status, 200, "{}", response.body);
     let page = OwnedRequest::from_url("GET", &format!("{origin}/_ah/OAuthAuthenticate"), None);
     let token = field(&response, "oauth_token");
@@ -315,7 +328,8 @@ async fn sign_in_again<S: TokenStore + NonceStore>(
 
 /// A sign-in-only app signs a user in again without asking only while she
 /// holds a live authorization of it on this host: not another user, not on
-/// another host, not once the session's authorization has ended.
+/// another host, not once the session's authorization has ended, and never
+/// for an `oob` callback.
 #[tokio::test]
 async fn signing_in_again_needs_a_live_authorization_on_this_host() {
     let mut config = config();
@@ -325,7 +339,9 @@ async fn signing_in_again_needs_a_live_authorization_on_this_host() {
     assert_eq!(sign_in_again(&s, ORIGIN, &user).await, None);
     access(&s, creds(&SIGN_IN), None).await;
     let again = sign_in_again(&s, ORIGIN, &user).await;
-    assert!(matches!(again, Some(Approval::Oob { .. })), "{again:?}");
+    assert!(matches!(again, Some(Approval::Redirect(_))), "{again:?}");
+    // Never a code shown without a click: an `oob` sign-in always asks.
+    assert_eq!(sign_in_again_to(&s, ORIGIN, &user, "oob").await, None);
     let bob = User::new("bob@example.com", "2002");
     assert_eq!(sign_in_again(&s, ORIGIN, &bob).await, None);
     assert_eq!(
@@ -337,7 +353,7 @@ async fn signing_in_again_needs_a_live_authorization_on_this_host() {
     let ttl = SessionConfig::default().authorization_ttl.unwrap();
     s.clock.advance(ttl - Duration::from_secs(86_400));
     let again = sign_in_again(&s, ORIGIN, &user).await;
-    assert!(matches!(again, Some(Approval::Oob { .. })), "{again:?}");
+    assert!(matches!(again, Some(Approval::Redirect(_))), "{again:?}");
     s.clock.advance(Duration::from_secs(86_400));
     assert_eq!(sign_in_again(&s, ORIGIN, &user).await, None);
 }
