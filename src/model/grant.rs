@@ -68,7 +68,7 @@ pub fn is_valid_grant_name(name: &str) -> bool {
 
 /// The names in a `scope` value: separated by spaces or commas (a form's
 /// `+` is a space already), empty ones skipped.
-pub fn scope_names(scope: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn scope_names(scope: &str) -> impl Iterator<Item = &str> {
     scope
         .split([' ', ','])
         .map(str::trim)

@@ -40,7 +40,7 @@ pub use consumer::{
 };
 pub use grant::{
     Grant, Granted, IDENTITY_GRANT, IDENTITY_GRANT_DESCRIPTION, MAX_GRANT_NAME_BYTES,
-    is_valid_grant_name, scope_names,
+    is_valid_grant_name,
 };
 pub use secret::{ConsumerSecret, SessionHandle, TokenSecret, Verifier};
 pub use text::{is_hidden_character, strip_hidden_characters};

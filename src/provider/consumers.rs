@@ -342,7 +342,7 @@ impl<S, N> Provider<S, N> {
 }
 
 /// Most grants one consumer may be registered with.
-pub const MAX_CONSUMER_GRANTS: usize = 50;
+const MAX_CONSUMER_GRANTS: usize = 50;
 
 /// A new consumer secret: 24 random bytes, 32 characters (as long as the
 /// decoy an unknown consumer is verified with).

@@ -16,15 +16,14 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::model::grant::Granted;
-use crate::protocol::base_string::BaseUri;
 use crate::protocol::error::{Problem, ProtocolError};
 use crate::protocol::hmac::hmac_sha256;
 use crate::protocol::request::Request;
 use crate::protocol::response::Response;
 use crate::protocol::signed_request::SignedRequest;
-use crate::provider::Provider;
 use crate::provider::context::{OAuthError, Reason};
 use crate::provider::events::Endpoint;
+use crate::provider::{Provider, normalized_host};
 use crate::store::{NonceStore, TokenStore};
 
 /// The identity token's media type (RFC 7519 §10.3.1).
@@ -132,14 +131,8 @@ impl<S: TokenStore, N: NonceStore> Provider<S, N> {
             }
             _ => consumer.secret.secret(),
         };
-        let issuer = BaseUri::new(request.scheme, request.authority, "")
-            .map(|uri| {
-                format!(
-                    "{}://{}",
-                    request.scheme.to_ascii_lowercase(),
-                    uri.host_string()
-                )
-            })
+        let issuer = normalized_host(request.scheme, request.authority)
+            .map(|host| format!("{}://{host}", request.scheme.to_ascii_lowercase()))
             .map_err(|e| refused(OAuthError::refused(e, Reason::Protocol)))?;
         // At least a second, so that a token is never born expired.
         let ttl =

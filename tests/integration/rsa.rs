@@ -150,6 +150,27 @@ async fn three_legged_flow_with_rsa_sha1_and_rsa_sha256() {
     }
 }
 
+/// The identity endpoint signs its token with the consumer secret, and an
+/// RSA consumer has none: 403 `permission_denied`, after the request
+/// itself verified (its nonce is spent: a replay is `nonce_used`).
+#[tokio::test]
+async fn an_rsa_consumer_gets_no_identity_token() {
+    let s = site(consumers(), all_methods());
+    let method = SignatureMethod::RsaSha256;
+    let (token, secret) = s.three_legged(|| rsa_signer(method), alice()).await;
+    let url = format!("{ORIGIN}/_ah/OAuthIdentify");
+    let request = s.signed(rsa_signer(method).token(&token, &secret), "GET", &url, None);
+    let response = s.provider.identify(&request.view()).await;
+    assert_refused(&response, 403, "permission_denied");
+    assert_ne!(
+        response.header("content-type"),
+        Some(oauth1_provider::provider::JWT_CONTENT_TYPE),
+        "no token"
+    );
+    let replay = s.provider.identify(&request.view()).await;
+    assert_refused(&replay, 401, "nonce_used");
+}
+
 #[tokio::test]
 async fn rsa_consumers_accept_only_rsa() {
     let s = site(consumers(), all_methods());

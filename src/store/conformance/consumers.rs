@@ -66,6 +66,10 @@ pub fn sample_consumer(owner: &str) -> Consumer {
         unverified: true,
         grace_secret: Some(crate::model::secret::ConsumerSecret::new(unique("grace"))),
         grace_until: Some(base_time() + time::Duration::hours(1)),
+        grants: vec![
+            "https://photos.example/read".to_owned(),
+            "identity".to_owned(),
+        ],
         ..Consumer::new(unique("ck"), unique("cs"), "Photo printer ü")
     }
 }
@@ -107,6 +111,7 @@ fn differences(a: &Consumer, b: &Consumer) -> Vec<&'static str> {
         "body_hash_required",
     );
     check(a.unverified == b.unverified, "unverified");
+    check(a.grants == b.grants, "grants");
     #[cfg(feature = "rsa")]
     check(
         a.rsa_key.as_ref().map(|k| k.to_pem()) == b.rsa_key.as_ref().map(|k| k.to_pem()),

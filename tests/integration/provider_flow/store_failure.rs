@@ -41,6 +41,14 @@ async fn a_failing_store_answers_503_everywhere_and_leaves_no_half_state() {
         .unwrap_err();
     assert_eq!(err.status(), 503);
     assert!(matches!(err, OAuthError::ServiceFailure(_)));
+    let identify = h.signed(
+        h.consumer().token(&access, &access_secret),
+        "GET",
+        &format!("{ORIGIN}/_ah/OAuthIdentify"),
+    );
+    let response = h.provider.identify(&identify.view()).await;
+    assert_eq!(response.status, 503, "{}", response.body);
+    assert_eq!(response.header("retry-after"), Some("1"));
     let page = OwnedRequest::from_url("GET", &format!("{ORIGIN}/_ah/OAuthAuthorizeToken"), None);
     let err = h
         .provider
